@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "config.h"
+#include "util.h"
+
+#define GROUPS_MAX 4096
+
+static int shadow_find(const char *user, struct account *a)
+{
+	FILE *f = fopen(PWR_SHADOW_PATH, "re");
+	size_t ulen = strlen(user), cap = 0;
+	char *line = NULL;
+	ssize_t n;
+	int r = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if ((size_t)n > ulen && strncmp(line, user, ulen) == 0 && line[ulen] == ':') {
+			if (line[n - 1] == '\n')
+				line[n - 1] = '\0';
+			a->shadow_line = strdup(line);
+			if (!a->shadow_line)
+				r = -ENOMEM;
+			break;
+		}
+	}
+	if (ferror(f))
+		r = -EIO;
+	if (line) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	fclose(f);
+	if (r == 0 && a->shadow_line) {
+		/* field 8: account expiry in days; empty means never */
+		const char *p = a->shadow_line;
+		for (int i = 0; i < 7 && p; i++) {
+			p = strchr(p, ':');
+			if (p)
+				p++;
+		}
+		if (p && *p && *p != ':') {
+			char *end;
+			long v = strtol(p, &end, 10);
+			if (end != p && (*end == ':' || !*end))
+				a->expire = v;
+		}
+	}
+	return r;
+}
+
+int account_lookup(const char *user, struct account *a)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->expire = -1;
+	if (!*user || !util_text_ok(user) || strchr(user, ':'))
+		return 0; /* no account can have this name; do not even ask NSS */
+	r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+	if (r && r != ENOENT && r != ESRCH)
+		return -r;
+	if (!res)
+		return 0;
+	a->exists = true;
+	a->uid = pw.pw_uid;
+	a->gid = pw.pw_gid;
+	explicit_bzero(buf, sizeof(buf));
+	return shadow_find(user, a);
+}
+
+void account_clear(struct account *a)
+{
+	if (a->shadow_line) {
+		explicit_bzero(a->shadow_line, strlen(a->shadow_line));
+		free(a->shadow_line);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+bool account_in_groups(const char *user, gid_t gid, const struct conf_list *groups)
+{
+	gid_t *list;
+	int n = GROUPS_MAX;
+	bool found = false;
+
+	if (groups->n == 0)
+		return false;
+	list = calloc(GROUPS_MAX, sizeof(gid_t));
+	if (!list)
+		return true; /* fail closed: an excluded account must not slip through */
+	if (getgrouplist(user, gid, list, &n) < 0)
+		n = GROUPS_MAX;
+	for (int i = 0; i < n && !found; i++) {
+		struct group gr, *res = NULL;
+		char buf[8192];
+		if (getgrgid_r(list[i], &gr, buf, sizeof(buf), &res) == 0 && res &&
+			conf_list_has(groups, res->gr_name))
+			found = true;
+	}
+	free(list);
+	return found;
+}
+
+int account_local_each(uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn,
+	void *ctx, bool *more)
+{
+	FILE *f = fopen(PWR_PASSWD_PATH, "re");
+	struct passwd *pw;
+	unsigned done = 0;
+	int r = 0;
+
+	*more = false;
+	if (!f)
+		return -errno;
+	if (fseek(f, (long)*pos, SEEK_SET) < 0) {
+		fclose(f);
+		return -EINVAL;
+	}
+	while ((pw = fgetpwent(f))) {
+		if (pw->pw_uid < min_uid)
+			goto next;
+		if (done == max) {
+			*more = true;
+			break;
+		}
+		if ((r = fn(ctx, pw->pw_name)) < 0)
+			break;
+		done++;
+	next:;
+		long at = ftell(f);
+		if (at < 0 || at > UINT32_MAX) {
+			r = -EFBIG;
+			break;
+		}
+		*pos = (uint32_t)at;
+	}
+	fclose(f);
+	return r;
+}

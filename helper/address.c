@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "util.h"
+
+#define IDX_KEY_MAX (PWR_ADDR_MAX + 1 + 64)
+
+int address_validate(const char *addr, char *why, size_t whylen)
+{
+	const char *at = strchr(addr, '@');
+	size_t len = strlen(addr);
+
+	if (len == 0)
+		snprintf(why, whylen, "the address is empty");
+	else if (len > PWR_ADDR_MAX)
+		snprintf(why, whylen, "the address is longer than %d bytes", PWR_ADDR_MAX);
+	else if (!util_text_ok(addr))
+		snprintf(why, whylen, "the address holds a control character");
+	else if (strpbrk(addr, " \t<>()[],;:\\\""))
+		snprintf(why, whylen, "the address holds a blank or one of <>()[],;:\\\"");
+	else if (!at || strchr(at + 1, '@'))
+		snprintf(why, whylen, "the address must hold exactly one '@'");
+	else if (at == addr)
+		snprintf(why, whylen, "nothing before the '@'");
+	else if (!at[1])
+		snprintf(why, whylen, "no domain after the '@'");
+	else if (at[1] == '.' || addr[len - 1] == '.' || strstr(at, ".."))
+		snprintf(why, whylen, "the domain is not well formed");
+	else
+		return 0;
+	return -EINVAL;
+}
+
+bool address_local_only(struct pwr_conf *c, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const struct conf_list *l;
+
+	if (!at || !at[1] || !strchr(at + 1, '.'))
+		return true;
+	l = conf_local_domains(c);
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->items[i], at + 1) == 0)
+			return true;
+	return false;
+}
+
+/* index key: lower-case address, NUL, user */
+static int idx_key(char *buf, size_t cap, const char *addr, const char *user, MDB_val *k)
+{
+	size_t al = strlen(addr), ul = strlen(user);
+
+	if (al + 1 + ul > cap || util_lower(buf, cap, addr) < 0)
+		return -ENAMETOOLONG;
+	memcpy(buf + al + 1, user, ul);
+	k->mv_size = al + 1 + ul;
+	k->mv_data = buf;
+	return 0;
+}
+
+int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1])
+{
+	MDB_val k = {strlen(user), (void *)user}, v;
+	int rc = mdb_get(txn, s->addr, &k, &v);
+
+	if (rc)
+		return store_err(rc, "address get");
+	if (v.mv_size > PWR_ADDR_MAX || memchr(v.mv_data, 0, v.mv_size))
+		return -EBADMSG;
+	memcpy(out, v.mv_data, v.mv_size);
+	out[v.mv_size] = '\0';
+	return 0;
+}
+
+int address_unset(struct store *s, MDB_txn *txn, const char *user)
+{
+	char old[PWR_ADDR_MAX + 1], buf[IDX_KEY_MAX + PWR_USER_MAX];
+	MDB_val k = {strlen(user), (void *)user}, ik;
+	int r = address_get(s, txn, user, old), rc;
+
+	if (r < 0)
+		return r;
+	if (idx_key(buf, sizeof(buf), old, user, &ik) == 0) {
+		rc = mdb_del(txn, s->addr_idx, &ik, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return store_err(rc, "address index");
+	}
+	return store_err(mdb_del(txn, s->addr, &k, NULL), "address unset");
+}
+
+int address_set(struct store *s, MDB_txn *txn, const char *user, const char *addr)
+{
+	char buf[IDX_KEY_MAX + PWR_USER_MAX];
+	MDB_val k = {strlen(user), (void *)user}, v = {strlen(addr), (void *)addr}, ik,
+		empty = {0, ""};
+	int r = address_unset(s, txn, user), rc;
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if ((r = idx_key(buf, sizeof(buf), addr, user, &ik)) < 0)
+		return r;
+	if ((rc = mdb_put(txn, s->addr, &k, &v, 0)) || (rc = mdb_put(txn, s->addr_idx, &ik, &empty, 0)))
+		return store_err(rc, "address set");
+	return 0;
+}
+
+int address_sharers(struct store *s, MDB_txn *txn, const char *addr, const char *user, char *out,
+	size_t outlen)
+{
+	char prefix[PWR_ADDR_MAX + 2];
+	size_t plen = strlen(addr) + 1, pos = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, n = 0;
+
+	out[0] = '\0';
+	if (util_lower(prefix, sizeof(prefix), addr) < 0)
+		return -ENAMETOOLONG;
+	if ((rc = mdb_cursor_open(txn, s->addr_idx, &c)))
+		return store_err(rc, "address sharers");
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		const char *other = (const char *)k.mv_data + plen;
+		size_t olen = k.mv_size - plen;
+		if (olen == strlen(user) && memcmp(other, user, olen) == 0)
+			continue;
+		n++;
+		if (pos + olen + 5 < outlen) {
+			if (pos)
+				out[pos++] = ',';
+			memcpy(out + pos, other, olen);
+			pos += olen;
+			out[pos] = '\0';
+		} else if (pos + 4 < outlen && !strstr(out, "...")) {
+			memcpy(out + pos, "...", 4);
+			pos += 3;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "address sharers");
+	return n;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Recovery addresses: validation and their records in the store. Addresses are compared
+ * case-insensitively; an index keyed by the lower-case address finds the accounts that share one.
+ */
+#ifndef PWRESET_ADDRESS_H
+#define PWRESET_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "protocol.h"
+#include "store.h"
+
+/* 0 if addr is acceptable (at most PWR_ADDR_MAX bytes, no control or blank characters, exactly
+ * one '@' with something before it and a domain after it); else -EINVAL and why in why[]. */
+int address_validate(const char *addr, char *why, size_t whylen);
+
+/* Whether only this host can receive mail at addr: its domain is in local_domains or is a bare
+ * host name without a dot. */
+bool address_local_only(struct pwr_conf *c, const char *addr);
+
+int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1]);
+int address_set(struct store *s, MDB_txn *txn, const char *user, const char *addr);
+/* 0, or -ENOENT when none was registered. */
+int address_unset(struct store *s, MDB_txn *txn, const char *user);
+
+/* The other accounts registered with addr (case-insensitive), comma-separated in out; returns
+ * how many (a list that does not fit ends in "…" but the count is exact), or < 0. */
+int address_sharers(struct store *s, MDB_txn *txn, const char *addr, const char *user, char *out,
+	size_t outlen);
+
+#endif

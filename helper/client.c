@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * MUST: the one-shot helper inherits nothing from the host program but its end of the
+ * socketpair: an empty environment, fds 1 and 2 on /dev/null, every other fd closed. Only the
+ * child this file started is reaped, so the host program's own SIGCHLD handling is untouched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int spawn_helper(const char *path, pid_t *pid)
+{
+	int sv[2];
+	pid_t child;
+
+	if (access(path, X_OK) < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	child = fork();
+	if (child < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (child == 0) {
+		char *const argv[] = {(char *)path, NULL};
+		char *const envp[] = {NULL};
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null < 0 || dup2(sv[1], 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		close_range(3, ~0U, 0);
+		/* a privileged caller (login, sshd) runs the helper with real uid 0 as well */
+		if (geteuid() == 0 && setuid(0) < 0)
+			_exit(127);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	*pid = child;
+	return sv[0];
+}
+
+int client_open(struct pwr_client *c, const char *socket_path, const char *helper_path)
+{
+	int fd = -ENOENT;
+
+	c->fd = -1;
+	c->pid = 0;
+	if (socket_path && *socket_path)
+		fd = connect_socket(socket_path);
+	if (fd < 0 && helper_path && *helper_path)
+		fd = spawn_helper(helper_path, &c->pid);
+	if (fd < 0)
+		return fd;
+	c->fd = fd;
+	return 0;
+}
+
+void client_close(struct pwr_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->pid > 0) {
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+}

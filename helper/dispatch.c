@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The request handler. One table says what each kind of peer may ask:
+ *   PERM_SELF   uid 0 for any user; any other uid for the account whose uid it is, only
+ *   PERM_ADMIN  uid 0, or a member of admin_group
+ * MUST: a request that is not permitted is refused, logged, and the peer dropped. The answer to
+ * a reset request is the same for every user and is sent before any work that depends on the
+ * user (lookups, the store, the queue), so neither its content nor its timing tells anything.
+ * Every refusal and every change is logged; no code is ever logged or answered.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "address.h"
+#include "code.h"
+#include "eligible.h"
+#include "helper.h"
+#include "log.h"
+#include "mailq.h"
+#include "rate.h"
+#include "util.h"
+
+enum perm { PERM_SELF, PERM_ADMIN };
+
+typedef int handler_fn(struct helper *h, struct peer *p, union pwr_msg *m);
+
+struct route {
+	uint16_t op;
+	enum perm perm;
+	bool needs_store;
+	handler_fn *fn;
+};
+
+#define HOUR 3600u
+#define PURGE_EVERY 300u
+
+static int send_msg(struct peer *p, uint16_t op, const void *msg)
+{
+	int r = wire_send(p->fd, op, msg, p->send_flags);
+	if (r < 0)
+		log_msg(LOG_WARNING, "peer pid %ld uid %ld: cannot send %s: %s; dropping it",
+			(long)p->pid, (long)p->uid, wire_op_name(op), strerror(-r));
+	return r;
+}
+
+static int send_error(struct peer *p, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int send_error(struct peer *p, uint32_t status, const char *fmt, ...)
+{
+	struct pwr_error_ans a = {.status = status};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a.text, sizeof(a.text), fmt, ap);
+	va_end(ap);
+	return send_msg(p, PWR_ANS_ERROR, &a);
+}
+
+static int send_done(struct peer *p, uint32_t status, uint32_t count, bool more, uint32_t next,
+	const char *text)
+{
+	struct pwr_done_ans d = {.status = status, .count = count, .more = more, .next = next};
+	util_copy(d.text, sizeof(d.text), text ? text : "");
+	return send_msg(p, PWR_ANS_DONE, &d);
+}
+
+static void audit(int prio, const char *event, const struct peer *p, const char *user,
+	const struct pwr_who *who, const char *result, const char *reason)
+{
+	struct log_event e = {
+		.event = event,
+		.user = user,
+		.rhost = who ? who->rhost : NULL,
+		.tty = who ? who->tty : NULL,
+		.by = (long)p->uid,
+		.result = result,
+		.reason = reason,
+	};
+	log_event(prio, &e);
+}
+
+static bool peer_is_admin(struct helper *h, const struct peer *p)
+{
+	struct passwd pw, *pwr = NULL;
+	struct group gr, *grr = NULL;
+	char pbuf[4096], gbuf[8192];
+	gid_t groups[1024];
+	int n = 1024;
+
+	if (p->uid == 0)
+		return true;
+	if (!h->conf.admin_group[0])
+		return false;
+	if (getgrnam_r(h->conf.admin_group, &gr, gbuf, sizeof(gbuf), &grr) || !grr) {
+		log_msg(LOG_WARNING, "admin_group '%s' does not exist", h->conf.admin_group);
+		return false;
+	}
+	if (getpwuid_r(p->uid, &pw, pbuf, sizeof(pbuf), &pwr) || !pwr)
+		return false;
+	if (pwr->pw_gid == grr->gr_gid)
+		return true;
+	if (getgrouplist(pwr->pw_name, pwr->pw_gid, groups, &n) < 0)
+		return false; /* more groups than we look at: fail closed */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == grr->gr_gid)
+			return true;
+	return false;
+}
+
+/* A peer that is not root may act for its own account only. */
+static bool peer_may_act_for(const struct peer *p, const char *user)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (p->uid == 0)
+		return true;
+	if (!*user || !util_text_ok(user))
+		return false;
+	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_uid == p->uid;
+}
+
+static const char *rhost_bucket(const char *rhost)
+{
+	return *rhost ? rhost : "local";
+}
+
+/* ---- self-service ---- */
+
+static int h_offer(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_offer_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
+	bool enabled = h->conf.self_reset;
+
+	/* with self-service off, a person still needs the prompt to redeem an admin's code */
+	if (!enabled && h->store) {
+		MDB_txn *txn;
+		struct code_rec rec;
+		if (store_begin(h->store, false, &txn) == 0) {
+			enabled = code_get(h->store, txn, m->who.user, util_now(), &rec) == 0 &&
+				rec.kind == PWR_KIND_ADMIN;
+			store_abort(txn);
+			sodium_memzero(&rec, sizeof(rec));
+		}
+	}
+	a.enabled = enabled;
+	util_copy(a.help, sizeof(a.help), h->conf.help_message);
+	audit(LOG_INFO, "offer", p, m->who.user, &m->who, enabled ? "ok" : "refused",
+		enabled ? NULL : "disabled");
+	return send_msg(p, PWR_ANS_OFFER, &a);
+}
+
+/* After the answer: decide whether a code is sent. Everything here is logged, nothing shown. */
+static void request_work(struct helper *h, struct peer *p, const struct pwr_who *who)
+{
+	struct elig_facts f;
+	struct account acct;
+	struct code_rec rec;
+	struct mail_rec mail;
+	char reasons[PWR_TEXT_MAX + 1], bucket[RATE_BUCKET_MAX + 1], code[CODE_LEN + 1];
+	unsigned char fp[CODE_FP_BYTES];
+	uint64_t now = util_now(), id;
+	const char *why = NULL;
+	bool ok;
+	MDB_txn *txn = NULL;
+	int r;
+
+	memset(&acct, 0, sizeof(acct));
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+
+	snprintf(bucket, sizeof(bucket), "r:%.*s", PWR_RHOST_MAX, rhost_bucket(who->rhost));
+	if ((r = rate_take(h->store, txn, bucket, h->conf.rhost_requests_per_hour, HOUR, now, &ok)))
+		goto fail;
+	if (!ok) {
+		why = "rate-limit-rhost";
+		goto refuse;
+	}
+	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, who->user);
+	if ((r = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, HOUR, now, &ok)))
+		goto fail;
+	if (!ok) {
+		why = "rate-limit-user";
+		goto refuse;
+	}
+	if ((r = eligible_gather(&h->conf, h->store, txn, who->user, now, &f, &acct)) < 0)
+		goto fail;
+	if (eligible_reasons(&f, reasons, sizeof(reasons)) > 0) {
+		why = reasons;
+		goto refuse;
+	}
+	if (code_get(h->store, txn, who->user, now, &rec) == 0 && rec.kind == PWR_KIND_ADMIN) {
+		why = "admin-code-pending";
+		goto refuse;
+	}
+	if ((r = rate_take(h->store, txn, "h:mail", h->conf.mails_per_minute, 60, now, &ok)))
+		goto fail;
+	if (!ok) {
+		why = "rate-limit-host";
+		goto refuse;
+	}
+
+	code_generate(code);
+	code_fingerprint(h->store, acct.shadow_line, fp);
+	memset(&mail, 0, sizeof(mail));
+	mail.kind = MAIL_CODE;
+	mail.created = now;
+	mail.next_try = now;
+	mail.code_expires = now + h->conf.code_ttl;
+	mail.give_up = mail.code_expires;
+	util_copy(mail.user, sizeof(mail.user), who->user);
+	util_copy(mail.to, sizeof(mail.to), f.address);
+	util_copy(mail.rhost, sizeof(mail.rhost), who->rhost);
+	util_copy(mail.tty, sizeof(mail.tty), who->tty);
+	r = code_issue(h->store, txn, who->user, code, PWR_KIND_SELF, now, h->conf.code_ttl,
+		h->conf.code_attempts, fp);
+	if (r == 0)
+		r = mailq_push(h->store, txn, &mail, code, &id);
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(&mail, sizeof(mail));
+	if (r < 0)
+		goto fail;
+	if ((r = store_commit(txn)) < 0) {
+		txn = NULL;
+		goto fail;
+	}
+	txn = NULL;
+	audit(LOG_NOTICE, "request", p, who->user, who, "ok", "code-queued");
+	goto out;
+
+refuse:
+	/* the refusal still counts in the windows it passed */
+	if ((r = store_commit(txn)) < 0) {
+		txn = NULL;
+		goto fail;
+	}
+	txn = NULL;
+	audit(LOG_NOTICE, "request", p, who->user, who, "refused", why);
+	goto out;
+fail:
+	audit(LOG_ERR, "request", p, who->user, who, "error", strerror(-r));
+out:
+	store_abort(txn);
+	account_clear(&acct);
+	sodium_memzero(&rec, sizeof(rec));
+}
+
+static int h_request(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_request_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
+	int r = send_msg(p, PWR_ANS_REQUEST, &a);
+
+	request_work(h, p, &m->who);
+	return r;
+}
+
+static int h_verify(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_verify_ans a = {.status = PWR_E_BADCODE};
+	struct pwr_who *who = &m->verify.who;
+	struct account acct;
+	struct code_rec rec;
+	char code[CODE_LEN + 1];
+	unsigned char fp[CODE_FP_BYTES];
+	const char *why = "wrong-code";
+	MDB_txn *txn = NULL;
+	int r;
+
+	p->verified = false;
+	if (code_normalize(m->verify.code, code) < 0) {
+		a.status = PWR_E_BADFORMAT;
+		audit(LOG_NOTICE, "verify", p, who->user, who, "fail", "malformed");
+		return send_msg(p, PWR_ANS_VERIFY, &a);
+	}
+	if ((r = account_lookup(who->user, &acct)) < 0)
+		goto fail;
+	code_fingerprint(h->store, acct.shadow_line, fp);
+	account_clear(&acct);
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	r = code_verify(h->store, txn, who->user, code, util_now(), fp);
+	if (r == 0 && !h->conf.self_reset &&
+		(code_get(h->store, txn, who->user, util_now(), &rec) != 0 ||
+			rec.kind != PWR_KIND_ADMIN)) {
+		r = -EACCES;
+		why = "disabled";
+	}
+	if (r < 0 && r != -EACCES)
+		goto fail;
+	if (r == 0) {
+		a.status = PWR_OK;
+		p->verified = true;
+		util_copy(p->verified_user, sizeof(p->verified_user), who->user);
+	}
+	r = store_commit(txn);
+	txn = NULL;
+	if (r < 0) {
+		p->verified = false;
+		goto fail;
+	}
+	audit(LOG_NOTICE, "verify", p, who->user, who, a.status == PWR_OK ? "ok" : "fail",
+		a.status == PWR_OK ? NULL : why);
+	goto out;
+fail:
+	a.status = PWR_E_INTERNAL;
+	audit(LOG_ERR, "verify", p, who->user, who, "error", strerror(-r));
+out:
+	store_abort(txn);
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(&rec, sizeof(rec));
+	return send_msg(p, PWR_ANS_VERIFY, &a);
+}
+
+/* ---- addresses ---- */
+
+/* Validate user and addr for registration; on refusal why[] says what. */
+static int address_check(const char *user, const char *addr, char *why, size_t len)
+{
+	struct account acct;
+	int r = account_lookup(user, &acct);
+
+	if (r < 0) {
+		snprintf(why, len, "cannot look up user %s: %s", user, strerror(-r));
+		return r;
+	}
+	r = acct.exists ? 0 : -ENOENT;
+	account_clear(&acct);
+	if (r < 0) {
+		snprintf(why, len, "no such user: %s", user);
+		return r;
+	}
+	return address_validate(addr, why, len);
+}
+
+static int h_email_set(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_email_set_ans a = {.status = PWR_OK};
+	const char *user = m->email_set.user, *addr = m->email_set.addr;
+	char why[256];
+	MDB_txn *txn;
+	int r = address_check(user, addr, why, sizeof(why)), n;
+
+	if (r < 0) {
+		audit(LOG_NOTICE, "email-set", p, user, NULL, "refused", why);
+		return send_error(p, r == -ENOENT ? PWR_E_NOTFOUND : PWR_E_INVALID, "%s", why);
+	}
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	if ((r = address_set(h->store, txn, user, addr)) < 0 ||
+		(n = address_sharers(h->store, txn, addr, user, a.shared_with,
+			 sizeof(a.shared_with))) < 0) {
+		store_abort(txn);
+		r = r < 0 ? r : n;
+		goto fail;
+	}
+	if ((r = store_commit(txn)) < 0)
+		goto fail;
+	if (n > 0)
+		a.warnings |= PWR_WARN_SHARED;
+	if (address_local_only(&h->conf, addr))
+		a.warnings |= PWR_WARN_LOCAL;
+	audit(LOG_NOTICE, "email-set", p, user, NULL, "ok", NULL);
+	return send_msg(p, PWR_ANS_EMAIL_SET, &a);
+fail:
+	audit(LOG_ERR, "email-set", p, user, NULL, "error", strerror(-r));
+	return send_error(p, PWR_E_INTERNAL, "cannot store the address: %s", strerror(-r));
+}
+
+static int h_email_unset(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	const char *user = m->user.user;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	r = address_unset(h->store, txn, user);
+	if (r < 0) {
+		store_abort(txn);
+		if (r != -ENOENT)
+			goto fail;
+		audit(LOG_NOTICE, "email-unset", p, user, NULL, "refused", "no-address");
+		return send_error(p, PWR_E_NOTFOUND, "no address is registered for %s", user);
+	}
+	if ((r = store_commit(txn)) < 0)
+		goto fail;
+	audit(LOG_NOTICE, "email-unset", p, user, NULL, "ok", NULL);
+	return send_done(p, PWR_OK, 1, false, 0, NULL);
+fail:
+	audit(LOG_ERR, "email-unset", p, user, NULL, "error", strerror(-r));
+	return send_error(p, PWR_E_INTERNAL, "cannot remove the address: %s", strerror(-r));
+}
+
+static int h_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_email_show_ans a = {.status = PWR_OK};
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	r = address_get(h->store, txn, m->user.user, a.addr);
+	store_abort(txn);
+	audit(LOG_INFO, "email-show", p, m->user.user, NULL, r == 0 ? "ok" : "fail",
+		r == 0 ? NULL : "no-address");
+	if (r == -ENOENT)
+		return send_error(p, PWR_E_NOTFOUND, "no address is registered for %s", m->user.user);
+	if (r < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	return send_msg(p, PWR_ANS_EMAIL_SHOW, &a);
+}
+
+static int reject(struct peer *p, uint32_t line, const char *why)
+{
+	struct pwr_reject_item it = {.line = line};
+	util_copy(it.reason, sizeof(it.reason), why);
+	return send_msg(p, PWR_ITEM_REJECT, &it);
+}
+
+static int h_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	char *text = m->import.text, *save = NULL, *line, why[256];
+	uint32_t lineno = m->import.first_line, imported = 0, rejected = 0;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
+	/* strsep keeps empty lines, so line numbers stay true */
+	for (save = text; (line = strsep(&save, "\n")) != NULL; lineno++) {
+		char *user, *addr, *extra, *tok = NULL;
+		size_t len = strlen(line);
+		if (!save && !len)
+			break; /* after the final newline */
+		if (len && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		user = strtok_r(line, " \t", &tok);
+		if (!user || *user == '#')
+			continue;
+		addr = strtok_r(NULL, " \t", &tok);
+		extra = strtok_r(NULL, " \t", &tok);
+		if (!addr || extra) {
+			snprintf(why, sizeof(why), "expected 'user address'");
+		} else if ((r = address_check(user, addr, why, sizeof(why))) == 0) {
+			if (!m->import.dry_run && (r = address_set(h->store, txn, user, addr)) < 0)
+				goto fail;
+			imported++;
+			continue;
+		}
+		rejected++;
+		if (reject(p, lineno, why) < 0) {
+			store_abort(txn);
+			return -EPIPE;
+		}
+	}
+	if (!m->import.dry_run && (r = store_commit(txn)) < 0) {
+		txn = NULL;
+		goto fail;
+	}
+	if (m->import.dry_run)
+		store_abort(txn);
+	snprintf(why, sizeof(why), "%u imported, %u rejected", imported, rejected);
+	audit(LOG_NOTICE, "email-import", p, NULL, NULL, "ok", why);
+	return send_done(p, PWR_OK, imported, false, 0, why);
+fail:
+	store_abort(txn);
+	audit(LOG_ERR, "email-import", p, NULL, NULL, "error", strerror(-r));
+	return send_error(p, PWR_E_INTERNAL, "cannot store addresses: %s", strerror(-r));
+}
+
+static int h_email_export(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	const char *after = m->page.user;
+	MDB_val k = {strlen(after), (void *)after}, v;
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	uint32_t n = 0;
+	bool more = false;
+	int r, rc;
+
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	if ((rc = mdb_cursor_open(txn, h->store->addr, &c))) {
+		store_abort(txn);
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store");
+	}
+	rc = mdb_cursor_get(c, &k, &v, *after ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct pwr_email_item it;
+		if (k.mv_size == strlen(after) && !memcmp(k.mv_data, after, k.mv_size))
+			continue;
+		if (k.mv_size > PWR_USER_MAX || v.mv_size > PWR_ADDR_MAX)
+			continue;
+		if (n == PWR_PAGE_MAX) {
+			more = true;
+			break;
+		}
+		memset(&it, 0, sizeof(it));
+		memcpy(it.user, k.mv_data, k.mv_size);
+		memcpy(it.addr, v.mv_data, v.mv_size);
+		if (send_msg(p, PWR_ITEM_EMAIL, &it) < 0) {
+			r = -EPIPE;
+			break;
+		}
+		n++;
+	}
+	mdb_cursor_close(c);
+	store_abort(txn);
+	if (r < 0)
+		return r;
+	audit(LOG_INFO, "email-export", p, NULL, NULL, "ok", NULL);
+	return send_done(p, PWR_OK, n, more, 0, NULL);
+}
+
+/* ---- check ---- */
+
+struct check_ctx {
+	struct helper *h;
+	struct peer *p;
+	MDB_txn *txn;
+	uint32_t count;
+};
+
+static int check_one(void *vctx, const char *user)
+{
+	struct check_ctx *ctx = vctx;
+	struct pwr_check_item it = {0};
+	struct elig_facts f;
+	struct account acct;
+	int r = eligible_gather(&ctx->h->conf, ctx->h->store, ctx->txn, user, util_now(), &f, &acct);
+
+	account_clear(&acct);
+	if (r < 0)
+		return r;
+	util_copy(it.user, sizeof(it.user), user);
+	it.uid = f.exists ? f.uid : UINT32_MAX;
+	it.eligible = eligible_reasons(&f, it.reasons, sizeof(it.reasons)) == 0;
+	ctx->count++;
+	return send_msg(ctx->p, PWR_ITEM_CHECK, &it);
+}
+
+static int h_check(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct check_ctx ctx = {h, p, NULL, 0};
+	uint32_t next = m->page.start;
+	bool more = false;
+	int r;
+
+	if ((r = store_begin(h->store, false, &ctx.txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	if (m->page.user[0])
+		r = check_one(&ctx, m->page.user);
+	else
+		r = account_local_each(&next, h->conf.min_uid, PWR_PAGE_MAX, check_one, &ctx, &more);
+	store_abort(ctx.txn);
+	audit(LOG_INFO, "check", p, m->page.user[0] ? m->page.user : NULL, NULL,
+		r < 0 ? "error" : "ok", r < 0 ? strerror(-r) : NULL);
+	if (r == -EPIPE || r == -EAGAIN || r == -ECONNRESET)
+		return r;
+	if (r < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot check accounts: %s", strerror(-r));
+	return send_done(p, PWR_OK, ctx.count, more, next, NULL);
+}
+
+/* ---- codes ---- */
+
+static int h_tokens(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	const char *after = m->page.user;
+	MDB_val k = {strlen(after), (void *)after}, v;
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	uint64_t now = util_now();
+	uint32_t n = 0;
+	bool more = false;
+	int r, rc;
+
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	if ((rc = mdb_cursor_open(txn, h->store->code, &c))) {
+		store_abort(txn);
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store");
+	}
+	rc = mdb_cursor_get(c, &k, &v, *after ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct pwr_token_item it = {0};
+		struct code_rec rec;
+		if (k.mv_size == strlen(after) && !memcmp(k.mv_data, after, k.mv_size))
+			continue;
+		if (k.mv_size > PWR_USER_MAX || v.mv_size != sizeof(rec))
+			continue;
+		memcpy(&rec, v.mv_data, sizeof(rec));
+		if (!code_alive(&rec, now))
+			continue;
+		if (n == PWR_PAGE_MAX) {
+			more = true;
+			break;
+		}
+		memcpy(it.user, k.mv_data, k.mv_size);
+		it.kind = rec.kind;
+		it.issued = rec.issued;
+		it.expires = rec.expires;
+		it.failures = rec.failures;
+		it.tries_left = rec.max_failures - rec.failures;
+		sodium_memzero(&rec, sizeof(rec));
+		if (send_msg(p, PWR_ITEM_TOKEN, &it) < 0) {
+			r = -EPIPE;
+			break;
+		}
+		n++;
+	}
+	mdb_cursor_close(c);
+	store_abort(txn);
+	if (r < 0)
+		return r;
+	audit(LOG_INFO, "tokens", p, NULL, NULL, "ok", NULL);
+	return send_done(p, PWR_OK, n, more, 0, NULL);
+}
+
+static int h_revoke(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	const char *user = m->user.user;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	r = code_revoke(h->store, txn, user);
+	if (r == -ENOENT) {
+		store_abort(txn);
+		audit(LOG_NOTICE, "revoke", p, user, NULL, "refused", "no-code");
+		return send_error(p, PWR_E_NOTFOUND, "no pending code for %s", user);
+	}
+	if (r < 0) {
+		store_abort(txn);
+		goto fail;
+	}
+	if ((r = store_commit(txn)) < 0)
+		goto fail;
+	audit(LOG_NOTICE, "revoke", p, user, NULL, "ok", NULL);
+	return send_done(p, PWR_OK, 1, false, 0, NULL);
+fail:
+	audit(LOG_ERR, "revoke", p, user, NULL, "error", strerror(-r));
+	return send_error(p, PWR_E_INTERNAL, "cannot revoke: %s", strerror(-r));
+}
+
+static const struct route routes[] = {
+	{PWR_REQ_OFFER, PERM_SELF, false, h_offer},
+	{PWR_REQ_REQUEST, PERM_SELF, true, h_request},
+	{PWR_REQ_VERIFY, PERM_SELF, true, h_verify},
+	{PWR_REQ_EMAIL_SET, PERM_ADMIN, true, h_email_set},
+	{PWR_REQ_EMAIL_UNSET, PERM_ADMIN, true, h_email_unset},
+	{PWR_REQ_EMAIL_SHOW, PERM_ADMIN, true, h_email_show},
+	{PWR_REQ_EMAIL_IMPORT, PERM_ADMIN, true, h_email_import},
+	{PWR_REQ_EMAIL_EXPORT, PERM_ADMIN, true, h_email_export},
+	{PWR_REQ_CHECK, PERM_ADMIN, true, h_check},
+	{PWR_REQ_TOKENS, PERM_ADMIN, true, h_tokens},
+	{PWR_REQ_REVOKE, PERM_ADMIN, true, h_revoke},
+};
+
+/* The user a self-service request names. */
+static const char *self_user(uint16_t op, union pwr_msg *m)
+{
+	return op == PWR_REQ_VERIFY ? m->verify.who.user : m->who.user;
+}
+
+int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
+{
+	const struct route *rt = NULL;
+	const char *user = NULL;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].op == op)
+			rt = &routes[i];
+	if (!rt) {
+		audit(LOG_WARNING, "refused", p, NULL, NULL, "refused", "not-a-request");
+		send_error(p, PWR_E_PROTO, "%s is not a request", wire_op_name(op));
+		return -EPROTO;
+	}
+	if (!h->conf_ok) {
+		audit(LOG_ERR, wire_op_name(op), p, NULL, NULL, "refused", "broken-configuration");
+		send_error(p, PWR_E_CONFIG,
+			"the helper's configuration is broken; pwreset-helper --check-config says why");
+		return -EINVAL;
+	}
+	if (rt->perm == PERM_SELF) {
+		user = self_user(op, m);
+		if (!peer_may_act_for(p, user)) {
+			audit(LOG_WARNING, wire_op_name(op), p, user, NULL, "refused", "not-permitted");
+			send_error(p, PWR_E_PERM, "uid %ld may not act for %s", (long)p->uid, user);
+			return -EPERM;
+		}
+	} else if (!peer_is_admin(h, p)) {
+		audit(LOG_WARNING, wire_op_name(op), p, NULL, NULL, "refused", "not-admin");
+		send_error(p, PWR_E_PERM, "permission denied: root or a member of admin_group only");
+		return -EPERM;
+	}
+	if (rt->needs_store && !h->store) {
+		audit(LOG_ERR, wire_op_name(op), p, user, NULL, "error", "no-store");
+		return send_error(p, PWR_E_INTERNAL, "the helper's store is not available");
+	}
+	return rt->fn(h, p, m);
+}
+
+void dispatch_malformed(struct peer *p, int err)
+{
+	log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=malformed detail=%s",
+		(long)p->uid, strerror(-err));
+	send_error(p, PWR_E_PROTO, "malformed request: %s", strerror(-err));
+}
+
+/* The time of the last purge is kept in the store, so one-shot helpers share it. */
+void dispatch_housekeeping(struct helper *h, uint64_t now)
+{
+	MDB_val k = {10, "last_purge"}, v;
+	uint64_t last = 0;
+	MDB_txn *txn;
+	int a, b;
+
+	if (!h->store || store_begin(h->store, true, &txn) < 0)
+		return;
+	if (mdb_get(txn, h->store->meta, &k, &v) == 0 && v.mv_size == sizeof(last))
+		memcpy(&last, v.mv_data, sizeof(last));
+	if (now >= last && now < last + PURGE_EVERY) {
+		store_abort(txn);
+		return;
+	}
+	/* keep dead codes a day, so `tokens` and the audit trail agree for a while */
+	a = code_purge(h->store, txn, now, 86400);
+	b = rate_purge(h->store, txn, now, HOUR);
+	v.mv_size = sizeof(now);
+	v.mv_data = &now;
+	if (a < 0 || b < 0 || mdb_put(txn, h->store->meta, &k, &v, 0) != 0) {
+		store_abort(txn);
+		return;
+	}
+	if (store_commit(txn) == 0 && (a > 0 || b > 0))
+		log_msg(LOG_INFO, "purged %d expired code(s), %d rate window(s)", a, b);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Who may reset their own password (SPEC §5). The facts are gathered once; the verdict and its
+ * reasons are a pure function of them, shared by the request path and `pwresetctl check`.
+ */
+#ifndef PWRESET_ELIGIBLE_H
+#define PWRESET_ELIGIBLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "conf.h"
+#include "protocol.h"
+#include "store.h"
+
+struct elig_facts {
+	bool self_reset;
+	bool exists;
+	bool local_shadow;
+	bool system_account; /* uid < min_uid */
+	bool excluded;       /* exclude_users or exclude_groups */
+	bool expired;
+	bool has_address;
+	bool local_only;
+	int sharers; /* how many other accounts have the same address */
+	uint32_t uid;
+	char address[PWR_ADDR_MAX + 1];
+	char shared_with[PWR_TEXT_MAX / 2];
+};
+
+/* Gather the facts for user; acct receives the account (the caller clears it). 0 or < 0. */
+int eligible_gather(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
+	uint64_t now, struct elig_facts *f, struct account *acct);
+
+/* Every failing reason, comma-separated, in check's words, into out; returns how many
+ * (0: eligible). */
+int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen);
+
+#endif

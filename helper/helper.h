@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The helper's state and its one request handler, shared by both transports.
+ */
+#ifndef PWRESET_HELPER_H
+#define PWRESET_HELPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "protocol.h"
+#include "store.h"
+#include "wire.h"
+
+struct helper {
+	struct pwr_conf conf;
+	bool conf_ok;       /* false: every request is answered PWR_E_CONFIG */
+	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
+};
+
+/* One connection: the daemon's accepted socket, or fd 0 in one-shot mode. */
+struct peer {
+	int fd;
+	uid_t uid; /* from SO_PEERCRED, or the real uid of the one-shot helper's caller */
+	gid_t gid;
+	pid_t pid;
+	int send_flags; /* MSG_DONTWAIT in the daemon: a peer that does not read is dropped */
+	uint64_t last_active;
+	bool verified; /* this connection has shown a valid code for verified_user */
+	char verified_user[PWR_USER_MAX + 1];
+};
+
+/* Handle one decoded request from p; answers are sent on p->fd. Returns 0 to keep serving the
+ * peer, < 0 to drop it (malformed, unpermitted, or the answer could not be sent). */
+int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m);
+
+/* Answer a request that could not be decoded, then the caller drops the peer. */
+void dispatch_malformed(struct peer *p, int err);
+
+/* Purge expired records when the last purge (by any helper) is older than a few minutes. */
+void dispatch_housekeeping(struct helper *h, uint64_t now);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "mailq.h"
+
+#define MAIL_REC_VERSION 1
+
+static int rec_read(const MDB_val *v, struct mail_rec *rec)
+{
+	if (v->mv_size != sizeof(*rec))
+		return -EBADMSG;
+	memcpy(rec, v->mv_data, sizeof(*rec));
+	if (rec->version != MAIL_REC_VERSION || rec->sealed_len > sizeof(rec->sealed))
+		return -EBADMSG;
+	return 0;
+}
+
+int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code,
+	uint64_t *id)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t next = 1;
+	int rc;
+
+	rec->version = MAIL_REC_VERSION;
+	rec->state = MAIL_QUEUED;
+	rec->sealed_len = 0;
+	if (code) {
+		unsigned char key[32];
+		randombytes_buf(rec->nonce, sizeof(rec->nonce));
+		store_subkey(s, STORE_SUBKEY_MAIL, key);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(rec->sealed, NULL,
+			(const unsigned char *)code, CODE_LEN, NULL, 0, NULL, rec->nonce, key);
+		sodium_memzero(key, sizeof(key));
+		rec->sealed_len = CODE_LEN + MAIL_SEAL_MAC;
+	}
+	if ((rc = mdb_cursor_open(txn, s->mailq, &c)))
+		return store_err(rc, "mailq push");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == sizeof(next)) {
+		memcpy(&next, k.mv_data, sizeof(next));
+		next++;
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "mailq push");
+	k.mv_size = sizeof(next);
+	k.mv_data = &next;
+	v.mv_size = sizeof(*rec);
+	v.mv_data = rec;
+	if ((rc = mdb_put(txn, s->mailq, &k, &v, MDB_NOOVERWRITE)))
+		return store_err(rc, "mailq push");
+	*id = next;
+	return 0;
+}
+
+int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec)
+{
+	MDB_val k = {sizeof(id), &id}, v;
+	int rc = mdb_get(txn, s->mailq, &k, &v);
+
+	if (rc)
+		return store_err(rc, "mailq get");
+	return rec_read(&v, rec);
+}
+
+int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec *rec)
+{
+	MDB_val k = {sizeof(id), &id}, v = {sizeof(*rec), (void *)rec};
+	return store_err(mdb_put(txn, s->mailq, &k, &v, 0), "mailq put");
+}
+
+int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec)
+{
+	MDB_cursor *c;
+	uint64_t want = after + 1;
+	MDB_val k = {sizeof(want), &want}, v;
+	int rc, r = -ENOENT;
+
+	if ((rc = mdb_cursor_open(txn, s->mailq, &c)))
+		return store_err(rc, "mailq next");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(*id))
+			continue;
+		memcpy(id, k.mv_data, sizeof(*id));
+		if (rec_read(&v, rec) == 0) {
+			r = 0;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "mailq next");
+	return r;
+}
+
+int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code)
+{
+	unsigned char key[32];
+	int r;
+
+	if (rec->sealed_len != CODE_LEN + MAIL_SEAL_MAC)
+		return -ENOENT;
+	store_subkey(s, STORE_SUBKEY_MAIL, key);
+	r = crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)code, NULL, NULL,
+		rec->sealed, rec->sealed_len, NULL, 0, rec->nonce, key);
+	sodium_memzero(key, sizeof(key));
+	if (r != 0) {
+		sodium_memzero(code, CODE_LEN);
+		return -EBADMSG;
+	}
+	code[CODE_LEN] = '\0';
+	return 0;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The wire protocol between pam_pwreset.so, pwresetctl and pwreset-helper.
+ *
+ * Transport: one SOCK_SEQPACKET connection, either the daemon's socket or a socketpair on the
+ * one-shot helper's fd 0. Each packet is one message: a struct pwr_hdr followed by `len` bytes
+ * of payload. The payload is the message's fields in the order given below, each encoded as
+ *   u32  4 bytes, host byte order (both ends are on the same host)
+ *   u64  8 bytes, host byte order
+ *   str  u16 length (host byte order), then that many bytes; no NUL inside, no terminator,
+ *        never longer than the field's maximum
+ * Nothing may follow the last field.
+ *
+ * MUST: every size is checked before a byte is read (wire.c), and no message exceeds
+ * PWR_MSG_MAX. A message that fails to decode, or a request the peer may not make, ends that
+ * peer's connection (after an error answer where one can be given), never the daemon.
+ *
+ * Conversation: the client sends one request; the helper answers with the request's answer
+ * message, or with PWR_ANS_ERROR. Listing requests (PWR_REQ_EMAIL_EXPORT, PWR_REQ_CHECK,
+ * PWR_REQ_TOKENS, PWR_REQ_EMAIL_IMPORT) are answered with zero or more item messages and then
+ * one PWR_ANS_DONE; they are paged (at most PWR_PAGE_MAX items) and the client asks again from
+ * `next` while PWR_ANS_DONE says `more`.
+ */
+#ifndef PWRESET_PROTOCOL_H
+#define PWRESET_PROTOCOL_H
+
+#include <stdint.h>
+
+#define PWR_PROTO_VERSION 1
+#define PWR_MSG_MAX 4096
+#define PWR_PAGE_MAX 64
+
+/* Field maxima in bytes, excluding the terminating NUL the decoded struct adds. */
+#define PWR_USER_MAX 256    /* anything longer cannot be an account; sshd may send it anyway */
+#define PWR_RHOST_MAX 255
+#define PWR_TTY_MAX 64
+#define PWR_SERVICE_MAX 64
+#define PWR_CODE_MAX 64     /* raw input; a code is 10 symbols after normalisation */
+#define PWR_ADDR_MAX 254    /* RFC 5321 path limit */
+#define PWR_TEXT_MAX 1024   /* help message, reasons, error texts */
+#define PWR_IMPORT_MAX 3800 /* one block of whole lines of an import file */
+
+struct pwr_hdr {
+	uint16_t version;
+	uint16_t op;
+	uint32_t len; /* payload bytes after this header */
+};
+
+enum pwr_op {
+	/* requests */
+	PWR_REQ_OFFER = 1,   /* self-service: may a reset be offered to this user? */
+	PWR_REQ_REQUEST = 2, /* self-service: send a code if the user can reset */
+	PWR_REQ_VERIFY = 3,  /* self-service: check a code */
+	PWR_REQ_EMAIL_SET = 16,
+	PWR_REQ_EMAIL_UNSET = 17,
+	PWR_REQ_EMAIL_SHOW = 18,
+	PWR_REQ_EMAIL_IMPORT = 19,
+	PWR_REQ_EMAIL_EXPORT = 20,
+	PWR_REQ_CHECK = 21,
+	PWR_REQ_TOKENS = 22,
+	PWR_REQ_REVOKE = 23,
+
+	/* answers */
+	PWR_ANS_ERROR = 0x8000,
+	PWR_ANS_OFFER = 0x8001,
+	PWR_ANS_REQUEST = 0x8002,
+	PWR_ANS_VERIFY = 0x8003,
+	PWR_ANS_EMAIL_SET = 0x8010,
+	PWR_ANS_EMAIL_SHOW = 0x8012,
+	PWR_ANS_DONE = 0x8100,
+	PWR_ITEM_REJECT = 0x8101,
+	PWR_ITEM_EMAIL = 0x8102,
+	PWR_ITEM_CHECK = 0x8103,
+	PWR_ITEM_TOKEN = 0x8104,
+};
+
+/* Status carried by every answer. 0 is success. */
+enum pwr_status {
+	PWR_OK = 0,
+	PWR_E_PROTO = 1,     /* malformed or unexpected message; the connection is closed */
+	PWR_E_PERM = 2,      /* this peer may not ask this; the connection is closed */
+	PWR_E_CONFIG = 3,    /* the helper's configuration is broken; it answers nothing else */
+	PWR_E_INTERNAL = 4,  /* store or system failure; see the helper's log */
+	PWR_E_NOTFOUND = 5,  /* no such account, or nothing registered */
+	PWR_E_INVALID = 6,   /* a value was refused; the text says why */
+	PWR_E_BADCODE = 7,   /* wrong, expired, used-up or revoked code: all read the same */
+	PWR_E_BADFORMAT = 8, /* input that cannot be a code (no attempt of the code counted) */
+	PWR_E_DISABLED = 9,  /* self-service reset is switched off */
+};
+
+/* Layouts. Each struct is the decoded form; the wire form is its fields in order. */
+
+/* PWR_REQ_OFFER, PWR_REQ_REQUEST: str user, str rhost, str tty, str service */
+struct pwr_who {
+	char user[PWR_USER_MAX + 1];
+	char rhost[PWR_RHOST_MAX + 1];
+	char tty[PWR_TTY_MAX + 1];
+	char service[PWR_SERVICE_MAX + 1];
+};
+
+/* PWR_REQ_VERIFY: str user, str rhost, str tty, str service, str code */
+struct pwr_verify_req {
+	struct pwr_who who;
+	char code[PWR_CODE_MAX + 1];
+};
+
+/* PWR_REQ_EMAIL_UNSET, _SHOW, PWR_REQ_REVOKE: str user */
+struct pwr_user_req {
+	char user[PWR_USER_MAX + 1];
+};
+
+/* PWR_REQ_EMAIL_SET: str user, str addr */
+struct pwr_email_set_req {
+	char user[PWR_USER_MAX + 1];
+	char addr[PWR_ADDR_MAX + 1];
+};
+
+/* PWR_REQ_EMAIL_IMPORT: u32 first_line, u32 dry_run, str text (whole lines, each ending in
+ * '\n', the first of them line number first_line of the file). Answered with one
+ * PWR_ITEM_REJECT per refused line, then PWR_ANS_DONE whose count is the lines imported (or,
+ * with dry_run, that would be). */
+struct pwr_import_req {
+	uint32_t first_line;
+	uint32_t dry_run;
+	char text[PWR_IMPORT_MAX + 1];
+};
+
+/* PWR_REQ_EMAIL_EXPORT, PWR_REQ_CHECK, PWR_REQ_TOKENS: u32 start, str user
+ * CHECK: user names one account; empty: every local account from `start` (0 at first, then
+ *   PWR_ANS_DONE's `next`).
+ * EMAIL_EXPORT, TOKENS: the page starts after `user` (empty at first, then the last user of
+ *   the previous page); `start` is 0. */
+struct pwr_page_req {
+	uint32_t start;
+	char user[PWR_USER_MAX + 1];
+};
+
+/* PWR_ANS_ERROR: u32 status, str text */
+struct pwr_error_ans {
+	uint32_t status;
+	char text[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ANS_OFFER: u32 status, u32 enabled, u32 code_ttl (seconds), str help */
+struct pwr_offer_ans {
+	uint32_t status;
+	uint32_t enabled;
+	uint32_t code_ttl;
+	char help[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ANS_REQUEST: u32 status, u32 code_ttl. The same for every user, always. */
+struct pwr_request_ans {
+	uint32_t status;
+	uint32_t code_ttl;
+};
+
+/* PWR_ANS_VERIFY: u32 status */
+struct pwr_verify_ans {
+	uint32_t status;
+};
+
+/* PWR_ANS_EMAIL_SET: u32 status, u32 warnings (PWR_WARN_*), str shared_with (comma list) */
+#define PWR_WARN_SHARED 1u
+#define PWR_WARN_LOCAL 2u
+struct pwr_email_set_ans {
+	uint32_t status;
+	uint32_t warnings;
+	char shared_with[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ANS_EMAIL_SHOW: u32 status, str addr */
+struct pwr_email_show_ans {
+	uint32_t status;
+	char addr[PWR_ADDR_MAX + 1];
+};
+
+/* PWR_ANS_DONE: u32 status, u32 count (items in this page, or lines imported),
+ * u32 more, u32 next (the `start` of the next page), str text */
+struct pwr_done_ans {
+	uint32_t status;
+	uint32_t count;
+	uint32_t more;
+	uint32_t next;
+	char text[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ITEM_REJECT: u32 line, str reason */
+struct pwr_reject_item {
+	uint32_t line;
+	char reason[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ITEM_EMAIL: str user, str addr */
+struct pwr_email_item {
+	char user[PWR_USER_MAX + 1];
+	char addr[PWR_ADDR_MAX + 1];
+};
+
+/* PWR_ITEM_CHECK: str user, u32 uid, u32 eligible, str reasons (comma list, check's words) */
+struct pwr_check_item {
+	char user[PWR_USER_MAX + 1];
+	uint32_t uid;
+	uint32_t eligible;
+	char reasons[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ITEM_TOKEN: str user, u32 kind (PWR_KIND_*), u64 issued, u64 expires (Unix time),
+ * u32 failures (wrong tries so far), u32 tries_left */
+#define PWR_KIND_SELF 1u
+#define PWR_KIND_ADMIN 2u
+struct pwr_token_item {
+	char user[PWR_USER_MAX + 1];
+	uint32_t kind;
+	uint64_t issued;
+	uint64_t expires;
+	uint32_t failures;
+	uint32_t tries_left;
+};
+
+#endif

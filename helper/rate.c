@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rate.h"
+
+/* A bucket's value is an array of uint64_t event times, oldest first. */
+
+int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit, uint32_t window,
+	uint64_t now, bool *allowed)
+{
+	uint64_t times[RATE_LIMIT_MAX + 1];
+	size_t n = 0, keep = 0;
+	MDB_val k = {strlen(bucket), (void *)bucket}, v;
+	int rc;
+
+	*allowed = true;
+	if (limit == 0)
+		return 0;
+	if (limit > RATE_LIMIT_MAX || k.mv_size > RATE_BUCKET_MAX)
+		return -EINVAL;
+	rc = mdb_get(txn, s->rate, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "rate get");
+	if (rc == 0 && v.mv_size % sizeof(uint64_t) == 0 &&
+		v.mv_size / sizeof(uint64_t) <= RATE_LIMIT_MAX) {
+		n = v.mv_size / sizeof(uint64_t);
+		memcpy(times, v.mv_data, v.mv_size);
+	}
+	/* keep what is still inside the window, and no more than the limit */
+	for (size_t i = 0; i < n; i++)
+		if (times[i] + window > now && times[i] <= now)
+			times[keep++] = times[i];
+	if (keep > limit) {
+		memmove(times, times + (keep - limit), limit * sizeof(uint64_t));
+		keep = limit;
+	}
+	if (keep >= limit)
+		*allowed = false;
+	else
+		times[keep++] = now;
+	v.mv_size = keep * sizeof(uint64_t);
+	v.mv_data = times;
+	if (keep == 0)
+		rc = mdb_del(txn, s->rate, &k, NULL);
+	else
+		rc = mdb_put(txn, s->rate, &k, &v, 0);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "rate put");
+	return 0;
+}
+
+int rate_purge(struct store *s, MDB_txn *txn, uint64_t now, uint32_t max_window)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, n = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->rate, &c)))
+		return store_err(rc, "rate purge");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t last = 0;
+		if (v.mv_size >= sizeof(last) && v.mv_size % sizeof(last) == 0)
+			memcpy(&last, (const char *)v.mv_data + v.mv_size - sizeof(last), sizeof(last));
+		if (last + max_window <= now) {
+			if ((rc = mdb_cursor_del(c, 0)))
+				break;
+			n++;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "rate purge");
+	return n;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The two transports. Both read one message at a time and pass it to dispatch().
+ * MUST: the daemon never blocks on one peer: it reads only peers that poll() says are ready,
+ * sends without waiting (a peer that does not read its answers is dropped), limits how many
+ * peers it holds and drops those idle too long. A peer's identity comes from the kernel
+ * (SO_PEERCRED), never from what it says.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "helper.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+#define MAX_PEERS 256
+#define IDLE_SECONDS (15 * 60) /* a person reads mail and types a code in between */
+#define TICK_MS 30000
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int serve_one(struct helper *h, struct peer *p)
+{
+	union pwr_msg m;
+	uint16_t op;
+	int r = wire_recv(p->fd, &op, &m);
+
+	if (r == -ECONNRESET)
+		return r;
+	if (r == -EAGAIN)
+		return 0;
+	if (r < 0) {
+		dispatch_malformed(p, r);
+		return r;
+	}
+	p->last_active = util_now();
+	r = dispatch(h, p, op, &m);
+	explicit_bzero(&m, sizeof(m));
+	return r;
+}
+
+int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
+{
+	struct peer p = {.fd = fd, .uid = uid, .gid = gid, .pid = getppid()};
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	for (;;) {
+		int n = poll(&pfd, 1, IDLE_SECONDS * 1000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing", IDLE_SECONDS);
+			break;
+		}
+		if (serve_one(h, &p) < 0)
+			break;
+	}
+	explicit_bzero(&p, sizeof(p));
+	dispatch_housekeeping(h, util_now());
+	return 0;
+}
+
+/* The socket systemd handed over: exactly one, ours, a listening SOCK_SEQPACKET. */
+static int listen_fds(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int type = 0, acc = 0;
+	socklen_t len = sizeof(type);
+
+	if (!pid || !fds)
+		return -ENOENT;
+	if (strtol(pid, NULL, 10) != getpid() || strcmp(fds, "1") != 0) {
+		log_msg(LOG_ERR, "LISTEN_FDS=%s for pid %s: expected one socket for this process", fds,
+			pid);
+		return -EINVAL;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET ||
+		getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc) {
+		log_msg(LOG_ERR, "the socket handed over is not a listening SOCK_SEQPACKET socket");
+		return -EINVAL;
+	}
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	return 3;
+}
+
+static int listen_own(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	char *slash;
+	int fd;
+
+	if (util_copy(sa.sun_path, sizeof(sa.sun_path), path) < 0) {
+		log_msg(LOG_ERR, "socket path %s is too long", path);
+		return -ENAMETOOLONG;
+	}
+	util_copy(dir, sizeof(dir), path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			log_msg(LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	/* a socket left by a helper that died; anything else there is not ours to remove */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_msg(LOG_ERR, "%s exists and is not a socket", path);
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
+		listen(fd, 64) < 0) {
+		int e = errno;
+		log_msg(LOG_ERR, "cannot listen on %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void peer_drop(struct peer *peers, struct pollfd *pfds, size_t *n, size_t i)
+{
+	close(peers[i].fd);
+	explicit_bzero(&peers[i], sizeof(peers[i]));
+	peers[i] = peers[*n - 1];
+	pfds[i + 1] = pfds[*n];
+	(*n)--;
+}
+
+static void accept_peer(int lfd, struct peer *peers, struct pollfd *pfds, size_t *n)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_msg(LOG_WARNING, "cannot identify a peer: %s; dropping it", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (*n == MAX_PEERS) {
+		log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=too-many-peers",
+			(long)cred.uid);
+		close(fd);
+		return;
+	}
+	peers[*n] = (struct peer){.fd = fd,
+		.uid = cred.uid,
+		.gid = cred.gid,
+		.pid = cred.pid,
+		.send_flags = MSG_DONTWAIT,
+		.last_active = util_now()};
+	pfds[*n + 1] = (struct pollfd){.fd = fd, .events = POLLIN};
+	(*n)++;
+}
+
+int server_daemon(struct helper *h)
+{
+	static struct peer peers[MAX_PEERS];
+	static struct pollfd pfds[MAX_PEERS + 1];
+	struct sigaction sa = {.sa_handler = on_term};
+	size_t n = 0;
+	uint64_t next_housekeeping = 0;
+	int lfd = listen_fds();
+
+	if (lfd == -ENOENT)
+		lfd = listen_own(h->conf.socket);
+	if (lfd < 0)
+		return lfd;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	log_msg(LOG_INFO, "serving %s", h->conf.socket);
+	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+
+	while (!stopping) {
+		int ready = poll(pfds, n + 1, TICK_MS);
+		uint64_t now = util_now();
+
+		if (ready < 0 && errno != EINTR) {
+			log_msg(LOG_ERR, "poll: %s", strerror(errno));
+			break;
+		}
+		for (size_t i = n; ready > 0 && i-- > 0;) {
+			if (!pfds[i + 1].revents)
+				continue;
+			if (pfds[i + 1].revents & POLLIN) {
+				if (serve_one(h, &peers[i]) < 0)
+					peer_drop(peers, pfds, &n, i);
+			} else {
+				peer_drop(peers, pfds, &n, i); /* hung up or error */
+			}
+		}
+		if (ready > 0 && (pfds[0].revents & POLLIN))
+			accept_peer(lfd, peers, pfds, &n);
+		for (size_t i = n; i-- > 0;)
+			if (peers[i].last_active + IDLE_SECONDS < now)
+				peer_drop(peers, pfds, &n, i);
+		if (now >= next_housekeeping) {
+			dispatch_housekeeping(h, now);
+			next_housekeeping = now + TICK_MS / 1000;
+		}
+	}
+	for (size_t i = n; i-- > 0;)
+		peer_drop(peers, pfds, &n, i);
+	close(lfd);
+	log_msg(LOG_INFO, "stopped");
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Small helpers shared by the helper's files. 0 or a negative errno, as everywhere. */
+#ifndef PWRESET_UTIL_H
+#define PWRESET_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True when s holds no control character (bytes below 0x20, and 0x7f). */
+bool util_text_ok(const char *s);
+
+/* Read all of fd, at most max bytes (more is -EFBIG), into a malloc'd, NUL-terminated buffer. */
+int util_read_all(int fd, size_t max, char **data, size_t *len);
+
+/* Write all of buf, looping on short writes and EINTR. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Copy src into dst of size n; -ENAMETOOLONG (dst untouched) if it does not fit. */
+int util_copy(char *dst, size_t n, const char *src);
+
+/* Seconds since the epoch. */
+uint64_t util_now(void);
+
+/* Lower-case ASCII copy of s into dst of size n; -ENAMETOOLONG if it does not fit. */
+int util_lower(char *dst, size_t n, const char *s);
+
+#endif

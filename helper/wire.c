@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Table-driven codec for protocol.h: each op names its fields once, and one encoder and one
+ * decoder walk that list. MUST: the decoder checks that every field fits in what remains of
+ * the packet before reading it, and that nothing remains after the last one.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "wire.h"
+
+enum field_type { F_U32, F_U64, F_STR };
+
+struct field {
+	unsigned char type;
+	unsigned short max; /* F_STR: longest string; the struct holds max + 1 bytes */
+	unsigned short off;
+};
+
+struct message {
+	uint16_t op;
+	const char *name;
+	const struct field *fields;
+	unsigned nfields;
+};
+
+#define U32(s, m) {F_U32, 0, offsetof(s, m)}
+#define U64(s, m) {F_U64, 0, offsetof(s, m)}
+#define STR(s, m, n) {F_STR, n, offsetof(s, m)}
+#define WHO(s, p)                                                                                  \
+	STR(s, p user, PWR_USER_MAX), STR(s, p rhost, PWR_RHOST_MAX), STR(s, p tty, PWR_TTY_MAX),  \
+		STR(s, p service, PWR_SERVICE_MAX)
+
+static const struct field f_who[] = {WHO(struct pwr_who, )};
+static const struct field f_verify[] = {
+	WHO(struct pwr_verify_req, who.), STR(struct pwr_verify_req, code, PWR_CODE_MAX)};
+static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MAX)};
+static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
+	STR(struct pwr_email_set_req, addr, PWR_ADDR_MAX)};
+static const struct field f_import[] = {U32(struct pwr_import_req, first_line),
+	U32(struct pwr_import_req, dry_run), STR(struct pwr_import_req, text, PWR_IMPORT_MAX)};
+static const struct field f_page[] = {
+	U32(struct pwr_page_req, start), STR(struct pwr_page_req, user, PWR_USER_MAX)};
+static const struct field f_error[] = {
+	U32(struct pwr_error_ans, status), STR(struct pwr_error_ans, text, PWR_TEXT_MAX)};
+static const struct field f_offer[] = {U32(struct pwr_offer_ans, status),
+	U32(struct pwr_offer_ans, enabled), U32(struct pwr_offer_ans, code_ttl),
+	STR(struct pwr_offer_ans, help, PWR_TEXT_MAX)};
+static const struct field f_request[] = {
+	U32(struct pwr_request_ans, status), U32(struct pwr_request_ans, code_ttl)};
+static const struct field f_verify_ans[] = {U32(struct pwr_verify_ans, status)};
+static const struct field f_email_set_ans[] = {U32(struct pwr_email_set_ans, status),
+	U32(struct pwr_email_set_ans, warnings),
+	STR(struct pwr_email_set_ans, shared_with, PWR_TEXT_MAX)};
+static const struct field f_email_show[] = {
+	U32(struct pwr_email_show_ans, status), STR(struct pwr_email_show_ans, addr, PWR_ADDR_MAX)};
+static const struct field f_done[] = {U32(struct pwr_done_ans, status),
+	U32(struct pwr_done_ans, count), U32(struct pwr_done_ans, more),
+	U32(struct pwr_done_ans, next), STR(struct pwr_done_ans, text, PWR_TEXT_MAX)};
+static const struct field f_reject[] = {
+	U32(struct pwr_reject_item, line), STR(struct pwr_reject_item, reason, PWR_TEXT_MAX)};
+static const struct field f_email[] = {
+	STR(struct pwr_email_item, user, PWR_USER_MAX), STR(struct pwr_email_item, addr, PWR_ADDR_MAX)};
+static const struct field f_check[] = {STR(struct pwr_check_item, user, PWR_USER_MAX),
+	U32(struct pwr_check_item, uid), U32(struct pwr_check_item, eligible),
+	STR(struct pwr_check_item, reasons, PWR_TEXT_MAX)};
+static const struct field f_token[] = {STR(struct pwr_token_item, user, PWR_USER_MAX),
+	U32(struct pwr_token_item, kind), U64(struct pwr_token_item, issued),
+	U64(struct pwr_token_item, expires), U32(struct pwr_token_item, failures),
+	U32(struct pwr_token_item, tries_left)};
+
+#define MSG(o, n, f) {o, n, f, sizeof(f) / sizeof((f)[0])}
+static const struct message messages[] = {
+	MSG(PWR_REQ_OFFER, "offer", f_who),
+	MSG(PWR_REQ_REQUEST, "request", f_who),
+	MSG(PWR_REQ_VERIFY, "verify", f_verify),
+	MSG(PWR_REQ_EMAIL_SET, "email-set", f_email_set),
+	MSG(PWR_REQ_EMAIL_UNSET, "email-unset", f_user),
+	MSG(PWR_REQ_EMAIL_SHOW, "email-show", f_user),
+	MSG(PWR_REQ_EMAIL_IMPORT, "email-import", f_import),
+	MSG(PWR_REQ_EMAIL_EXPORT, "email-export", f_page),
+	MSG(PWR_REQ_CHECK, "check", f_page),
+	MSG(PWR_REQ_TOKENS, "tokens", f_page),
+	MSG(PWR_REQ_REVOKE, "revoke", f_user),
+	MSG(PWR_ANS_ERROR, "error", f_error),
+	MSG(PWR_ANS_OFFER, "offer-answer", f_offer),
+	MSG(PWR_ANS_REQUEST, "request-answer", f_request),
+	MSG(PWR_ANS_VERIFY, "verify-answer", f_verify_ans),
+	MSG(PWR_ANS_EMAIL_SET, "email-set-answer", f_email_set_ans),
+	MSG(PWR_ANS_EMAIL_SHOW, "email-show-answer", f_email_show),
+	MSG(PWR_ANS_DONE, "done", f_done),
+	MSG(PWR_ITEM_REJECT, "reject-item", f_reject),
+	MSG(PWR_ITEM_EMAIL, "email-item", f_email),
+	MSG(PWR_ITEM_CHECK, "check-item", f_check),
+	MSG(PWR_ITEM_TOKEN, "token-item", f_token),
+};
+
+static const struct message *message_find(uint16_t op)
+{
+	for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+		if (messages[i].op == op)
+			return &messages[i];
+	return NULL;
+}
+
+const char *wire_op_name(uint16_t op)
+{
+	const struct message *m = message_find(op);
+	return m ? m->name : "unknown";
+}
+
+int wire_op_known(uint16_t op)
+{
+	return message_find(op) != NULL;
+}
+
+int wire_encode(uint16_t op, const void *msg, uint8_t *buf, size_t cap, size_t *len)
+{
+	const struct message *m = message_find(op);
+	const uint8_t *src = msg;
+	size_t pos = sizeof(struct pwr_hdr);
+
+	if (!m)
+		return -EPROTO;
+	if (cap < pos)
+		return -EMSGSIZE;
+	for (unsigned i = 0; i < m->nfields; i++) {
+		const struct field *f = &m->fields[i];
+		size_t n;
+
+		switch (f->type) {
+		case F_U32:
+		case F_U64:
+			n = f->type == F_U32 ? 4 : 8;
+			if (cap - pos < n)
+				return -EMSGSIZE;
+			memcpy(buf + pos, src + f->off, n);
+			pos += n;
+			break;
+		case F_STR: {
+			uint16_t slen;
+			n = strnlen((const char *)src + f->off, (size_t)f->max + 1);
+			if (n > f->max || cap - pos < 2 + n)
+				return -EMSGSIZE;
+			slen = (uint16_t)n;
+			memcpy(buf + pos, &slen, 2);
+			memcpy(buf + pos + 2, src + f->off, n);
+			pos += 2 + n;
+			break;
+		}
+		}
+	}
+	if (pos > PWR_MSG_MAX)
+		return -EMSGSIZE;
+	struct pwr_hdr h = {PWR_PROTO_VERSION, op, (uint32_t)(pos - sizeof(h))};
+	memcpy(buf, &h, sizeof(h));
+	*len = pos;
+	return 0;
+}
+
+int wire_decode(const uint8_t *buf, size_t len, uint16_t *op, union pwr_msg *msg)
+{
+	const struct message *m;
+	struct pwr_hdr h;
+	uint8_t *dst = (uint8_t *)msg;
+	size_t pos = sizeof(h);
+
+	memset(msg, 0, sizeof(*msg));
+	if (len > PWR_MSG_MAX)
+		return -EMSGSIZE;
+	if (len < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, buf, sizeof(h));
+	if (h.version != PWR_PROTO_VERSION || h.len != len - sizeof(h))
+		return -EPROTO;
+	m = message_find(h.op);
+	if (!m)
+		return -EPROTO;
+	for (unsigned i = 0; i < m->nfields; i++) {
+		const struct field *f = &m->fields[i];
+		size_t n;
+
+		switch (f->type) {
+		case F_U32:
+		case F_U64:
+			n = f->type == F_U32 ? 4 : 8;
+			if (len - pos < n)
+				goto bad;
+			memcpy(dst + f->off, buf + pos, n);
+			pos += n;
+			break;
+		case F_STR: {
+			uint16_t slen;
+			if (len - pos < 2)
+				goto bad;
+			memcpy(&slen, buf + pos, 2);
+			pos += 2;
+			if (slen > f->max || len - pos < slen || memchr(buf + pos, 0, slen))
+				goto bad;
+			memcpy(dst + f->off, buf + pos, slen);
+			dst[f->off + slen] = '\0';
+			pos += slen;
+			break;
+		}
+		}
+	}
+	if (pos != len)
+		goto bad;
+	*op = h.op;
+	return 0;
+bad:
+	explicit_bzero(msg, sizeof(*msg));
+	return -EPROTO;
+}
+
+int wire_send(int fd, uint16_t op, const void *msg, int flags)
+{
+	uint8_t buf[PWR_MSG_MAX];
+	size_t len;
+	ssize_t n;
+	int r = wire_encode(op, msg, buf, sizeof(buf), &len);
+
+	if (r < 0)
+		goto out;
+	do
+		n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EPROTO;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
+int wire_recv(int fd, uint16_t *op, union pwr_msg *msg)
+{
+	uint8_t buf[PWR_MSG_MAX];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+	int r;
+
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		r = -EMSGSIZE;
+	else
+		r = wire_decode(buf, (size_t)n, op, msg);
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
