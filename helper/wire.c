@@ -11,13 +11,10 @@
 
 #include "wire.h"
 
-enum field_type { F_U32, F_U64, F_STR };
-
-struct field {
-	unsigned char type;
-	unsigned short max; /* F_STR: longest string; the struct holds max + 1 bytes */
-	unsigned short off;
-};
+#define F_U32 WIRE_U32
+#define F_U64 WIRE_U64
+#define F_STR WIRE_STR
+#define field wire_field
 
 struct message {
 	uint16_t op;
@@ -114,6 +111,14 @@ const char *wire_op_name(uint16_t op)
 int wire_op_known(uint16_t op)
 {
 	return message_find(op) != NULL;
+}
+
+const struct wire_field *wire_fields(uint16_t op, unsigned *n)
+{
+	const struct message *m = message_find(op);
+
+	*n = m ? m->nfields : 0;
+	return m ? m->fields : NULL;
 }
 
 int wire_encode(uint16_t op, const void *msg, uint8_t *buf, size_t cap, size_t *len)

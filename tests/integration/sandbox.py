@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The test sandbox: a private mount namespace where /etc and /var are overlays over the
+host's and /run is a fresh tmpfs, so useradd, chpasswd, the helper's store and its socket all
+work on their real paths and vanish with the namespace. Nothing here touches the host.
+
+Usage from a test script: call sandbox.enter() first; it re-executes the script inside
+`unshare -m --propagation private` and sets the mounts up there."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def enter():
+    """Re-execute the calling script inside a new mount namespace, once; then mount."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        print("SKIP: the integration tests need root and unshare(1)")
+        sys.exit(SKIP)
+    if os.environ.get("PWR_SANDBOX") != "1":
+        env = dict(os.environ, PWR_SANDBOX="1")
+        argv = ["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv
+        sys.exit(subprocess.run(argv, env=env).returncode)
+    return Sandbox()
+
+
+def run(argv, **kw):
+    kw.setdefault("check", True)
+    return subprocess.run(argv, **kw)
+
+
+class Sandbox:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
+        os.chmod(self.tmp, 0o755)
+        for name in ("etc", "var"):
+            upper = os.path.join(self.tmp, name + "-upper")
+            work = os.path.join(self.tmp, name + "-work")
+            os.mkdir(upper)
+            os.mkdir(work)
+            run(["mount", "-t", "overlay", "overlay", "-o",
+                 f"lowerdir=/{name},upperdir={upper},workdir={work}", f"/{name}"])
+        run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"])
+        # a place where a setuid copy of the helper may run (no nosuid here)
+        self.bin = os.path.join(self.tmp, "bin")
+        os.mkdir(self.bin)
+        run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", self.bin])
+        self.helper = os.path.join(self.bin, "pwreset-helper")
+        shutil.copy(os.environ["PWR_HELPER"], self.helper)
+        os.chown(self.helper, 0, 0)
+        os.chmod(self.helper, 0o4755)
+        for d in ("/etc/pwreset", "/var/lib"):
+            os.makedirs(d, exist_ok=True)
+        self.daemon = None
+        self.daemon_log = os.path.join(self.tmp, "daemon.log")
+
+    # ---- accounts ----
+    def useradd(self, name, *extra):
+        run(["useradd", "-M", "-s", "/bin/sh", *extra, name],
+            stdout=subprocess.DEVNULL)
+
+    def groupadd(self, name):
+        run(["groupadd", name])
+
+    def set_password(self, user, password):
+        run(["chpasswd"], input=f"{user}:{password}\n", text=True)
+
+    def drop_shadow_line(self, user):
+        with open("/etc/shadow") as f:
+            lines = [l for l in f if not l.startswith(user + ":")]
+        with open("/etc/shadow", "w") as f:
+            f.writelines(lines)
+
+    def write_config(self, text):
+        path = "/etc/pwreset/pwreset.conf"
+        with open(path, "w") as f:
+            f.write(text)
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o640)
+
+    # ---- the helper ----
+    def start_daemon(self, *extra):
+        log = open(self.daemon_log, "a")
+        self.daemon = subprocess.Popen([self.helper, "--daemon", "--verbose", *extra],
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.time() + 10
+        while not os.path.exists("/run/pwreset/helper.sock"):
+            if self.daemon.poll() is not None or time.time() > deadline:
+                raise RuntimeError("the daemon did not start: " + self.log())
+            time.sleep(0.02)
+        return self.daemon
+
+    def stop_daemon(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.terminate()
+            self.daemon.wait(timeout=10)
+        self.daemon = None
+        if os.path.exists("/run/pwreset/helper.sock"):
+            os.unlink("/run/pwreset/helper.sock")
+
+    def log(self):
+        try:
+            with open(self.daemon_log) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def client(self, lines, transport="socket", user=None, env=None, timeout=60):
+        """Run tclient with the request lines; returns (exit status, answer lines)."""
+        argv = [os.environ["PWR_TCLIENT"]]
+        argv += (["--socket", "/run/pwreset/helper.sock"] if transport == "socket"
+                 else ["--helper", self.helper])
+        if user:
+            argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups"] + argv
+        p = subprocess.run(argv, input="".join(l + "\n" for l in lines), text=True,
+                           capture_output=True, timeout=timeout, env=env)
+        return p.returncode, p.stdout.splitlines()
+
+    def mails(self):
+        """The queued mails, as dicts, read with the store's own code."""
+        out = run([os.environ["PWR_MAILQ_PEEK"], "/var/lib/pwreset"], capture_output=True,
+                  text=True).stdout
+        mails = []
+        for line in out.splitlines():
+            fields = dict(f.split("=", 1) for f in line.split()[1:])
+            mails.append(fields)
+        return mails
+
+    def close(self):
+        self.stop_daemon()

@@ -1,0 +1,636 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Integration tests of pwreset-helper: a real helper, reached through both transports (the
+daemon's socket and the setuid one-shot mode), real accounts made with useradd, a real store,
+all inside the sandbox of sandbox.py. Run one case: test_helper.py CASE."""
+
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sandbox  # noqa: E402
+
+S = None  # the Sandbox
+
+BASE_CONFIG = """\
+# integration test configuration
+smtp_url = smtp://127.0.0.1:2525
+smtp_starttls = off
+exclude_users = root, excl
+exclude_groups = noreset
+"""
+
+REQUEST_ANSWER = "request status=0 ttl=600"
+BOTH = ("socket", "oneshot")
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
+
+
+def setup_world(config=BASE_CONFIG):
+    """Accounts with every eligibility case, their addresses, and a running daemon."""
+    S.groupadd("noreset")
+    S.groupadd("pwadmin")
+    for u in ("alice", "bob", "gina", "carol", "erin", "dave", "frank", "excl", "hank",
+              "ldapish"):
+        S.useradd(u)
+    S.useradd("grp", "-G", "noreset")
+    S.useradd("sys", "-u", "500")
+    S.useradd("expd", "-e", "2001-01-01")
+    S.drop_shadow_line("ldapish")
+    for u in ("alice", "bob", "gina", "hank"):
+        S.set_password(u, "Old-password-1")
+    S.write_config(config)
+    S.start_daemon()
+    rc, out = S.client([
+        "email-set alice alice@example.org",
+        "email-set bob bob@example.org",
+        "email-set gina gina@example.org",
+        "email-set hank hank@example.org",
+        "email-set carol team@example.org",
+        "email-set erin TEAM@example.org",
+        "email-set frank frank@localhost",
+        "email-set excl excl@example.org",
+        "email-set grp grp@example.org",
+        "email-set sys sys@example.org",
+        "email-set expd expd@example.org",
+        "email-set ldapish ldapish@example.org",
+    ])
+    eq(rc, 0, "registering addresses")
+    check(all(l.startswith("email-set status=0") for l in out), out)
+
+
+def restart_daemon():
+    S.stop_daemon()
+    S.start_daemon()
+
+
+def code_for(user):
+    codes = [m["code"] for m in S.mails() if m["user"] == user]
+    check(codes, f"no mail for {user}: {S.mails()}")
+    return codes[-1]
+
+
+def wrong_code(right):
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    while True:
+        c = "".join(random.choice(alphabet) for _ in range(10))
+        if c != right.replace("-", ""):
+            return c[:5] + "-" + c[5:]
+
+
+# ---- a minimal codec for the raw tests (the real one is tested in unit/test_wire.c) ----
+def pack_str(s):
+    b = s.encode()
+    return struct.pack("=H", len(b)) + b
+
+
+def packet(op, payload, version=1):
+    return struct.pack("=HHI", version, op, len(payload)) + payload
+
+
+def offer_packet(user):
+    return packet(1, pack_str(user) + pack_str("") + pack_str("") + pack_str("raw"))
+
+
+# ---------------------------------------------------------------- the cases
+
+def test_offer_both_transports():
+    setup_world()
+    for t in BOTH:
+        rc, out = S.client(["offer alice", "offer nosuchuser"], t)
+        eq(rc, 0, t)
+        check(out[0].startswith("offer status=0 enabled=1 ttl=600 help="), out)
+        eq(out[1], out[0], f"{t}: an unknown user is offered the same")
+
+
+def test_request_uniform_and_queued():
+    setup_world()
+    users = ["alice", "dave", "carol", "frank", "excl", "grp", "sys", "expd", "ldapish",
+             "nosuchuser", "root"]
+    for t in BOTH:
+        rc, out = S.client([f"request {u} 192.0.2.{i}" for i, u in enumerate(users)], t)
+        eq(rc, 0)
+        eq(out, [REQUEST_ANSWER] * len(users), f"{t}: every request gets the same answer")
+    mails = S.mails()
+    eq(sorted(m["user"] for m in mails), ["alice", "alice"], "only the eligible user gets mail")
+    eq(mails[0]["to"], "alice@example.org")
+    check(all(m["kind"] == "1" and m["state"] == "1" for m in mails), mails)
+    check(mails[0]["code"] != mails[1]["code"], "each request makes a new code")
+    log = S.log()
+    for reason in ("no-address", "shared-address:erin", "local-only-address", "excluded",
+                   "system-account", "expired", "not-local-shadow", "no-account"):
+        check(f"reason={reason}" in log, f"refusal {reason} logged")
+    check("event=request user=alice rhost=192.0.2.0 tty=pts/9 by=0 result=ok" in log, log)
+
+
+def test_verify_flow():
+    setup_world()
+    rc, out = S.client(["request alice"], "socket")
+    code = code_for("alice")
+    wrong = wrong_code(code)
+    rc, out = S.client([
+        f"verify alice {wrong}",
+        f"verify bob {code}",          # another user's code
+        "verify alice reset",          # cannot be a code: no attempt counted
+        "verify alice ABCDE-FGHJU",
+        f"verify alice {code.lower().replace('-', ' ')}",
+    ], "oneshot")
+    eq(out, ["verify status=7", "verify status=7", "verify status=8", "verify status=8",
+             "verify status=0"])
+    rc, out = S.client(["tokens"])
+    eq(out[0], "token user=alice kind=1 failures=1 tries_left=4 ttl=600", "one failure counted")
+    # a new request replaces the code
+    S.client(["request alice"], "oneshot")
+    new = code_for("alice")
+    rc, out = S.client([f"verify alice {code}", f"verify alice {new}"])
+    eq(out, ["verify status=7", "verify status=0"])
+    # revoked: dead
+    rc, out = S.client(["revoke alice", f"verify alice {new}", "revoke alice"])
+    eq(out[0], "done status=0 count=1 more=0 next=0 text=")
+    eq(out[1], "verify status=7")
+    check(out[2].startswith("error status=5"), out)
+    log = S.log()
+    check("event=verify user=alice" in log and "result=fail reason=malformed" in log, log)
+    check(code.replace("-", "") not in log and code not in log, "no code in the log")
+
+
+def test_rate_limits():
+    setup_world(BASE_CONFIG + "rhost_requests_per_hour = 4\nmails_per_minute = 6\n")
+    # per user: 3 an hour, across both transports and a restart of the daemon
+    S.client(["request alice 198.51.100.1"], "socket")
+    restart_daemon()
+    S.client(["request alice 198.51.100.2", "request alice 198.51.100.3"], "oneshot")
+    rc, out = S.client(["request alice 198.51.100.4"], "socket")
+    eq(out, [REQUEST_ANSWER])
+    eq(len([m for m in S.mails() if m["user"] == "alice"]), 3, "user limit")
+    # per remote host: 4 an hour, whatever the users
+    rc, out = S.client([f"request {u} 203.0.113.7" for u in ("bob", "gina", "dave", "hank")])
+    eq(out, [REQUEST_ANSWER] * 4)
+    eq(sorted(m["user"] for m in S.mails() if m["user"] != "alice"), ["bob", "gina", "hank"])
+    rc, out = S.client(["request bob 203.0.113.7"])  # the 5th from this host
+    eq(out, [REQUEST_ANSWER])
+    eq(len(S.mails()), 6, "remote host limit")
+    # the whole host: 6 mails a minute, all spent
+    rc, out = S.client(["request gina 203.0.113.99"])
+    eq(out, [REQUEST_ANSWER])
+    eq(len(S.mails()), 6, "host mail limit")
+    log = S.log()
+    for reason in ("rate-limit-user", "rate-limit-rhost", "rate-limit-host"):
+        check(f"reason={reason}" in log, f"{reason} logged")
+
+
+def test_address_ops():
+    setup_world()
+    for t in BOTH:
+        rc, out = S.client([
+            "email-set hank hank2@example.org",
+            "email-show hank",
+            "email-set hank team@Example.org",
+            "email-set hank hank@intranet",
+            "email-set hank not-an-address",
+            "email-set nosuchuser x@example.org",
+            "email-unset hank",
+            "email-show hank",
+            "email-unset hank",
+        ], t)
+        eq(rc, 0)
+        eq(out[0], "email-set status=0 warnings=0 shared=", t)
+        eq(out[1], "email-show status=0 addr=hank2@example.org")
+        eq(out[2], "email-set status=0 warnings=1 shared=carol,erin", "shared warned")
+        eq(out[3], "email-set status=0 warnings=2 shared=", "host-only warned")
+        eq(out[4], "error status=6 text=the address must hold exactly one '@'")
+        eq(out[5], "error status=5 text=no such user: nosuchuser")
+        eq(out[6], "done status=0 count=1 more=0 next=0 text=")
+        eq(out[7], "error status=5 text=no address is registered for hank")
+        eq(out[8], "error status=5 text=no address is registered for hank")
+    check("event=email-set user=hank by=0 result=ok" in S.log(), S.log())
+
+
+def test_import_export():
+    setup_world()
+    path = os.path.join(S.tmp, "import.txt")
+    with open(path, "w") as f:
+        f.write("# recovery addresses\n"
+                "alice alice.new@example.org\n"
+                "\n"
+                "bob\n"
+                "gina gina@\n"
+                "nosuchuser x@example.org\n"
+                "  hank   hank.new@example.org  \n"
+                "dave dave@example.org extra\n"
+                "dave dave@example.org\n")
+    rc, out = S.client([f"email-import {path} dry", "email-show alice"])
+    eq(out[-1], "email-show status=0 addr=alice@example.org", "a dry run changes nothing")
+    eq(out[-2], "done status=0 count=3 more=0 next=0 text=3 imported, 4 rejected")
+    rc, out = S.client([f"email-import {path}"], "oneshot")
+    eq(out, [
+        "reject line=4 reason=expected 'user address'",
+        "reject line=5 reason=no domain after the '@'",
+        "reject line=6 reason=no such user: nosuchuser",
+        "reject line=8 reason=expected 'user address'",
+        "done status=0 count=3 more=0 next=0 text=3 imported, 4 rejected",
+    ])
+    rc, out = S.client(["email-export"])
+    emails = {}
+    for line in out:
+        if line.startswith("email "):
+            fields = dict(f.split("=", 1) for f in line.split()[1:])
+            emails[fields["user"]] = fields["addr"]
+    eq(emails["alice"], "alice.new@example.org")
+    eq(emails["hank"], "hank.new@example.org")
+    eq(emails["dave"], "dave@example.org")
+    eq(len(emails), 13)
+    eq(out[-1], "done status=0 count=13 more=0 next=0 text=")
+    # more than a page: 150 accounts, exported over three pages, each once
+    for i in range(150):
+        S.useradd(f"p{i:03d}")
+    lines = [f"p{i:03d} p{i:03d}@example.org" for i in range(150)]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    rc, out = S.client([f"email-import {path}"])
+    eq(out[-1], "done status=0 count=150 more=0 next=0 text=150 imported, 0 rejected")
+    rc, out = S.client(["email-export"], "oneshot")
+    users = [l.split()[1] for l in out if l.startswith("email ")]
+    eq(len(users), 163)
+    eq(len(set(users)), 163)
+    eq(len([l for l in out if l.startswith("done ")]), 3)
+
+
+def test_check_reasons():
+    setup_world()
+    want = {
+        "alice": "eligible=1 reasons=",
+        "dave": "eligible=0 reasons=no-address",
+        "carol": "eligible=0 reasons=shared-address:erin",
+        "erin": "eligible=0 reasons=shared-address:carol",
+        "frank": "eligible=0 reasons=local-only-address",
+        "excl": "eligible=0 reasons=excluded",
+        "grp": "eligible=0 reasons=excluded",
+        "sys": "eligible=0 reasons=system-account",
+        "expd": "eligible=0 reasons=expired",
+        "ldapish": "eligible=0 reasons=not-local-shadow",
+        "nosuchuser": "eligible=0 reasons=no-account,no-address",
+    }
+    for t in BOTH:
+        rc, out = S.client([f"check {u}" for u in want], t)
+        items = [l for l in out if l.startswith("check ")]
+        for u, line in zip(want, items):
+            check(line.startswith(f"check user={u} ") and line.endswith(want[u]),
+                  f"{t}: {line} vs {want[u]}")
+    # every local account with uid >= min_uid, once each
+    rc, out = S.client(["check"])
+    users = [l.split()[1][5:] for l in out if l.startswith("check ")]
+    for u in ("alice", "bob", "carol", "dave", "erin", "excl", "expd", "frank", "gina", "grp",
+              "hank", "ldapish"):
+        eq(users.count(u), 1, u)
+    check("sys" not in users and "root" not in users, users)
+    # policy off: every account says so
+    S.stop_daemon()
+    S.write_config(BASE_CONFIG + "self_reset = no\n")
+    rc, out = S.client(["check alice"], "oneshot")
+    check(out[0].endswith("eligible=0 reasons=disabled"), out)
+
+
+def test_unprivileged_peer():
+    setup_world()
+    for t in BOTH:
+        rc, out = S.client(["offer alice"], t, user="alice")
+        eq(rc, 0)
+        check(out[0].startswith("offer status=0 enabled=1"), f"{t}: own account: {out}")
+        rc, out = S.client(["request alice"], t, user="alice")
+        eq(out, [REQUEST_ANSWER])
+        rc, out = S.client(["offer bob", "offer alice"], t, user="alice")
+        eq(rc, 3, f"{t}: dropped after a refusal")
+        eq(out[0], "error status=2 text=uid %d may not act for bob" % uid("alice"), t)
+        eq(len(out), 2, f"{t}: nothing answered after the refusal: {out}")
+        check(out[1].startswith("closed"), out)
+        for cmd in ("email-show alice", "email-set alice a@example.org", "check alice",
+                    "tokens", "revoke alice", "email-export", "email-unset alice"):
+            rc, out = S.client([cmd], t, user="alice")
+            eq(out[0], "error status=2 text=permission denied: root or a member of "
+                       "admin_group only", f"{t}: {cmd}")
+            eq(rc, 3, f"{t}: {cmd} drops the peer")
+    rc, out = S.client(["email-show alice"])
+    eq(out, ["email-show status=0 addr=alice@example.org"], "nothing changed")
+    log = S.log()
+    check(f"event=offer user=bob by={uid('alice')} result=refused reason=not-permitted" in log,
+          log)
+    check(f"event=email-show by={uid('alice')} result=refused reason=not-admin" in log, log)
+
+
+def uid(user):
+    import pwd
+    return pwd.getpwnam(user).pw_uid
+
+
+def test_admin_group():
+    setup_world(BASE_CONFIG + "admin_group = pwadmin\n")
+    subprocess.run(["usermod", "-aG", "pwadmin", "bob"], check=True)
+    for t in BOTH:
+        rc, out = S.client(["email-show alice", "check alice"], t, user="bob")
+        eq(out[0], "email-show status=0 addr=alice@example.org", t)
+        check(out[1].startswith("check user=alice"), out)
+        rc, out = S.client(["email-show alice"], t, user="gina")
+        check(out[0].startswith("error status=2"), f"{t}: not a member: {out}")
+
+
+def test_garbage_peer_dropped():
+    setup_world()
+    bad = [
+        b"\x01\x00",                           # shorter than a header
+        os.urandom(64),                        # noise
+        packet(1, b"\xff\xff"),                # a string length beyond the packet
+        packet(1, pack_str("a" * 300) + pack_str("") * 3),  # user over its maximum
+        packet(0x8001, struct.pack("=III", 0, 1, 600) + pack_str("")),  # an answer as request
+        packet(1, pack_str("alice") + pack_str("") * 3, version=2),
+        b"\x01\x00\x01\x00" + struct.pack("=I", 5000) + b"x" * 5000,  # over PWR_MSG_MAX
+        packet(1, pack_str("al\x00ce") + pack_str("") * 3),  # NUL in a string
+    ]
+    for pkt in bad:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect("/run/pwreset/helper.sock")
+        s.send(pkt)
+        s.settimeout(5)
+        answer = s.recv(8192)
+        check(answer[:2] == b"\x01\x00" and answer[2:4] == b"\x00\x80",
+              f"an error answer for {pkt[:16]!r}")
+        status = struct.unpack("=I", answer[8:12])[0]
+        eq(status, 1, "PWR_E_PROTO")
+        eq(s.recv(8192), b"", "then the connection is closed")
+        s.close()
+        # the daemon still serves everyone else
+        rc, out = S.client(["offer alice"])
+        check(out and out[0].startswith("offer status=0"), out)
+    eq(S.daemon.poll(), None, "the daemon is still running")
+    check(S.log().count("reason=malformed") >= len(bad) - 1, S.log())
+    # the one-shot helper drops it too, and exits
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    p = subprocess.Popen([S.helper], stdin=b, stdout=subprocess.DEVNULL)
+    b.close()
+    a.send(os.urandom(100))
+    a.settimeout(5)
+    check(a.recv(8192)[2:4] == b"\x00\x80", "one-shot answers an error")
+    eq(a.recv(8192), b"")
+    eq(p.wait(timeout=10), 0)
+
+
+def test_silent_peer_does_not_block():
+    setup_world()
+    silent = []
+    for _ in range(20):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect("/run/pwreset/helper.sock")
+        silent.append(s)
+    # a peer that asks and never reads its answers
+    greedy = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    greedy.connect("/run/pwreset/helper.sock")
+    for _ in range(50):
+        greedy.send(offer_packet("alice"))
+    t0 = time.monotonic()
+    for _ in range(10):
+        rc, out = S.client(["offer alice", "request alice"])
+        eq(out[1], REQUEST_ANSWER)
+    took = time.monotonic() - t0
+    check(took < 10, f"10 clients took {took:.1f} s beside 21 silent peers")
+    for s in silent + [greedy]:
+        s.close()
+
+
+def test_concurrent_wrong_codes():
+    setup_world()
+    S.client(["request alice"])
+    code = code_for("alice")
+    wrongs = [wrong_code(code) for _ in range(50)]
+    results = [None] * 50
+
+    def one(i):
+        t = "socket" if i % 2 == 0 else "oneshot"
+        results[i] = S.client([f"verify alice {wrongs[i]}"], t)[1]
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(50)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    eq(results, [["verify status=7"]] * 50, "every wrong code refused")
+    # exactly 50 counted: read the record through the store's own tools
+    rc, out = S.client(["tokens"])
+    eq(out, ["done status=0 count=0 more=0 next=0 text="], "the code is dead after 5")
+    rc, out = S.client([f"verify alice {code}"], "oneshot")
+    eq(out, ["verify status=7"], "the right code is refused after the 5th failure")
+    dump = subprocess.run(["mdb_dump", "-s", "code", "/var/lib/pwreset"], capture_output=True,
+                          text=True, check=True).stdout.split("\n")
+    # the record follows the key line for 'alice' (hex 616c696365)
+    value = dump[dump.index(" 616c696365") + 1].strip()
+    failures = struct.unpack("=I", bytes.fromhex(value)[24:28])[0]
+    eq(failures, 50, "exactly 50 failures counted")
+
+
+def test_no_plaintext_code_in_store():
+    setup_world()
+    users = ["alice", "bob", "gina", "hank"]
+    for t in BOTH:
+        S.client([f"request {u} 192.0.2.{i}" for i, u in enumerate(users)], t)
+    codes = [m["code"] for m in S.mails()]
+    eq(len(codes), 8)
+    blobs = b""
+    for root, _, files in os.walk("/var/lib/pwreset"):
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                blobs += fh.read()
+    check(len(blobs) > 0, "the store has files")
+    for c in codes:
+        for form in (c, c.replace("-", ""), c.lower(), c.replace("-", "").lower()):
+            check(form.encode() not in blobs, f"code {form} found in the store's files")
+
+
+def oneshot_raw(argv, env, user="alice", close=()):
+    """Run the setuid helper with a socket on fd 0, as user, with env; offer alice; return
+    (exit status, answer bytes)."""
+    import pwd
+    pw = pwd.getpwnam(user)
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+    def demote():
+        for fd in close:
+            os.close(fd)
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+
+    p = subprocess.Popen(argv, stdin=b, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=env, preexec_fn=demote)
+    b.close()
+    a.send(offer_packet(user))
+    a.settimeout(10)
+    try:
+        answer = a.recv(8192)
+    except socket.timeout:
+        answer = b"timeout"
+    a.close()
+    return p.wait(timeout=10), answer
+
+
+def test_hostile_oneshot_environment():
+    setup_world()
+    S.stop_daemon()
+    clean = oneshot_raw([S.helper], {})
+    eq(clean[0], 0)
+    check(clean[1][2:4] == b"\x01\x80", f"an offer answer: {clean}")
+    evil_conf = os.path.join(S.tmp, "evil.conf")
+    with open(evil_conf, "w") as f:
+        f.write("self_reset = no\nhelp_message = PWNED\n")
+    lib = os.path.join(S.tmp, "evil.so")
+    open(lib, "w").close()
+    hostile = {"LD_PRELOAD": lib, "LD_LIBRARY_PATH": S.tmp, "PATH": S.tmp,
+               "PWRESET_CONFIG": evil_conf, "PWRESET_STATE_DIR": S.tmp, "IFS": "x",
+               "LISTEN_FDS": "1", "LISTEN_PID": "1", "MALLOC_CHECK_": "3", "TZ": "../../x"}
+    eq(oneshot_raw([S.helper], hostile), clean, "hostile environment")
+    eq(oneshot_raw([S.helper], {}, close=(1, 2)), clean, "fds 1 and 2 closed")
+    eq(oneshot_raw([os.environ["PWR_ARGC0"], S.helper], hostile), clean, "argc == 0")
+    # a caller may not choose the configuration or the mode
+    for args in (["--config", evil_conf], ["--daemon"], ["--check-config", "/etc/shadow"],
+                 ["--verbose"]):
+        rc, answer = oneshot_raw([S.helper] + args, {})
+        eq(rc, 2, f"{args} refused for a user")
+        eq(answer, b"", f"{args}: nothing answered")
+    # fd 0 closed (or not a socket): refused
+    import pwd
+    pw = pwd.getpwnam("alice")
+
+    def demote_close0():
+        os.close(0)
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+
+    p = subprocess.run([S.helper], preexec_fn=demote_close0, capture_output=True, text=True)
+    eq(p.returncode, 1, "fd 0 closed")
+    check("not a SOCK_SEQPACKET socket" in p.stderr, p.stderr)
+    p = subprocess.run(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups", S.helper],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    eq(p.returncode, 1, "fd 0 not a socket")
+
+
+def test_broken_config():
+    setup_world()
+    S.stop_daemon()
+    S.write_config(BASE_CONFIG + "code_ttl = forever\nbogus = 1\n")
+    p = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
+    eq(p.returncode, 1)
+    eq(p.stdout, "")
+    eq(p.stderr.splitlines(), [
+        "/etc/pwreset/pwreset.conf:6: code_ttl: 'forever' is not a duration "
+        "(a number with s, m, h or d)",
+        "/etc/pwreset/pwreset.conf:7: bogus: unknown key",
+    ])
+    p = subprocess.run([S.helper, "--daemon"], capture_output=True, text=True, timeout=10)
+    eq(p.returncode, 1, "the daemon refuses to start")
+    check("bogus: unknown key" in p.stderr, p.stderr)
+    for user in (None, "alice"):
+        rc, out = S.client(["offer alice"], "oneshot", user=user)
+        check(out[0].startswith("error status=3"), f"one-shot answers a configuration error: {out}")
+    # a configuration that others may write is refused too
+    S.write_config(BASE_CONFIG)
+    os.chmod("/etc/pwreset/pwreset.conf", 0o666)
+    rc, out = S.client(["offer alice"], "oneshot")
+    check(out[0].startswith("error status=3"), out)
+    os.chmod("/etc/pwreset/pwreset.conf", 0o640)
+    p = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
+    eq((p.returncode, p.stdout, p.stderr), (0, "", ""), "a good file")
+    good = os.path.join(S.tmp, "other.conf")
+    with open(good, "w") as f:
+        f.write("code_ttl = 5m\n")
+    p = subprocess.run([S.helper, "--check-config", good], capture_output=True, text=True)
+    eq((p.returncode, p.stderr), (0, ""), "root may check another file")
+
+
+def test_daemon_sigterm():
+    setup_world()
+    d = S.daemon
+    # a peer in the middle of a conversation does not keep it from stopping
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect("/run/pwreset/helper.sock")
+    d.send_signal(signal.SIGTERM)
+    eq(d.wait(timeout=10), 0, "clean exit on SIGTERM")
+    s.close()
+    S.daemon = None
+    # systemd-style start: the socket handed over in LISTEN_FDS
+    if subprocess.run(["which", "systemd-socket-activate"], capture_output=True).returncode:
+        return
+    os.unlink("/run/pwreset/helper.sock")
+    act = subprocess.Popen(["systemd-socket-activate", "--seqpacket", "-l",
+                            "/run/pwreset/helper.sock", S.helper, "--daemon", "--verbose"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists("/run/pwreset/helper.sock") and time.time() < deadline:
+            time.sleep(0.05)
+        rc, out = S.client(["offer alice", "request alice"])
+        check(out[0].startswith("offer status=0 enabled=1"), out)
+        eq(len(S.mails()), 1)
+    finally:
+        act.terminate()
+        act.wait(timeout=10)
+
+
+def test_policy_off():
+    setup_world(BASE_CONFIG + "self_reset = no\nhelp_message = Call the help desk, #4242\n")
+    for t in BOTH:
+        rc, out = S.client(["offer alice", "request alice"], t)
+        eq(out, ["offer status=0 enabled=0 ttl=600 help=Call the help desk, #4242",
+                 REQUEST_ANSWER], t)
+    eq(S.mails(), [], "nothing sent")
+    check("reason=disabled" in S.log(), S.log())
+
+
+def test_shadow_change_voids_code():
+    setup_world()
+    S.client(["request alice"])
+    code = code_for("alice")
+    rc, out = S.client([f"verify alice {code}"])
+    eq(out, ["verify status=0"])
+    S.set_password("alice", "Changed-by-passwd-2")   # chpasswd, as an admin would
+    rc, out = S.client([f"verify alice {code}"], "oneshot")
+    eq(out, ["verify status=7"], "a code issued before the change is void")
+
+
+def main():
+    global S
+    name = sys.argv[1]
+    case = globals().get(name)
+    if not case or not name.startswith("test_"):
+        print(f"no such case: {name}")
+        return 2
+    S = sandbox.enter()
+    try:
+        case()
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        print("--- daemon log ---")
+        print(S.log()[-6000:])
+        print(f"not ok - {name}")
+        return 1
+    finally:
+        S.close()
+    print(f"ok - {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A small client for the integration tests: reads one request a line from stdin, sends it over
+ * one connection (the socket, or the one-shot helper) and prints each answer as one line of
+ * key=value fields. Lines: offer USER [RHOST] | request USER [RHOST] | verify USER CODE [RHOST]
+ * | email-set USER ADDR | email-unset USER | email-show USER | email-import FILE [dry]
+ * | email-export | check [USER] | tokens | revoke USER | raw HEX (sent as it is).
+ * Exit status: 0, or 3 when the helper closed the connection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "client.h"
+#include "wire.h"
+
+static int fd;
+
+static void print_answer(uint16_t op, const union pwr_msg *m)
+{
+	switch (op) {
+	case PWR_ANS_ERROR:
+		printf("error status=%u text=%s\n", m->error.status, m->error.text);
+		break;
+	case PWR_ANS_OFFER:
+		printf("offer status=%u enabled=%u ttl=%u help=%s\n", m->offer.status,
+			m->offer.enabled, m->offer.code_ttl, m->offer.help);
+		break;
+	case PWR_ANS_REQUEST:
+		printf("request status=%u ttl=%u\n", m->request.status, m->request.code_ttl);
+		break;
+	case PWR_ANS_VERIFY:
+		printf("verify status=%u\n", m->verify_ans.status);
+		break;
+	case PWR_ANS_EMAIL_SET:
+		printf("email-set status=%u warnings=%u shared=%s\n", m->email_set_ans.status,
+			m->email_set_ans.warnings, m->email_set_ans.shared_with);
+		break;
+	case PWR_ANS_EMAIL_SHOW:
+		printf("email-show status=%u addr=%s\n", m->email_show.status, m->email_show.addr);
+		break;
+	case PWR_ANS_DONE:
+		printf("done status=%u count=%u more=%u next=%u text=%s\n", m->done.status,
+			m->done.count, m->done.more, m->done.next, m->done.text);
+		break;
+	case PWR_ITEM_REJECT:
+		printf("reject line=%u reason=%s\n", m->reject.line, m->reject.reason);
+		break;
+	case PWR_ITEM_EMAIL:
+		printf("email user=%s addr=%s\n", m->email.user, m->email.addr);
+		break;
+	case PWR_ITEM_CHECK:
+		printf("check user=%s uid=%u eligible=%u reasons=%s\n", m->check.user, m->check.uid,
+			m->check.eligible, m->check.reasons);
+		break;
+	case PWR_ITEM_TOKEN:
+		printf("token user=%s kind=%u failures=%u tries_left=%u ttl=%lld\n", m->token.user,
+			m->token.kind, m->token.failures, m->token.tries_left,
+			(long long)(m->token.expires - m->token.issued));
+		break;
+	default:
+		printf("unexpected op=%u\n", op);
+	}
+	fflush(stdout);
+}
+
+/* Read answers until one that ends the exchange. 0, or -1 when the connection is gone. */
+static int read_answers(void)
+{
+	for (;;) {
+		union pwr_msg m;
+		uint16_t op;
+		int r = wire_recv(fd, &op, &m);
+		if (r < 0) {
+			printf("closed %s\n", strerror(-r));
+			fflush(stdout);
+			return -1;
+		}
+		print_answer(op, &m);
+		if (op != PWR_ITEM_REJECT && op != PWR_ITEM_EMAIL && op != PWR_ITEM_CHECK &&
+			op != PWR_ITEM_TOKEN)
+			return 0;
+	}
+}
+
+static int send_raw(const char *hex)
+{
+	unsigned char buf[8192];
+	size_t n = 0;
+
+	for (; hex[0] && hex[1] && n < sizeof(buf); hex += 2) {
+		unsigned v;
+		if (sscanf(hex, "%2x", &v) != 1)
+			return -EINVAL;
+		buf[n++] = (unsigned char)v;
+	}
+	return send(fd, buf, n, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static int run(char *line)
+{
+	char *argv[8] = {0};
+	int argc = 0, r;
+	union pwr_msg m;
+
+	for (char *tok = strtok(line, " \t\n"); tok && argc < 8; tok = strtok(NULL, " \t\n"))
+		argv[argc++] = tok;
+	if (argc == 0)
+		return 0;
+	memset(&m, 0, sizeof(m));
+#define A(i) (argc > (i) ? argv[i] : "")
+	if (!strcmp(argv[0], "offer") || !strcmp(argv[0], "request")) {
+		snprintf(m.who.user, sizeof(m.who.user), "%s", A(1));
+		snprintf(m.who.rhost, sizeof(m.who.rhost), "%s", A(2));
+		snprintf(m.who.tty, sizeof(m.who.tty), "pts/9");
+		snprintf(m.who.service, sizeof(m.who.service), "tclient");
+		r = wire_send(fd, argv[0][0] == 'o' ? PWR_REQ_OFFER : PWR_REQ_REQUEST, &m, 0);
+	} else if (!strcmp(argv[0], "verify")) {
+		snprintf(m.verify.who.user, sizeof(m.verify.who.user), "%s", A(1));
+		snprintf(m.verify.code, sizeof(m.verify.code), "%s", A(2));
+		snprintf(m.verify.who.rhost, sizeof(m.verify.who.rhost), "%s", A(3));
+		r = wire_send(fd, PWR_REQ_VERIFY, &m, 0);
+	} else if (!strcmp(argv[0], "email-set")) {
+		snprintf(m.email_set.user, sizeof(m.email_set.user), "%s", A(1));
+		snprintf(m.email_set.addr, sizeof(m.email_set.addr), "%s", A(2));
+		r = wire_send(fd, PWR_REQ_EMAIL_SET, &m, 0);
+	} else if (!strcmp(argv[0], "email-unset") || !strcmp(argv[0], "email-show") ||
+		   !strcmp(argv[0], "revoke")) {
+		snprintf(m.user.user, sizeof(m.user.user), "%s", A(1));
+		r = wire_send(fd,
+			argv[0][0] == 'r'       ? PWR_REQ_REVOKE
+			: argv[0][6] == 'u' ? PWR_REQ_EMAIL_UNSET
+					    : PWR_REQ_EMAIL_SHOW,
+			&m, 0);
+	} else if (!strcmp(argv[0], "email-import")) {
+		FILE *f = fopen(A(1), "r");
+		size_t n = f ? fread(m.import.text, 1, PWR_IMPORT_MAX, f) : 0;
+		if (f)
+			fclose(f);
+		m.import.text[n] = '\0';
+		m.import.first_line = 1;
+		m.import.dry_run = !strcmp(A(2), "dry");
+		r = wire_send(fd, PWR_REQ_EMAIL_IMPORT, &m, 0);
+	} else if (!strcmp(argv[0], "email-export") || !strcmp(argv[0], "tokens") ||
+		   !strcmp(argv[0], "check")) {
+		/* every page, as pwresetctl will */
+		uint16_t op = argv[0][0] == 'e' ? PWR_REQ_EMAIL_EXPORT
+			: argv[0][0] == 't'     ? PWR_REQ_TOKENS
+						: PWR_REQ_CHECK;
+		snprintf(m.page.user, sizeof(m.page.user), "%s", A(1));
+		for (;;) {
+			char last[PWR_USER_MAX + 1] = "";
+			union pwr_msg a;
+			uint16_t aop;
+			if ((r = wire_send(fd, op, &m, 0)) < 0)
+				break;
+			do {
+				if ((r = wire_recv(fd, &aop, &a)) < 0) {
+					printf("closed %s\n", strerror(-r));
+					return -1;
+				}
+				print_answer(aop, &a);
+				if (aop == PWR_ITEM_EMAIL)
+					snprintf(last, sizeof(last), "%s", a.email.user);
+				if (aop == PWR_ITEM_TOKEN)
+					snprintf(last, sizeof(last), "%s", a.token.user);
+			} while (aop != PWR_ANS_DONE && aop != PWR_ANS_ERROR);
+			if (aop != PWR_ANS_DONE || !a.done.more)
+				return 0;
+			m.page.start = a.done.next;
+			snprintf(m.page.user, sizeof(m.page.user), "%s", last);
+		}
+		return r;
+	} else if (!strcmp(argv[0], "raw")) {
+		r = send_raw(A(1));
+	} else {
+		fprintf(stderr, "tclient: unknown command %s\n", argv[0]);
+		return 0;
+	}
+	if (r < 0) {
+		printf("send-failed %s\n", strerror(-r));
+		fflush(stdout);
+		return -1;
+	}
+	return read_answers();
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL, *helper = NULL;
+	struct pwr_client c;
+	char line[8192];
+	int r;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--socket"))
+			sock = argv[i + 1];
+		else if (!strcmp(argv[i], "--helper"))
+			helper = argv[i + 1];
+	}
+	if ((r = client_open(&c, sock, helper)) < 0) {
+		fprintf(stderr, "tclient: cannot reach the helper: %s\n", strerror(-r));
+		return 4;
+	}
+	fd = c.fd;
+	while (fgets(line, sizeof(line), stdin))
+		if (run(line) < 0) {
+			client_close(&c);
+			return 3;
+		}
+	client_close(&c);
+	return 0;
+}
