@@ -122,6 +122,13 @@ static int listen_own(const char *path)
 			log_msg(LOG_ERR, "cannot create %s: %s", dir, strerror(errno));
 			return -errno;
 		}
+		/* our umask is 077; peers of every uid must reach the socket */
+		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+			(st.st_mode & 022) || chmod(dir, 0755) < 0) {
+			log_msg(LOG_ERR, "%s must be a directory of root's that only root can write",
+				dir);
+			return -EPERM;
+		}
 	}
 	/* a socket left by a helper that died; anything else there is not ours to remove */
 	if (lstat(path, &st) == 0) {
