@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The test sandbox: a private mount namespace where /etc and /var are overlays over the
-host's and /run is a fresh tmpfs, so useradd, chpasswd, the helper's store and its socket all
+"""The test sandbox: a private mount namespace where /etc, /var and /dev are overlays over the
+host's (with a /dev/log of the sandbox's own) and /run is a fresh tmpfs, so useradd, chpasswd, the helper's store and its socket all
 work on their real paths and vanish with the namespace. Nothing here touches the host.
 
 Usage from a test script: call sandbox.enter() first; it re-executes the script inside
@@ -10,7 +10,9 @@ import os
 import shutil
 import subprocess
 import sys
+import socket
 import tempfile
+import threading
 import time
 
 SKIP = 77
@@ -37,7 +39,7 @@ class Sandbox:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
         os.chmod(self.tmp, 0o755)
-        for name in ("etc", "var"):
+        for name in ("etc", "var", "dev"):
             upper = os.path.join(self.tmp, name + "-upper")
             work = os.path.join(self.tmp, name + "-work")
             os.mkdir(upper)
@@ -57,6 +59,25 @@ class Sandbox:
             os.makedirs(d, exist_ok=True)
         self.daemon = None
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
+        # our own /dev/log (in the /dev overlay): every helper's syslog lines, both transports
+        self.syslog_lines = []
+        self._syslog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._syslog.bind("/dev/log")
+        os.chmod("/dev/log", 0o666)
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self):
+        while True:
+            try:
+                data = self._syslog.recv(65536)
+            except OSError:
+                return
+            self.syslog_lines.append(data.decode(errors="replace"))
+
+    def syslog(self, settle=0.2):
+        """Every line logged to syslog so far (after letting the last ones arrive)."""
+        time.sleep(settle)
+        return "\n".join(self.syslog_lines)
 
     # ---- accounts ----
     def useradd(self, name, *extra):
