@@ -113,8 +113,8 @@ bool account_in_groups(const char *user, gid_t gid, const struct conf_list *grou
 	return found;
 }
 
-int account_local_each(uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn,
-	void *ctx, bool *more)
+int account_local_each(
+	uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn, void *ctx, bool *more)
 {
 	FILE *f = fopen(PWR_PASSWD_PATH, "re");
 	struct passwd *pw;

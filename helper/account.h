@@ -17,7 +17,7 @@ struct account {
 	uid_t uid;
 	gid_t gid;
 	char *shadow_line; /* malloc'd, wiped by account_clear; NULL: no local shadow line */
-	long expire;       /* shadow field 8, days since the epoch; -1: never */
+	long expire; /* shadow field 8, days since the epoch; -1: never */
 };
 
 /* Fill a for user. 0 (whether or not it exists), or < 0 when the files cannot be read. */
@@ -32,7 +32,7 @@ typedef int account_each_fn(void *ctx, const char *name);
 /* Call fn for each entry of the local passwd file with uid >= min_uid, from byte offset *pos
  * on, at most max of them; *pos is left where the next call starts, *more says whether any
  * remain. 0, or the first error (from the file or from fn). */
-int account_local_each(uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn,
-	void *ctx, bool *more);
+int account_local_each(
+	uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn, void *ctx, bool *more);
 
 #endif

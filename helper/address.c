@@ -103,13 +103,14 @@ int address_set(struct store *s, MDB_txn *txn, const char *user, const char *add
 		return r;
 	if ((r = idx_key(buf, sizeof(buf), addr, user, &ik)) < 0)
 		return r;
-	if ((rc = mdb_put(txn, s->addr, &k, &v, 0)) || (rc = mdb_put(txn, s->addr_idx, &ik, &empty, 0)))
+	if ((rc = mdb_put(txn, s->addr, &k, &v, 0)) ||
+		(rc = mdb_put(txn, s->addr_idx, &ik, &empty, 0)))
 		return store_err(rc, "address set");
 	return 0;
 }
 
-int address_sharers(struct store *s, MDB_txn *txn, const char *addr, const char *user, char *out,
-	size_t outlen)
+int address_sharers(
+	struct store *s, MDB_txn *txn, const char *addr, const char *user, char *out, size_t outlen)
 {
 	char prefix[PWR_ADDR_MAX + 2];
 	size_t plen = strlen(addr) + 1, pos = 0;

@@ -59,8 +59,8 @@ int code_normalize(const char *in, char out[CODE_LEN + 1])
 	return 0;
 }
 
-static void code_hash(struct store *s, const char *user, const char *code,
-	unsigned char out[CODE_HASH_BYTES])
+static void code_hash(
+	struct store *s, const char *user, const char *code, unsigned char out[CODE_HASH_BYTES])
 {
 	unsigned char key[32];
 	crypto_generichash_state st;

@@ -23,7 +23,7 @@ struct code_rec {
 	uint32_t kind; /* PWR_KIND_SELF or PWR_KIND_ADMIN */
 	uint64_t issued;
 	uint64_t expires;
-	uint32_t failures;     /* wrong tries so far, across every conversation */
+	uint32_t failures; /* wrong tries so far, across every conversation */
 	uint32_t max_failures; /* code_attempts when it was issued */
 	unsigned char hash[CODE_HASH_BYTES];
 	unsigned char shadow_fp[CODE_FP_BYTES];

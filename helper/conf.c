@@ -31,7 +31,7 @@ struct key {
 	enum key_type type;
 	size_t off;
 	uint64_t min, max; /* K_UINT, K_DURATION (seconds) */
-	bool empty_ok;     /* K_TEXT, K_PATH, K_NAME: may be empty */
+	bool empty_ok; /* K_TEXT, K_PATH, K_NAME: may be empty */
 };
 
 #define O(m) offsetof(struct pwr_conf, m)
@@ -151,12 +151,15 @@ int conf_init(struct pwr_conf *c)
 	c->mail_max_age = DAY;
 	if (set_str(&c->help_message, "Self-service password reset is not available. "
 				      "Please contact your system administrator.") < 0 ||
-		set_str(&c->admin_group, "") < 0 || set_str(&c->smtp_url, "smtp://localhost:25") < 0 ||
+		set_str(&c->admin_group, "") < 0 ||
+		set_str(&c->smtp_url, "smtp://localhost:25") < 0 ||
 		set_str(&c->smtp_user, "") < 0 || set_str(&c->smtp_password_file, "") < 0 ||
 		set_str(&c->smtp_ca_file, "") < 0 || set_str(&c->mail_from, "") < 0 ||
 		set_str(&c->templates_dir, PWR_TEMPLATES_DIR) < 0 ||
-		set_str(&c->state_dir, PWR_STATE_DIR) < 0 || set_str(&c->socket, PWR_SOCKET_PATH) < 0 ||
-		set_str(&c->mail_user, PWR_MAIL_USER) < 0 || list_add(&c->exclude_users, "root", 4) < 0)
+		set_str(&c->state_dir, PWR_STATE_DIR) < 0 ||
+		set_str(&c->socket, PWR_SOCKET_PATH) < 0 ||
+		set_str(&c->mail_user, PWR_MAIL_USER) < 0 ||
+		list_add(&c->exclude_users, "root", 4) < 0)
 		goto nomem;
 	c->exclude_groups.items = calloc(1, sizeof(char *));
 	c->local_domains.items = calloc(1, sizeof(char *));
@@ -312,7 +315,8 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 		else if (!strncmp(v, "smtps://", 8))
 			host = v + 8;
 		if (!host || !*host || *host == ':' || *host == '/' || strchr(v, ' ')) {
-			perr(ps, k->name, "'%s' is not smtp://HOST[:PORT] or smtps://HOST[:PORT]", v);
+			perr(ps, k->name, "'%s' is not smtp://HOST[:PORT] or smtps://HOST[:PORT]",
+				v);
 			return 0;
 		}
 		return set_str(dst, v);
@@ -479,8 +483,8 @@ int conf_parse(struct pwr_conf *c, const char *name, const char *data, size_t le
 	return r < 0 ? r : ps.errors;
 }
 
-int conf_load(struct pwr_conf *c, const char *path, bool require_root_owner,
-	conf_report_fn *report, void *ctx)
+int conf_load(struct pwr_conf *c, const char *path, bool require_root_owner, conf_report_fn *report,
+	void *ctx)
 {
 	struct parser ps = {.c = c, .name = path, .report = report, .ctx = ctx};
 	struct stat st;

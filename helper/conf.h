@@ -26,7 +26,8 @@ struct pwr_conf {
 	uint32_t min_uid;
 	struct conf_list exclude_users;
 	struct conf_list exclude_groups;
-	struct conf_list local_domains; /* empty until set, or conf_local_domains() fills defaults */
+	struct conf_list
+		local_domains; /* empty until set, or conf_local_domains() fills defaults */
 	bool local_domains_set;
 	uint32_t code_ttl; /* seconds, as every duration here */
 	uint32_t admin_code_ttl;
@@ -66,8 +67,8 @@ int conf_parse(struct pwr_conf *c, const char *name, const char *data, size_t le
 /* Read and parse the file at path; the file must be a regular file owned by root and not
  * writable by group or others (require_root_owner). Returns the number of errors, or -ENOMEM.
  * A missing or unreadable file is one error. */
-int conf_load(struct pwr_conf *c, const char *path, bool require_root_owner,
-	conf_report_fn *report, void *ctx);
+int conf_load(struct pwr_conf *c, const char *path, bool require_root_owner, conf_report_fn *report,
+	void *ctx);
 
 /* local_domains as configured, or the defaults (localhost, localhost.localdomain, this host's
  * short name and FQDN), resolved once. */

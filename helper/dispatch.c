@@ -65,8 +65,8 @@ static int send_error(struct peer *p, uint32_t status, const char *fmt, ...)
 	return send_msg(p, PWR_ANS_ERROR, &a);
 }
 
-static int send_done(struct peer *p, uint32_t status, uint32_t count, bool more, uint32_t next,
-	const char *text)
+static int send_done(
+	struct peer *p, uint32_t status, uint32_t count, bool more, uint32_t next, const char *text)
 {
 	struct pwr_done_ans d = {.status = status, .count = count, .more = more, .next = next};
 	util_copy(d.text, sizeof(d.text), text ? text : "");
@@ -147,7 +147,7 @@ static int h_offer(struct helper *h, struct peer *p, union pwr_msg *m)
 		struct code_rec rec;
 		if (store_begin(h->store, false, &txn) == 0) {
 			enabled = code_get(h->store, txn, m->who.user, util_now(), &rec) == 0 &&
-				rec.kind == PWR_KIND_ADMIN;
+				  rec.kind == PWR_KIND_ADMIN;
 			store_abort(txn);
 			sodium_memzero(&rec, sizeof(rec));
 		}
@@ -356,8 +356,8 @@ static int h_email_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 	if ((r = address_set(h->store, txn, user, addr)) < 0 ||
-		(n = address_sharers(h->store, txn, addr, user, a.shared_with,
-			 sizeof(a.shared_with))) < 0) {
+		(n = address_sharers(
+			 h->store, txn, addr, user, a.shared_with, sizeof(a.shared_with))) < 0) {
 		store_abort(txn);
 		r = r < 0 ? r : n;
 		goto fail;
@@ -413,7 +413,8 @@ static int h_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	audit(LOG_INFO, "email-show", p, m->user.user, NULL, r == 0 ? "ok" : "fail",
 		r == 0 ? NULL : "no-address");
 	if (r == -ENOENT)
-		return send_error(p, PWR_E_NOTFOUND, "no address is registered for %s", m->user.user);
+		return send_error(
+			p, PWR_E_NOTFOUND, "no address is registered for %s", m->user.user);
 	if (r < 0)
 		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
 	return send_msg(p, PWR_ANS_EMAIL_SHOW, &a);
@@ -536,7 +537,8 @@ static int check_one(void *vctx, const char *user)
 	struct pwr_check_item it = {0};
 	struct elig_facts f;
 	struct account acct;
-	int r = eligible_gather(&ctx->h->conf, ctx->h->store, ctx->txn, user, util_now(), &f, &acct);
+	int r = eligible_gather(
+		&ctx->h->conf, ctx->h->store, ctx->txn, user, util_now(), &f, &acct);
 
 	account_clear(&acct);
 	if (r < 0)
@@ -560,7 +562,8 @@ static int h_check(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (m->page.user[0])
 		r = check_one(&ctx, m->page.user);
 	else
-		r = account_local_each(&next, h->conf.min_uid, PWR_PAGE_MAX, check_one, &ctx, &more);
+		r = account_local_each(
+			&next, h->conf.min_uid, PWR_PAGE_MAX, check_one, &ctx, &more);
 	store_abort(ctx.txn);
 	audit(LOG_INFO, "check", p, m->page.user[0] ? m->page.user : NULL, NULL,
 		r < 0 ? "error" : "ok", r < 0 ? strerror(-r) : NULL);
@@ -695,13 +698,15 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 	if (rt->perm == PERM_SELF) {
 		user = self_user(op, m);
 		if (!peer_may_act_for(p, user)) {
-			audit(LOG_WARNING, wire_op_name(op), p, user, NULL, "refused", "not-permitted");
+			audit(LOG_WARNING, wire_op_name(op), p, user, NULL, "refused",
+				"not-permitted");
 			send_error(p, PWR_E_PERM, "uid %ld may not act for %s", (long)p->uid, user);
 			return -EPERM;
 		}
 	} else if (!peer_is_admin(h, p)) {
 		audit(LOG_WARNING, wire_op_name(op), p, NULL, NULL, "refused", "not-admin");
-		send_error(p, PWR_E_PERM, "permission denied: root or a member of admin_group only");
+		send_error(
+			p, PWR_E_PERM, "permission denied: root or a member of admin_group only");
 		return -EPERM;
 	}
 	if (rt->needs_store && !h->store) {

@@ -21,7 +21,7 @@ int eligible_gather(struct pwr_conf *c, struct store *s, MDB_txn *txn, const cha
 		f->local_shadow = acct->shadow_line != NULL;
 		f->system_account = acct->uid < c->min_uid;
 		f->excluded = conf_list_has(&c->exclude_users, user) ||
-			account_in_groups(user, acct->gid, &c->exclude_groups);
+			      account_in_groups(user, acct->gid, &c->exclude_groups);
 		f->expired = acct->expire >= 0 && (uint64_t)acct->expire * 86400 <= now;
 	}
 	r = address_get(s, txn, user, f->address);

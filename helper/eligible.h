@@ -20,7 +20,7 @@ struct elig_facts {
 	bool exists;
 	bool local_shadow;
 	bool system_account; /* uid < min_uid */
-	bool excluded;       /* exclude_users or exclude_groups */
+	bool excluded; /* exclude_users or exclude_groups */
 	bool expired;
 	bool has_address;
 	bool local_only;

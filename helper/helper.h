@@ -16,7 +16,7 @@
 
 struct helper {
 	struct pwr_conf conf;
-	bool conf_ok;       /* false: every request is answered PWR_E_CONFIG */
+	bool conf_ok; /* false: every request is answered PWR_E_CONFIG */
 	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
 };
 

@@ -14,11 +14,11 @@ void log_init(const char *ident, int to_stderr);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct log_event {
-	const char *event;  /* request, verify, email-set, refused, … */
-	const char *user;   /* NULL: not logged */
+	const char *event; /* request, verify, email-set, refused, … */
+	const char *user; /* NULL: not logged */
 	const char *rhost;
 	const char *tty;
-	long by;            /* peer uid; -1: not logged */
+	long by; /* peer uid; -1: not logged */
 	const char *result; /* ok, fail, refused, error */
 	const char *reason; /* NULL: not logged */
 };

@@ -17,8 +17,7 @@ static int rec_read(const MDB_val *v, struct mail_rec *rec)
 	return 0;
 }
 
-int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code,
-	uint64_t *id)
+int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code, uint64_t *id)
 {
 	MDB_cursor *c;
 	MDB_val k, v;

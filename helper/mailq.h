@@ -34,14 +34,13 @@ struct mail_rec {
 	char rhost[PWR_RHOST_MAX + 1];
 	char tty[PWR_TTY_MAX + 1];
 	char reply[MAIL_REPLY_MAX + 1]; /* the server's last answer */
-	uint32_t sealed_len;            /* 0: no code in this mail */
+	uint32_t sealed_len; /* 0: no code in this mail */
 	unsigned char nonce[MAIL_SEAL_NONCE];
 	unsigned char sealed[CODE_LEN + MAIL_SEAL_MAC];
 };
 
 /* Append rec (state queued) with code sealed into it (code NULL: none); *id receives its id. */
-int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code,
-	uint64_t *id);
+int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code, uint64_t *id);
 
 /* The record with id: 0 or -ENOENT. */
 int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec);

@@ -180,7 +180,8 @@ int main(int argc, char **argv)
 		/* rebuilt from nothing: only what systemd's socket hand-over needs survives */
 		char pid[32] = "", fds[16] = "";
 		if (listen_fds) {
-			snprintf(pid, sizeof(pid), "%s", getenv("LISTEN_PID") ? getenv("LISTEN_PID") : "");
+			snprintf(pid, sizeof(pid), "%s",
+				getenv("LISTEN_PID") ? getenv("LISTEN_PID") : "");
 			snprintf(fds, sizeof(fds), "%s", getenv("LISTEN_FDS"));
 		}
 		clearenv();
@@ -213,7 +214,8 @@ int main(int argc, char **argv)
 		}
 		h.conf_ok = true;
 		if (store_open(h.conf.state_dir, 0, &h.store) < 0) {
-			log_msg(LOG_ERR, "cannot open the store in %s; not starting", h.conf.state_dir);
+			log_msg(LOG_ERR, "cannot open the store in %s; not starting",
+				h.conf.state_dir);
 			conf_free(&h.conf);
 			return 1;
 		}

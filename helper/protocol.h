@@ -31,13 +31,13 @@
 #define PWR_PAGE_MAX 64
 
 /* Field maxima in bytes, excluding the terminating NUL the decoded struct adds. */
-#define PWR_USER_MAX 256    /* anything longer cannot be an account; sshd may send it anyway */
+#define PWR_USER_MAX 256 /* anything longer cannot be an account; sshd may send it anyway */
 #define PWR_RHOST_MAX 255
 #define PWR_TTY_MAX 64
 #define PWR_SERVICE_MAX 64
-#define PWR_CODE_MAX 64     /* raw input; a code is 10 symbols after normalisation */
-#define PWR_ADDR_MAX 254    /* RFC 5321 path limit */
-#define PWR_TEXT_MAX 1024   /* help message, reasons, error texts */
+#define PWR_CODE_MAX 64 /* raw input; a code is 10 symbols after normalisation */
+#define PWR_ADDR_MAX 254 /* RFC 5321 path limit */
+#define PWR_TEXT_MAX 1024 /* help message, reasons, error texts */
 #define PWR_IMPORT_MAX 3800 /* one block of whole lines of an import file */
 
 struct pwr_hdr {
@@ -48,9 +48,9 @@ struct pwr_hdr {
 
 enum pwr_op {
 	/* requests */
-	PWR_REQ_OFFER = 1,   /* self-service: may a reset be offered to this user? */
+	PWR_REQ_OFFER = 1, /* self-service: may a reset be offered to this user? */
 	PWR_REQ_REQUEST = 2, /* self-service: send a code if the user can reset */
-	PWR_REQ_VERIFY = 3,  /* self-service: check a code */
+	PWR_REQ_VERIFY = 3, /* self-service: check a code */
 	PWR_REQ_EMAIL_SET = 16,
 	PWR_REQ_EMAIL_UNSET = 17,
 	PWR_REQ_EMAIL_SHOW = 18,
@@ -77,15 +77,15 @@ enum pwr_op {
 /* Status carried by every answer. 0 is success. */
 enum pwr_status {
 	PWR_OK = 0,
-	PWR_E_PROTO = 1,     /* malformed or unexpected message; the connection is closed */
-	PWR_E_PERM = 2,      /* this peer may not ask this; the connection is closed */
-	PWR_E_CONFIG = 3,    /* the helper's configuration is broken; it answers nothing else */
-	PWR_E_INTERNAL = 4,  /* store or system failure; see the helper's log */
-	PWR_E_NOTFOUND = 5,  /* no such account, or nothing registered */
-	PWR_E_INVALID = 6,   /* a value was refused; the text says why */
-	PWR_E_BADCODE = 7,   /* wrong, expired, used-up or revoked code: all read the same */
+	PWR_E_PROTO = 1, /* malformed or unexpected message; the connection is closed */
+	PWR_E_PERM = 2, /* this peer may not ask this; the connection is closed */
+	PWR_E_CONFIG = 3, /* the helper's configuration is broken; it answers nothing else */
+	PWR_E_INTERNAL = 4, /* store or system failure; see the helper's log */
+	PWR_E_NOTFOUND = 5, /* no such account, or nothing registered */
+	PWR_E_INVALID = 6, /* a value was refused; the text says why */
+	PWR_E_BADCODE = 7, /* wrong, expired, used-up or revoked code: all read the same */
 	PWR_E_BADFORMAT = 8, /* input that cannot be a code (no attempt of the code counted) */
-	PWR_E_DISABLED = 9,  /* self-service reset is switched off */
+	PWR_E_DISABLED = 9, /* self-service reset is switched off */
 };
 
 /* Layouts. Each struct is the decoded form; the wire form is its fields in order. */

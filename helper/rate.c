@@ -63,7 +63,8 @@ int rate_purge(struct store *s, MDB_txn *txn, uint64_t now, uint32_t max_window)
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		uint64_t last = 0;
 		if (v.mv_size >= sizeof(last) && v.mv_size % sizeof(last) == 0)
-			memcpy(&last, (const char *)v.mv_data + v.mv_size - sizeof(last), sizeof(last));
+			memcpy(&last, (const char *)v.mv_data + v.mv_size - sizeof(last),
+				sizeof(last));
 		if (last + max_window <= now) {
 			if ((rc = mdb_cursor_del(c, 0)))
 				break;

@@ -65,7 +65,8 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing", IDLE_SECONDS);
+			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing",
+				IDLE_SECONDS);
 			break;
 		}
 		if (serve_one(h, &p) < 0)
@@ -86,8 +87,8 @@ static int listen_fds(void)
 	if (!pid || !fds)
 		return -ENOENT;
 	if (strtol(pid, NULL, 10) != getpid() || strcmp(fds, "1") != 0) {
-		log_msg(LOG_ERR, "LISTEN_FDS=%s for pid %s: expected one socket for this process", fds,
-			pid);
+		log_msg(LOG_ERR, "LISTEN_FDS=%s for pid %s: expected one socket for this process",
+			fds, pid);
 		return -EINVAL;
 	}
 	unsetenv("LISTEN_PID");
@@ -125,8 +126,8 @@ static int listen_own(const char *path)
 		/* our umask is 077; peers of every uid must reach the socket */
 		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
 			(st.st_mode & 022) || chmod(dir, 0755) < 0) {
-			log_msg(LOG_ERR, "%s must be a directory of root's that only root can write",
-				dir);
+			log_msg(LOG_ERR,
+				"%s must be a directory of root's that only root can write", dir);
 			return -EPERM;
 		}
 	}

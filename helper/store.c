@@ -28,8 +28,9 @@ int store_err(int rc, const char *what)
 	case MDB_NOTFOUND:
 		return -ENOENT;
 	case MDB_MAP_FULL:
-		log_msg(LOG_ERR, "store: %s: the store is full (map size reached); refusing to write "
-				 "until expired records are purged",
+		log_msg(LOG_ERR,
+			"store: %s: the store is full (map size reached); refusing to write "
+			"until expired records are purged",
 			what);
 		return -ENOSPC;
 	default:
@@ -52,8 +53,8 @@ static int state_dir_prepare(const char *dir)
 		return -ENOTDIR;
 	}
 	if (st.st_uid != geteuid()) {
-		log_msg(LOG_ERR, "store: %s is owned by uid %u, not by the helper; refusing it", dir,
-			(unsigned)st.st_uid);
+		log_msg(LOG_ERR, "store: %s is owned by uid %u, not by the helper; refusing it",
+			dir, (unsigned)st.st_uid);
 		return -EPERM;
 	}
 	if ((st.st_mode & 0777) != 0700 && chmod(dir, 0700) < 0) {
@@ -75,8 +76,9 @@ static int key_read(int dfd, unsigned char *key)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != STORE_KEY_BYTES ||
 		st.st_uid != geteuid() || (st.st_mode & 077)) {
 		close(fd);
-		log_msg(LOG_ERR, "store: %s is not a %d-byte file of the helper's, mode 0600; "
-				 "refusing it",
+		log_msg(LOG_ERR,
+			"store: %s is not a %d-byte file of the helper's, mode 0600; "
+			"refusing it",
 			KEY_FILE, STORE_KEY_BYTES);
 		return -EBADF;
 	}

@@ -23,12 +23,14 @@ struct message {
 	unsigned nfields;
 };
 
+/* clang-format off */
 #define U32(s, m) {F_U32, 0, offsetof(s, m)}
 #define U64(s, m) {F_U64, 0, offsetof(s, m)}
 #define STR(s, m, n) {F_STR, n, offsetof(s, m)}
 #define WHO(s, p)                                                                                  \
 	STR(s, p user, PWR_USER_MAX), STR(s, p rhost, PWR_RHOST_MAX), STR(s, p tty, PWR_TTY_MAX),  \
 		STR(s, p service, PWR_SERVICE_MAX)
+/* clang-format on */
 
 static const struct field f_who[] = {WHO(struct pwr_who, )};
 static const struct field f_verify[] = {
@@ -58,8 +60,8 @@ static const struct field f_done[] = {U32(struct pwr_done_ans, status),
 	U32(struct pwr_done_ans, next), STR(struct pwr_done_ans, text, PWR_TEXT_MAX)};
 static const struct field f_reject[] = {
 	U32(struct pwr_reject_item, line), STR(struct pwr_reject_item, reason, PWR_TEXT_MAX)};
-static const struct field f_email[] = {
-	STR(struct pwr_email_item, user, PWR_USER_MAX), STR(struct pwr_email_item, addr, PWR_ADDR_MAX)};
+static const struct field f_email[] = {STR(struct pwr_email_item, user, PWR_USER_MAX),
+	STR(struct pwr_email_item, addr, PWR_ADDR_MAX)};
 static const struct field f_check[] = {STR(struct pwr_check_item, user, PWR_USER_MAX),
 	U32(struct pwr_check_item, uid), U32(struct pwr_check_item, eligible),
 	STR(struct pwr_check_item, reasons, PWR_TEXT_MAX)};
@@ -68,7 +70,9 @@ static const struct field f_token[] = {STR(struct pwr_token_item, user, PWR_USER
 	U64(struct pwr_token_item, expires), U32(struct pwr_token_item, failures),
 	U32(struct pwr_token_item, tries_left)};
 
+/* clang-format off */
 #define MSG(o, n, f) {o, n, f, sizeof(f) / sizeof((f)[0])}
+/* clang-format on */
 static const struct message messages[] = {
 	MSG(PWR_REQ_OFFER, "offer", f_who),
 	MSG(PWR_REQ_REQUEST, "request", f_who),

@@ -28,7 +28,8 @@ int main(int argc, char **argv)
 		if (mailq_unseal(s, &rec, code) == 0)
 			code_format(code, shown);
 		printf("mail id=%llu kind=%u state=%u user=%s to=%s rhost=%s code=%s\n",
-			(unsigned long long)id, rec.kind, rec.state, rec.user, rec.to, rec.rhost, shown);
+			(unsigned long long)id, rec.kind, rec.state, rec.user, rec.to, rec.rhost,
+			shown);
 	}
 	store_abort(txn);
 	store_close(s);

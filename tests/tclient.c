@@ -130,7 +130,7 @@ static int run(char *line)
 		   !strcmp(argv[0], "revoke")) {
 		snprintf(m.user.user, sizeof(m.user.user), "%s", A(1));
 		r = wire_send(fd,
-			argv[0][0] == 'r'       ? PWR_REQ_REVOKE
+			argv[0][0] == 'r'   ? PWR_REQ_REVOKE
 			: argv[0][6] == 'u' ? PWR_REQ_EMAIL_UNSET
 					    : PWR_REQ_EMAIL_SHOW,
 			&m, 0);
@@ -146,9 +146,9 @@ static int run(char *line)
 	} else if (!strcmp(argv[0], "email-export") || !strcmp(argv[0], "tokens") ||
 		   !strcmp(argv[0], "check")) {
 		/* every page, as pwresetctl will */
-		uint16_t op = argv[0][0] == 'e' ? PWR_REQ_EMAIL_EXPORT
-			: argv[0][0] == 't'     ? PWR_REQ_TOKENS
-						: PWR_REQ_CHECK;
+		uint16_t op = argv[0][0] == 'e'   ? PWR_REQ_EMAIL_EXPORT
+			      : argv[0][0] == 't' ? PWR_REQ_TOKENS
+						  : PWR_REQ_CHECK;
 		snprintf(m.page.user, sizeof(m.page.user), "%s", A(1));
 		for (;;) {
 			char last[PWR_USER_MAX + 1] = "";

@@ -284,7 +284,8 @@ static void test_mailq_and_no_plaintext(void **state)
 		rec.kind = MAIL_CODE;
 		snprintf(rec.user, sizeof(rec.user), "%s", user);
 		snprintf(rec.to, sizeof(rec.to), "%s@example.org", user);
-		assert_int_equal(code_issue(s, txn, user, codes[i], PWR_KIND_SELF, 1, 600, 5, fp), 0);
+		assert_int_equal(
+			code_issue(s, txn, user, codes[i], PWR_KIND_SELF, 1, 600, 5, fp), 0);
 		assert_int_equal(mailq_push(s, txn, &rec, codes[i], &id), 0);
 		assert_true(id > prev);
 		prev = id;

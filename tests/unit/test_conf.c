@@ -66,38 +66,37 @@ static void test_defaults(void **state)
 
 static void test_every_key(void **state)
 {
-	static const char text[] =
-		"# a comment\n"
-		"   # an indented comment\n"
-		"\n"
-		"self_reset = no\n"
-		"help_message = Call #4242 (the help desk) = fast\n"
-		"admin_group = pwadmin\n"
-		"min_uid = 2000\n"
-		"exclude_users = root, backup ,  svc\n"
-		"exclude_groups = wheel,nologin\n"
-		"local_domains = example.internal, corp.local\n"
-		"code_ttl = 15m\n"
-		"admin_code_ttl = 2d\n"
-		"code_attempts = 7\n"
-		"user_requests_per_hour = 0\n"
-		"rhost_requests_per_hour = 20\n"
-		"mails_per_minute = 60\n"
-		"min_length = 12\n"
-		"hash_method = sha512\n"
-		"notify_on_change = false\n"
-		"smtp_url = smtps://mail.example.org:465\n"
-		"smtp_starttls = opportunistic\n"
-		"smtp_user = relay\n"
-		"smtp_password_file = /etc/pwreset/smtp.pass\n"
-		"smtp_ca_file = /etc/ssl/certs/ca.pem\n"
-		"smtp_timeout = 45\n"
-		"mail_from = Password Reset <reset@example.org>\n"
-		"mail_max_age = 3h\n"
-		"templates_dir = /srv/pwreset/mail\n"
-		"state_dir = /srv/pwreset/state\n"
-		"socket = /run/pw/h.sock\n"
-		"mail_user = pwmail\r\n";
+	static const char text[] = "# a comment\n"
+				   "   # an indented comment\n"
+				   "\n"
+				   "self_reset = no\n"
+				   "help_message = Call #4242 (the help desk) = fast\n"
+				   "admin_group = pwadmin\n"
+				   "min_uid = 2000\n"
+				   "exclude_users = root, backup ,  svc\n"
+				   "exclude_groups = wheel,nologin\n"
+				   "local_domains = example.internal, corp.local\n"
+				   "code_ttl = 15m\n"
+				   "admin_code_ttl = 2d\n"
+				   "code_attempts = 7\n"
+				   "user_requests_per_hour = 0\n"
+				   "rhost_requests_per_hour = 20\n"
+				   "mails_per_minute = 60\n"
+				   "min_length = 12\n"
+				   "hash_method = sha512\n"
+				   "notify_on_change = false\n"
+				   "smtp_url = smtps://mail.example.org:465\n"
+				   "smtp_starttls = opportunistic\n"
+				   "smtp_user = relay\n"
+				   "smtp_password_file = /etc/pwreset/smtp.pass\n"
+				   "smtp_ca_file = /etc/ssl/certs/ca.pem\n"
+				   "smtp_timeout = 45\n"
+				   "mail_from = Password Reset <reset@example.org>\n"
+				   "mail_max_age = 3h\n"
+				   "templates_dir = /srv/pwreset/mail\n"
+				   "state_dir = /srv/pwreset/state\n"
+				   "socket = /run/pw/h.sock\n"
+				   "mail_user = pwmail\r\n";
 	struct pwr_conf c;
 	struct errs e;
 
@@ -142,8 +141,9 @@ static void test_empty_list_and_enums(void **state)
 	struct pwr_conf c;
 	struct errs e;
 	(void)state;
-	assert_int_equal(parse(&c, "exclude_users =\nhash_method = yescrypt\nsmtp_starttls = off\n"
-				   "self_reset = on\n",
+	assert_int_equal(parse(&c,
+				 "exclude_users =\nhash_method = yescrypt\nsmtp_starttls = off\n"
+				 "self_reset = on\n",
 				 &e),
 		0);
 	assert_int_equal(c.exclude_users.n, 0);
@@ -171,7 +171,8 @@ static const struct {
 	{"min_uid = 3000000000", "t.conf:2: min_uid: 3000000000 is out of range (0 to 2147483647)"},
 	{"exclude_users = root,,x", "t.conf:2: exclude_users: empty item in list"},
 	{"exclude_groups = a b", "t.conf:2: exclude_groups: 'a b' is not a valid name"},
-	{"code_ttl = 10x", "t.conf:2: code_ttl: '10x' is not a duration (a number with s, m, h or d)"},
+	{"code_ttl = 10x",
+		"t.conf:2: code_ttl: '10x' is not a duration (a number with s, m, h or d)"},
 	{"code_ttl = 2d", "t.conf:2: code_ttl: 2d is out of range (60s to 86400s)"},
 	{"code_ttl = 5", "t.conf:2: code_ttl: 5 is out of range (60s to 86400s)"},
 	{"code_ttl = m", "t.conf:2: code_ttl: 'm' is not a duration (a number with s, m, h or d)"},
@@ -185,7 +186,8 @@ static const struct {
 		"t.conf:2: rhost_requests_per_hour: 'ten' is not a whole number"},
 	{"mails_per_minute = 1.5", "t.conf:2: mails_per_minute: '1.5' is not a whole number"},
 	{"min_length = 0", "t.conf:2: min_length: 0 is out of range (1 to 256)"},
-	{"hash_method = md5", "t.conf:2: hash_method: 'md5' is not auto, yescrypt, sha512 or bcrypt"},
+	{"hash_method = md5",
+		"t.conf:2: hash_method: 'md5' is not auto, yescrypt, sha512 or bcrypt"},
 	{"notify_on_change = 2", "t.conf:2: notify_on_change: '2' is not yes or no"},
 	{"smtp_url = http://x", "t.conf:2: smtp_url: 'http://x' is not smtp://HOST[:PORT] or "
 				"smtps://HOST[:PORT]"},
@@ -217,8 +219,8 @@ static void test_every_error_with_its_line(void **state)
 		snprintf(text, sizeof(text), "# line 1\n%s\n# line 3\n", bad[i].line);
 		int n = parse(&c, text, &e);
 		if (n != 1 || strcmp(e.lines[0], bad[i].error) != 0)
-			fail_msg("line '%s': %d error(s), first '%s', expected '%s'", bad[i].line, n,
-				e.lines[0], bad[i].error);
+			fail_msg("line '%s': %d error(s), first '%s', expected '%s'", bad[i].line,
+				n, e.lines[0], bad[i].error);
 		conf_free(&c);
 	}
 }
@@ -330,8 +332,8 @@ static void test_file_checks(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(conf_init(&c), 0);
 	assert_int_equal(conf_load(&c, path, true, collect, &e), 1);
-	assert_non_null(strstr(e.lines[0],
-		"file: must be owned by root and not writable by group or others"));
+	assert_non_null(strstr(
+		e.lines[0], "file: must be owned by root and not writable by group or others"));
 	conf_free(&c);
 
 	/* a directory is not a configuration */

@@ -104,7 +104,8 @@ static void test_address_validate(void **state)
 	static const char *bad[] = {"", "alice", "@example.org", "alice@", "a@b@c",
 		"alice @example.org", "alice@exa mple.org", "alice@example.org\r\nBcc: x@y",
 		"alice@example.org\n", "al\x01ice@example.org", "<alice@example.org>",
-		"alice@.example.org", "alice@example.org.", "alice@example..org", "a,b@example.org"};
+		"alice@.example.org", "alice@example.org.", "alice@example..org",
+		"a,b@example.org"};
 	char why[256], longaddr[300];
 	(void)state;
 
@@ -162,17 +163,21 @@ static void test_sharers(void **state)
 	assert_int_equal(address_set(s, txn, "erin", "team@example.ORG"), 0);
 	assert_int_equal(address_set(s, txn, "frank", "team@example.org"), 0);
 	assert_int_equal(address_set(s, txn, "gina", "gina@example.org"), 0);
-	assert_int_equal(address_sharers(s, txn, "TEAM@example.org", "carol", list, sizeof(list)), 2);
+	assert_int_equal(
+		address_sharers(s, txn, "TEAM@example.org", "carol", list, sizeof(list)), 2);
 	assert_string_equal(list, "erin,frank");
-	assert_int_equal(address_sharers(s, txn, "gina@example.org", "gina", list, sizeof(list)), 0);
+	assert_int_equal(
+		address_sharers(s, txn, "gina@example.org", "gina", list, sizeof(list)), 0);
 	assert_string_equal(list, "");
 	/* moving frank away leaves carol and erin */
 	assert_int_equal(address_set(s, txn, "frank", "frank@example.org"), 0);
-	assert_int_equal(address_sharers(s, txn, "team@example.org", "carol", list, sizeof(list)), 1);
+	assert_int_equal(
+		address_sharers(s, txn, "team@example.org", "carol", list, sizeof(list)), 1);
 	assert_string_equal(list, "erin");
 	assert_int_equal(address_unset(s, txn, "erin"), 0);
 	assert_int_equal(address_unset(s, txn, "erin"), -ENOENT);
-	assert_int_equal(address_sharers(s, txn, "team@example.org", "carol", list, sizeof(list)), 0);
+	assert_int_equal(
+		address_sharers(s, txn, "team@example.org", "carol", list, sizeof(list)), 0);
 	assert_int_equal(address_get(s, txn, "carol", addr), 0);
 	assert_string_equal(addr, "Team@Example.org"); /* kept as registered */
 	assert_int_equal(address_get(s, txn, "erin", addr), -ENOENT);

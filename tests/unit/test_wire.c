@@ -15,11 +15,28 @@
 #include "wire.h"
 
 static const uint16_t ops[] = {
-	PWR_REQ_OFFER, PWR_REQ_REQUEST, PWR_REQ_VERIFY, PWR_REQ_EMAIL_SET, PWR_REQ_EMAIL_UNSET,
-	PWR_REQ_EMAIL_SHOW, PWR_REQ_EMAIL_IMPORT, PWR_REQ_EMAIL_EXPORT, PWR_REQ_CHECK,
-	PWR_REQ_TOKENS, PWR_REQ_REVOKE, PWR_ANS_ERROR, PWR_ANS_OFFER, PWR_ANS_REQUEST,
-	PWR_ANS_VERIFY, PWR_ANS_EMAIL_SET, PWR_ANS_EMAIL_SHOW, PWR_ANS_DONE, PWR_ITEM_REJECT,
-	PWR_ITEM_EMAIL, PWR_ITEM_CHECK, PWR_ITEM_TOKEN,
+	PWR_REQ_OFFER,
+	PWR_REQ_REQUEST,
+	PWR_REQ_VERIFY,
+	PWR_REQ_EMAIL_SET,
+	PWR_REQ_EMAIL_UNSET,
+	PWR_REQ_EMAIL_SHOW,
+	PWR_REQ_EMAIL_IMPORT,
+	PWR_REQ_EMAIL_EXPORT,
+	PWR_REQ_CHECK,
+	PWR_REQ_TOKENS,
+	PWR_REQ_REVOKE,
+	PWR_ANS_ERROR,
+	PWR_ANS_OFFER,
+	PWR_ANS_REQUEST,
+	PWR_ANS_VERIFY,
+	PWR_ANS_EMAIL_SET,
+	PWR_ANS_EMAIL_SHOW,
+	PWR_ANS_DONE,
+	PWR_ITEM_REJECT,
+	PWR_ITEM_EMAIL,
+	PWR_ITEM_CHECK,
+	PWR_ITEM_TOKEN,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -150,8 +167,8 @@ static void test_oversize_and_nul_fields(void **state)
 						pos += 8;
 					} else {
 						uint16_t l = k == target && mode == 0
-							? (uint16_t)(f[k].max + 1)
-							: 3;
+								     ? (uint16_t)(f[k].max + 1)
+								     : 3;
 						memcpy(buf + pos, &l, 2);
 						memset(buf + pos + 2, 'x', l);
 						if (k == target && mode == 1)
@@ -159,8 +176,8 @@ static void test_oversize_and_nul_fields(void **state)
 						pos += 2 + l;
 					}
 				}
-				struct pwr_hdr h = {PWR_PROTO_VERSION, ops[i],
-					(uint32_t)(pos - sizeof(h))};
+				struct pwr_hdr h = {
+					PWR_PROTO_VERSION, ops[i], (uint32_t)(pos - sizeof(h))};
 				memcpy(buf, &h, sizeof(h));
 				int r = wire_decode(buf, pos, &op, &out);
 				assert_true(r == -EPROTO || (r == -EMSGSIZE && pos > PWR_MSG_MAX));
