@@ -66,8 +66,10 @@ int account_lookup(const char *user, struct account *a)
 
 	memset(a, 0, sizeof(*a));
 	a->expire = -1;
-	if (!*user || !util_text_ok(user) || strchr(user, ':'))
-		return 0; /* no account can have this name; do not even ask NSS */
+	/* no account can have such a name ('+' and '-' lines are NIS compat entries); do not
+	 * even ask NSS */
+	if (!*user || *user == '+' || *user == '-' || !util_text_ok(user) || strchr(user, ':'))
+		return 0;
 	r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
 	if (r && r != ENOENT && r != ESRCH)
 		return -r;

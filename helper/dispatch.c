@@ -478,48 +478,65 @@ fail:
 	return send_error(p, PWR_E_INTERNAL, "cannot store addresses: %s", strerror(-r));
 }
 
-static int h_email_export(struct helper *h, struct peer *p, union pwr_msg *m)
+/* Send one item for a record of a listed database: 1 sent, 0 skipped, < 0 failed. */
+typedef int page_item_fn(struct peer *p, const MDB_val *k, const MDB_val *v, uint64_t now);
+
+/* Send the records of dbi whose keys follow `after` (all, when it is empty), at most
+ * PWR_PAGE_MAX items, then PWR_ANS_DONE saying whether more remain. */
+static int send_page(struct helper *h, struct peer *p, MDB_dbi dbi, const char *after,
+	page_item_fn *fn, const char *event)
 {
-	const char *after = m->page.user;
 	MDB_val k = {strlen(after), (void *)after}, v;
 	MDB_cursor *c = NULL;
 	MDB_txn *txn;
+	uint64_t now = util_now();
 	uint32_t n = 0;
 	bool more = false;
 	int r, rc;
 
 	if ((r = store_begin(h->store, false, &txn)) < 0)
 		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	if ((rc = mdb_cursor_open(txn, h->store->addr, &c))) {
+	if ((rc = mdb_cursor_open(txn, dbi, &c))) {
 		store_abort(txn);
 		return send_error(p, PWR_E_INTERNAL, "cannot read the store");
 	}
 	rc = mdb_cursor_get(c, &k, &v, *after ? MDB_SET_RANGE : MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct pwr_email_item it;
 		if (k.mv_size == strlen(after) && !memcmp(k.mv_data, after, k.mv_size))
 			continue;
-		if (k.mv_size > PWR_USER_MAX || v.mv_size > PWR_ADDR_MAX)
+		if (k.mv_size > PWR_USER_MAX)
 			continue;
 		if (n == PWR_PAGE_MAX) {
 			more = true;
 			break;
 		}
-		memset(&it, 0, sizeof(it));
-		memcpy(it.user, k.mv_data, k.mv_size);
-		memcpy(it.addr, v.mv_data, v.mv_size);
-		if (send_msg(p, PWR_ITEM_EMAIL, &it) < 0) {
-			r = -EPIPE;
+		if ((r = fn(p, &k, &v, now)) < 0)
 			break;
-		}
-		n++;
+		n += (uint32_t)r;
 	}
 	mdb_cursor_close(c);
 	store_abort(txn);
 	if (r < 0)
 		return r;
-	audit(LOG_INFO, "email-export", p, NULL, NULL, "ok", NULL);
+	audit(LOG_INFO, event, p, NULL, NULL, "ok", NULL);
 	return send_done(p, PWR_OK, n, more, 0, NULL);
+}
+
+static int email_item(struct peer *p, const MDB_val *k, const MDB_val *v, uint64_t now)
+{
+	struct pwr_email_item it = {0};
+
+	(void)now;
+	if (v->mv_size > PWR_ADDR_MAX)
+		return 0;
+	memcpy(it.user, k->mv_data, k->mv_size);
+	memcpy(it.addr, v->mv_data, v->mv_size);
+	return send_msg(p, PWR_ITEM_EMAIL, &it) < 0 ? -EPIPE : 1;
+}
+
+static int h_email_export(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	return send_page(h, p, h->store->addr, m->page.user, email_item, "email-export");
 }
 
 /* ---- check ---- */
@@ -576,57 +593,31 @@ static int h_check(struct helper *h, struct peer *p, union pwr_msg *m)
 
 /* ---- codes ---- */
 
+static int token_item(struct peer *p, const MDB_val *k, const MDB_val *v, uint64_t now)
+{
+	struct pwr_token_item it = {0};
+	struct code_rec rec;
+
+	if (v->mv_size != sizeof(rec))
+		return 0;
+	memcpy(&rec, v->mv_data, sizeof(rec));
+	if (!code_alive(&rec, now)) {
+		sodium_memzero(&rec, sizeof(rec));
+		return 0;
+	}
+	memcpy(it.user, k->mv_data, k->mv_size);
+	it.kind = rec.kind;
+	it.issued = rec.issued;
+	it.expires = rec.expires;
+	it.failures = rec.failures;
+	it.tries_left = rec.max_failures - rec.failures;
+	sodium_memzero(&rec, sizeof(rec));
+	return send_msg(p, PWR_ITEM_TOKEN, &it) < 0 ? -EPIPE : 1;
+}
+
 static int h_tokens(struct helper *h, struct peer *p, union pwr_msg *m)
 {
-	const char *after = m->page.user;
-	MDB_val k = {strlen(after), (void *)after}, v;
-	MDB_cursor *c = NULL;
-	MDB_txn *txn;
-	uint64_t now = util_now();
-	uint32_t n = 0;
-	bool more = false;
-	int r, rc;
-
-	if ((r = store_begin(h->store, false, &txn)) < 0)
-		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	if ((rc = mdb_cursor_open(txn, h->store->code, &c))) {
-		store_abort(txn);
-		return send_error(p, PWR_E_INTERNAL, "cannot read the store");
-	}
-	rc = mdb_cursor_get(c, &k, &v, *after ? MDB_SET_RANGE : MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct pwr_token_item it = {0};
-		struct code_rec rec;
-		if (k.mv_size == strlen(after) && !memcmp(k.mv_data, after, k.mv_size))
-			continue;
-		if (k.mv_size > PWR_USER_MAX || v.mv_size != sizeof(rec))
-			continue;
-		memcpy(&rec, v.mv_data, sizeof(rec));
-		if (!code_alive(&rec, now))
-			continue;
-		if (n == PWR_PAGE_MAX) {
-			more = true;
-			break;
-		}
-		memcpy(it.user, k.mv_data, k.mv_size);
-		it.kind = rec.kind;
-		it.issued = rec.issued;
-		it.expires = rec.expires;
-		it.failures = rec.failures;
-		it.tries_left = rec.max_failures - rec.failures;
-		sodium_memzero(&rec, sizeof(rec));
-		if (send_msg(p, PWR_ITEM_TOKEN, &it) < 0) {
-			r = -EPIPE;
-			break;
-		}
-		n++;
-	}
-	mdb_cursor_close(c);
-	store_abort(txn);
-	if (r < 0)
-		return r;
-	audit(LOG_INFO, "tokens", p, NULL, NULL, "ok", NULL);
-	return send_done(p, PWR_OK, n, more, 0, NULL);
+	return send_page(h, p, h->store->code, m->page.user, token_item, "tokens");
 }
 
 static int h_revoke(struct helper *h, struct peer *p, union pwr_msg *m)

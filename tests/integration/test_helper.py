@@ -51,6 +51,8 @@ def setup_world(config=BASE_CONFIG):
     S.useradd("sysacct", "-u", "500")
     S.useradd("expd", "-e", "2001-01-01")
     S.drop_shadow_line("ldapish")
+    with open("/etc/shadow", "a") as f:  # a NIS compat line must never count as an account
+        f.write("+::::::::\n")
     for u in ("alice", "bob", "gina", "hank"):
         S.set_password(u, "Old-password-1")
     S.write_config(config)
@@ -288,6 +290,8 @@ def test_check_reasons():
         "expd": "eligible=0 reasons=expired",
         "ldapish": "eligible=0 reasons=not-local-shadow",
         "nosuchuser": "eligible=0 reasons=no-account,no-address",
+        "+": "eligible=0 reasons=no-account,no-address",
+        "-alice": "eligible=0 reasons=no-account,no-address",
     }
     for t in BOTH:
         rc, out = S.client([f"check {u}" for u in want], t)
