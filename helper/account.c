@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -150,4 +154,88 @@ int account_local_each(
 	}
 	fclose(f);
 	return r;
+}
+
+/* The tally directory: "dir = ..." in faillock.conf, else pam_faillock's default. */
+static void faillock_dir(char *out, size_t n)
+{
+	FILE *f = fopen(PWR_FAILLOCK_CONF, "re");
+	char line[512];
+
+	snprintf(out, n, "%s", "/var/run/faillock");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *v;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "dir", 3) != 0)
+			continue;
+		v = p + 3;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		v[strcspn(v, " \t\r\n")] = '\0';
+		if (*v == '/')
+			snprintf(out, n, "%s", v);
+	}
+	fclose(f);
+}
+
+int account_reset_tally(const char *user)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int fd, r = 0;
+
+	if (!*user || strchr(user, '/') || !strcmp(user, ".") || !strcmp(user, ".."))
+		return -EINVAL;
+	faillock_dir(dir, sizeof(dir));
+	if (snprintf(path, sizeof(path), "%s/%s", dir, user) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (ftruncate(fd, 0) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Run argv with an empty environment and wait for it; its output goes nowhere. */
+static void run_quietly(char *const argv[])
+{
+	char *const envp[] = {NULL};
+	pid_t pid;
+
+	if (access(argv[0], X_OK) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		close_range(3, ~0U, 0);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+void account_flush_caches(void)
+{
+	struct stat st;
+
+	if (stat("/var/run/nscd/socket", &st) == 0)
+		run_quietly((char *const[]){"/usr/sbin/nscd", "-i", "passwd", NULL});
+	if (stat("/var/lib/sss/mc/passwd", &st) == 0)
+		run_quietly((char *const[]){"/usr/sbin/sss_cache", "-E", NULL});
 }

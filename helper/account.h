@@ -27,6 +27,13 @@ void account_clear(struct account *a);
 /* Whether user (primary group gid) belongs to any group named in groups. */
 bool account_in_groups(const char *user, gid_t gid, const struct conf_list *groups);
 
+/* Clear user's pam_faillock tally as `faillock --reset` does (the file emptied), in the
+ * directory faillock.conf names. 0 when there was none. */
+int account_reset_tally(const char *user);
+
+/* Tell running name-service caches (nscd, sssd) that passwords changed. Best effort. */
+void account_flush_caches(void);
+
 typedef int account_each_fn(void *ctx, const char *name);
 
 /* Call fn for each entry of the local passwd file with uid >= min_uid, from byte offset *pos

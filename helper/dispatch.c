@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
+#include "config.h"
 #include "account.h"
 #include "address.h"
 #include "code.h"
@@ -26,7 +27,9 @@
 #include "helper.h"
 #include "log.h"
 #include "mailq.h"
+#include "password.h"
 #include "rate.h"
+#include "shadowfile.h"
 #include "util.h"
 
 enum perm { PERM_SELF, PERM_ADMIN };
@@ -296,10 +299,11 @@ static int h_verify(struct helper *h, struct peer *p, union pwr_msg *m)
 	}
 	if (r < 0 && r != -EACCES)
 		goto fail;
-	if (r == 0) {
+	if (r == 0 && code_get(h->store, txn, who->user, util_now(), &rec) == 0) {
 		a.status = PWR_OK;
 		p->verified = true;
 		util_copy(p->verified_user, sizeof(p->verified_user), who->user);
+		memcpy(p->verified_hash, rec.hash, sizeof(p->verified_hash));
 	}
 	r = store_commit(txn);
 	txn = NULL;
@@ -318,6 +322,259 @@ out:
 	sodium_memzero(code, sizeof(code));
 	sodium_memzero(&rec, sizeof(rec));
 	return send_msg(p, PWR_ANS_VERIFY, &a);
+}
+
+/* ---- setting the password ---- */
+
+struct setpw_edit {
+	struct helper *h;
+	struct peer *p;
+	const char *hash;
+	long lastchg;
+	bool lock; /* admin reset: lock instead of setting */
+};
+
+/* Under the shadow locks: the code this connection showed must still be the user's, alive,
+ * and issued for exactly this shadow line; then field 2 and 3 change. */
+static int setpw_edit(void *vctx, const char *old, char *new_line, size_t cap)
+{
+	struct setpw_edit *e = vctx;
+	unsigned char fp[CODE_FP_BYTES];
+	struct code_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	code_fingerprint(e->h->store, old, fp);
+	if ((r = store_begin(e->h->store, false, &txn)) < 0)
+		return r;
+	r = code_get(e->h->store, txn, e->p->verified_user, util_now(), &rec);
+	store_abort(txn);
+	if (r == 0 && (sodium_memcmp(rec.hash, e->p->verified_hash, sizeof(rec.hash)) != 0 ||
+			      sodium_memcmp(rec.shadow_fp, fp, sizeof(fp)) != 0))
+		r = -ENOENT;
+	sodium_memzero(&rec, sizeof(rec));
+	if (r < 0)
+		return -EACCES;
+	return shadow_set_password(old, e->hash, e->lastchg, new_line, cap);
+}
+
+/* After a password change: the code is spent, the tally cleared, caches told, the owner
+ * notified. */
+static void setpw_after(struct helper *h, struct peer *p, const struct pwr_who *who)
+{
+	char addr[PWR_ADDR_MAX + 1];
+	struct mail_rec mail;
+	MDB_txn *txn;
+	uint64_t now = util_now(), id;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) == 0) {
+		code_revoke(h->store, txn, who->user);
+		if (h->conf.notify_on_change && address_get(h->store, txn, who->user, addr) == 0) {
+			memset(&mail, 0, sizeof(mail));
+			mail.kind = MAIL_CHANGED;
+			mail.created = now;
+			mail.next_try = now;
+			mail.give_up = now + h->conf.mail_max_age;
+			util_copy(mail.user, sizeof(mail.user), who->user);
+			util_copy(mail.to, sizeof(mail.to), addr);
+			util_copy(mail.rhost, sizeof(mail.rhost), who->rhost);
+			util_copy(mail.tty, sizeof(mail.tty), who->tty);
+			r = mailq_push(h->store, txn, &mail, NULL, &id);
+		}
+		r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
+	}
+	if (r < 0)
+		audit(LOG_ERR, "password-changed", p, who->user, who, "error", "code-not-consumed");
+	if ((r = account_reset_tally(who->user)) < 0)
+		audit(LOG_WARNING, "faillock-reset", p, who->user, who, "error", strerror(-r));
+	account_flush_caches();
+}
+
+static int h_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_set_password_ans a = {.status = PWR_E_INTERNAL};
+	struct pwr_who *who = &m->set_password.who;
+	size_t len = strlen(m->set_password.password);
+	char *pw = NULL, *hash = NULL, current[SHADOW_LINE_MAX];
+	struct setpw_edit e = {.h = h, .p = p};
+	struct account acct = {0};
+	const char *why = NULL;
+	int r;
+
+	if (!p->verified || strcmp(p->verified_user, who->user) != 0) {
+		sodium_memzero(m->set_password.password, sizeof(m->set_password.password));
+		audit(LOG_WARNING, "set-password", p, who->user, who, "refused", "no-valid-code");
+		send_error(p, PWR_E_PERM, "no valid code was shown for %s on this connection",
+			who->user);
+		return -EPERM;
+	}
+	pw = sodium_malloc(len + 1);
+	hash = sodium_malloc(PASSWORD_HASH_MAX);
+	if (!pw || !hash) {
+		sodium_memzero(m->set_password.password, sizeof(m->set_password.password));
+		r = -ENOMEM;
+		goto fail;
+	}
+	memcpy(pw, m->set_password.password, len + 1);
+	sodium_memzero(m->set_password.password, sizeof(m->set_password.password));
+
+	if ((r = account_lookup(who->user, &acct)) < 0)
+		goto fail;
+	if (!acct.shadow_line || shadow_field2(acct.shadow_line, current, sizeof(current)) < 0) {
+		r = -ENOENT;
+		goto fail;
+	}
+	if (password_check(&h->conf, who->user, pw, current, a.text, sizeof(a.text)) < 0) {
+		a.status = PWR_E_QUALITY;
+		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "quality");
+		goto out;
+	}
+	if ((r = password_hash(&h->conf, pw, hash)) < 0)
+		goto fail;
+	e.hash = hash;
+	e.lastchg = (long)(util_now() / 86400);
+	r = shadow_update(PWR_SHADOW_PATH, who->user, setpw_edit, &e);
+	if (r == -EACCES) {
+		/* the code was replaced, revoked, expired, or the entry changed meanwhile */
+		p->verified = false;
+		a.status = PWR_E_BADCODE;
+		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused",
+			"code-no-longer-valid");
+		goto out;
+	}
+	if (r < 0)
+		goto fail;
+	p->verified = false;
+	setpw_after(h, p, who);
+	a.status = PWR_OK;
+	audit(LOG_NOTICE, "password-changed", p, who->user, who, "ok", "self-service");
+	goto out;
+fail:
+	why = strerror(-r);
+	audit(LOG_ERR, "set-password", p, who->user, who, "error", why);
+	util_copy(a.text, sizeof(a.text), "the password could not be set; see the helper's log");
+out:
+	account_clear(&acct);
+	explicit_bzero(current, sizeof(current));
+	sodium_free(pw);
+	sodium_free(hash);
+	return send_msg(p, PWR_ANS_SET_PASSWORD, &a);
+}
+
+/* ---- admin reset ---- */
+
+static int lock_edit(void *ctx, const char *old, char *new_line, size_t cap)
+{
+	(void)ctx;
+	return shadow_lock_password(old, new_line, cap);
+}
+
+/* Reset one user: lock, clear the tally, issue an admin code, mail it or hand it over. */
+static void reset_one(struct helper *h, struct peer *p, const char *user, uint32_t flags,
+	uint32_t ttl, struct pwr_reset_item *it)
+{
+	char code[CODE_LEN + 1], addr[PWR_ADDR_MAX + 1];
+	unsigned char fp[CODE_FP_BYTES];
+	struct account acct = {0};
+	struct mail_rec mail;
+	uint64_t now = util_now(), id;
+	bool has_addr;
+	MDB_txn *txn;
+	int r;
+
+	util_copy(it->user, sizeof(it->user), user);
+	it->status = PWR_E_INTERNAL;
+	if ((r = account_lookup(user, &acct)) < 0)
+		goto fail;
+	if (!acct.exists) {
+		it->status = PWR_E_NOTFOUND;
+		snprintf(it->text, sizeof(it->text), "no such user");
+		goto refused;
+	}
+	if (!acct.shadow_line) {
+		it->status = PWR_E_INVALID;
+		snprintf(it->text, sizeof(it->text),
+			"not a local account: its password is not in /etc/shadow");
+		goto refused;
+	}
+	account_clear(&acct);
+	if (!(flags & PWR_RESET_NO_LOCK)) {
+		if ((r = shadow_update(PWR_SHADOW_PATH, user, lock_edit, NULL)) < 0)
+			goto fail;
+		it->locked = 1;
+	}
+	if ((r = account_reset_tally(user)) < 0)
+		audit(LOG_WARNING, "faillock-reset", p, user, NULL, "error", strerror(-r));
+	account_flush_caches();
+	/* the code is bound to the entry as it is now, lock included */
+	if ((r = account_lookup(user, &acct)) < 0)
+		goto fail;
+	code_fingerprint(h->store, acct.shadow_line, fp);
+	code_generate(code);
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	has_addr = address_get(h->store, txn, user, addr) == 0;
+	r = code_issue(
+		h->store, txn, user, code, PWR_KIND_ADMIN, now, ttl, h->conf.code_attempts, fp);
+	if (r == 0 && has_addr && !(flags & PWR_RESET_PRINT)) {
+		memset(&mail, 0, sizeof(mail));
+		mail.kind = MAIL_ADMIN;
+		mail.created = now;
+		mail.next_try = now;
+		mail.code_expires = now + ttl;
+		mail.give_up = mail.code_expires;
+		util_copy(mail.user, sizeof(mail.user), user);
+		util_copy(mail.to, sizeof(mail.to), addr);
+		r = mailq_push(h->store, txn, &mail, code, &id);
+		sodium_memzero(&mail, sizeof(mail));
+		it->mailed = r == 0;
+	}
+	r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
+	if (r < 0) {
+		it->mailed = 0;
+		goto fail;
+	}
+	if (!it->mailed)
+		code_format(code, it->code);
+	it->expires = now + ttl;
+	it->status = PWR_OK;
+	audit(LOG_NOTICE, "admin-reset", p, user, NULL, "ok",
+		it->mailed ? "code-mailed" : "code-handed-over");
+	goto out;
+fail:
+	snprintf(it->text, sizeof(it->text), "%s", strerror(-r));
+	audit(LOG_ERR, "admin-reset", p, user, NULL, "error", strerror(-r));
+	goto out;
+refused:
+	audit(LOG_NOTICE, "admin-reset", p, user, NULL, "refused", it->text);
+out:
+	sodium_memzero(code, sizeof(code));
+	account_clear(&acct);
+}
+
+static int h_reset(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	uint32_t ttl = m->reset.ttl ? m->reset.ttl : h->conf.admin_code_ttl, done = 0;
+	char *save = m->reset.users, *user;
+	int r = 0;
+
+	if (ttl < 60 || ttl > 30u * 86400) {
+		audit(LOG_NOTICE, "admin-reset", p, NULL, NULL, "refused", "bad-ttl");
+		return send_error(p, PWR_E_INVALID, "the lifetime must be from 60 s to 30 days");
+	}
+	while ((user = strsep(&save, "\n")) != NULL) {
+		struct pwr_reset_item it = {0};
+		if (!*user)
+			continue;
+		reset_one(h, p, user, m->reset.flags, ttl, &it);
+		done += it.status == PWR_OK;
+		r = send_msg(p, PWR_ITEM_RESET, &it);
+		sodium_memzero(&it, sizeof(it));
+		if (r < 0)
+			return r;
+	}
+	return send_done(p, PWR_OK, done, false, 0, NULL);
 }
 
 /* ---- addresses ---- */
@@ -651,6 +908,7 @@ static const struct route routes[] = {
 	{PWR_REQ_OFFER, PERM_SELF, false, h_offer},
 	{PWR_REQ_REQUEST, PERM_SELF, true, h_request},
 	{PWR_REQ_VERIFY, PERM_SELF, true, h_verify},
+	{PWR_REQ_SET_PASSWORD, PERM_SELF, true, h_set_password},
 	{PWR_REQ_EMAIL_SET, PERM_ADMIN, true, h_email_set},
 	{PWR_REQ_EMAIL_UNSET, PERM_ADMIN, true, h_email_unset},
 	{PWR_REQ_EMAIL_SHOW, PERM_ADMIN, true, h_email_show},
@@ -659,12 +917,17 @@ static const struct route routes[] = {
 	{PWR_REQ_CHECK, PERM_ADMIN, true, h_check},
 	{PWR_REQ_TOKENS, PERM_ADMIN, true, h_tokens},
 	{PWR_REQ_REVOKE, PERM_ADMIN, true, h_revoke},
+	{PWR_REQ_RESET, PERM_ADMIN, true, h_reset},
 };
 
 /* The user a self-service request names. */
 static const char *self_user(uint16_t op, union pwr_msg *m)
 {
-	return op == PWR_REQ_VERIFY ? m->verify.who.user : m->who.user;
+	if (op == PWR_REQ_VERIFY)
+		return m->verify.who.user;
+	if (op == PWR_REQ_SET_PASSWORD)
+		return m->set_password.who.user;
+	return m->who.user;
 }
 
 int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)

@@ -30,6 +30,7 @@ struct peer {
 	uint64_t last_active;
 	bool verified; /* this connection has shown a valid code for verified_user */
 	char verified_user[PWR_USER_MAX + 1];
+	unsigned char verified_hash[32]; /* which code: a newer one for the user voids this */
 };
 
 /* Handle one decoded request from p; answers are sent on p->fd. Returns 0 to keep serving the

@@ -39,6 +39,8 @@
 #define PWR_ADDR_MAX 254 /* RFC 5321 path limit */
 #define PWR_TEXT_MAX 1024 /* help message, reasons, error texts */
 #define PWR_IMPORT_MAX 3800 /* one block of whole lines of an import file */
+#define PWR_PASSWORD_MAX 512
+#define PWR_SHOWN_CODE_MAX 16
 
 struct pwr_hdr {
 	uint16_t version;
@@ -51,6 +53,7 @@ enum pwr_op {
 	PWR_REQ_OFFER = 1, /* self-service: may a reset be offered to this user? */
 	PWR_REQ_REQUEST = 2, /* self-service: send a code if the user can reset */
 	PWR_REQ_VERIFY = 3, /* self-service: check a code */
+	PWR_REQ_SET_PASSWORD = 4, /* self-service, after a valid code on this connection */
 	PWR_REQ_EMAIL_SET = 16,
 	PWR_REQ_EMAIL_UNSET = 17,
 	PWR_REQ_EMAIL_SHOW = 18,
@@ -59,12 +62,14 @@ enum pwr_op {
 	PWR_REQ_CHECK = 21,
 	PWR_REQ_TOKENS = 22,
 	PWR_REQ_REVOKE = 23,
+	PWR_REQ_RESET = 24,
 
 	/* answers */
 	PWR_ANS_ERROR = 0x8000,
 	PWR_ANS_OFFER = 0x8001,
 	PWR_ANS_REQUEST = 0x8002,
 	PWR_ANS_VERIFY = 0x8003,
+	PWR_ANS_SET_PASSWORD = 0x8004,
 	PWR_ANS_EMAIL_SET = 0x8010,
 	PWR_ANS_EMAIL_SHOW = 0x8012,
 	PWR_ANS_DONE = 0x8100,
@@ -72,6 +77,7 @@ enum pwr_op {
 	PWR_ITEM_EMAIL = 0x8102,
 	PWR_ITEM_CHECK = 0x8103,
 	PWR_ITEM_TOKEN = 0x8104,
+	PWR_ITEM_RESET = 0x8105,
 };
 
 /* Status carried by every answer. 0 is success. */
@@ -86,6 +92,7 @@ enum pwr_status {
 	PWR_E_BADCODE = 7, /* wrong, expired, used-up or revoked code: all read the same */
 	PWR_E_BADFORMAT = 8, /* input that cannot be a code (no attempt of the code counted) */
 	PWR_E_DISABLED = 9, /* self-service reset is switched off */
+	PWR_E_QUALITY = 10, /* the new password was refused; the text says why, for the person */
 };
 
 /* Layouts. Each struct is the decoded form; the wire form is its fields in order. */
@@ -102,6 +109,25 @@ struct pwr_who {
 struct pwr_verify_req {
 	struct pwr_who who;
 	char code[PWR_CODE_MAX + 1];
+};
+
+/* PWR_REQ_SET_PASSWORD: str user, str rhost, str tty, str service, str password.
+ * Accepted only on a connection whose last PWR_REQ_VERIFY for this user succeeded, while that
+ * code is still the user's and alive; a written password consumes the code. */
+struct pwr_set_password_req {
+	struct pwr_who who;
+	char password[PWR_PASSWORD_MAX + 1];
+};
+
+/* PWR_REQ_RESET: u32 flags (PWR_RESET_*), u32 ttl (seconds; 0: admin_code_ttl),
+ * str users (names separated by '\n'). Answered with one PWR_ITEM_RESET per user, each
+ * independent of the others, then PWR_ANS_DONE whose count is the users reset. */
+#define PWR_RESET_NO_LOCK 1u
+#define PWR_RESET_PRINT 2u
+struct pwr_reset_req {
+	uint32_t flags;
+	uint32_t ttl;
+	char users[PWR_IMPORT_MAX + 1];
 };
 
 /* PWR_REQ_EMAIL_UNSET, _SHOW, PWR_REQ_REVOKE: str user */
@@ -158,6 +184,24 @@ struct pwr_request_ans {
 /* PWR_ANS_VERIFY: u32 status */
 struct pwr_verify_ans {
 	uint32_t status;
+};
+
+/* PWR_ANS_SET_PASSWORD: u32 status, str text (PWR_E_QUALITY: the reason) */
+struct pwr_set_password_ans {
+	uint32_t status;
+	char text[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ITEM_RESET: str user, u32 status, u32 locked, u32 mailed, u64 expires (Unix time),
+ * str code (XXXXX-XXXXX when it is handed over, else empty), str text (why it failed) */
+struct pwr_reset_item {
+	char user[PWR_USER_MAX + 1];
+	uint32_t status;
+	uint32_t locked;
+	uint32_t mailed;
+	uint64_t expires;
+	char code[PWR_SHOWN_CODE_MAX + 1];
+	char text[PWR_TEXT_MAX + 1];
 };
 
 /* PWR_ANS_EMAIL_SET: u32 status, u32 warnings (PWR_WARN_*), str shared_with (comma list) */

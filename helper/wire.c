@@ -35,6 +35,17 @@ struct message {
 static const struct field f_who[] = {WHO(struct pwr_who, )};
 static const struct field f_verify[] = {
 	WHO(struct pwr_verify_req, who.), STR(struct pwr_verify_req, code, PWR_CODE_MAX)};
+static const struct field f_set_password[] = {WHO(struct pwr_set_password_req, who.),
+	STR(struct pwr_set_password_req, password, PWR_PASSWORD_MAX)};
+static const struct field f_reset[] = {U32(struct pwr_reset_req, flags),
+	U32(struct pwr_reset_req, ttl), STR(struct pwr_reset_req, users, PWR_IMPORT_MAX)};
+static const struct field f_set_password_ans[] = {U32(struct pwr_set_password_ans, status),
+	STR(struct pwr_set_password_ans, text, PWR_TEXT_MAX)};
+static const struct field f_reset_item[] = {STR(struct pwr_reset_item, user, PWR_USER_MAX),
+	U32(struct pwr_reset_item, status), U32(struct pwr_reset_item, locked),
+	U32(struct pwr_reset_item, mailed), U64(struct pwr_reset_item, expires),
+	STR(struct pwr_reset_item, code, PWR_SHOWN_CODE_MAX),
+	STR(struct pwr_reset_item, text, PWR_TEXT_MAX)};
 static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MAX)};
 static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
 	STR(struct pwr_email_set_req, addr, PWR_ADDR_MAX)};
@@ -77,6 +88,7 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_OFFER, "offer", f_who),
 	MSG(PWR_REQ_REQUEST, "request", f_who),
 	MSG(PWR_REQ_VERIFY, "verify", f_verify),
+	MSG(PWR_REQ_SET_PASSWORD, "set-password", f_set_password),
 	MSG(PWR_REQ_EMAIL_SET, "email-set", f_email_set),
 	MSG(PWR_REQ_EMAIL_UNSET, "email-unset", f_user),
 	MSG(PWR_REQ_EMAIL_SHOW, "email-show", f_user),
@@ -85,10 +97,12 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_CHECK, "check", f_page),
 	MSG(PWR_REQ_TOKENS, "tokens", f_page),
 	MSG(PWR_REQ_REVOKE, "revoke", f_user),
+	MSG(PWR_REQ_RESET, "reset", f_reset),
 	MSG(PWR_ANS_ERROR, "error", f_error),
 	MSG(PWR_ANS_OFFER, "offer-answer", f_offer),
 	MSG(PWR_ANS_REQUEST, "request-answer", f_request),
 	MSG(PWR_ANS_VERIFY, "verify-answer", f_verify_ans),
+	MSG(PWR_ANS_SET_PASSWORD, "set-password-answer", f_set_password_ans),
 	MSG(PWR_ANS_EMAIL_SET, "email-set-answer", f_email_set_ans),
 	MSG(PWR_ANS_EMAIL_SHOW, "email-show-answer", f_email_show),
 	MSG(PWR_ANS_DONE, "done", f_done),
@@ -96,6 +110,7 @@ static const struct message messages[] = {
 	MSG(PWR_ITEM_EMAIL, "email-item", f_email),
 	MSG(PWR_ITEM_CHECK, "check-item", f_check),
 	MSG(PWR_ITEM_TOKEN, "token-item", f_token),
+	MSG(PWR_ITEM_RESET, "reset-item", f_reset_item),
 };
 
 static const struct message *message_find(uint16_t op)

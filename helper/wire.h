@@ -22,6 +22,10 @@
 union pwr_msg {
 	struct pwr_who who;
 	struct pwr_verify_req verify;
+	struct pwr_set_password_req set_password;
+	struct pwr_reset_req reset;
+	struct pwr_set_password_ans set_password_ans;
+	struct pwr_reset_item reset_item;
 	struct pwr_user_req user;
 	struct pwr_email_set_req email_set;
 	struct pwr_import_req import;

@@ -37,6 +37,10 @@ static const uint16_t ops[] = {
 	PWR_ITEM_EMAIL,
 	PWR_ITEM_CHECK,
 	PWR_ITEM_TOKEN,
+	PWR_REQ_SET_PASSWORD,
+	PWR_REQ_RESET,
+	PWR_ANS_SET_PASSWORD,
+	PWR_ITEM_RESET,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
@@ -75,6 +79,11 @@ static void test_every_op_known(void **state)
 	}
 	assert_false(wire_op_known(0));
 	assert_false(wire_op_known(0x7fff));
+	/* the list above is every message there is, so the loops below miss none */
+	size_t known = 0;
+	for (unsigned op = 0; op <= 0xffff; op++)
+		known += wire_op_known((uint16_t)op) ? 1 : 0;
+	assert_int_equal(known, NOPS);
 }
 
 static void test_roundtrip(void **state)

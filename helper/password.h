@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * New passwords: the quality check (libpwquality with the host's pwquality.conf, min_length,
+ * not the current password) and the hash (libxcrypt). Passwords are passed in sodium_malloc'd
+ * buffers owned by the caller; nothing here keeps a copy, and scratch memory is wiped.
+ */
+#ifndef PWRESET_PASSWORD_H
+#define PWRESET_PASSWORD_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+#define PASSWORD_HASH_MAX 384 /* CRYPT_OUTPUT_SIZE */
+
+/* 0 if pw may become user's password; else -EINVAL and the reason, for the person, in why.
+ * current is field 2 of the user's shadow line (a leading '!' lock is looked through), or
+ * NULL. */
+int password_check(const struct pwr_conf *c, const char *user, const char *pw, const char *current,
+	char *why, size_t whylen);
+
+/* Hash pw with the configured method into out (PASSWORD_HASH_MAX bytes). 0, or < 0. */
+int password_hash(const struct pwr_conf *c, const char *pw, char *out);
+
+#endif

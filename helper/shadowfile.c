@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * MUST: /etc/shadow is never written in place. The new content goes to a file made with
+ * mkostemp beside it, written with write(2) and every result checked, fsync'ed, then renamed
+ * over the old one, and the directory fsync'ed; both the lckpwdf() lock and shadow-utils'
+ * shadow.lock are held throughout, so passwd, chpasswd, usermod, vipw and pam_unix stay out.
+ * Every line but the target's is copied byte for byte; memory does not grow with the file.
+ * Any failure leaves the file as it was and removes the temporary file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <shadow.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "shadowfile.h"
+#include "util.h"
+
+#define LOCK_TRIES 150 /* 100 ms apart: 15 s, as lckpwdf() waits */
+
+bool shadow_value_ok(const char *v)
+{
+	return util_text_ok(v) && !strchr(v, ':');
+}
+
+bool shadow_name_ok(const char *name)
+{
+	return *name && *name != '+' && *name != '-' && shadow_value_ok(name);
+}
+
+/* Offsets of field n (0-based) of line: its start and length. */
+static int field(const char *line, int n, size_t *start, size_t *len)
+{
+	const char *p = line;
+
+	for (int i = 0; i < n; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	*start = (size_t)(p - line);
+	*len = strcspn(p, ":");
+	return 0;
+}
+
+int shadow_field2(const char *line, char *out, size_t cap)
+{
+	size_t s, l;
+
+	if (field(line, 1, &s, &l) < 0 || l >= cap)
+		return -EINVAL;
+	memcpy(out, line + s, l);
+	out[l] = '\0';
+	return 0;
+}
+
+int shadow_set_password(const char *old, const char *hash, long lastchg, char *out, size_t cap)
+{
+	size_t s1, l1, s2, l2;
+	int n;
+
+	if (!shadow_value_ok(hash) || field(old, 1, &s1, &l1) < 0 || field(old, 2, &s2, &l2) < 0)
+		return -EINVAL;
+	/* name:HASH:LASTCHG:rest, the rest exactly as it was */
+	n = snprintf(out, cap, "%.*s%s:%ld%s", (int)s1, old, hash, lastchg, old + s2 + l2);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int shadow_lock_password(const char *old, char *out, size_t cap)
+{
+	size_t s1, l1;
+	int n;
+
+	if (field(old, 1, &s1, &l1) < 0)
+		return -EINVAL;
+	if (old[s1] == '!')
+		n = snprintf(out, cap, "%s", old);
+	else
+		n = snprintf(out, cap, "%.*s!%s", (int)s1, old, old + s1);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* shadow-utils' lock: a file holding our pid, link()ed to PATH.lock; a lock whose pid is gone
+ * is stale and removed. */
+static int lock_file(const char *path, char *lockpath, size_t cap)
+{
+	char tmp[PATH_MAX], pid[32];
+	int fd, r = -EBUSY;
+
+	if (snprintf(lockpath, cap, "%s.lock", path) >= (int)cap ||
+		snprintf(tmp, sizeof(tmp), "%s.pwreset.%ld", path, (long)getpid()) >=
+			(int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	if (util_write_all(fd, pid, strlen(pid)) < 0 || close(fd) < 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	for (int i = 0; i < LOCK_TRIES; i++) {
+		char held[32] = "";
+		ssize_t n;
+
+		if (link(tmp, lockpath) == 0) {
+			r = 0;
+			break;
+		}
+		if (errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			n = read(fd, held, sizeof(held) - 1);
+			close(fd);
+			if (n > 0) {
+				long other = strtol(held, NULL, 10);
+				if (other > 0 && kill((pid_t)other, 0) < 0 && errno == ESRCH) {
+					unlink(lockpath); /* its owner died */
+					continue;
+				}
+			}
+		}
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	}
+	unlink(tmp);
+	return r;
+}
+
+/* A write buffer over write(2), so every failure is seen where it happens. */
+struct out {
+	int fd;
+	int err;
+	size_t n;
+	char buf[64 * 1024];
+};
+
+static void out_flush(struct out *o)
+{
+	if (!o->err && o->n)
+		o->err = util_write_all(o->fd, o->buf, o->n);
+	o->n = 0;
+}
+
+static void out_put(struct out *o, const char *p, size_t len)
+{
+	while (len && !o->err) {
+		size_t room = sizeof(o->buf) - o->n, k = len < room ? len : room;
+		memcpy(o->buf + o->n, p, k);
+		o->n += k;
+		p += k;
+		len -= k;
+		if (o->n == sizeof(o->buf))
+			out_flush(o);
+	}
+}
+
+/* Copy src to o, editing user's first line. 0, -ENOENT, or an error. */
+static int copy_edited(FILE *src, struct out *o, const char *user, shadow_edit_fn *edit, void *ctx)
+{
+	size_t ulen = strlen(user), cap = 0;
+	char *line = NULL, *new_line = NULL;
+	bool done = false;
+	ssize_t n;
+	int r = 0;
+
+	while (!o->err && (n = getline(&line, &cap, src)) > 0) {
+		bool nl = line[n - 1] == '\n';
+		size_t len = (size_t)n - (nl ? 1 : 0);
+
+		if (!done && len > ulen && !memcmp(line, user, ulen) && line[ulen] == ':') {
+			if (len >= SHADOW_LINE_MAX) {
+				r = -EINVAL;
+				break;
+			}
+			line[len] = '\0';
+			new_line = calloc(1, SHADOW_LINE_MAX);
+			if (!new_line) {
+				r = -ENOMEM;
+				break;
+			}
+			r = edit(ctx, line, new_line, SHADOW_LINE_MAX);
+			/* the edit may only change fields of this user, never add a line */
+			if (r == 0 && (strncmp(new_line, user, ulen) != 0 ||
+					      new_line[ulen] != ':' || !util_text_ok(new_line)))
+				r = -EINVAL;
+			if (r < 0)
+				break;
+			out_put(o, new_line, strlen(new_line));
+			if (nl)
+				out_put(o, "\n", 1);
+			done = true;
+			continue;
+		}
+		out_put(o, line, (size_t)n);
+	}
+	if (!r && ferror(src))
+		r = -EIO;
+	if (!r && !done)
+		r = -ENOENT;
+	if (line) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	if (new_line) {
+		explicit_bzero(new_line, SHADOW_LINE_MAX);
+		free(new_line);
+	}
+	return r;
+}
+
+/* Put the old file (kept as backup) back at path, by a rename of a second link to it. */
+static void restore(const char *path, const char *backup, char *tmp, size_t cap)
+{
+	snprintf(tmp, cap, "%s.pwreset.restore", path);
+	unlink(tmp);
+	if (link(backup, tmp) == 0 && rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+int shadow_update(const char *path, const char *user, shadow_edit_fn *edit, void *ctx)
+{
+	char lockpath[PATH_MAX], tmp[PATH_MAX], backup[PATH_MAX], dir[PATH_MAX];
+	bool system_file = strcmp(path, PWR_SHADOW_PATH) == 0, pw_locked = false;
+	bool file_locked = false, tmp_made = false;
+	struct out *o = NULL;
+	FILE *src = NULL;
+	struct stat st;
+	int r, fd = -1, dfd = -1;
+	char *slash;
+
+	if (!shadow_name_ok(user))
+		return -EINVAL;
+	if (snprintf(tmp, sizeof(tmp), "%s.pwreset.XXXXXX", path) >= (int)sizeof(tmp) ||
+		snprintf(backup, sizeof(backup), "%s-", path) >= (int)sizeof(backup) ||
+		util_copy(dir, sizeof(dir), path) < 0)
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -EINVAL;
+	slash[slash == dir ? 1 : 0] = '\0';
+
+	if (system_file) {
+		if (lckpwdf() < 0)
+			return -EBUSY;
+		pw_locked = true;
+	}
+	if ((r = lock_file(path, lockpath, sizeof(lockpath))) < 0)
+		goto out;
+	file_locked = true;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	src = fdopen(fd, "re");
+	if (!src) {
+		r = -errno;
+		goto out;
+	}
+	fd = -1;
+
+	o = malloc(sizeof(*o));
+	if (!o) {
+		r = -ENOMEM;
+		goto out;
+	}
+	o->fd = mkostemp(tmp, O_CLOEXEC);
+	if (o->fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	tmp_made = true;
+	o->err = 0;
+	o->n = 0;
+	if (fchown(o->fd, st.st_uid, st.st_gid) < 0 || fchmod(o->fd, st.st_mode & 07777) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = copy_edited(src, o, user, edit, ctx)) < 0)
+		goto out;
+	out_flush(o);
+	if ((r = o->err) < 0)
+		goto out;
+	if (fsync(o->fd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = close(o->fd) < 0 ? -errno : 0;
+	o->fd = -1;
+	if (r < 0)
+		goto out;
+
+	/* the old content stays as PATH- (the same inode, so nothing is copied) */
+	if ((unlink(backup) < 0 && errno != ENOENT) || link(path, backup) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		goto out;
+	}
+	tmp_made = false;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		/* the rename may not survive a crash: put the old file back, report the failure */
+		r = -errno;
+		restore(path, backup, tmp, sizeof(tmp));
+		goto out;
+	}
+	r = 0;
+out:
+	if (o) {
+		if (o->fd >= 0)
+			close(o->fd);
+		explicit_bzero(o, sizeof(*o));
+		free(o);
+	}
+	if (tmp_made)
+		unlink(tmp);
+	if (src)
+		fclose(src);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (file_locked)
+		unlink(lockpath);
+	if (pw_locked)
+		ulckpwdf();
+	return r;
+}
