@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -199,7 +200,20 @@ int account_reset_tally(const char *user)
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (ftruncate(fd, 0) < 0)
+	/* pam_faillock and faillock(8) hold a write lock on the tally while they use it. The file
+	 * may belong to the user (pam_faillock chowns it for screen lockers), so the wait is
+	 * bounded: two seconds, then the reset reports EAGAIN instead of stalling the helper. */
+	for (int i = 0;; i++) {
+		if (fcntl(fd, F_SETLK, &(struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET}) ==
+			0)
+			break;
+		if ((errno != EAGAIN && errno != EACCES) || i == 40) {
+			r = errno == EACCES ? -EAGAIN : -errno;
+			break;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+	}
+	if (r == 0 && ftruncate(fd, 0) < 0)
 		r = -errno;
 	close(fd);
 	return r;

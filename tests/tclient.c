@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "client.h"
 #include "wire.h"
@@ -33,6 +34,17 @@ static void print_answer(uint16_t op, const union pwr_msg *m)
 		break;
 	case PWR_ANS_VERIFY:
 		printf("verify status=%u\n", m->verify_ans.status);
+		break;
+	case PWR_ANS_SET_PASSWORD:
+		printf("set-password status=%u text=%s\n", m->set_password_ans.status,
+			m->set_password_ans.text);
+		break;
+	case PWR_ITEM_RESET:
+		printf("reset user=%s status=%u locked=%u mailed=%u ttl=%lld code=%s text=%s\n",
+			m->reset_item.user, m->reset_item.status, m->reset_item.locked,
+			m->reset_item.mailed,
+			m->reset_item.expires ? (long long)(m->reset_item.expires - time(NULL)) : 0,
+			m->reset_item.code, m->reset_item.text);
 		break;
 	case PWR_ANS_EMAIL_SET:
 		printf("email-set status=%u warnings=%u shared=%s\n", m->email_set_ans.status,
@@ -80,7 +92,7 @@ static int read_answers(void)
 		}
 		print_answer(op, &m);
 		if (op != PWR_ITEM_REJECT && op != PWR_ITEM_EMAIL && op != PWR_ITEM_CHECK &&
-			op != PWR_ITEM_TOKEN)
+			op != PWR_ITEM_TOKEN && op != PWR_ITEM_RESET)
 			return 0;
 	}
 }
@@ -101,11 +113,11 @@ static int send_raw(const char *hex)
 
 static int run(char *line)
 {
-	char *argv[8] = {0};
+	char *argv[16] = {0};
 	int argc = 0, r;
 	union pwr_msg m;
 
-	for (char *tok = strtok(line, " \t\n"); tok && argc < 8; tok = strtok(NULL, " \t\n"))
+	for (char *tok = strtok(line, " \t\n"); tok && argc < 16; tok = strtok(NULL, " \t\n"))
 		argv[argc++] = tok;
 	if (argc == 0)
 		return 0;
@@ -122,6 +134,24 @@ static int run(char *line)
 		snprintf(m.verify.code, sizeof(m.verify.code), "%s", A(2));
 		snprintf(m.verify.who.rhost, sizeof(m.verify.who.rhost), "%s", A(3));
 		r = wire_send(fd, PWR_REQ_VERIFY, &m, 0);
+	} else if (!strcmp(argv[0], "setpw")) {
+		/* setpw USER PASSWORD|- [RHOST]: "-" is the empty password */
+		snprintf(m.set_password.who.user, sizeof(m.set_password.who.user), "%s", A(1));
+		snprintf(m.set_password.password, sizeof(m.set_password.password), "%s",
+			strcmp(A(2), "-") ? A(2) : "");
+		snprintf(m.set_password.who.rhost, sizeof(m.set_password.who.rhost), "%s", A(3));
+		snprintf(m.set_password.who.tty, sizeof(m.set_password.who.tty), "pts/9");
+		r = wire_send(fd, PWR_REQ_SET_PASSWORD, &m, 0);
+	} else if (!strcmp(argv[0], "reset")) {
+		/* reset FLAGS TTL USER...: FLAGS a comma list of print, nolock, or "-" */
+		m.reset.flags = (strstr(A(1), "print") ? PWR_RESET_PRINT : 0) |
+				(strstr(A(1), "nolock") ? PWR_RESET_NO_LOCK : 0);
+		m.reset.ttl = (uint32_t)strtoul(A(2), NULL, 10);
+		for (int i = 3; i < argc; i++) {
+			strncat(m.reset.users, argv[i], PWR_IMPORT_MAX - strlen(m.reset.users) - 1);
+			strncat(m.reset.users, "\n", PWR_IMPORT_MAX - strlen(m.reset.users));
+		}
+		r = wire_send(fd, PWR_REQ_RESET, &m, 0);
 	} else if (!strcmp(argv[0], "email-set")) {
 		snprintf(m.email_set.user, sizeof(m.email_set.user), "%s", A(1));
 		snprintf(m.email_set.addr, sizeof(m.email_set.addr), "%s", A(2));

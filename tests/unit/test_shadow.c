@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The shadow writer on a fixture file: only the target line changes, byte for byte; owner,
+ * mode and the backup; hostile names and values refused with the file untouched; the lock of
+ * shadow-utils honoured and a stale one recovered; the field edits. (Whole-system runs, with
+ * lckpwdf, pam_unix, faults and kills, are in the integration suite.) */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "shadowfile.h"
+#include "util.h"
+
+static char dir[64], path[128], backup[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/pwr-shadow-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/shadow", dir);
+	snprintf(backup, sizeof(backup), "%s/shadow-", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static char *slurp(const char *p, size_t *len)
+{
+	int fd = open(p, O_RDONLY);
+	char *data = NULL;
+	assert_true(fd >= 0);
+	assert_int_equal(util_read_all(fd, 64 << 20, &data, len), 0);
+	close(fd);
+	return data;
+}
+
+static void put(const char *p, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(util_write_all(fd, data, len), 0);
+	fchmod(fd, mode);
+	close(fd);
+}
+
+/* 1,000 lines: users, NIS compat lines, lines that look like junk, and no final newline. */
+static char *fixture(size_t *len)
+{
+	size_t cap = 1 << 20, n = 0;
+	char *f = malloc(cap);
+	for (int i = 0; i < 1000; i++) {
+		int w;
+		switch (i % 10) {
+		case 3:
+			w = snprintf(f + n, cap - n, "+nisuser%d::::::::\n", i);
+			break;
+		case 5:
+			w = snprintf(f + n, cap - n, "-@netgroup%d\n", i);
+			break;
+		case 7:
+			w = snprintf(
+				f + n, cap - n, "  # not a comment in shadow(5) %d ::: \t\n", i);
+			break;
+		case 8:
+			w = snprintf(f + n, cap - n, "user%dx\n", i); /* no colon at all */
+			break;
+		default:
+			w = snprintf(f + n, cap - n,
+				"user%d:$y$j9T$salt%d$hash%d:19%03d:0:99999:7:::\n", i, i, i, i);
+		}
+		n += (size_t)w;
+	}
+	n--; /* no newline after the last line */
+	f[n] = '\0';
+	*len = n;
+	return f;
+}
+
+struct set_ctx {
+	const char *hash;
+	long lastchg;
+};
+
+static int set_edit(void *vctx, const char *old, char *out, size_t cap)
+{
+	struct set_ctx *c = vctx;
+	return shadow_set_password(old, c->hash, c->lastchg, out, cap);
+}
+
+static int lock_edit(void *ctx, const char *old, char *out, size_t cap)
+{
+	(void)ctx;
+	return shadow_lock_password(old, out, cap);
+}
+
+static int refuse_edit(void *ctx, const char *old, char *out, size_t cap)
+{
+	(void)ctx;
+	(void)old;
+	(void)out;
+	(void)cap;
+	return -EACCES;
+}
+
+static int inject_edit(void *ctx, const char *old, char *out, size_t cap)
+{
+	(void)old;
+	snprintf(out, cap, "%s", (const char *)ctx);
+	return 0;
+}
+
+static void test_only_the_target_changes(void **state)
+{
+	size_t len, after_len, back_len;
+	char *before = fixture(&len), *after, *back;
+	struct set_ctx c = {"$y$j9T$NEW$newhash", 20000};
+	struct stat st;
+	(void)state;
+
+	put(path, before, len, 0640);
+	assert_int_equal(shadow_update(path, "user500", set_edit, &c), 0);
+	after = slurp(path, &after_len);
+	/* the same bytes before and after the target line */
+	const char *old_line = strstr(before, "user500:");
+	const char *new_line = strstr(after, "user500:");
+	size_t prefix = (size_t)(old_line - before);
+	assert_int_equal((size_t)(new_line - after), prefix);
+	assert_memory_equal(before, after, prefix);
+	assert_memory_equal(new_line, "user500:$y$j9T$NEW$newhash:20000:0:99999:7:::\n", 45);
+	const char *old_rest = strchr(old_line, '\n'), *new_rest = strchr(new_line, '\n');
+	assert_int_equal(len - (size_t)(old_rest - before), after_len - (size_t)(new_rest - after));
+	assert_memory_equal(old_rest, new_rest, len - (size_t)(old_rest - before));
+	assert_int_not_equal(after[after_len - 1], '\n'); /* still no final newline */
+	/* owner and mode kept; the old content kept as shadow- */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_uid, geteuid());
+	back = slurp(backup, &back_len);
+	assert_int_equal(back_len, len);
+	assert_memory_equal(back, before, len);
+	/* nothing else left in the directory */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 2", dir);
+	assert_int_equal(system(cmd), 0);
+	free(before);
+	free(after);
+	free(back);
+}
+
+static void test_last_line_and_lock(void **state)
+{
+	size_t len, after_len;
+	char *before = fixture(&len), *after;
+	(void)state;
+
+	put(path, before, len, 0600);
+	/* the last line has no newline: it still has none after its edit */
+	assert_int_equal(shadow_update(path, "user999", lock_edit, NULL), 0);
+	after = slurp(path, &after_len);
+	assert_int_equal(after_len, len + 1);
+	assert_non_null(strstr(after, "user999:!$y$j9T$salt999$hash999:19999:0:99999:7:::"));
+	assert_int_not_equal(after[after_len - 1], '\n');
+	free(after);
+	/* locking twice does not stack '!' */
+	assert_int_equal(shadow_update(path, "user999", lock_edit, NULL), 0);
+	after = slurp(path, &after_len);
+	assert_int_equal(after_len, len + 1);
+	free(after);
+	free(before);
+}
+
+static void test_refusals_leave_the_file(void **state)
+{
+	static const char *bad_names[] = {
+		"", "+nisuser3", "-@netgroup5", "us:er", "us\ner", "us\ter", "u\x7f"};
+	static const char *bad_hashes[] = {"a:b", "a\nb", "a\rb", "\x1b[2J"};
+	size_t len, after_len;
+	char *before = fixture(&len), *after;
+	(void)state;
+
+	put(path, before, len, 0640);
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		struct set_ctx c = {"$y$ok", 1};
+		assert_int_equal(shadow_update(path, bad_names[i], set_edit, &c), -EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(bad_hashes) / sizeof(bad_hashes[0]); i++) {
+		struct set_ctx c = {bad_hashes[i], 1};
+		assert_int_equal(shadow_update(path, "user1", set_edit, &c), -EINVAL);
+	}
+	/* an edit that would add a line, or rename the entry, is refused */
+	assert_int_equal(
+		shadow_update(path, "user1", inject_edit, "user1:x:1:0:99999:7:::\nevil::0:::::"),
+		-EINVAL);
+	assert_int_equal(
+		shadow_update(path, "user1", inject_edit, "root::1:0:99999:7:::"), -EINVAL);
+	/* no such user; an edit that says no */
+	assert_int_equal(shadow_update(path, "nosuchuser", lock_edit, NULL), -ENOENT);
+	assert_int_equal(shadow_update(path, "user1", refuse_edit, NULL), -EACCES);
+	/* "user1" must not match "user10", nor "user1x" */
+	assert_int_equal(shadow_update(path, "user98", lock_edit, NULL), -ENOENT);
+	after = slurp(path, &after_len);
+	assert_int_equal(after_len, len);
+	assert_memory_equal(after, before, len);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | grep -c pwreset) -eq 0", dir);
+	assert_int_equal(system(cmd), 0);
+	free(after);
+	free(before);
+}
+
+static void test_lock_of_shadow_utils(void **state)
+{
+	char lock[160], pid[32];
+	(void)state;
+
+	put(path, "a:x:1::::::\n", 12, 0600);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	/* held by a live process (us): refused after waiting */
+	snprintf(pid, sizeof(pid), "%ld", (long)getppid());
+	put(lock, pid, strlen(pid), 0600);
+	assert_int_equal(shadow_update(path, "a", lock_edit, NULL), -EBUSY);
+	/* held by a process that is gone: stale, taken over */
+	put(lock, "2147483646", 10, 0600);
+	assert_int_equal(shadow_update(path, "a", lock_edit, NULL), 0);
+	assert_int_equal(access(lock, F_OK), -1);
+}
+
+static void test_edits(void **state)
+{
+	char out[SHADOW_LINE_MAX], f2[256];
+	(void)state;
+
+	assert_int_equal(shadow_set_password("bob:!$6$old:17000:0:99999:7:::", "$y$new", 20100, out,
+				 sizeof(out)),
+		0);
+	assert_string_equal(out, "bob:$y$new:20100:0:99999:7:::");
+	assert_int_equal(shadow_set_password("bob:*:17000", "$y$new", 20100, out, sizeof(out)), 0);
+	assert_string_equal(out, "bob:$y$new:20100");
+	assert_int_equal(shadow_set_password("bob", "$y$new", 1, out, sizeof(out)), -EINVAL);
+	assert_int_equal(shadow_lock_password("bob::17000:::::", out, sizeof(out)), 0);
+	assert_string_equal(out, "bob:!:17000:::::");
+	assert_int_equal(shadow_field2("bob:!$6$h:1:::::", f2, sizeof(f2)), 0);
+	assert_string_equal(f2, "!$6$h");
+	assert_true(shadow_name_ok("alice"));
+	assert_false(shadow_name_ok("+alice"));
+	assert_false(shadow_value_ok("a:b"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_only_the_target_changes),
+		cmocka_unit_test(test_last_line_and_lock),
+		cmocka_unit_test(test_refusals_leave_the_file),
+		cmocka_unit_test(test_lock_of_shadow_utils),
+		cmocka_unit_test(test_edits),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
