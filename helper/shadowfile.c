@@ -7,6 +7,7 @@
  * Every line but the target's is copied byte for byte; memory does not grow with the file.
  * Any failure leaves the file as it was and removes the temporary file.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -96,7 +97,7 @@ static int lock_file(const char *path, char *lockpath, size_t cap)
 	int fd, r = -EBUSY;
 
 	if (snprintf(lockpath, cap, "%s.lock", path) >= (int)cap ||
-		snprintf(tmp, sizeof(tmp), "%s.pwreset.%ld", path, (long)getpid()) >=
+		snprintf(tmp, sizeof(tmp), "%s.pwreset-lock.%ld", path, (long)getpid()) >=
 			(int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	unlink(tmp);
@@ -136,6 +137,38 @@ static int lock_file(const char *path, char *lockpath, size_t cap)
 	}
 	unlink(tmp);
 	return r;
+}
+
+/* With both locks held, remove what a writer killed half-way left in dir: its new files
+ * (BASE.pwreset.XXXXXX, BASE.pwreset.restore), which only a lock holder makes, and the pid
+ * files of lockers that are gone (BASE.pwreset-lock.PID). */
+static void sweep_leftovers(const char *dir, const char *base)
+{
+	size_t blen = strlen(base);
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *rest = e->d_name + blen;
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, base, blen) != 0)
+			continue;
+		if (!strncmp(rest, ".pwreset.", 9)) {
+			if (strlen(rest + 9) == 6 || !strcmp(rest + 9, "restore"))
+				unlinkat(dirfd(d), e->d_name, 0);
+		} else if (!strncmp(rest, ".pwreset-lock.", 14)) {
+			errno = 0;
+			pid = strtol(rest + 14, &end, 10);
+			if (!errno && *end == '\0' && pid > 0 && pid != (long)getpid() &&
+				kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	closedir(d);
 }
 
 /* A write buffer over write(2), so every failure is seen where it happens. */
@@ -259,6 +292,7 @@ int shadow_update(const char *path, const char *user, shadow_edit_fn *edit, void
 	if ((r = lock_file(path, lockpath, sizeof(lockpath))) < 0)
 		goto out;
 	file_locked = true;
+	sweep_leftovers(dir, strrchr(path, '/') + 1);
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {

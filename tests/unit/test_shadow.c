@@ -204,6 +204,24 @@ static void test_refusals_leave_the_file(void **state)
 		struct set_ctx c = {bad_hashes[i], 1};
 		assert_int_equal(shadow_update(path, "user1", set_edit, &c), -EINVAL);
 	}
+	/* every control byte and ':' anywhere in a name or a value (NUL cannot reach here: the
+	 * wire refuses a string with a NUL inside) */
+	for (int b = 1; b < 0x80; b++) {
+		char name[16], hash[16];
+		struct set_ctx c = {hash, 1};
+
+		if (b >= 0x20 && b != 0x7f && b != ':')
+			continue;
+		snprintf(name, sizeof(name), "us%cer1", b);
+		snprintf(hash, sizeof(hash), "$y$%cx", b);
+		assert_int_equal(shadow_update(path, name, lock_edit, NULL), -EINVAL);
+		assert_int_equal(shadow_update(path, "user1", set_edit, &c), -EINVAL);
+		snprintf(name, sizeof(name), "user1%c", b); /* a prefix of a real entry, too */
+		assert_int_equal(shadow_update(path, name, lock_edit, NULL), -EINVAL);
+	}
+	assert_false(shadow_name_ok("+"));
+	assert_false(shadow_name_ok("-user1"));
+	assert_true(shadow_name_ok("user1-x+y"));
 	/* an edit that would add a line, or rename the entry, is refused */
 	assert_int_equal(
 		shadow_update(path, "user1", inject_edit, "user1:x:1:0:99999:7:::\nevil::0:::::"),
@@ -242,6 +260,42 @@ static void test_lock_of_shadow_utils(void **state)
 	assert_int_equal(access(lock, F_OK), -1);
 }
 
+static void test_leftovers_swept(void **state)
+{
+	static const char *stale[] = {"shadow.pwreset.a1B2c3", "shadow.pwreset.restore",
+		"shadow.pwreset-lock.2147483646"};
+	static const char *kept[] = {
+		"shadow.pwreset.toolongname", "shadow.lockx", "other.pwreset.abcdef"};
+	char p[192], pid[32];
+	(void)state;
+
+	/* what a killed writer leaves behind goes with the next update, under the locks */
+	put(path, "a:x:1::::::\n", 12, 0600);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+		put(p, "x", 1, 0600);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kept[i]);
+		put(p, "x", 1, 0600);
+	}
+	/* the pid file of a locker that is alive (our parent) stays */
+	snprintf(pid, sizeof(pid), "%ld", (long)getppid());
+	snprintf(p, sizeof(p), "%s/shadow.pwreset-lock.%s", dir, pid);
+	put(p, pid, strlen(pid), 0600);
+	assert_int_equal(shadow_update(path, "a", lock_edit, NULL), 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+		assert_int_equal(access(p, F_OK), -1);
+		snprintf(p, sizeof(p), "%s/%s", dir, kept[i]);
+		assert_int_equal(access(p, F_OK), 0);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/shadow.pwreset-lock.%s", dir, pid);
+	assert_int_equal(access(p, F_OK), 0);
+	unlink(p);
+}
+
 static void test_edits(void **state)
 {
 	char out[SHADOW_LINE_MAX], f2[256];
@@ -270,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_last_line_and_lock),
 		cmocka_unit_test(test_refusals_leave_the_file),
 		cmocka_unit_test(test_lock_of_shadow_utils),
+		cmocka_unit_test(test_leftovers_swept),
 		cmocka_unit_test(test_edits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
