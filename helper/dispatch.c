@@ -443,15 +443,18 @@ static int h_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
 			"code-no-longer-valid");
 		goto out;
 	}
-	if (r < 0)
+	if (r < 0) {
+		why = shadow_strerror(r);
 		goto fail;
+	}
 	p->verified = false;
 	setpw_after(h, p, who);
 	a.status = PWR_OK;
 	audit(LOG_NOTICE, "password-changed", p, who->user, who, "ok", "self-service");
 	goto out;
 fail:
-	why = strerror(-r);
+	if (!why)
+		why = strerror(-r);
 	audit(LOG_ERR, "set-password", p, who->user, who, "error", why);
 	util_copy(a.text, sizeof(a.text), "the password could not be set; see the helper's log");
 out:
@@ -500,8 +503,11 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 	}
 	account_clear(&acct);
 	if (!(flags & PWR_RESET_NO_LOCK)) {
-		if ((r = shadow_update(PWR_SHADOW_PATH, user, lock_edit, NULL)) < 0)
-			goto fail;
+		if ((r = shadow_update(PWR_SHADOW_PATH, user, lock_edit, NULL)) < 0) {
+			snprintf(it->text, sizeof(it->text), "%s", shadow_strerror(r));
+			audit(LOG_ERR, "admin-reset", p, user, NULL, "error", it->text);
+			goto out;
+		}
 		it->locked = 1;
 	}
 	if ((r = account_reset_tally(user)) < 0)

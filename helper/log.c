@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -32,27 +33,38 @@ void log_msg(int prio, const char *fmt, ...)
 	emit(prio, line);
 }
 
-/* Append key=value; bytes outside printable ASCII, blanks, quotes and backslashes as \xHH. */
+static bool bare_ok(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+}
+
+/* Append key=value. A value of plain printable words stands bare; any other is put in double
+ * quotes, with blanks as they are and quotes, backslashes, control bytes and bytes outside
+ * ASCII as \xHH, so one field can never pass for another or start a new line. */
 static void put(char *buf, size_t cap, size_t *pos, const char *key, const char *val)
 {
+	const unsigned char *v = (const unsigned char *)val;
+	bool quote = !*v;
 	int n;
 
+	for (const unsigned char *p = v; *p && !quote; p++)
+		quote = !bare_ok(*p);
 	if (*pos >= cap)
 		return;
-	n = snprintf(buf + *pos, cap - *pos, "%s%s=", *pos ? " " : "", key);
-	if (n < 0)
+	n = snprintf(buf + *pos, cap - *pos, "%s%s=%s", *pos ? " " : "", key, quote ? "\"" : "");
+	if (n < 0 || (size_t)n >= cap - *pos) {
+		*pos = cap - 1;
 		return;
-	*pos += (size_t)n;
-	if (!*val && *pos + 2 < cap) {
-		memcpy(buf + *pos, "\"\"", 3);
-		*pos += 2;
 	}
-	for (const unsigned char *p = (const unsigned char *)val; *p && *pos + 5 < cap; p++) {
-		if (*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\' && *p != '=')
+	*pos += (size_t)n;
+	for (const unsigned char *p = v; *p && *pos + 6 < cap; p++) {
+		if (bare_ok(*p) || (*p == '=' || *p == ' '))
 			buf[(*pos)++] = (char)*p;
 		else
 			*pos += (size_t)snprintf(buf + *pos, cap - *pos, "\\x%02x", *p);
 	}
+	if (quote && *pos + 1 < cap)
+		buf[(*pos)++] = '"';
 	if (*pos >= cap)
 		*pos = cap - 1;
 	buf[*pos] = '\0';

@@ -36,6 +36,22 @@ bool shadow_name_ok(const char *name)
 	return *name && *name != '+' && *name != '-' && shadow_value_ok(name);
 }
 
+const char *shadow_strerror(int r)
+{
+	switch (r) {
+	case -EBUSY:
+		return "the shadow file is locked by another program (passwd, vipw, usermod...)";
+	case -ENOENT:
+		return "the user has no line in the shadow file";
+	case -EINVAL:
+		return "refused: the name or the new entry could corrupt the shadow file";
+	case -ENOSPC:
+		return "no space left on the device of the shadow file; nothing was changed";
+	default:
+		return strerror(-r);
+	}
+}
+
 /* Offsets of field n (0-based) of line: its start and length. */
 static int field(const char *line, int n, size_t *start, size_t *len)
 {

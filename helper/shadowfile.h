@@ -24,6 +24,9 @@ typedef int shadow_edit_fn(void *ctx, const char *old, char *new_line, size_t ca
  * failed. On any failure PATH is as it was and no temporary file remains. */
 int shadow_update(const char *path, const char *user, shadow_edit_fn *edit, void *ctx);
 
+/* What a failure of shadow_update means, for the log and for an administrator. */
+const char *shadow_strerror(int r);
+
 /* Whether name may stand in field 1: not empty, no ':' or control bytes, no leading + or -. */
 bool shadow_name_ok(const char *name);
 

@@ -104,10 +104,11 @@ class Sandbox:
         os.chmod(path, 0o640)
 
     # ---- the helper ----
-    def start_daemon(self, *extra):
+    def start_daemon(self, *extra, env=None):
         log = open(self.daemon_log, "a")
         self.daemon = subprocess.Popen([self.helper, "--daemon", "--verbose", *extra],
-                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                       env=env)
         deadline = time.time() + 10
         while not os.path.exists("/run/pwreset/helper.sock"):
             if self.daemon.poll() is not None or time.time() > deadline:
