@@ -467,10 +467,20 @@ out:
 
 /* ---- admin reset ---- */
 
+struct lock_edit {
+	struct store *store;
+	unsigned char *fp; /* out: the fingerprint of the locked entry */
+};
+
+/* Lock the entry, and bind the code to it as written: the lock does not void the code. */
 static int lock_edit(void *ctx, const char *old, char *new_line, size_t cap)
 {
-	(void)ctx;
-	return shadow_lock_password(old, new_line, cap);
+	struct lock_edit *e = ctx;
+	int r = shadow_lock_password(old, new_line, cap);
+
+	if (r == 0)
+		code_fingerprint(e->store, new_line, e->fp);
+	return r;
 }
 
 /* Reset one user: lock, clear the tally, issue an admin code, mail it or hand it over. */
@@ -501,9 +511,11 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 			"not a local account: its password is not in /etc/shadow");
 		goto refused;
 	}
-	account_clear(&acct);
-	if (!(flags & PWR_RESET_NO_LOCK)) {
-		if ((r = shadow_update(PWR_SHADOW_PATH, user, lock_edit, NULL)) < 0) {
+	if (flags & PWR_RESET_NO_LOCK) {
+		code_fingerprint(h->store, acct.shadow_line, fp);
+	} else {
+		struct lock_edit e = {h->store, fp};
+		if ((r = shadow_update(PWR_SHADOW_PATH, user, lock_edit, &e)) < 0) {
 			snprintf(it->text, sizeof(it->text), "%s", shadow_strerror(r));
 			audit(LOG_ERR, "admin-reset", p, user, NULL, "error", it->text);
 			goto out;
@@ -513,10 +525,6 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 	if ((r = account_reset_tally(user)) < 0)
 		audit(LOG_WARNING, "faillock-reset", p, user, NULL, "error", strerror(-r));
 	account_flush_caches();
-	/* the code is bound to the entry as it is now, lock included */
-	if ((r = account_lookup(user, &acct)) < 0)
-		goto fail;
-	code_fingerprint(h->store, acct.shadow_line, fp);
 	code_generate(code);
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
