@@ -625,14 +625,17 @@ def test_shadow_change_voids_code():
     eq(out, ["verify status=7"], "a code issued before the change is void")
 
 
-def main():
+def run_case(namespace):
+    """Run the case named by argv[1] from namespace (a test script's globals()) in a fresh
+    sandbox, which both that script and this module see as S. 0 passed, 1 failed, 2 no such
+    case."""
     global S
     name = sys.argv[1]
-    case = globals().get(name)
+    case = namespace.get(name)
     if not case or not name.startswith("test_"):
         print(f"no such case: {name}")
         return 2
-    S = sandbox.enter()
+    S = namespace["S"] = sandbox.enter()
     try:
         case()
     except Exception:
@@ -649,4 +652,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(globals()))

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sandbox  # noqa: E402
 import test_helper as th  # noqa: E402
 from test_helper import BOTH, check, code_for, eq  # noqa: E402
 
@@ -195,29 +194,5 @@ def test_shadow_fixture_byte_identical():
     eq(left, ["pwreset"], "no temporary or lock file left")
 
 
-def main():
-    global S
-    name = sys.argv[1]
-    case = globals().get(name)
-    if not case or not name.startswith("test_"):
-        print(f"no such case: {name}")
-        return 2
-    S = sandbox.enter()
-    th.S = S
-    try:
-        case()
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        print("--- daemon log ---")
-        print(S.log()[-6000:])
-        print(f"not ok - {name}")
-        return 1
-    finally:
-        S.close()
-    print(f"ok - {name}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(th.run_case(globals()))

@@ -13,7 +13,6 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sandbox  # noqa: E402
 import test_helper as th  # noqa: E402
 from test_helper import check, eq  # noqa: E402
 
@@ -245,29 +244,5 @@ def test_race():
     check(overlapped >= rounds // 2, "the writers really ran at the same time")
 
 
-def main():
-    global S
-    name = sys.argv[1]
-    case = globals().get(name)
-    if not case or not name.startswith("test_"):
-        print(f"no such case: {name}")
-        return 2
-    S = sandbox.enter()
-    th.S = S
-    try:
-        case()
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        print("--- daemon log ---")
-        print(S.log()[-6000:])
-        print(f"not ok - {name}")
-        return 1
-    finally:
-        S.close()
-    print(f"ok - {name}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(th.run_case(globals()))
