@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "message.h"
 #include "util.h"
 
 #define CONF_FILE_MAX (64 * 1024)
@@ -295,6 +296,14 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 			perr(ps, k->name, "'%s' is not yes or no", v);
 		return 0;
 	case K_TEXT:
+		if (!strcmp(k->name, "mail_from") && *v) {
+			char hdr[768], addr[PWR_ADDR_MAX + 1], why[256];
+			if (message_from(v, hdr, sizeof(hdr), addr, sizeof(addr), why,
+				    sizeof(why)) < 0) {
+				perr(ps, k->name, "%s", why);
+				return 0;
+			}
+		}
 		return set_str(dst, v);
 	case K_PATH:
 		if (*v && v[0] != '/') {

@@ -200,6 +200,9 @@ static const struct {
 	{"smtp_ca_file = ca.pem", "t.conf:2: smtp_ca_file: 'ca.pem' is not an absolute path"},
 	{"smtp_timeout = 0", "t.conf:2: smtp_timeout: 0 is out of range (1s to 600s)"},
 	{"mail_from =", "t.conf:2: mail_from: a value is required"},
+	{"mail_from = Reset <reset@example.org", "t.conf:2: mail_from: 'Reset <reset@example.org' "
+						 "is not an address or Display Name <address>"},
+	{"mail_from = reset", "t.conf:2: mail_from: the address must hold exactly one '@'"},
 	{"mail_max_age = 10s", "t.conf:2: mail_max_age: 10s is out of range (60s to 2592000s)"},
 	{"templates_dir = mail", "t.conf:2: templates_dir: 'mail' is not an absolute path"},
 	{"state_dir =", "t.conf:2: state_dir: a value is required"},

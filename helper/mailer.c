@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pwreset-mailer: the only program of pam_pwreset that speaks to the network. The helper
+ * starts it as mail_user with an empty environment and one socketpair end on fd 0; it reads
+ * one job at a time (SMTP settings, envelope, the finished message), sends it with libcurl and
+ * answers with the outcome and the server's last reply. It keeps its SMTP connection open while
+ * jobs keep coming and exits when the helper closes the socket.
+ * MUST: it never runs as root; it checks the envelope and every header line of the message
+ * for CR, LF, NUL and other control bytes before libcurl sees them; with
+ * smtp_starttls = required nothing goes out unless TLS is up with the peer and its name
+ * verified.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "mailproto.h"
+
+struct upload {
+	const char *data;
+	size_t len, pos;
+};
+
+/* What the server said last, and what we said last (to know whether a 5xx refused the
+ * recipient or the message, or something else). */
+struct talk {
+	char last_in[MAILANS_REPLY_MAX + 1];
+	char last_cmd[8];
+};
+
+static size_t read_cb(char *out, size_t size, size_t n, void *ctx)
+{
+	struct upload *u = ctx;
+	size_t room = size * n, left = u->len - u->pos, k = left < room ? left : room;
+
+	memcpy(out, u->data + u->pos, k);
+	u->pos += k;
+	return k;
+}
+
+/* Printable ASCII only, at most MAILANS_REPLY_MAX bytes, without the line end. */
+static void keep_line(char *dst, const char *src, size_t len)
+{
+	size_t n = 0;
+
+	while (len && (src[len - 1] == '\n' || src[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len && n < MAILANS_REPLY_MAX; i++)
+		dst[n++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[n] = '\0';
+}
+
+static int debug_cb(CURL *c, curl_infotype type, char *data, size_t len, void *ctx)
+{
+	struct talk *t = ctx;
+	(void)c;
+
+	if (type == CURLINFO_HEADER_IN) {
+		keep_line(t->last_in, data, len);
+	} else if (type == CURLINFO_HEADER_OUT) {
+		size_t k = 0;
+		while (k < len && k < sizeof(t->last_cmd) - 1 && data[k] >= 'A' && data[k] <= 'Z')
+			k++;
+		memcpy(t->last_cmd, data, k);
+		t->last_cmd[k] = '\0';
+	}
+	return 0;
+}
+
+/* An envelope address: printable ASCII without blanks or angle brackets, one '@' inside. */
+static bool addr_ok(const char *a)
+{
+	const char *at = strchr(a, '@');
+
+	if (!at || at == a || !at[1] || strchr(at + 1, '@'))
+		return false;
+	for (const char *p = a; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+/* The message: CRLF line ends only; a header block of printable ASCII lines (a folded line
+ * starts with a blank) ended by an empty line; no control bytes but TAB anywhere; no line over
+ * 998 bytes. NULL when it is fine, else what is wrong. */
+static const char *message_problem(const char *d, size_t len)
+{
+	bool in_header = true, first = true;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *cr = memchr(d + pos, '\r', len - pos);
+		size_t end;
+
+		if (!cr)
+			return "a last line without CRLF";
+		end = (size_t)(cr - d);
+		if (end + 1 >= len || d[end + 1] != '\n')
+			return "a CR that does not end a line";
+		if (end - pos > 998)
+			return "a line over 998 bytes";
+		for (size_t i = pos; i < end; i++) {
+			unsigned char ch = (unsigned char)d[i];
+			if (ch == '\n')
+				return "a LF that does not follow a CR";
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+				return in_header ? "a control byte in a header"
+						 : "a control byte in the body";
+			if (in_header && ch >= 0x80)
+				return "a byte outside ASCII in a header";
+		}
+		if (in_header) {
+			if (end == pos)
+				in_header = false;
+			else if (d[pos] == ' ' || d[pos] == '\t') {
+				if (first)
+					return "a folded first header line";
+			} else if (!memchr(d + pos, ':', end - pos))
+				return "a header line without a colon";
+			first = false;
+		}
+		pos = end + 2;
+	}
+	return in_header ? "no empty line after the headers" : NULL;
+}
+
+static void answer(uint32_t outcome, uint32_t code, const char *reply)
+{
+	unsigned char buf[MAILANS_PACKET_MAX];
+	struct mailans a = {.outcome = outcome, .smtp_code = code};
+	long n;
+
+	keep_line(a.reply, reply, strlen(reply));
+	n = mailans_encode(&a, buf, sizeof(buf));
+	if (n < 0 || send(0, buf, (size_t)n, MSG_NOSIGNAL) != n) {
+		syslog(LOG_ERR, "cannot answer the helper: %s", strerror(errno));
+		exit(1);
+	}
+}
+
+static void deliver(CURL *curl, const struct mailjob *j)
+{
+	static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
+	char errbuf[CURL_ERROR_SIZE] = "", from[MAILJOB_ADDR_MAX + 3];
+	struct upload up = {j->data, j->data_len, 0};
+	struct talk t = {"", ""};
+	struct curl_slist *rcpt = NULL;
+	bool verify = j->starttls != MAILJOB_TLS_OPPORTUNISTIC;
+	const char *why;
+	long code = 0;
+	CURLcode rc;
+
+	if (!addr_ok(j->from) || !addr_ok(j->to)) {
+		answer(MAIL_PERMFAIL, 0,
+			"refused: an envelope address with a control byte or blank");
+		return;
+	}
+	if ((why = message_problem(j->data, j->data_len))) {
+		char text[128];
+		snprintf(text, sizeof(text), "refused: the message has %s", why);
+		answer(MAIL_PERMFAIL, 0, text);
+		return;
+	}
+	snprintf(from, sizeof(from), "<%s>", j->from);
+	rcpt = curl_slist_append(NULL, j->to);
+	if (!rcpt) {
+		answer(MAIL_TEMPFAIL, 0, "out of memory");
+		return;
+	}
+	/* a reset keeps the open connection, so a run of mails shares one SMTP session */
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, j->url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_USE_SSL, use_ssl[j->starttls]);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+	if (*j->ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, j->ca_file);
+	if (*j->user) {
+		curl_easy_setopt(curl, CURLOPT_USERNAME, j->user);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, j->password);
+	}
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->data_len);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)j->timeout);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)j->timeout);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &t);
+
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(rcpt);
+	/* the password must not outlive this job in libcurl's copy either */
+	curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
+	if (code < 0 || code > 999)
+		code = 0;
+	if (rc == CURLE_OK) {
+		answer(MAIL_SENT_OK, (uint32_t)code, *t.last_in ? t.last_in : "sent");
+	} else if (rc == CURLE_USE_SSL_FAILED) {
+		answer(MAIL_TEMPFAIL, (uint32_t)code,
+			"the server does not offer STARTTLS and smtp_starttls = required: not sent");
+	} else {
+		/* a 5xx to the recipient or to the message is final; to anything else (AUTH, MAIL
+		 * FROM, the greeting) it is the configuration or the server: try again later */
+		bool final = code >= 500 && code < 600 &&
+			     (!strcmp(t.last_cmd, "RCPT") || !strcmp(t.last_cmd, "DATA"));
+		char text[MAILANS_REPLY_MAX + CURL_ERROR_SIZE + 8];
+
+		snprintf(text, sizeof(text), "%s%s%s", *t.last_in ? t.last_in : "",
+			*t.last_in ? " / " : "", *errbuf ? errbuf : curl_easy_strerror(rc));
+		answer(final ? MAIL_PERMFAIL : MAIL_TEMPFAIL, (uint32_t)code, text);
+	}
+}
+
+int main(void)
+{
+	unsigned char *buf = malloc(MAILJOB_PACKET_MAX + 1);
+	int type = 0;
+	socklen_t len = sizeof(type);
+	CURL *curl;
+
+	openlog("pwreset-mailer", LOG_PID, LOG_MAIL);
+	if (getuid() == 0 || geteuid() == 0) {
+		syslog(LOG_ERR, "refusing to run as root: the helper starts this as mail_user");
+		fprintf(stderr, "pwreset-mailer: refusing to run as root\n");
+		return 1;
+	}
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+		fprintf(stderr,
+			"pwreset-mailer: fd 0 must be the helper's SOCK_SEQPACKET socket\n");
+		return 2;
+	}
+	if (!buf || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(curl = curl_easy_init())) {
+		syslog(LOG_ERR, "cannot initialise libcurl");
+		return 1;
+	}
+	for (;;) {
+		struct mailjob j;
+		ssize_t n = recv(0, buf, MAILJOB_PACKET_MAX + 1, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the helper closed: done */
+		if ((size_t)n > MAILJOB_PACKET_MAX || mailjob_decode(buf, (size_t)n, &j) < 0) {
+			syslog(LOG_ERR, "malformed job of %zd bytes from the helper; exiting", n);
+			answer(MAIL_TEMPFAIL, 0, "the mailer got a malformed job");
+			break;
+		}
+		deliver(curl, &j);
+		explicit_bzero(buf, (size_t)n);
+	}
+	curl_easy_cleanup(curl);
+	curl_global_cleanup();
+	explicit_bzero(buf, MAILJOB_PACKET_MAX + 1);
+	free(buf);
+	return 0;
+}
