@@ -23,6 +23,7 @@
 #include "account.h"
 #include "address.h"
 #include "code.h"
+#include "deliver.h"
 #include "eligible.h"
 #include "helper.h"
 #include "log.h"
@@ -918,6 +919,79 @@ fail:
 	return send_error(p, PWR_E_INTERNAL, "cannot revoke: %s", strerror(-r));
 }
 
+/* ---- the mail queue ---- */
+
+static int h_queue(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	uint64_t id = m->page.start, last = id;
+	struct pwr_mail_item it;
+	struct mail_rec rec;
+	uint32_t n = 0;
+	bool more = false;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	while ((r = mailq_next(h->store, txn, id, &id, &rec)) == 0) {
+		if (n == PWR_PAGE_MAX) {
+			more = true;
+			break;
+		}
+		memset(&it, 0, sizeof(it));
+		it.id = id;
+		util_copy(it.user, sizeof(it.user), rec.user);
+		util_copy(it.to, sizeof(it.to), rec.to);
+		util_copy(it.reply, sizeof(it.reply), rec.reply);
+		it.kind = rec.kind;
+		it.state = rec.state;
+		it.attempts = rec.attempts;
+		it.created = rec.created;
+		it.next_try = rec.next_try;
+		if ((r = send_msg(p, PWR_ITEM_MAIL, &it)) < 0)
+			break;
+		last = id;
+		n++;
+	}
+	sodium_memzero(&rec, sizeof(rec));
+	store_abort(txn);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	audit(LOG_INFO, "queue", p, NULL, NULL, "ok", NULL);
+	return send_done(p, PWR_OK, n, more, (uint32_t)last, NULL);
+}
+
+static int h_queue_flush(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	const char *user = m->user.user;
+	uint64_t id = 0, now = util_now();
+	struct mail_rec rec;
+	uint32_t n = 0;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		return send_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
+	while ((r = mailq_next(h->store, txn, id, &id, &rec)) == 0) {
+		if ((rec.state != MAIL_QUEUED && rec.state != MAIL_DEFERRED) ||
+			(*user && strcmp(user, rec.user) != 0) || rec.next_try <= now)
+			continue;
+		rec.next_try = now;
+		if ((r = mailq_put(h->store, txn, id, &rec)) < 0)
+			break;
+		n++;
+	}
+	sodium_memzero(&rec, sizeof(rec));
+	r = r < 0 && r != -ENOENT ? (store_abort(txn), r) : store_commit(txn);
+	if (r < 0) {
+		audit(LOG_ERR, "queue-flush", p, *user ? user : NULL, NULL, "error", strerror(-r));
+		return send_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
+	}
+	courier_wake(h->courier);
+	audit(LOG_NOTICE, "queue-flush", p, *user ? user : NULL, NULL, "ok", NULL);
+	return send_done(p, PWR_OK, n, false, 0, NULL);
+}
+
 static const struct route routes[] = {
 	{PWR_REQ_OFFER, PERM_SELF, false, h_offer},
 	{PWR_REQ_REQUEST, PERM_SELF, true, h_request},
@@ -932,6 +1006,8 @@ static const struct route routes[] = {
 	{PWR_REQ_TOKENS, PERM_ADMIN, true, h_tokens},
 	{PWR_REQ_REVOKE, PERM_ADMIN, true, h_revoke},
 	{PWR_REQ_RESET, PERM_ADMIN, true, h_reset},
+	{PWR_REQ_QUEUE, PERM_ADMIN, true, h_queue},
+	{PWR_REQ_QUEUE_FLUSH, PERM_ADMIN, true, h_queue_flush},
 };
 
 /* The user a self-service request names. */
@@ -948,6 +1024,7 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 {
 	const struct route *rt = NULL;
 	const char *user = NULL;
+	int r;
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (routes[i].op == op)
@@ -981,7 +1058,11 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 		audit(LOG_ERR, wire_op_name(op), p, user, NULL, "error", "no-store");
 		return send_error(p, PWR_E_INTERNAL, "the helper's store is not available");
 	}
-	return rt->fn(h, p, m);
+	r = rt->fn(h, p, m);
+	/* these may have queued a mail: it is tried at once, after the answer */
+	if (op == PWR_REQ_REQUEST || op == PWR_REQ_SET_PASSWORD || op == PWR_REQ_RESET)
+		courier_wake(h->courier);
+	return r;
 }
 
 void dispatch_malformed(struct peer *p, int err)

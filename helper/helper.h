@@ -18,6 +18,7 @@ struct helper {
 	struct pwr_conf conf;
 	bool conf_ok; /* false: every request is answered PWR_E_CONFIG */
 	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
+	struct courier *courier; /* delivers the mail queue; NULL: none (tools, tests) */
 };
 
 /* One connection: the daemon's accepted socket, or fd 0 in one-shot mode. */

@@ -5,7 +5,7 @@
 
 #include "mailq.h"
 
-#define MAIL_REC_VERSION 1
+#define MAIL_REC_VERSION 2
 
 static int rec_read(const MDB_val *v, struct mail_rec *rec)
 {
@@ -70,6 +70,12 @@ int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec 
 {
 	MDB_val k = {sizeof(id), &id}, v = {sizeof(*rec), (void *)rec};
 	return store_err(mdb_put(txn, s->mailq, &k, &v, 0), "mailq put");
+}
+
+int mailq_del(struct store *s, MDB_txn *txn, uint64_t id)
+{
+	MDB_val k = {sizeof(id), &id};
+	return store_err(mdb_del(txn, s->mailq, &k, NULL), "mailq del");
 }
 
 int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec)

@@ -29,6 +29,7 @@ struct mail_rec {
 	uint64_t next_try;
 	uint64_t give_up; /* after this it is failed, not retried */
 	uint64_t code_expires;
+	uint64_t lease_until; /* a helper is sending it until then; nobody else may */
 	char user[PWR_USER_MAX + 1];
 	char to[PWR_ADDR_MAX + 1];
 	char rhost[PWR_RHOST_MAX + 1];
@@ -47,6 +48,9 @@ int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec);
 
 /* Replace the record with id (state changes). */
 int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec *rec);
+
+/* Remove the record with id: 0 or -ENOENT. */
+int mailq_del(struct store *s, MDB_txn *txn, uint64_t id);
 
 /* The first record with an id greater than after: 0, or -ENOENT at the end. */
 int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec);

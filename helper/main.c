@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "helper.h"
 #include "log.h"
 #include "server.h"
@@ -219,7 +220,9 @@ int main(int argc, char **argv)
 			conf_free(&h.conf);
 			return 1;
 		}
+		h.courier = courier_new();
 		errors = server_daemon(&h) < 0;
+		courier_free(h.courier);
 		store_close(h.store);
 		conf_free(&h.conf);
 		return errors;
@@ -238,7 +241,9 @@ int main(int argc, char **argv)
 	h.conf_ok = errors == 0;
 	if (h.conf_ok && store_open(h.conf.state_dir, 0, &h.store) < 0)
 		h.store = NULL;
+	h.courier = courier_new();
 	server_oneshot(&h, 0, ruid, rgid);
+	courier_free(h.courier);
 	store_close(h.store);
 	conf_free(&h.conf);
 	return 0;

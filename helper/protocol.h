@@ -63,6 +63,8 @@ enum pwr_op {
 	PWR_REQ_TOKENS = 22,
 	PWR_REQ_REVOKE = 23,
 	PWR_REQ_RESET = 24,
+	PWR_REQ_QUEUE = 25,
+	PWR_REQ_QUEUE_FLUSH = 26,
 
 	/* answers */
 	PWR_ANS_ERROR = 0x8000,
@@ -78,6 +80,7 @@ enum pwr_op {
 	PWR_ITEM_CHECK = 0x8103,
 	PWR_ITEM_TOKEN = 0x8104,
 	PWR_ITEM_RESET = 0x8105,
+	PWR_ITEM_MAIL = 0x8106,
 };
 
 /* Status carried by every answer. 0 is success. */
@@ -160,6 +163,11 @@ struct pwr_page_req {
 	uint32_t start;
 	char user[PWR_USER_MAX + 1];
 };
+
+/* PWR_REQ_QUEUE takes a pwr_page_req too: `start` is the id after which the page starts (0 at
+ * first, then PWR_ANS_DONE's `next`); `user` empty. Answered with PWR_ITEM_MAIL items.
+ * PWR_REQ_QUEUE_FLUSH takes a pwr_user_req: every queued or deferred mail (of that user, when
+ * one is named) is due now and tried at once; PWR_ANS_DONE's `count` says how many. */
 
 /* PWR_ANS_ERROR: u32 status, str text */
 struct pwr_error_ans {
@@ -247,6 +255,22 @@ struct pwr_check_item {
 	uint32_t uid;
 	uint32_t eligible;
 	char reasons[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ITEM_MAIL: u64 id, str user, str to, u32 kind (1 code, 2 admin-reset, 3 changed),
+ * u32 state (1 queued, 2 sent, 3 deferred, 4 failed), u32 attempts, u64 created, u64 next_try
+ * (Unix time; for a sent mail, when it went), str reply (the server's last answer) */
+#define PWR_MAIL_REPLY_MAX 255
+struct pwr_mail_item {
+	uint64_t id;
+	char user[PWR_USER_MAX + 1];
+	char to[PWR_ADDR_MAX + 1];
+	uint32_t kind;
+	uint32_t state;
+	uint32_t attempts;
+	uint64_t created;
+	uint64_t next_try;
+	char reply[PWR_MAIL_REPLY_MAX + 1];
 };
 
 /* PWR_ITEM_TOKEN: str user, u32 kind (PWR_KIND_*), u64 issued, u64 expires (Unix time),

@@ -18,6 +18,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "helper.h"
 #include "log.h"
 #include "server.h"
@@ -55,25 +56,55 @@ static int serve_one(struct helper *h, struct peer *p)
 	return r;
 }
 
+/* poll's timeout: until the courier has something to do, at most max_ms. */
+static int wait_ms(struct helper *h, uint64_t now, int max_ms)
+{
+	int t = courier_timeout_ms(h->courier, now);
+	return t >= 0 && t < max_ms ? t : max_ms;
+}
+
 int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 {
 	struct peer p = {.fd = fd, .uid = uid, .gid = gid, .pid = getppid()};
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
+	uint64_t last = util_now(), deadline;
 
+	/* the conversation; mail queued meanwhile goes out while the person reads and types */
 	for (;;) {
-		int n = poll(&pfd, 1, IDLE_SECONDS * 1000);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
+		uint64_t now = util_now();
+		int n;
+
+		if (now >= last + IDLE_SECONDS) {
 			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing",
 				IDLE_SECONDS);
 			break;
 		}
-		if (serve_one(h, &p) < 0)
+		pfd[1].fd = courier_fd(h->courier);
+		n = poll(pfd, 2, wait_ms(h, now, (int)(last + IDLE_SECONDS - now) * 1000));
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n > 0 && pfd[0].revents) {
+			if (serve_one(h, &p) < 0)
+				break;
+			last = util_now();
+		}
+		courier_run(h, h->courier, util_now());
 	}
 	explicit_bzero(&p, sizeof(p));
 	dispatch_housekeeping(h, util_now());
+
+	/* then what is due, within a bound: the caller does not wait for this process */
+	deadline = util_now() + 2 * (uint64_t)h->conf.smtp_timeout + 30;
+	for (uint64_t now = util_now(); courier_busy(h->courier, now) && now < deadline;
+		now = util_now()) {
+		courier_run(h, h->courier, now);
+		if (!courier_busy(h->courier, now))
+			break;
+		pfd[1].fd = courier_fd(h->courier);
+		if (poll(&pfd[1], 1, wait_ms(h, now, (int)(deadline - now) * 1000)) < 0 &&
+			errno != EINTR)
+			break;
+	}
 	return 0;
 }
 
@@ -193,7 +224,7 @@ static void accept_peer(int lfd, struct peer *peers, struct pollfd *pfds, size_t
 int server_daemon(struct helper *h)
 {
 	static struct peer peers[MAX_PEERS];
-	static struct pollfd pfds[MAX_PEERS + 1];
+	static struct pollfd pfds[MAX_PEERS + 2]; /* the socket, the peers, the mailer */
 	struct sigaction sa = {.sa_handler = on_term};
 	size_t n = 0;
 	uint64_t next_housekeeping = 0;
@@ -210,8 +241,12 @@ int server_daemon(struct helper *h)
 	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 
 	while (!stopping) {
-		int ready = poll(pfds, n + 1, TICK_MS);
+		int cfd = courier_fd(h->courier), ready;
 		uint64_t now = util_now();
+
+		pfds[n + 1] = (struct pollfd){.fd = cfd, .events = POLLIN};
+		ready = poll(pfds, n + 2, wait_ms(h, now, TICK_MS));
+		now = util_now();
 
 		if (ready < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
@@ -236,6 +271,7 @@ int server_daemon(struct helper *h)
 			dispatch_housekeeping(h, now);
 			next_housekeeping = now + TICK_MS / 1000;
 		}
+		courier_run(h, h->courier, util_now());
 	}
 	for (size_t i = n; i-- > 0;)
 		peer_drop(peers, pfds, &n, i);

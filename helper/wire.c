@@ -80,6 +80,11 @@ static const struct field f_token[] = {STR(struct pwr_token_item, user, PWR_USER
 	U32(struct pwr_token_item, kind), U64(struct pwr_token_item, issued),
 	U64(struct pwr_token_item, expires), U32(struct pwr_token_item, failures),
 	U32(struct pwr_token_item, tries_left)};
+static const struct field f_mail[] = {U64(struct pwr_mail_item, id),
+	STR(struct pwr_mail_item, user, PWR_USER_MAX), STR(struct pwr_mail_item, to, PWR_ADDR_MAX),
+	U32(struct pwr_mail_item, kind), U32(struct pwr_mail_item, state),
+	U32(struct pwr_mail_item, attempts), U64(struct pwr_mail_item, created),
+	U64(struct pwr_mail_item, next_try), STR(struct pwr_mail_item, reply, PWR_MAIL_REPLY_MAX)};
 
 /* clang-format off */
 #define MSG(o, n, f) {o, n, f, sizeof(f) / sizeof((f)[0])}
@@ -98,6 +103,8 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_TOKENS, "tokens", f_page),
 	MSG(PWR_REQ_REVOKE, "revoke", f_user),
 	MSG(PWR_REQ_RESET, "reset", f_reset),
+	MSG(PWR_REQ_QUEUE, "queue", f_page),
+	MSG(PWR_REQ_QUEUE_FLUSH, "queue-flush", f_user),
 	MSG(PWR_ANS_ERROR, "error", f_error),
 	MSG(PWR_ANS_OFFER, "offer-answer", f_offer),
 	MSG(PWR_ANS_REQUEST, "request-answer", f_request),
@@ -111,6 +118,7 @@ static const struct message messages[] = {
 	MSG(PWR_ITEM_CHECK, "check-item", f_check),
 	MSG(PWR_ITEM_TOKEN, "token-item", f_token),
 	MSG(PWR_ITEM_RESET, "reset-item", f_reset_item),
+	MSG(PWR_ITEM_MAIL, "mail-item", f_mail),
 };
 
 static const struct message *message_find(uint16_t op)

@@ -41,6 +41,9 @@ static const uint16_t ops[] = {
 	PWR_REQ_RESET,
 	PWR_ANS_SET_PASSWORD,
 	PWR_ITEM_RESET,
+	PWR_REQ_QUEUE,
+	PWR_REQ_QUEUE_FLUSH,
+	PWR_ITEM_MAIL,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
