@@ -4,7 +4,8 @@
  * one connection (the socket, or the one-shot helper) and prints each answer as one line of
  * key=value fields. Lines: offer USER [RHOST] | request USER [RHOST] | verify USER CODE [RHOST]
  * | email-set USER ADDR | email-unset USER | email-show USER | email-import FILE [dry]
- * | email-export | check [USER] | tokens | revoke USER | raw HEX (sent as it is).
+ * | email-export | check [USER] | tokens | revoke USER | queue | queue-flush [USER]
+ * | raw HEX (sent as it is).
  * Exit status: 0, or 3 when the helper closed the connection.
  */
 #include <errno.h>
@@ -72,6 +73,12 @@ static void print_answer(uint16_t op, const union pwr_msg *m)
 			m->token.kind, m->token.failures, m->token.tries_left,
 			(long long)(m->token.expires - m->token.issued));
 		break;
+	case PWR_ITEM_MAIL:
+		printf("mail id=%llu user=%s to=%s kind=%u state=%u attempts=%u due_in=%lld reply=%s\n",
+			(unsigned long long)m->mail.id, m->mail.user, m->mail.to, m->mail.kind,
+			m->mail.state, m->mail.attempts,
+			(long long)m->mail.next_try - (long long)time(NULL), m->mail.reply);
+		break;
 	default:
 		printf("unexpected op=%u\n", op);
 	}
@@ -92,7 +99,7 @@ static int read_answers(void)
 		}
 		print_answer(op, &m);
 		if (op != PWR_ITEM_REJECT && op != PWR_ITEM_EMAIL && op != PWR_ITEM_CHECK &&
-			op != PWR_ITEM_TOKEN && op != PWR_ITEM_RESET)
+			op != PWR_ITEM_TOKEN && op != PWR_ITEM_RESET && op != PWR_ITEM_MAIL)
 			return 0;
 	}
 }
@@ -173,11 +180,15 @@ static int run(char *line)
 		m.import.first_line = 1;
 		m.import.dry_run = !strcmp(A(2), "dry");
 		r = wire_send(fd, PWR_REQ_EMAIL_IMPORT, &m, 0);
+	} else if (!strcmp(argv[0], "queue-flush")) {
+		snprintf(m.user.user, sizeof(m.user.user), "%s", A(1));
+		r = wire_send(fd, PWR_REQ_QUEUE_FLUSH, &m, 0);
 	} else if (!strcmp(argv[0], "email-export") || !strcmp(argv[0], "tokens") ||
-		   !strcmp(argv[0], "check")) {
+		   !strcmp(argv[0], "check") || !strcmp(argv[0], "queue")) {
 		/* every page, as pwresetctl will */
 		uint16_t op = argv[0][0] == 'e'   ? PWR_REQ_EMAIL_EXPORT
 			      : argv[0][0] == 't' ? PWR_REQ_TOKENS
+			      : argv[0][0] == 'q' ? PWR_REQ_QUEUE
 						  : PWR_REQ_CHECK;
 		snprintf(m.page.user, sizeof(m.page.user), "%s", A(1));
 		for (;;) {

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The test sandbox: a private mount namespace where /etc, /var and /dev are overlays over the
-host's (with a /dev/log of the sandbox's own) and /run is a fresh tmpfs, so useradd, chpasswd, the helper's store and its socket all
-work on their real paths and vanish with the namespace. Nothing here touches the host.
+"""The test sandbox: a private mount namespace where /etc, /var, /dev and /usr/libexec are
+overlays over the host's (with a /dev/log of the sandbox's own) and /run is a fresh tmpfs, so
+useradd, chpasswd, the helper's store, its socket and the installed mailer all work on their
+real paths and vanish with the namespace. Nothing here touches the host.
 
 Usage from a test script: call sandbox.enter() first; it re-executes the script inside
 `unshare -m --propagation private` and sets the mounts up there."""
@@ -39,9 +40,9 @@ class Sandbox:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
         os.chmod(self.tmp, 0o755)
-        for name in ("etc", "var", "dev"):
-            upper = os.path.join(self.tmp, name + "-upper")
-            work = os.path.join(self.tmp, name + "-work")
+        for name in ("etc", "var", "dev", "usr/libexec"):
+            upper = os.path.join(self.tmp, name.replace("/", "-") + "-upper")
+            work = os.path.join(self.tmp, name.replace("/", "-") + "-work")
             os.mkdir(upper)
             os.mkdir(work)
             run(["mount", "-t", "overlay", "overlay", "-o",
@@ -57,6 +58,19 @@ class Sandbox:
         os.chmod(self.helper, 0o4755)
         for d in ("/etc/pwreset", "/var/lib"):
             os.makedirs(d, exist_ok=True)
+        # installed the way meson install puts them: the mailer, its user, the templates
+        if os.environ.get("PWR_MAILER"):
+            os.makedirs("/usr/libexec/pwreset", exist_ok=True)
+            shutil.copy(os.environ["PWR_MAILER"], "/usr/libexec/pwreset/pwreset-mailer")
+            os.chmod("/usr/libexec/pwreset/pwreset-mailer", 0o755)
+        run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", "/usr/sbin/nologin", "pwreset"])
+        templates = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                 "conf", "mail")
+        os.makedirs("/etc/pwreset/mail", exist_ok=True)
+        for name in os.listdir(templates):
+            shutil.copy(os.path.join(templates, name), "/etc/pwreset/mail/" + name)
+            os.chmod("/etc/pwreset/mail/" + name, 0o644)
         self.daemon = None
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
         # our own /dev/log (in the /dev overlay): every helper's syslog lines, both transports
