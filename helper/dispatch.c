@@ -1010,14 +1010,14 @@ static const struct route routes[] = {
 	{PWR_REQ_QUEUE_FLUSH, PERM_ADMIN, true, h_queue_flush},
 };
 
-/* The user a self-service request names. */
-static const char *self_user(uint16_t op, union pwr_msg *m)
+/* Who a self-service request speaks for. */
+static struct pwr_who *self_who(uint16_t op, union pwr_msg *m)
 {
 	if (op == PWR_REQ_VERIFY)
-		return m->verify.who.user;
+		return &m->verify.who;
 	if (op == PWR_REQ_SET_PASSWORD)
-		return m->set_password.who.user;
-	return m->who.user;
+		return &m->set_password.who;
+	return &m->who;
 }
 
 int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
@@ -1041,7 +1041,13 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 		return -EINVAL;
 	}
 	if (rt->perm == PERM_SELF) {
-		user = self_user(op, m);
+		struct pwr_who *who = self_who(op, m);
+		/* what PAM says of the remote host and terminal ends up in logs and mails: no
+		 * control character may come along (the user name is refused instead) */
+		util_sanitize(who->rhost);
+		util_sanitize(who->tty);
+		util_sanitize(who->service);
+		user = who->user;
 		if (!peer_may_act_for(p, user)) {
 			audit(LOG_WARNING, wire_op_name(op), p, user, NULL, "refused",
 				"not-permitted");

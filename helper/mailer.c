@@ -33,6 +33,8 @@ struct upload {
 struct talk {
 	char last_in[MAILANS_REPLY_MAX + 1];
 	char last_cmd[8];
+	char err_in[MAILANS_REPLY_MAX + 1]; /* the last 4xx or 5xx reply */
+	char err_cmd[8]; /* the command it answered */
 };
 
 static size_t read_cb(char *out, size_t size, size_t n, void *ctx)
@@ -64,6 +66,10 @@ static int debug_cb(CURL *c, curl_infotype type, char *data, size_t len, void *c
 
 	if (type == CURLINFO_HEADER_IN) {
 		keep_line(t->last_in, data, len);
+		if (len > 0 && (data[0] == '4' || data[0] == '5')) {
+			memcpy(t->err_in, t->last_in, sizeof(t->err_in));
+			memcpy(t->err_cmd, t->last_cmd, sizeof(t->err_cmd));
+		}
 	} else if (type == CURLINFO_HEADER_OUT) {
 		size_t k = 0;
 		while (k < len && k < sizeof(t->last_cmd) - 1 && data[k] >= 'A' && data[k] <= 'Z')
@@ -150,7 +156,7 @@ static void deliver(CURL *curl, const struct mailjob *j)
 	static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
 	char errbuf[CURL_ERROR_SIZE] = "", from[MAILJOB_ADDR_MAX + 3];
 	struct upload up = {j->data, j->data_len, 0};
-	struct talk t = {"", ""};
+	struct talk t = {"", "", "", ""};
 	struct curl_slist *rcpt = NULL;
 	bool verify = j->starttls != MAILJOB_TLS_OPPORTUNISTIC;
 	const char *why;
@@ -216,12 +222,15 @@ static void deliver(CURL *curl, const struct mailjob *j)
 	} else {
 		/* a 5xx to the recipient or to the message is final; to anything else (AUTH, MAIL
 		 * FROM, the greeting) it is the configuration or the server: try again later */
-		bool final = code >= 500 && code < 600 &&
-			     (!strcmp(t.last_cmd, "RCPT") || !strcmp(t.last_cmd, "DATA"));
+		const char *said = *t.err_in ? t.err_in : t.last_in;
+		bool final = *t.err_in == '5' &&
+			     (!strcmp(t.err_cmd, "RCPT") || !strcmp(t.err_cmd, "DATA"));
 		char text[MAILANS_REPLY_MAX + CURL_ERROR_SIZE + 8];
 
-		snprintf(text, sizeof(text), "%s%s%s", *t.last_in ? t.last_in : "",
-			*t.last_in ? " / " : "", *errbuf ? errbuf : curl_easy_strerror(rc));
+		if (*t.err_in)
+			code = strtol(t.err_in, NULL, 10);
+		snprintf(text, sizeof(text), "%s%s%s", said, *said ? " / " : "",
+			*errbuf ? errbuf : curl_easy_strerror(rc));
 		answer(final ? MAIL_PERMFAIL : MAIL_TEMPFAIL, (uint32_t)code, text);
 	}
 }

@@ -15,6 +15,13 @@ bool util_text_ok(const char *s)
 	return true;
 }
 
+void util_sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '?';
+}
+
 int util_read_all(int fd, size_t max, char **data, size_t *len)
 {
 	size_t cap = 4096, n = 0;

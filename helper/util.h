@@ -10,6 +10,9 @@
 /* True when s holds no control character (bytes below 0x20, and 0x7f). */
 bool util_text_ok(const char *s);
 
+/* Replace every control character of s with '?', in place. */
+void util_sanitize(char *s);
+
 /* Read all of fd, at most max bytes (more is -EFBIG), into a malloc'd, NUL-terminated buffer. */
 int util_read_all(int fd, size_t max, char **data, size_t *len);
 

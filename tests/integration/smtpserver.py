@@ -76,7 +76,8 @@ class Server:
         if auth:
             def check(server, session, envelope, mechanism, data):
                 ok = (data.login.decode(), data.password.decode()) in auth.items()
-                return AuthResult(success=ok)
+                # handled=False: the server answers 535 itself (True means "already answered")
+                return AuthResult(success=ok, handled=False)
             kw.update(authenticator=check, auth_required=True, auth_require_tls=False)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
                                      server_hostname="localhost", **kw)

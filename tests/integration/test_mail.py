@@ -115,6 +115,244 @@ def test_plain_smtp():
     srv.stop()
 
 
+def raw_email_set(user, addr):
+    return th.packet(16, th.pack_str(user) + th.pack_str(addr)).hex()
+
+
+def raw_request(user, rhost, tty="pts/1"):
+    return th.packet(2, th.pack_str(user) + th.pack_str(rhost) + th.pack_str(tty) +
+                     th.pack_str("sshd")).hex()
+
+
+def headers_of(data):
+    return data[:data.index(b"\r\n\r\n")].split(b"\r\n")
+
+
+def request_and_settle(user, timeout=20):
+    """Ask for a code for user and wait until the helper has tried to mail it once."""
+    S.client([f"request {user}"])
+    return wait_queue(lambda q: any(i["user"] == user and i["attempts"] != "0" for i in q),
+                      timeout, f"a try for {user}")
+
+
+def test_starttls():
+    """smtp_starttls = required: mail goes out over TLS with the right smtp_ca_file; without it
+    the certificate is not trusted and nothing is sent; a server without STARTTLS gets no mail
+    at all, not even MAIL FROM."""
+    ca, cert, key = smtpserver.make_ca(S.tmp)
+    srv = smtpserver.Server(tls=(cert, key), require_tls=True)
+    th.setup_world(config(srv.port, "smtp_starttls = required\nsmtp_ca_file = " + ca + "\n"))
+    q = request_and_settle("alice")
+    eq(len(srv.wait_for(1)), 1, f"delivered over STARTTLS: {q}")
+    eq(q[0]["state"], "2")
+    # the same server, but no CA that vouches for it: refused by us, nothing sent
+    S.write_config(config(srv.port, "smtp_starttls = required\n"))
+    th.restart_daemon()
+    q = request_and_settle("bob")
+    eq(len(srv.messages), 1, "nothing sent to an unverified server")
+    bob = [i for i in q if i["user"] == "bob"][0]
+    eq(bob["state"], "3", "deferred")
+    check("certificate" in bob["reply"].lower() or "ssl" in bob["reply"].lower(), bob["reply"])
+    srv.stop()
+    # a server that does not offer STARTTLS: not a byte of mail in clear text
+    plain = smtpserver.Server()
+    S.write_config(config(plain.port, "smtp_starttls = required\nsmtp_ca_file = " + ca + "\n"))
+    th.restart_daemon()
+    q = request_and_settle("gina")
+    gina = [i for i in q if i["user"] == "gina"][0]
+    eq(gina["state"], "3", "deferred")
+    check("does not offer STARTTLS" in gina["reply"], gina["reply"])
+    eq(plain.handler.mail_from_seen, 0, "the server never saw MAIL FROM")
+    eq(plain.messages, [], "nothing sent")
+    plain.stop()
+
+
+def test_auth():
+    """AUTH with smtp_user and the password from smtp_password_file (root's, 0600): accepted;
+    a wrong password or a file others can read: deferred, with the reason in the queue."""
+    srv = smtpserver.Server(auth={"mailer": "s3cret pass"})
+    pwfile = "/etc/pwreset/smtp-password"
+    with open(pwfile, "w") as f:
+        f.write("s3cret pass\n")
+    os.chmod(pwfile, 0o600)
+    th.setup_world(config(srv.port, "smtp_starttls = off\nsmtp_user = mailer\n"
+                          f"smtp_password_file = {pwfile}\n"))
+    request_and_settle("alice")
+    eq(len(srv.wait_for(1)), 1, "delivered with AUTH")
+    with open(pwfile, "w") as f:
+        f.write("wrong\n")
+    q = request_and_settle("bob")
+    bob = [i for i in q if i["user"] == "bob"][0]
+    eq((bob["state"], len(srv.messages)), ("3", 1), "a wrong password: deferred, not sent")
+    check(bob["reply"].startswith("535"), bob["reply"])
+    os.chmod(pwfile, 0o644)
+    q = request_and_settle("gina")
+    gina = [i for i in q if i["user"] == "gina"][0]
+    eq(gina["state"], "3")
+    check("only root can read" in gina["reply"], gina["reply"])
+    check("s3cret" not in S.syslog() and "wrong" not in S.log(), "no password in any log")
+    srv.stop()
+
+
+def test_recipient_refused():
+    """A 5xx to the recipient is final: the mail is failed, the server's reply in the queue."""
+    srv = smtpserver.Server(refuse=["bob@example.org"])
+    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    q = request_and_settle("bob")
+    eq(q[0]["state"], "4", "failed")
+    check(q[0]["reply"].startswith("550 5.1.1 <bob@example.org>: no such mailbox"), q[0]["reply"])
+    S.client(["queue-flush"])
+    time.sleep(0.5)
+    eq(queue()[0]["attempts"], "1", "not retried")
+    check("event=mail-failed user=bob result=fail" in S.syslog(), "logged")
+    srv.stop()
+
+
+def test_server_down_then_back():
+    """20 mails queued while the server is down, the daemon restarted meanwhile: once the
+    server is back every mail arrives, each exactly once."""
+    port = smtpserver.free_port()
+    th.setup_world(config(port, "smtp_starttls = off\n"))
+    users = [f"m{i}" for i in range(20)]
+    for u in users:
+        S.useradd(u)
+    rc, out = S.client([f"email-set {u} {u}@example.org" for u in users])
+    out = S.client(["reset nolock 0 " + " ".join(users[:10])])[1]
+    out += S.client(["reset nolock 0 " + " ".join(users[10:])])[1]
+    eq(sum(1 for l in out if l.startswith("reset ") and "mailed=1" in l), 20, out)
+    q = wait_queue(lambda q: len(q) == 20 and all(i["state"] == "3" for i in q), 30,
+                   "all deferred")
+    check(all("refused" in i["reply"].lower() or "connect" in i["reply"].lower() for i in q),
+          q[0]["reply"])
+    th.restart_daemon()
+    srv = smtpserver.Server(port=port)
+    rc, out = S.client(["queue-flush"])
+    check(out[-1].startswith("done status=0 count=20"), out)
+    msgs = srv.wait_for(20, 30)
+    time.sleep(1)
+    S.client(["queue-flush"])
+    time.sleep(1)
+    got = sorted(r[0] for _, r, _ in srv.messages)
+    eq(got, sorted(f"{u}@example.org" for u in users), "each exactly once")
+    q = queue()
+    eq(sorted({i["state"] for i in q}), ["2"], "all sent")
+    srv.stop()
+
+
+def test_hostile_servers():
+    """Garbage replies, an endless line, a server that says nothing: each delivery fails
+    within smtp_timeout (3 s here) and the daemon keeps answering meanwhile."""
+    for mode in ("garbage", "endless", "stall"):
+        bad = smtpserver.Hostile(mode)
+        if S.daemon:
+            S.stop_daemon()
+        S.write_config(config(bad.port, "smtp_starttls = off\nsmtp_timeout = 3s\n"))
+        if mode == "garbage":
+            th.setup_world(config(bad.port, "smtp_starttls = off\nsmtp_timeout = 3s\n"))
+        else:
+            S.start_daemon()
+        user = {"garbage": "alice", "endless": "bob", "stall": "gina"}[mode]
+        t0 = time.time()
+        S.client([f"request {user}"])
+        # while the mailer struggles, the daemon answers at once
+        time.sleep(0.5)
+        t1 = time.time()
+        rc, out = S.client(["offer alice"])
+        answer = time.time() - t1
+        check(out and out[0].startswith("offer status=0"), out)
+        check(answer < 1.0, f"{mode}: an offer took {answer:.2f} s")
+        q = wait_queue(lambda q: any(i["user"] == user and i["attempts"] == "1" for i in q),
+                       25, f"{mode}: the try ended")
+        took = time.time() - t0
+        it = [i for i in q if i["user"] == user][0]
+        eq(it["state"], "3", f"{mode}: deferred")
+        check(took < 3 + 15 + 2, f"{mode}: ended after {took:.1f} s")
+        print(f"{mode}: delivery ended after {took:.1f} s ({it['reply'][:80]}); "
+              f"an offer meanwhile took {answer * 1000:.0f} ms")
+        check(bad.connections >= 1, "the server was reached")
+        bad.stop()
+
+
+def test_header_injection():
+    """CR/LF through the address, the remote host or a template never makes a header: the
+    helper refuses the address, the request's remote host, the broken template; the mailer
+    refuses a job that would still carry one. The server shows what it received."""
+    srv = smtpserver.Server()
+    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    # the address: refused when it is registered (the wire carries any byte but NUL)
+    rc, out = S.client(["raw " + raw_email_set("alice", "a@example.org\r\nBcc: evil@x.org")])
+    check(out and out[0] == "error status=6 text=the address holds a control character", out)
+    # a remote host with CR/LF (from reverse DNS, say): the request is answered as always and
+    # the mail goes out with the control bytes made '?', in the body only
+    rc, out = S.client(["raw " + raw_request("bob", "h\r\nBcc: evil@x.org", "t\ty")])
+    eq(out, [th.REQUEST_ANSWER])
+    msgs = srv.wait_for(1)
+    check(b"h??Bcc: evil@x.org" in msgs[0][2], msgs[0][2])
+    check(not any(h.lower().startswith(b"bcc") for h in headers_of(msgs[0][2])), msgs[0][2])
+    eq(msgs[0][1], ["bob@example.org"], "one recipient")
+    check('rhost="h??Bcc: evil@x.org"' in S.syslog(), "the log line is one line too")
+    # a template with a header line in its subject
+    with open("/etc/pwreset/mail/code.txt", "w") as f:
+        f.write("Subject: Code {user}\nBcc: evil@x.org\n\n{code}\n")
+    q = request_and_settle("alice")
+    a = [i for i in q if i["user"] == "alice"][0]
+    eq(a["state"], "3", "deferred, not sent")
+    check("line 2 must be empty" in a["reply"], a["reply"])
+    with open("/etc/pwreset/mail/code.txt", "w") as f:
+        f.write("Subject: Code for {user} from {rhost}\n\n{code}\n")
+    S.client(["queue-flush"])
+    srv.wait_for(2)
+    eq([r for _, r, _ in srv.messages], [["bob@example.org"], ["alice@example.org"]])
+    for _, rcpt, data in srv.messages:
+        check(not any(h.lower().startswith(b"bcc") for h in headers_of(data)), data)
+    for _, _, data in srv.messages:
+        print("the server received:", headers_of(data))
+    srv.stop()
+
+
+def test_mailer_confined():
+    """The mailer the daemon started runs as mail_user: no root ids, no groups, no
+    capabilities, no new privileges, an empty environment, no fd of the helper's but its
+    socket; as that user the store, the server key and /etc/shadow cannot be read; the helper
+    itself links no libcurl and no TLS library."""
+    srv = smtpserver.Server()
+    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    request_and_settle("alice")
+    pids = mailer_pids()
+    eq(len(pids), 1, "one mailer, kept for the next mail")
+    pid = pids[0]
+    status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status").read().splitlines())
+    uid = subprocess.run(["id", "-u", "pwreset"], capture_output=True, text=True).stdout.strip()
+    gid = subprocess.run(["id", "-g", "pwreset"], capture_output=True, text=True).stdout.strip()
+    eq(status["Uid"].split(), [uid] * 4)
+    eq(status["Gid"].split(), [gid] * 4)
+    eq(status["Groups"].strip(), "")
+    eq(status["CapEff"].strip(), "0000000000000000")
+    eq(status["CapPrm"].strip(), "0000000000000000")
+    eq(status["NoNewPrivs"].strip(), "1")
+    eq(open(f"/proc/{pid}/environ", "rb").read(), b"", "empty environment")
+    fds = {int(f): os.readlink(f"/proc/{pid}/fd/{f}") for f in os.listdir(f"/proc/{pid}/fd")}
+    check(fds[0].startswith("socket:"), fds)
+    eq(fds[1], "/dev/null")
+    eq(fds[2], "/dev/null")
+    others = [t for f, t in fds.items() if f > 2 and not t.startswith(("socket:", "anon_inode:"))]
+    eq(others, [], "no file of the helper's is open in the mailer")
+    # what mail_user may read: none of the secrets
+    for path in ("/var/lib/pwreset/server.key", "/var/lib/pwreset/data.mdb", "/etc/shadow",
+                 "/etc/pwreset/pwreset.conf"):
+        p = subprocess.run(["setpriv", "--reuid=pwreset", "--regid=pwreset", "--clear-groups",
+                            "cat", path], capture_output=True, text=True)
+        check(p.returncode != 0 and "Permission denied" in p.stderr, f"{path}: {p.stderr}")
+    ldd = subprocess.run(["ldd", os.environ["PWR_HELPER"]], capture_output=True,
+                         text=True).stdout
+    for lib in ("libcurl", "libssl", "libcrypto", "libgnutls", "libnss3"):
+        check(lib not in ldd, f"the helper links {lib}")
+    ldd = subprocess.run(["ldd", os.environ["PWR_MAILER"]], capture_output=True,
+                         text=True).stdout
+    check("libcurl" in ldd, "the mailer does")
+    srv.stop()
+
+
 def main():
     return th.run_case(globals())
 
