@@ -25,7 +25,8 @@
 #include "message.h"
 #include "util.h"
 
-#define BATCH 16 /* mails claimed, and their outcomes committed, together */
+#define BATCH 64 /* mails claimed, and their outcomes committed, together */
+#define WINDOW 4 /* mails handed to the mailer ahead of its answers: it never waits for us */
 #define MAILER_IDLE 60 /* s: then the mailer and its SMTP connection are closed */
 #define ANSWER_GRACE 15 /* s beyond smtp_timeout before a silent mailer is killed */
 #define LEASE_EXTRA 60 /* s beyond smtp_timeout that a claimed mail stays claimed */
@@ -37,6 +38,8 @@ struct item {
 	uint64_t id;
 	struct mail_rec rec;
 	struct mailans ans;
+	bool awaiting; /* handed to the mailer, no answer yet */
+	uint64_t sent_at;
 };
 
 struct courier {
@@ -47,9 +50,8 @@ struct courier {
 	struct item batch[BATCH];
 	size_t n; /* claimed */
 	size_t next; /* the next to send */
-	long inflight; /* index of the mail the mailer has, -1: none */
-	uint64_t sent_at;
-	uint32_t deadline; /* s after sent_at */
+	unsigned awaiting; /* mails handed to the mailer, not answered yet (at most WINDOW) */
+	uint32_t deadline; /* s after an item's sent_at */
 	uint64_t next_scan; /* when to look at the queue again */
 };
 
@@ -57,10 +59,8 @@ struct courier *courier_new(void)
 {
 	struct courier *c = calloc(1, sizeof(*c));
 
-	if (c) {
+	if (c)
 		c->fd = -1;
-		c->inflight = -1;
-	}
 	return c;
 }
 
@@ -120,7 +120,7 @@ void courier_wake(struct courier *c)
 
 int courier_fd(const struct courier *c)
 {
-	return c && c->inflight >= 0 ? c->fd : -1;
+	return c && c->awaiting ? c->fd : -1;
 }
 
 static int ms_until(uint64_t when, uint64_t now)
@@ -136,8 +136,9 @@ int courier_timeout_ms(const struct courier *c, uint64_t now)
 
 	if (!c)
 		return -1;
-	if (c->inflight >= 0)
-		return ms_until(c->sent_at + c->deadline, now);
+	for (size_t i = 0; c->awaiting && i < c->n; i++)
+		if (c->batch[i].awaiting)
+			return ms_until(c->batch[i].sent_at + c->deadline, now);
 	if (c->next < c->n)
 		return 0;
 	t = ms_until(c->next_scan, now);
@@ -148,9 +149,10 @@ int courier_timeout_ms(const struct courier *c, uint64_t now)
 	return t;
 }
 
-bool courier_busy(const struct courier *c, uint64_t now)
+bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now)
 {
-	return c && (c->inflight >= 0 || c->next < c->n || c->n || c->next_scan <= now);
+	return c && h->store && h->conf_ok &&
+	       (c->awaiting || c->next < c->n || c->n || c->next_scan <= now);
 }
 
 static void mail_audit(int prio, const char *event, const struct mail_rec *r, const char *result,
@@ -262,6 +264,22 @@ static int smtp_password(const struct pwr_conf *conf, char **out, char *why, siz
 	return *out ? 0 : -ENOMEM;
 }
 
+/* The mailer failed us: every mail it holds is deferred with why, and it is stopped. */
+static void give_up_awaiting(struct courier *c, const char *why)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct item *it = &c->batch[i];
+		if (!it->awaiting)
+			continue;
+		it->awaiting = false;
+		it->ans.outcome = MAIL_TEMPFAIL;
+		it->ans.smtp_code = 0;
+		util_copy(it->ans.reply, sizeof(it->ans.reply), why);
+	}
+	c->awaiting = 0;
+	mailer_stop(c, true);
+}
+
 /* Build mail i and hand it to the mailer. 0: in flight; < 0: its outcome is already set. */
 static int send_one(struct helper *h, struct courier *c, size_t i, uint64_t now)
 {
@@ -311,11 +329,12 @@ static int send_one(struct helper *h, struct courier *c, size_t i, uint64_t now)
 	if (send(c->fd, packet, (size_t)n, MSG_NOSIGNAL) != n) {
 		r = -errno;
 		snprintf(why, sizeof(why), "the mailer is gone: %s", strerror(errno));
-		mailer_stop(c, true);
+		give_up_awaiting(c, why);
 		goto done;
 	}
-	c->inflight = (long)i;
-	c->sent_at = now;
+	it->awaiting = true;
+	it->sent_at = now;
+	c->awaiting++;
 	c->deadline = h->conf.smtp_timeout + ANSWER_GRACE;
 	c->mailer_used = now;
 	r = 0;
@@ -456,30 +475,43 @@ static void claim(struct helper *h, struct courier *c, uint64_t now)
 		log_msg(LOG_WARNING, "%d mail(s) given up: not delivered in time", failed);
 }
 
-/* The mailer's answer, if it is there. */
-static void take_answer(struct courier *c, uint64_t now)
+/* The answers the mailer has sent, in the order of the mails. */
+static void take_answers(struct courier *c, uint64_t now)
 {
-	unsigned char buf[MAILANS_PACKET_MAX + 1];
-	struct item *it = &c->batch[c->inflight];
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	while (c->awaiting) {
+		unsigned char buf[MAILANS_PACKET_MAX + 1];
+		struct item *it = NULL;
+		ssize_t n;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		if (now < c->sent_at + c->deadline)
+		for (size_t i = 0; i < c->n && !it; i++)
+			if (c->batch[i].awaiting)
+				it = &c->batch[i];
+		if (!it) { /* cannot be: the count says otherwise */
+			c->awaiting = 0;
 			return;
-		snprintf(it->ans.reply, sizeof(it->ans.reply),
-			"the mailer did not answer within %u s; stopped it", c->deadline);
-		it->ans.outcome = MAIL_TEMPFAIL;
-		mailer_stop(c, true);
-	} else if (n <= 0 || (size_t)n > MAILANS_PACKET_MAX ||
-		   mailans_decode(buf, (size_t)n, &it->ans) < 0) {
-		snprintf(it->ans.reply, sizeof(it->ans.reply), "%s",
-			n == 0 ? "the mailer exited (see its log)"
-			       : "the mailer's answer is malformed");
-		it->ans.outcome = MAIL_TEMPFAIL;
-		mailer_stop(c, true);
+		}
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (now >= it->sent_at + c->deadline) {
+				char why[96];
+				snprintf(why, sizeof(why),
+					"the mailer did not answer within %u s; stopped it",
+					c->deadline);
+				give_up_awaiting(c, why);
+			}
+			return;
+		}
+		if (n <= 0 || (size_t)n > MAILANS_PACKET_MAX ||
+			mailans_decode(buf, (size_t)n, &it->ans) < 0) {
+			give_up_awaiting(
+				c, n == 0 ? "the mailer exited (see its log)"
+					  : "the mailer's answer is malformed; stopped it");
+			return;
+		}
+		it->awaiting = false;
+		c->awaiting--;
+		c->mailer_used = now;
 	}
-	c->inflight = -1;
-	c->mailer_used = now;
 }
 
 void courier_run(struct helper *h, struct courier *c, uint64_t now)
@@ -487,16 +519,12 @@ void courier_run(struct helper *h, struct courier *c, uint64_t now)
 	if (!c || !h->store || !h->conf_ok)
 		return;
 	reap(c);
-	if (c->inflight >= 0) {
-		take_answer(c, now);
-		if (c->inflight >= 0)
-			return;
-	}
+	take_answers(c, now);
 	for (;;) {
-		while (c->next < c->n) {
-			if (send_one(h, c, c->next++, now) == 0)
-				return; /* in flight: its answer wakes us */
-		}
+		while (c->next < c->n && c->awaiting < WINDOW)
+			send_one(h, c, c->next++, now);
+		if (c->awaiting)
+			return; /* the mailer's answers wake us */
 		if (c->n) {
 			record(h, c, now);
 			continue;

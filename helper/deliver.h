@@ -37,7 +37,8 @@ int courier_timeout_ms(const struct courier *c, uint64_t now);
  * mail. Never waits on the network. */
 void courier_run(struct helper *h, struct courier *c, uint64_t now);
 
-/* Whether mail is in flight or due now (the one-shot helper drains before it exits). */
-bool courier_busy(const struct courier *c, uint64_t now);
+/* Whether mail is in flight or due now (the one-shot helper drains before it exits); false
+ * when nothing can be sent (no store, a broken configuration). */
+bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now);
 
 #endif

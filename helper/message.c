@@ -83,22 +83,25 @@ const char *message_template_name(uint32_t kind)
 	}
 }
 
+/* The host's name, fully qualified when the resolver knows how; looked up once per process
+ * (a resolver query for every mail would cost more than sending it). */
 static void host_name(char *out, size_t cap)
 {
+	static char name[256];
 	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *ai = NULL;
 
-	if (gethostname(out, cap) < 0 || !*out) {
-		snprintf(out, cap, "localhost");
-		return;
+	if (!*name) {
+		if (gethostname(name, sizeof(name)) < 0 || !*name || !util_text_ok(name))
+			snprintf(name, sizeof(name), "localhost");
+		name[sizeof(name) - 1] = '\0';
+		if (!strchr(name, '.') && getaddrinfo(name, NULL, &hints, &ai) == 0 && ai &&
+			ai->ai_canonname && strchr(ai->ai_canonname, '.') &&
+			util_text_ok(ai->ai_canonname))
+			snprintf(name, sizeof(name), "%s", ai->ai_canonname);
+		if (ai)
+			freeaddrinfo(ai);
 	}
-	out[cap - 1] = '\0';
-	if (strchr(out, '.'))
-		return;
-	if (getaddrinfo(out, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname &&
-		strchr(ai->ai_canonname, '.') && util_text_ok(ai->ai_canonname))
-		snprintf(out, cap, "%s", ai->ai_canonname);
-	if (ai)
-		freeaddrinfo(ai);
+	snprintf(out, cap, "%s", name);
 }
 
 static bool ascii_printable(const char *s, size_t len)

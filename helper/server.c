@@ -95,10 +95,10 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 
 	/* then what is due, within a bound: the caller does not wait for this process */
 	deadline = util_now() + 2 * (uint64_t)h->conf.smtp_timeout + 30;
-	for (uint64_t now = util_now(); courier_busy(h->courier, now) && now < deadline;
+	for (uint64_t now = util_now(); courier_busy(h, h->courier, now) && now < deadline;
 		now = util_now()) {
 		courier_run(h, h->courier, now);
-		if (!courier_busy(h->courier, now))
+		if (!courier_busy(h, h->courier, now))
 			break;
 		pfd[1].fd = courier_fd(h->courier);
 		if (poll(&pfd[1], 1, wait_ms(h, now, (int)(deadline - now) * 1000)) < 0 &&

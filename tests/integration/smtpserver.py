@@ -90,7 +90,7 @@ class Server:
     def wait_for(self, count, timeout=20):
         deadline = time.time() + timeout
         while len(self.handler.messages) < count and time.time() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.005)
         return self.handler.messages
 
     def stop(self):

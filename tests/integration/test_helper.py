@@ -130,7 +130,8 @@ def test_request_uniform_and_queued():
     mails = S.mails()
     eq(sorted(m["user"] for m in mails), ["alice", "alice"], "only the eligible user gets mail")
     eq(mails[0]["to"], "alice@example.org")
-    check(all(m["kind"] == "1" and m["state"] == "1" for m in mails), mails)
+    # queued, or deferred already: no SMTP server listens in these tests
+    check(all(m["kind"] == "1" and m["state"] in ("1", "3") for m in mails), mails)
     check(mails[0]["code"] != mails[1]["code"], "each request makes a new code")
     log = S.log()
     for reason in ("no-address", "shared-address:erin", "local-only-address", "excluded",
