@@ -26,7 +26,7 @@
 #include "util.h"
 
 #define BATCH 64 /* mails claimed, and their outcomes committed, together */
-#define WINDOW 4 /* mails handed to the mailer ahead of its answers: it never waits for us */
+#define WINDOW 16 /* mails handed to the mailer ahead of its answers: it never waits for us */
 #define MAILER_IDLE 60 /* s: then the mailer and its SMTP connection are closed */
 #define ANSWER_GRACE 15 /* s beyond smtp_timeout before a silent mailer is killed */
 #define LEASE_EXTRA 60 /* s beyond smtp_timeout that a claimed mail stays claimed */
