@@ -105,6 +105,18 @@ int shadow_lock_password(const char *old, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+int shadow_edit_set(void *ctx, const char *old, char *out, size_t cap)
+{
+	const struct shadow_set *s = ctx;
+	return shadow_set_password(old, s->hash, s->lastchg, out, cap);
+}
+
+int shadow_edit_lock(void *ctx, const char *old, char *out, size_t cap)
+{
+	(void)ctx;
+	return shadow_lock_password(old, out, cap);
+}
+
 /* shadow-utils' lock: a file holding our pid, link()ed to PATH.lock; a lock whose pid is gone
  * is stale and removed. */
 static int lock_file(const char *path, char *lockpath, size_t cap)

@@ -14,32 +14,15 @@
 
 #include "shadowfile.h"
 
-struct set_ctx {
-	const char *hash;
-	long lastchg;
-};
-
-static int set_edit(void *vctx, const char *old, char *out, size_t cap)
-{
-	struct set_ctx *c = vctx;
-	return shadow_set_password(old, c->hash, c->lastchg, out, cap);
-}
-
-static int lock_edit(void *ctx, const char *old, char *out, size_t cap)
-{
-	(void)ctx;
-	return shadow_lock_password(old, out, cap);
-}
-
 int main(int argc, char **argv)
 {
 	int r;
 
 	if (argc == 6 && !strcmp(argv[1], "set")) {
-		struct set_ctx c = {argv[4], strtol(argv[5], NULL, 10)};
-		r = shadow_update(argv[2], argv[3], set_edit, &c);
+		struct shadow_set c = {argv[4], strtol(argv[5], NULL, 10)};
+		r = shadow_update(argv[2], argv[3], shadow_edit_set, &c);
 	} else if (argc == 4 && !strcmp(argv[1], "lock")) {
-		r = shadow_update(argv[2], argv[3], lock_edit, NULL);
+		r = shadow_update(argv[2], argv[3], shadow_edit_lock, NULL);
 	} else {
 		fprintf(stderr, "usage: shadowtool set PATH USER HASH LASTCHG | lock PATH USER\n");
 		return 2;

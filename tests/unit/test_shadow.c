@@ -93,23 +93,6 @@ static char *fixture(size_t *len)
 	return f;
 }
 
-struct set_ctx {
-	const char *hash;
-	long lastchg;
-};
-
-static int set_edit(void *vctx, const char *old, char *out, size_t cap)
-{
-	struct set_ctx *c = vctx;
-	return shadow_set_password(old, c->hash, c->lastchg, out, cap);
-}
-
-static int lock_edit(void *ctx, const char *old, char *out, size_t cap)
-{
-	(void)ctx;
-	return shadow_lock_password(old, out, cap);
-}
-
 static int refuse_edit(void *ctx, const char *old, char *out, size_t cap)
 {
 	(void)ctx;
@@ -130,12 +113,12 @@ static void test_only_the_target_changes(void **state)
 {
 	size_t len, after_len, back_len;
 	char *before = fixture(&len), *after, *back;
-	struct set_ctx c = {"$y$j9T$NEW$newhash", 20000};
+	struct shadow_set c = {"$y$j9T$NEW$newhash", 20000};
 	struct stat st;
 	(void)state;
 
 	put(path, before, len, 0640);
-	assert_int_equal(shadow_update(path, "user500", set_edit, &c), 0);
+	assert_int_equal(shadow_update(path, "user500", shadow_edit_set, &c), 0);
 	after = slurp(path, &after_len);
 	/* the same bytes before and after the target line */
 	const char *old_line = strstr(before, "user500:");
@@ -172,14 +155,14 @@ static void test_last_line_and_lock(void **state)
 
 	put(path, before, len, 0600);
 	/* the last line has no newline: it still has none after its edit */
-	assert_int_equal(shadow_update(path, "user999", lock_edit, NULL), 0);
+	assert_int_equal(shadow_update(path, "user999", shadow_edit_lock, NULL), 0);
 	after = slurp(path, &after_len);
 	assert_int_equal(after_len, len + 1);
 	assert_non_null(strstr(after, "user999:!$y$j9T$salt999$hash999:19999:0:99999:7:::"));
 	assert_int_not_equal(after[after_len - 1], '\n');
 	free(after);
 	/* locking twice does not stack '!' */
-	assert_int_equal(shadow_update(path, "user999", lock_edit, NULL), 0);
+	assert_int_equal(shadow_update(path, "user999", shadow_edit_lock, NULL), 0);
 	after = slurp(path, &after_len);
 	assert_int_equal(after_len, len + 1);
 	free(after);
@@ -197,27 +180,27 @@ static void test_refusals_leave_the_file(void **state)
 
 	put(path, before, len, 0640);
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
-		struct set_ctx c = {"$y$ok", 1};
-		assert_int_equal(shadow_update(path, bad_names[i], set_edit, &c), -EINVAL);
+		struct shadow_set c = {"$y$ok", 1};
+		assert_int_equal(shadow_update(path, bad_names[i], shadow_edit_set, &c), -EINVAL);
 	}
 	for (size_t i = 0; i < sizeof(bad_hashes) / sizeof(bad_hashes[0]); i++) {
-		struct set_ctx c = {bad_hashes[i], 1};
-		assert_int_equal(shadow_update(path, "user1", set_edit, &c), -EINVAL);
+		struct shadow_set c = {bad_hashes[i], 1};
+		assert_int_equal(shadow_update(path, "user1", shadow_edit_set, &c), -EINVAL);
 	}
 	/* every control byte and ':' anywhere in a name or a value (NUL cannot reach here: the
 	 * wire refuses a string with a NUL inside) */
 	for (int b = 1; b < 0x80; b++) {
 		char name[16], hash[16];
-		struct set_ctx c = {hash, 1};
+		struct shadow_set c = {hash, 1};
 
 		if (b >= 0x20 && b != 0x7f && b != ':')
 			continue;
 		snprintf(name, sizeof(name), "us%cer1", b);
 		snprintf(hash, sizeof(hash), "$y$%cx", b);
-		assert_int_equal(shadow_update(path, name, lock_edit, NULL), -EINVAL);
-		assert_int_equal(shadow_update(path, "user1", set_edit, &c), -EINVAL);
+		assert_int_equal(shadow_update(path, name, shadow_edit_lock, NULL), -EINVAL);
+		assert_int_equal(shadow_update(path, "user1", shadow_edit_set, &c), -EINVAL);
 		snprintf(name, sizeof(name), "user1%c", b); /* a prefix of a real entry, too */
-		assert_int_equal(shadow_update(path, name, lock_edit, NULL), -EINVAL);
+		assert_int_equal(shadow_update(path, name, shadow_edit_lock, NULL), -EINVAL);
 	}
 	assert_false(shadow_name_ok("+"));
 	assert_false(shadow_name_ok("-user1"));
@@ -229,10 +212,10 @@ static void test_refusals_leave_the_file(void **state)
 	assert_int_equal(
 		shadow_update(path, "user1", inject_edit, "root::1:0:99999:7:::"), -EINVAL);
 	/* no such user; an edit that says no */
-	assert_int_equal(shadow_update(path, "nosuchuser", lock_edit, NULL), -ENOENT);
+	assert_int_equal(shadow_update(path, "nosuchuser", shadow_edit_lock, NULL), -ENOENT);
 	assert_int_equal(shadow_update(path, "user1", refuse_edit, NULL), -EACCES);
 	/* "user1" must not match "user10", nor "user1x" */
-	assert_int_equal(shadow_update(path, "user98", lock_edit, NULL), -ENOENT);
+	assert_int_equal(shadow_update(path, "user98", shadow_edit_lock, NULL), -ENOENT);
 	after = slurp(path, &after_len);
 	assert_int_equal(after_len, len);
 	assert_memory_equal(after, before, len);
@@ -253,10 +236,10 @@ static void test_lock_of_shadow_utils(void **state)
 	/* held by a live process (us): refused after waiting */
 	snprintf(pid, sizeof(pid), "%ld", (long)getppid());
 	put(lock, pid, strlen(pid), 0600);
-	assert_int_equal(shadow_update(path, "a", lock_edit, NULL), -EBUSY);
+	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), -EBUSY);
 	/* held by a process that is gone: stale, taken over */
 	put(lock, "2147483646", 10, 0600);
-	assert_int_equal(shadow_update(path, "a", lock_edit, NULL), 0);
+	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
 	assert_int_equal(access(lock, F_OK), -1);
 }
 
@@ -283,7 +266,7 @@ static void test_leftovers_swept(void **state)
 	snprintf(pid, sizeof(pid), "%ld", (long)getppid());
 	snprintf(p, sizeof(p), "%s/shadow.pwreset-lock.%s", dir, pid);
 	put(p, pid, strlen(pid), 0600);
-	assert_int_equal(shadow_update(path, "a", lock_edit, NULL), 0);
+	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
 		assert_int_equal(access(p, F_OK), -1);
