@@ -225,7 +225,7 @@ static int mailer_start(struct helper *h, struct courier *c, char *why, size_t w
 static int smtp_password(const struct pwr_conf *conf, char **out, char *why, size_t whylen)
 {
 	char *data = NULL;
-	size_t len = 0;
+	size_t len = 0, total = 0;
 	struct stat st;
 	int fd, r;
 
@@ -246,7 +246,7 @@ static int smtp_password(const struct pwr_conf *conf, char **out, char *why, siz
 			conf->smtp_password_file);
 		return -EPERM;
 	}
-	r = util_read_all(fd, MAILJOB_PASSWORD_MAX, &data, &len);
+	r = util_read_all(fd, MAILJOB_PASSWORD_MAX, &data, &total);
 	close(fd);
 	if (r < 0) {
 		snprintf(why, whylen, "smtp_password_file %s: %s", conf->smtp_password_file,
@@ -259,7 +259,7 @@ static int smtp_password(const struct pwr_conf *conf, char **out, char *why, siz
 		memcpy(*out, data, len);
 		(*out)[len] = '\0';
 	}
-	sodium_memzero(data, strlen(data));
+	sodium_memzero(data, total);
 	free(data);
 	return *out ? 0 : -ENOMEM;
 }

@@ -1084,7 +1084,7 @@ void dispatch_housekeeping(struct helper *h, uint64_t now)
 	MDB_val k = {10, "last_purge"}, v;
 	uint64_t last = 0;
 	MDB_txn *txn;
-	int a, b;
+	int a, b, c;
 
 	if (!h->store || store_begin(h->store, true, &txn) < 0)
 		return;
@@ -1097,12 +1097,15 @@ void dispatch_housekeeping(struct helper *h, uint64_t now)
 	/* keep dead codes a day, so `tokens` and the audit trail agree for a while */
 	a = code_purge(h->store, txn, now, 86400);
 	b = rate_purge(h->store, txn, now, HOUR);
+	/* sent and failed mails stay a week, for `pwresetctl queue` and the audit trail */
+	c = mailq_purge(h->store, txn, now, 7 * 86400);
 	v.mv_size = sizeof(now);
 	v.mv_data = &now;
-	if (a < 0 || b < 0 || mdb_put(txn, h->store->meta, &k, &v, 0) != 0) {
+	if (a < 0 || b < 0 || c < 0 || mdb_put(txn, h->store->meta, &k, &v, 0) != 0) {
 		store_abort(txn);
 		return;
 	}
-	if (store_commit(txn) == 0 && (a > 0 || b > 0))
-		log_msg(LOG_INFO, "purged %d expired code(s), %d rate window(s)", a, b);
+	if (store_commit(txn) == 0 && (a > 0 || b > 0 || c > 0))
+		log_msg(LOG_INFO, "purged %d expired code(s), %d rate window(s), %d old mail(s)", a,
+			b, c);
 }

@@ -78,6 +78,24 @@ int mailq_del(struct store *s, MDB_txn *txn, uint64_t id)
 	return store_err(mdb_del(txn, s->mailq, &k, NULL), "mailq del");
 }
 
+int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep)
+{
+	struct mail_rec rec;
+	uint64_t id = 0;
+	int n = 0, r;
+
+	while ((r = mailq_next(s, txn, id, &id, &rec)) == 0) {
+		if ((rec.state != MAIL_SENT && rec.state != MAIL_FAILED) ||
+			rec.created + keep > now)
+			continue;
+		if ((r = mailq_del(s, txn, id)) < 0)
+			break;
+		n++;
+	}
+	sodium_memzero(&rec, sizeof(rec));
+	return r == -ENOENT ? n : r;
+}
+
 int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec)
 {
 	MDB_cursor *c;

@@ -52,6 +52,9 @@ int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec 
 /* Remove the record with id: 0 or -ENOENT. */
 int mailq_del(struct store *s, MDB_txn *txn, uint64_t id);
 
+/* Remove sent and failed mails created more than keep seconds before now: how many, or < 0. */
+int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep);
+
 /* The first record with an id greater than after: 0, or -ENOENT at the end. */
 int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec);
 

@@ -321,6 +321,40 @@ static void test_mailq_and_no_plaintext(void **state)
 	free(data);
 }
 
+/* Sent and failed mails go after a week; queued and deferred ones stay however old. */
+static void test_mailq_purge(void **state)
+{
+	static const uint32_t states[] = {MAIL_QUEUED, MAIL_SENT, MAIL_DEFERRED, MAIL_FAILED};
+	struct store *s = open_store("purge");
+	struct mail_rec rec;
+	MDB_txn *txn;
+	uint64_t id, week = 7 * 86400, now = 100 * 86400;
+	(void)state;
+
+	assert_int_equal(store_begin(s, true, &txn), 0);
+	for (int i = 0; i < 8; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = MAIL_CHANGED;
+		rec.created = i < 4 ? now - week - 1 : now - week + 1; /* old, then young */
+		snprintf(rec.user, sizeof(rec.user), "user%d", i);
+		assert_int_equal(mailq_push(s, txn, &rec, NULL, &id), 0);
+		rec.state = states[i % 4];
+		assert_int_equal(mailq_put(s, txn, id, &rec), 0);
+	}
+	assert_int_equal(mailq_purge(s, txn, now, week), 2);
+	assert_int_equal(mailq_purge(s, txn, now, week), 0);
+	id = 0;
+	for (int i = 0; i < 8; i++) {
+		if (i == 1 || i == 3)
+			continue; /* old and sent, old and failed: gone */
+		assert_int_equal(mailq_next(s, txn, id, &id, &rec), 0);
+		assert_int_equal(id, (uint64_t)i + 1);
+	}
+	assert_int_equal(mailq_next(s, txn, id, &id, &rec), -ENOENT);
+	store_abort(txn);
+	store_close(s);
+}
+
 static void test_store_files(void **state)
 {
 	char path[128], key1[32], key2[32];
@@ -409,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_purge),
 		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_mailq_and_no_plaintext),
+		cmocka_unit_test(test_mailq_purge),
 		cmocka_unit_test(test_store_files),
 		cmocka_unit_test(test_full_map),
 	};
