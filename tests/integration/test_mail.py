@@ -8,6 +8,7 @@ import email.header
 import email.policy
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -307,6 +308,55 @@ def test_header_injection():
         check(not any(h.lower().startswith(b"bcc") for h in headers_of(data)), data)
     for _, _, data in srv.messages:
         print("the server received:", headers_of(data))
+    srv.stop()
+
+
+def mailer_job(url, to, data, frm="no-reply@example.org"):
+    """A job in the helper-mailer codec (helper/mailproto.h), written out independently."""
+    def s(x):
+        x = x.encode() if isinstance(x, str) else x
+        return struct.pack("<I", len(x)) + x + b"\0"
+    return (struct.pack("<III", 0x50574D31, 2, 5) + s(url) + s("") + s("") + s("") + s(frm) +
+            s(to) + s(data))
+
+
+def test_mailer_refuses_injection():
+    """The mailer itself, handed jobs that would inject (as if the helper had been fooled):
+    CR/LF in the envelope, a header line without a colon, a bare LF, a control byte in a
+    header. Each is refused before libcurl connects; the server sees nothing."""
+    srv = smtpserver.Server()
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    mailer = subprocess.Popen(["setpriv", "--reuid=pwreset", "--regid=pwreset",
+                               "--clear-groups", "/usr/libexec/pwreset/pwreset-mailer"],
+                              stdin=b, env={})
+    b.close()
+    url = f"smtp://127.0.0.1:{srv.port}"
+    good = "From: a@example.org\r\nTo: c@example.org\r\nSubject: x\r\n\r\nbody\r\n"
+    bad = [
+        ("c@example.org\r\nRCPT TO:<evil@x.org>", good),
+        ("c@example.org>\r\nDATA", good),
+        ("c@example.org", "Subject: x\r\nBcc evil@x.org\r\n\r\nbody\r\n"),
+        ("c@example.org", "Subject: x\nBcc: evil@x.org\r\n\r\nbody\r\n"),
+        ("c@example.org", "Subject: x\x1b[2J\r\n\r\nbody\r\n"),
+        ("c@example.org", "Subject: x\r\n\r\nbody\rBcc: evil@x.org\r\n"),
+        ("c@example.org", "Subject: x\r\nbody without the empty line\r\n"),
+    ]
+    a.settimeout(20)
+    for to, data in bad:
+        a.send(mailer_job(url, to, data))
+        ans = a.recv(1024)
+        outcome = struct.unpack("<I", ans[4:8])[0]
+        reply = ans[16:-1].decode()
+        eq(outcome, 2, f"{to!r} / {data!r}: refused for good")
+        check(reply.startswith("refused:"), reply)
+        print(f"mailer: {reply}")
+    eq(srv.handler.mail_from_seen, 0, "the server never saw MAIL FROM")
+    a.send(mailer_job(url, "c@example.org", good))
+    ans = a.recv(1024)
+    eq(struct.unpack("<I", ans[4:8])[0], 0, "a clean job is sent")
+    eq(len(srv.wait_for(1)), 1)
+    a.close()
+    mailer.wait(timeout=10)
     srv.stop()
 
 
