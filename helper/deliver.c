@@ -316,7 +316,7 @@ static int send_one(struct helper *h, struct courier *c, size_t i, uint64_t now)
 		goto done;
 	}
 	{
-		struct mailjob j = {tls[h->conf.smtp_starttls], h->conf.smtp_timeout,
+		struct mailjob j = {(uint32_t)i, tls[h->conf.smtp_starttls], h->conf.smtp_timeout,
 			h->conf.smtp_url, h->conf.smtp_user, password ? password : "",
 			h->conf.smtp_ca_file, from, it->rec.to, msg, len};
 		n = mailjob_encode(&j, packet, MAILJOB_PACKET_MAX);
@@ -475,24 +475,22 @@ static void claim(struct helper *h, struct courier *c, uint64_t now)
 		log_msg(LOG_WARNING, "%d mail(s) given up: not delivered in time", failed);
 }
 
-/* The answers the mailer has sent, in the order of the mails. */
+/* The answers the mailer has sent; each names its mail by the tag it was given (its index in
+ * the batch), in whatever order the mailer finished them. */
 static void take_answers(struct courier *c, uint64_t now)
 {
 	while (c->awaiting) {
 		unsigned char buf[MAILANS_PACKET_MAX + 1];
-		struct item *it = NULL;
-		ssize_t n;
+		struct mailans a;
+		struct item *oldest = NULL;
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-		for (size_t i = 0; i < c->n && !it; i++)
-			if (c->batch[i].awaiting)
-				it = &c->batch[i];
-		if (!it) { /* cannot be: the count says otherwise */
-			c->awaiting = 0;
-			return;
-		}
-		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (now >= it->sent_at + c->deadline) {
+			for (size_t i = 0; i < c->n; i++)
+				if (c->batch[i].awaiting &&
+					(!oldest || c->batch[i].sent_at < oldest->sent_at))
+					oldest = &c->batch[i];
+			if (oldest && now >= oldest->sent_at + c->deadline) {
 				char why[96];
 				snprintf(why, sizeof(why),
 					"the mailer did not answer within %u s; stopped it",
@@ -502,13 +500,15 @@ static void take_answers(struct courier *c, uint64_t now)
 			return;
 		}
 		if (n <= 0 || (size_t)n > MAILANS_PACKET_MAX ||
-			mailans_decode(buf, (size_t)n, &it->ans) < 0) {
+			mailans_decode(buf, (size_t)n, &a) < 0 || a.tag >= c->n ||
+			!c->batch[a.tag].awaiting) {
 			give_up_awaiting(
 				c, n == 0 ? "the mailer exited (see its log)"
 					  : "the mailer's answer is malformed; stopped it");
 			return;
 		}
-		it->awaiting = false;
+		c->batch[a.tag].ans = a;
+		c->batch[a.tag].awaiting = false;
 		c->awaiting--;
 		c->mailer_used = now;
 	}

@@ -2,9 +2,10 @@
 /*
  * pwreset-mailer: the only program of pam_pwreset that speaks to the network. The helper
  * starts it as mail_user with an empty environment and one socketpair end on fd 0; it reads
- * one job at a time (SMTP settings, envelope, the finished message), sends it with libcurl and
- * answers with the outcome and the server's last reply. It keeps its SMTP connection open while
- * jobs keep coming and exits when the helper closes the socket.
+ * jobs (SMTP settings, envelope, the finished message), sends them with libcurl over up to
+ * SESSIONS SMTP sessions at once and answers each, tagged, with the outcome and the server's
+ * last reply. It keeps its connections open while jobs keep coming and exits when the helper
+ * closes the socket.
  * MUST: it never runs as root; it checks the envelope and every header line of the message
  * for CR, LF, NUL and other control bytes before libcurl sees them; with
  * smtp_starttls = required nothing goes out unless TLS is up with the peer and its name
@@ -22,6 +23,8 @@
 #include <unistd.h>
 
 #include "mailproto.h"
+
+#define SESSIONS 4 /* SMTP sessions at once: one's round trips overlap the other's */
 
 struct upload {
 	const char *data;
@@ -137,10 +140,10 @@ static const char *message_problem(const char *d, size_t len)
 	return in_header ? "no empty line after the headers" : NULL;
 }
 
-static void answer(uint32_t outcome, uint32_t code, const char *reply)
+static void answer(uint32_t tag, uint32_t outcome, uint32_t code, const char *reply)
 {
 	unsigned char buf[MAILANS_PACKET_MAX];
-	struct mailans a = {.outcome = outcome, .smtp_code = code};
+	struct mailans a = {.tag = tag, .outcome = outcome, .smtp_code = code};
 	long n;
 
 	keep_line(a.reply, reply, strlen(reply));
@@ -151,35 +154,50 @@ static void answer(uint32_t outcome, uint32_t code, const char *reply)
 	}
 }
 
-static void deliver(CURL *curl, const struct mailjob *j)
+/* One SMTP session: its handle (and so its connection) lives as long as the mailer, and its
+ * packet holds the job it is sending. */
+struct slot {
+	CURL *curl;
+	bool busy;
+	uint32_t tag;
+	unsigned char *packet;
+	struct mailjob job;
+	struct upload up;
+	struct talk t;
+	struct curl_slist *rcpt;
+	char errbuf[CURL_ERROR_SIZE];
+	char from[MAILJOB_ADDR_MAX + 3];
+};
+
+/* Check the job in s and start sending it; a job refused here is answered at once. */
+static void start(CURLM *multi, struct slot *s)
 {
 	static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
-	char errbuf[CURL_ERROR_SIZE] = "", from[MAILJOB_ADDR_MAX + 3];
-	struct upload up = {j->data, j->data_len, 0};
-	struct talk t = {"", "", "", ""};
-	struct curl_slist *rcpt = NULL;
+	const struct mailjob *j = &s->job;
 	bool verify = j->starttls != MAILJOB_TLS_OPPORTUNISTIC;
+	CURL *curl = s->curl;
 	const char *why;
-	long code = 0;
-	CURLcode rc;
 
 	if (!addr_ok(j->from) || !addr_ok(j->to)) {
-		answer(MAIL_PERMFAIL, 0,
+		answer(j->tag, MAIL_PERMFAIL, 0,
 			"refused: an envelope address with a control byte or blank");
 		return;
 	}
 	if ((why = message_problem(j->data, j->data_len))) {
 		char text[128];
 		snprintf(text, sizeof(text), "refused: the message has %s", why);
-		answer(MAIL_PERMFAIL, 0, text);
+		answer(j->tag, MAIL_PERMFAIL, 0, text);
 		return;
 	}
-	snprintf(from, sizeof(from), "<%s>", j->from);
-	rcpt = curl_slist_append(NULL, j->to);
-	if (!rcpt) {
-		answer(MAIL_TEMPFAIL, 0, "out of memory");
+	snprintf(s->from, sizeof(s->from), "<%s>", j->from);
+	s->rcpt = curl_slist_append(NULL, j->to);
+	if (!s->rcpt) {
+		answer(j->tag, MAIL_TEMPFAIL, 0, "out of memory");
 		return;
 	}
+	s->up = (struct upload){j->data, j->data_len, 0};
+	memset(&s->t, 0, sizeof(s->t));
+	s->errbuf[0] = '\0';
 	/* a reset keeps the open connection, so a run of mails shares one SMTP session */
 	curl_easy_reset(curl);
 	curl_easy_setopt(curl, CURLOPT_URL, j->url);
@@ -194,53 +212,72 @@ static void deliver(CURL *curl, const struct mailjob *j)
 		curl_easy_setopt(curl, CURLOPT_USERNAME, j->user);
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, j->password);
 	}
-	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, s->from);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, s->rcpt);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &s->up);
 	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->data_len);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)j->timeout);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)j->timeout);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug_cb);
-	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &t);
+	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &s->t);
+	curl_easy_setopt(curl, CURLOPT_PRIVATE, s);
+	if (curl_multi_add_handle(multi, curl) != CURLM_OK) {
+		curl_slist_free_all(s->rcpt);
+		s->rcpt = NULL;
+		answer(j->tag, MAIL_TEMPFAIL, 0, "libcurl refused the transfer");
+		return;
+	}
+	s->tag = j->tag;
+	s->busy = true;
+}
 
-	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(rcpt);
+/* The transfer of s is over: answer with its outcome. */
+static void finish(CURLM *multi, struct slot *s, CURLcode rc)
+{
+	long code = 0;
+
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(multi, s->curl);
+	curl_slist_free_all(s->rcpt);
+	s->rcpt = NULL;
 	/* the password must not outlive this job in libcurl's copy either */
-	curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
+	curl_easy_setopt(s->curl, CURLOPT_PASSWORD, "");
 	if (code < 0 || code > 999)
 		code = 0;
 	if (rc == CURLE_OK) {
-		answer(MAIL_SENT_OK, (uint32_t)code, *t.last_in ? t.last_in : "sent");
+		answer(s->tag, MAIL_SENT_OK, (uint32_t)code, *s->t.last_in ? s->t.last_in : "sent");
 	} else if (rc == CURLE_USE_SSL_FAILED) {
-		answer(MAIL_TEMPFAIL, (uint32_t)code,
+		answer(s->tag, MAIL_TEMPFAIL, (uint32_t)code,
 			"the server does not offer STARTTLS and smtp_starttls = required: not sent");
 	} else {
 		/* a 5xx to the recipient or to the message is final; to anything else (AUTH, MAIL
 		 * FROM, the greeting) it is the configuration or the server: try again later */
-		const char *said = *t.err_in ? t.err_in : t.last_in;
-		bool final = *t.err_in == '5' &&
-			     (!strcmp(t.err_cmd, "RCPT") || !strcmp(t.err_cmd, "DATA"));
+		const char *said = *s->t.err_in ? s->t.err_in : s->t.last_in;
+		bool final = *s->t.err_in == '5' &&
+			     (!strcmp(s->t.err_cmd, "RCPT") || !strcmp(s->t.err_cmd, "DATA"));
 		char text[MAILANS_REPLY_MAX + CURL_ERROR_SIZE + 8];
 
-		if (*t.err_in)
-			code = strtol(t.err_in, NULL, 10);
+		if (*s->t.err_in)
+			code = strtol(s->t.err_in, NULL, 10);
 		snprintf(text, sizeof(text), "%s%s%s", said, *said ? " / " : "",
-			*errbuf ? errbuf : curl_easy_strerror(rc));
-		answer(final ? MAIL_PERMFAIL : MAIL_TEMPFAIL, (uint32_t)code, text);
+			*s->errbuf ? s->errbuf : curl_easy_strerror(rc));
+		answer(s->tag, final ? MAIL_PERMFAIL : MAIL_TEMPFAIL, (uint32_t)code, text);
 	}
+	explicit_bzero(s->packet, MAILJOB_PACKET_MAX + 1);
+	s->busy = false;
 }
 
 int main(void)
 {
-	unsigned char *buf = malloc(MAILJOB_PACKET_MAX + 1);
-	int type = 0;
+	struct slot slots[SESSIONS] = {0};
+	int type = 0, running = 0;
 	socklen_t len = sizeof(type);
-	CURL *curl;
+	bool done = false;
+	CURLM *multi;
 
 	openlog("pwreset-mailer", LOG_PID, LOG_MAIL);
 	if (getuid() == 0 || geteuid() == 0) {
@@ -253,29 +290,64 @@ int main(void)
 			"pwreset-mailer: fd 0 must be the helper's SOCK_SEQPACKET socket\n");
 		return 2;
 	}
-	if (!buf || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(curl = curl_easy_init())) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(multi = curl_multi_init())) {
 		syslog(LOG_ERR, "cannot initialise libcurl");
 		return 1;
 	}
-	for (;;) {
-		struct mailjob j;
-		ssize_t n = recv(0, buf, MAILJOB_PACKET_MAX + 1, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* the helper closed: done */
-		if ((size_t)n > MAILJOB_PACKET_MAX || mailjob_decode(buf, (size_t)n, &j) < 0) {
-			syslog(LOG_ERR, "malformed job of %zd bytes from the helper; exiting", n);
-			answer(MAIL_TEMPFAIL, 0, "the mailer got a malformed job");
-			break;
+	for (int i = 0; i < SESSIONS; i++) {
+		slots[i].curl = curl_easy_init();
+		slots[i].packet = malloc(MAILJOB_PACKET_MAX + 1);
+		if (!slots[i].curl || !slots[i].packet) {
+			syslog(LOG_ERR, "out of memory");
+			return 1;
 		}
-		deliver(curl, &j);
-		explicit_bzero(buf, (size_t)n);
 	}
-	curl_easy_cleanup(curl);
+	/* take jobs while a session is free; drive the sessions; answer each as it ends */
+	while (!done || running) {
+		struct curl_waitfd wfd = {.fd = 0, .events = CURL_WAIT_POLLIN};
+		struct slot *free_slot = NULL;
+		struct CURLMsg *msg;
+		int left;
+
+		for (int i = 0; i < SESSIONS && !free_slot; i++)
+			if (!slots[i].busy)
+				free_slot = &slots[i];
+		curl_multi_poll(multi, &wfd, free_slot && !done ? 1 : 0, 1000, NULL);
+		if (free_slot && !done && (wfd.revents & CURL_WAIT_POLLIN)) {
+			ssize_t n =
+				recv(0, free_slot->packet, MAILJOB_PACKET_MAX + 1, MSG_DONTWAIT);
+
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				done = true; /* the helper closed: finish what is in hand, then exit */
+			} else if (n > 0 && ((size_t)n > MAILJOB_PACKET_MAX ||
+						    mailjob_decode(free_slot->packet, (size_t)n,
+							    &free_slot->job) < 0)) {
+				syslog(LOG_ERR,
+					"malformed job of %zd bytes from the helper; exiting", n);
+				answer(0, MAIL_TEMPFAIL, 0, "the mailer got a malformed job");
+				done = true;
+			} else if (n > 0) {
+				start(multi, free_slot);
+				if (!free_slot->busy)
+					explicit_bzero(free_slot->packet, (size_t)n);
+			}
+		}
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			struct slot *s = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			if (s)
+				finish(multi, s, msg->data.result);
+		}
+	}
+	for (int i = 0; i < SESSIONS; i++) {
+		curl_easy_cleanup(slots[i].curl);
+		explicit_bzero(slots[i].packet, MAILJOB_PACKET_MAX + 1);
+		free(slots[i].packet);
+	}
+	curl_multi_cleanup(multi);
 	curl_global_cleanup();
-	explicit_bzero(buf, MAILJOB_PACKET_MAX + 1);
-	free(buf);
 	return 0;
 }

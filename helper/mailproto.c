@@ -81,6 +81,7 @@ long mailjob_encode(const struct mailjob *j, unsigned char *buf, size_t cap)
 	struct cur c = {.w = buf, .cap = cap};
 
 	put_u32(&c, MAILPROTO_MAGIC);
+	put_u32(&c, j->tag);
 	put_u32(&c, j->starttls);
 	put_u32(&c, j->timeout);
 	put_str(&c, j->url, MAILJOB_URL_MAX);
@@ -100,6 +101,7 @@ int mailjob_decode(const unsigned char *buf, size_t len, struct mailjob *j)
 	memset(j, 0, sizeof(*j));
 	if (get_u32(&c) != MAILPROTO_MAGIC)
 		return -EBADMSG;
+	j->tag = get_u32(&c);
 	j->starttls = get_u32(&c);
 	j->timeout = get_u32(&c);
 	j->url = get_str(&c, MAILJOB_URL_MAX, NULL);
@@ -122,6 +124,7 @@ long mailans_encode(const struct mailans *a, unsigned char *buf, size_t cap)
 	struct cur c = {.w = buf, .cap = cap};
 
 	put_u32(&c, MAILPROTO_MAGIC);
+	put_u32(&c, a->tag);
 	put_u32(&c, a->outcome);
 	put_u32(&c, a->smtp_code);
 	put_str(&c, a->reply, MAILANS_REPLY_MAX);
@@ -137,6 +140,7 @@ int mailans_decode(const unsigned char *buf, size_t len, struct mailans *a)
 	memset(a, 0, sizeof(*a));
 	if (get_u32(&c) != MAILPROTO_MAGIC)
 		return -EBADMSG;
+	a->tag = get_u32(&c);
 	a->outcome = get_u32(&c);
 	a->smtp_code = get_u32(&c);
 	reply = get_str(&c, MAILANS_REPLY_MAX, &n);

@@ -118,9 +118,11 @@ class Sandbox:
         os.chmod(path, 0o640)
 
     # ---- the helper ----
-    def start_daemon(self, *extra, env=None):
+    def start_daemon(self, *extra, env=None, verbose=True):
+        """The daemon; verbose: its log on stderr too (into self.daemon_log)."""
         log = open(self.daemon_log, "a")
-        self.daemon = subprocess.Popen([self.helper, "--daemon", "--verbose", *extra],
+        self.daemon = subprocess.Popen([self.helper, "--daemon"] +
+                                       (["--verbose"] if verbose else []) + list(extra),
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                        env=env)
         deadline = time.time() + 10

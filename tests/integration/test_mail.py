@@ -316,7 +316,7 @@ def mailer_job(url, to, data, frm="no-reply@example.org"):
     def s(x):
         x = x.encode() if isinstance(x, str) else x
         return struct.pack("<I", len(x)) + x + b"\0"
-    return (struct.pack("<III", 0x50574D31, 2, 5) + s(url) + s("") + s("") + s("") + s(frm) +
+    return (struct.pack("<IIII", 0x50574D31, 0, 2, 5) + s(url) + s("") + s("") + s("") + s(frm) +
             s(to) + s(data))
 
 
@@ -345,15 +345,15 @@ def test_mailer_refuses_injection():
     for to, data in bad:
         a.send(mailer_job(url, to, data))
         ans = a.recv(1024)
-        outcome = struct.unpack("<I", ans[4:8])[0]
-        reply = ans[16:-1].decode()
+        outcome = struct.unpack("<I", ans[8:12])[0]
+        reply = ans[20:-1].decode()
         eq(outcome, 2, f"{to!r} / {data!r}: refused for good")
         check(reply.startswith("refused:"), reply)
         print(f"mailer: {reply}")
     eq(srv.handler.mail_from_seen, 0, "the server never saw MAIL FROM")
     a.send(mailer_job(url, "c@example.org", good))
     ans = a.recv(1024)
-    eq(struct.unpack("<I", ans[4:8])[0], 0, "a clean job is sent")
+    eq(struct.unpack("<I", ans[8:12])[0], 0, "a clean job is sent")
     eq(len(srv.wait_for(1)), 1)
     a.close()
     mailer.wait(timeout=10)

@@ -73,8 +73,8 @@ static void test_job_round_trip(void **state)
 	unsigned char *buf = malloc(MAILJOB_PACKET_MAX);
 	char *url = filled(MAILJOB_URL_MAX, 'u'), *pw = filled(MAILJOB_PASSWORD_MAX, 'p');
 	char *data = filled(MAILJOB_DATA_MAX, 'd');
-	struct mailjob j = {MAILJOB_TLS_OPPORTUNISTIC, 600, url, "", pw, "/ca", "a@b", "c@d", data,
-		MAILJOB_DATA_MAX};
+	struct mailjob j = {77, MAILJOB_TLS_OPPORTUNISTIC, 600, url, "", pw, "/ca", "a@b", "c@d",
+		data, MAILJOB_DATA_MAX};
 	struct mailjob back;
 	long n;
 	(void)state;
@@ -88,6 +88,7 @@ static void test_job_round_trip(void **state)
 	assert_string_equal(back.to, "c@d");
 	assert_int_equal(back.data_len, MAILJOB_DATA_MAX);
 	assert_int_equal(back.timeout, 600);
+	assert_int_equal(back.tag, 77);
 	/* every truncation and one byte more are refused */
 	for (long k = 0; k < n; k += (k < 5000 ? 1 : 997))
 		assert_int_equal(mailjob_decode(buf, (size_t)k, &back), -EBADMSG);
@@ -124,7 +125,7 @@ static void test_job_round_trip(void **state)
 static void test_answer_round_trip(void **state)
 {
 	unsigned char buf[MAILANS_PACKET_MAX + 8];
-	struct mailans a = {MAIL_PERMFAIL, 550, ""}, back;
+	struct mailans a = {9, MAIL_PERMFAIL, 550, ""}, back;
 	long n;
 	(void)state;
 
@@ -133,6 +134,7 @@ static void test_answer_round_trip(void **state)
 	assert_int_equal(n, MAILANS_PACKET_MAX);
 	assert_int_equal(mailans_decode(buf, (size_t)n, &back), 0);
 	assert_int_equal(back.smtp_code, 550);
+	assert_int_equal(back.tag, 9);
 	assert_string_equal(back.reply, a.reply);
 	for (long k = 0; k < n; k++)
 		assert_int_equal(mailans_decode(buf, (size_t)k, &back), -EBADMSG);
@@ -281,7 +283,9 @@ static void test_injection_refused(void **state)
 	assert_int_equal(build(&in, &msg, why), -EINVAL);
 	in.rhost = "";
 	static const char *bad_to[] = {"alice@example.org\r\nBcc: evil@example.net",
-		"alice@example.org\n", "alice@exa\x01" "mple.org",
+		"alice@example.org\n",
+		"alice@exa\x01"
+		"mple.org",
 		"alice@example.org, evil@example.net", "<alice@example.org>"};
 	for (size_t i = 0; i < sizeof(bad_to) / sizeof(bad_to[0]); i++) {
 		in.to = bad_to[i];
@@ -298,7 +302,8 @@ static void test_injection_refused(void **state)
 		"Subjekt: x\n\nbody\n", /* no subject */
 		"Subject:\n\nbody\n", /* empty subject */
 		"Subject: x\n\nbody\rwith a CR\n", /* bare CR in the body */
-		"Subject: x\n\nbody\x07" "bell\n", /* control byte in the body */
+		"Subject: x\n\nbody\x07"
+		"bell\n", /* control byte in the body */
 		"Subject: x", /* no line end at all */
 	};
 	for (size_t i = 0; i < sizeof(bad_templates) / sizeof(bad_templates[0]); i++) {
