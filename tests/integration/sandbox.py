@@ -63,10 +63,10 @@ class Sandbox:
             os.makedirs("/usr/libexec/pwreset", exist_ok=True)
             shutil.copy(os.environ["PWR_MAILER"], "/usr/libexec/pwreset/pwreset-mailer")
             os.chmod("/usr/libexec/pwreset/pwreset-mailer", 0o755)
-        run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", "pwreset"])
-        templates = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                 "conf", "mail")
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        run(["systemd-sysusers", os.path.join(top, "systemd", "pwreset.sysusers")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        templates = os.path.join(top, "conf", "mail")
         os.makedirs("/etc/pwreset/mail", exist_ok=True)
         for name in os.listdir(templates):
             shutil.copy(os.path.join(templates, name), "/etc/pwreset/mail/" + name)

@@ -285,6 +285,10 @@ def test_header_injection():
     check(out and out[0] == "error status=6 text=the address holds a control character", out)
     # a remote host with CR/LF (from reverse DNS, say): the request is answered as always and
     # the mail goes out with the control bytes made '?', in the body only
+    # a user name with CR/LF: the uniform answer, and nothing queued (no such account)
+    rc, out = S.client(["raw " + raw_request("alice\r\nBcc: evil@x.org", "h")])
+    eq(out, [th.REQUEST_ANSWER])
+    eq(queue(), [], "nothing queued for it")
     rc, out = S.client(["raw " + raw_request("bob", "h\r\nBcc: evil@x.org", "t\ty")])
     eq(out, [th.REQUEST_ANSWER])
     msgs = srv.wait_for(1)
@@ -370,6 +374,8 @@ def test_mailer_confined():
     request_and_settle("alice")
     pids = mailer_pids()
     eq(len(pids), 1, "one mailer, kept for the next mail")
+    pw = subprocess.run(["getent", "passwd", "pwreset"], capture_output=True, text=True).stdout
+    eq(pw.split(":")[5:], ["/nonexistent", "/usr/sbin/nologin\n"], "made by our sysusers.d file")
     pid = pids[0]
     status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status").read().splitlines())
     uid = subprocess.run(["id", "-u", "pwreset"], capture_output=True, text=True).stdout.strip()
