@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * MUST: the one-shot helper inherits nothing from the host program but its end of the
- * socketpair: an empty environment, fds 1 and 2 on /dev/null, every other fd closed. Only the
- * child this file started is reaped, so the host program's own SIGCHLD handling is untouched.
+ * socketpair: an empty environment, fds 1 and 2 on /dev/null, every other fd closed. It is
+ * started through a short-lived intermediate child that this file reaps at once (only that
+ * pid, so the host program's own SIGCHLD handling is untouched): the helper may go on
+ * delivering mail after the conversation, and nobody waits for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +35,9 @@ static int connect_socket(const char *path)
 	return fd;
 }
 
-static int spawn_helper(const char *path, pid_t *pid)
+static int spawn_helper(const char *path)
 {
-	int sv[2];
+	int sv[2], status;
 	pid_t child;
 
 	if (access(path, X_OK) < 0)
@@ -52,8 +54,12 @@ static int spawn_helper(const char *path, pid_t *pid)
 	if (child == 0) {
 		char *const argv[] = {(char *)path, NULL};
 		char *const envp[] = {NULL};
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int null;
+		pid_t helper = fork();
 
+		if (helper != 0)
+			_exit(helper < 0 ? 127 : 0); /* the intermediate: its job is done */
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null < 0 || dup2(sv[1], 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 			_exit(127);
 		close_range(3, ~0U, 0);
@@ -64,7 +70,8 @@ static int spawn_helper(const char *path, pid_t *pid)
 		_exit(127);
 	}
 	close(sv[1]);
-	*pid = child;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
 	return sv[0];
 }
 
@@ -73,11 +80,10 @@ int client_open(struct pwr_client *c, const char *socket_path, const char *helpe
 	int fd = -ENOENT;
 
 	c->fd = -1;
-	c->pid = 0;
 	if (socket_path && *socket_path)
 		fd = connect_socket(socket_path);
 	if (fd < 0 && helper_path && *helper_path)
-		fd = spawn_helper(helper_path, &c->pid);
+		fd = spawn_helper(helper_path);
 	if (fd < 0)
 		return fd;
 	c->fd = fd;
@@ -89,9 +95,4 @@ void client_close(struct pwr_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	if (c->pid > 0) {
-		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		c->pid = 0;
-	}
 }

@@ -7,18 +7,16 @@
 #ifndef PWRESET_CLIENT_H
 #define PWRESET_CLIENT_H
 
-#include <sys/types.h>
 
 struct pwr_client {
-	int fd;
-	pid_t pid; /* the one-shot helper, or 0 */
+	int fd; /* the helper's socket, or our end of the one-shot helper's socketpair */
 };
 
 /* Connect to socket_path (NULL: skip), else run helper_path (NULL: do not). 0, or -ENOENT when
  * neither could be reached, or another negative errno. */
 int client_open(struct pwr_client *c, const char *socket_path, const char *helper_path);
 
-/* Close the connection and reap the one-shot helper, if any. */
+/* Close the connection (a one-shot helper finishes on its own). */
 void client_close(struct pwr_client *c);
 
 #endif
