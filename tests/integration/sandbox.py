@@ -47,6 +47,11 @@ class Sandbox:
             os.mkdir(work)
             run(["mount", "-t", "overlay", "overlay", "-o",
                  f"lowerdir=/{name},upperdir={upper},workdir={work}", f"/{name}"])
+        # the overlay hides /dev's own mounts: pseudo-terminals of the sandbox's own
+        os.makedirs("/dev/pts", exist_ok=True)
+        run(["mount", "-t", "devpts", "-o", "newinstance,ptmxmode=0666,mode=0620", "devpts",
+             "/dev/pts"])
+        run(["mount", "--bind", "/dev/pts/ptmx", "/dev/ptmx"])
         run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"])
         # a place where a setuid copy of the helper may run (no nosuid here)
         self.bin = os.path.join(self.tmp, "bin")

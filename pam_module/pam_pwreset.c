@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pam_pwreset: after a failed password, offer a reset in the same conversation (SPEC §3).
+ * The module only converses and forwards: every decision is the helper's, reached through its
+ * socket or, when no daemon answers, by running the helper over a socketpair.
+ * MUST: nothing but the helper's confirmation that a new password was written returns
+ * PAM_SUCCESS (and only with login_after_reset); anything unexpected from the helper ends the
+ * conversation with PAM_AUTH_ERR. What the person types and what the helper answers is wiped
+ * on every path. The texts do not depend on whether the account exists or can be reset.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "client.h"
+#include "config.h"
+#include "protocol.h"
+#include "wire.h"
+
+#define TRIES_DEFAULT 3
+#define TRIES_MAX 10
+#define WRONG_CODE_DELAY_S 2
+
+#define T_OFFER \
+	"Forgot your password? Enter a reset code, or type \"reset\" to have one e-mailed (Enter " \
+	"to skip): "
+#define T_SENT \
+	"If this account can be reset, a reset code has been sent to its recovery address. It " \
+	"expires in %u minutes."
+#define T_CODE "Reset code: "
+#define T_WRONG "That code is not valid."
+#define T_NEW "New password: "
+#define T_RETYPE "Retype new password: "
+#define T_MISMATCH "Sorry, passwords do not match."
+#define T_CHANGED "Password changed."
+#define T_LOGIN "Log in with your new password."
+#define T_UNAVAILABLE "Password reset is not available right now."
+
+/* What sshd passes instead of what an unknown user typed: junk of the same length. */
+#define SSHD_JUNK "\b\n\r\177"
+
+struct opts {
+	const char *socket;
+	const char *helper;
+	unsigned tries;
+	bool login_after_reset;
+	bool debug;
+};
+
+struct session {
+	pam_handle_t *pamh;
+	struct opts o;
+	struct pwr_client c;
+	struct pwr_who who;
+	union pwr_msg m; /* requests and answers; wiped after each use */
+};
+
+static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct opts *o)
+{
+	o->socket = PWR_SOCKET_PATH;
+	o->helper = PWR_HELPER_PATH;
+	o->tries = TRIES_DEFAULT;
+	o->login_after_reset = false;
+	o->debug = false;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strncmp(a, "socket=", 7)) {
+			o->socket = a + 7;
+		} else if (!strncmp(a, "helper=", 7)) {
+			o->helper = a + 7;
+		} else if (!strncmp(a, "tries=", 6)) {
+			char *end;
+			long n = strtol(a + 6, &end, 10);
+			if (*end || n < 1 || n > TRIES_MAX)
+				pam_syslog(pamh, LOG_WARNING, "option %s: not 1 to %d; using %d", a,
+					TRIES_MAX, TRIES_DEFAULT);
+			else
+				o->tries = (unsigned)n;
+		} else if (!strcmp(a, "login_after_reset")) {
+			o->login_after_reset = true;
+		} else if (!strcmp(a, "debug")) {
+			o->debug = true;
+		} else {
+			pam_syslog(pamh, LOG_WARNING, "unknown option %s; ignored", a);
+		}
+	}
+}
+
+/* One prompt. 0 with a malloc'd *answer (the caller wipes and frees it), or < 0 when the
+ * conversation failed (the application cannot show prompts, or the person went away). */
+static int ask(struct session *s, int style, const char *prompt, char **answer)
+{
+	*answer = NULL;
+	if (pam_prompt(s->pamh, style, answer, "%s", prompt) != PAM_SUCCESS || !*answer) {
+		if (*answer) {
+			explicit_bzero(*answer, strlen(*answer));
+			free(*answer);
+			*answer = NULL;
+		}
+		return -EIO;
+	}
+	return 0;
+}
+
+static void say(struct session *s, int style, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct session *s, int style, const char *fmt, ...)
+{
+	char text[PWR_TEXT_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pam_prompt(s->pamh, style, NULL, "%s", text);
+}
+
+static void forget(char **p)
+{
+	if (*p) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* Send s->m as op and read the answer into s->m: its op, or < 0 when the helper is gone or
+ * answered something that is not an answer. */
+static int exchange(struct session *s, uint16_t op)
+{
+	uint16_t aop = 0;
+	int r = wire_send(s->c.fd, op, &s->m, 0);
+
+	explicit_bzero(&s->m, sizeof(s->m));
+	if (r < 0)
+		return r;
+	r = wire_recv(s->c.fd, &aop, &s->m);
+	return r < 0 ? r : aop;
+}
+
+/* The helper failed us: say so, log why, and end with PAM_AUTH_ERR. */
+static int unavailable(struct session *s, const char *what, int err)
+{
+	if (err == -PWR_ANS_ERROR)
+		pam_syslog(s->pamh, LOG_ERR, "%s: the helper answered error %u: %s", what,
+			s->m.error.status, s->m.error.text);
+	else
+		pam_syslog(s->pamh, LOG_ERR, "%s: the helper %s", what,
+			err < 0 ? strerror(-err) : "answered something unexpected");
+	say(s, PAM_ERROR_MSG, T_UNAVAILABLE);
+	return PAM_AUTH_ERR;
+}
+
+/* 0 when the answer is the one wanted; else what unavailable() should report. */
+static int expect(int aop, uint16_t want)
+{
+	if (aop == want)
+		return 0;
+	return aop == PWR_ANS_ERROR ? -PWR_ANS_ERROR : aop < 0 ? aop : -EPROTO;
+}
+
+/* What sshd hands over for an unknown user: judged by its length only. */
+static bool is_junk(const char *answer)
+{
+	return !strncmp(answer, SSHD_JUNK, strlen(SSHD_JUNK));
+}
+
+static void sleep_s(unsigned seconds)
+{
+	struct timespec t = {seconds, 0};
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+/* New password, retyped, until the helper writes one. */
+static int choose_password(struct session *s)
+{
+	for (unsigned tries = 0; tries < s->o.tries; tries++) {
+		char *pw = NULL, *again = NULL;
+		int aop, r;
+
+		if (ask(s, PAM_PROMPT_ECHO_OFF, T_NEW, &pw) < 0)
+			return PAM_AUTH_ERR;
+		if (ask(s, PAM_PROMPT_ECHO_OFF, T_RETYPE, &again) < 0) {
+			forget(&pw);
+			return PAM_AUTH_ERR;
+		}
+		if (strcmp(pw, again) != 0) {
+			forget(&pw);
+			forget(&again);
+			say(s, PAM_ERROR_MSG, T_MISMATCH);
+			continue;
+		}
+		forget(&again);
+		if (strlen(pw) > PWR_PASSWORD_MAX) {
+			forget(&pw);
+			say(s, PAM_ERROR_MSG,
+				"BAD PASSWORD: The password is longer than %d characters",
+				PWR_PASSWORD_MAX);
+			continue;
+		}
+		s->m.set_password.who = s->who;
+		memcpy(s->m.set_password.password, pw, strlen(pw) + 1);
+		forget(&pw);
+		aop = exchange(s, PWR_REQ_SET_PASSWORD);
+		if ((r = expect(aop, PWR_ANS_SET_PASSWORD)) < 0)
+			return unavailable(s, "set-password", r);
+		switch (s->m.set_password_ans.status) {
+		case PWR_OK:
+			explicit_bzero(&s->m, sizeof(s->m));
+			return PAM_SUCCESS;
+		case PWR_E_QUALITY:
+			say(s, PAM_ERROR_MSG, "BAD PASSWORD: %s", s->m.set_password_ans.text);
+			continue;
+		case PWR_E_BADCODE:
+			/* replaced, revoked or expired meanwhile, or the entry changed */
+			say(s, PAM_ERROR_MSG, T_WRONG);
+			return PAM_AUTH_ERR;
+		default:
+			return unavailable(s, "set-password", -EPROTO);
+		}
+	}
+	return PAM_MAXTRIES;
+}
+
+/* Codes until one is valid; answer is what was typed at the first prompt (a code), or NULL
+ * when the first thing to do is to prompt. */
+static int take_codes(struct session *s, char *answer)
+{
+	unsigned tries = 0;
+
+	for (;;) {
+		int aop, r;
+
+		if (!answer && ask(s, PAM_PROMPT_ECHO_ON, T_CODE, &answer) < 0)
+			return PAM_AUTH_ERR;
+		if (!*answer) {
+			forget(&answer);
+			return PAM_AUTH_ERR;
+		}
+		s->m.verify.who = s->who;
+		snprintf(s->m.verify.code, sizeof(s->m.verify.code), "%s", answer);
+		forget(&answer);
+		aop = exchange(s, PWR_REQ_VERIFY);
+		if ((r = expect(aop, PWR_ANS_VERIFY)) < 0)
+			return unavailable(s, "verify", r);
+		switch (s->m.verify_ans.status) {
+		case PWR_OK:
+			if (s->o.debug)
+				pam_syslog(s->pamh, LOG_DEBUG, "a valid code for %s", s->who.user);
+			return choose_password(s);
+		case PWR_E_BADCODE:
+		case PWR_E_BADFORMAT:
+			break;
+		default:
+			return unavailable(s, "verify", -EPROTO);
+		}
+		sleep_s(WRONG_CODE_DELAY_S);
+		say(s, PAM_ERROR_MSG, T_WRONG);
+		if (++tries >= s->o.tries)
+			return PAM_MAXTRIES;
+	}
+}
+
+static int converse(struct session *s)
+{
+	char *answer = NULL;
+	size_t len;
+	int aop, r;
+
+	s->m.who = s->who;
+	aop = exchange(s, PWR_REQ_OFFER);
+	if ((r = expect(aop, PWR_ANS_OFFER)) < 0 || s->m.offer.status != PWR_OK)
+		return unavailable(s, "offer", r < 0 ? r : -EPROTO);
+	if (!s->m.offer.enabled) {
+		if (*s->m.offer.help)
+			say(s, PAM_ERROR_MSG, "%s", s->m.offer.help);
+		return PAM_AUTH_ERR;
+	}
+	if (ask(s, PAM_PROMPT_ECHO_ON, T_OFFER, &answer) < 0) {
+		static bool hinted;
+		if (!hinted)
+			pam_syslog(s->pamh, LOG_NOTICE,
+				"the application cannot show the reset prompt; for sshd, enable "
+				"KbdInteractiveAuthentication so that reset can be offered");
+		hinted = true;
+		return PAM_AUTH_ERR;
+	}
+	len = strlen(answer);
+	if (len == 0) {
+		forget(&answer);
+		return PAM_AUTH_ERR;
+	}
+	/* sshd's stand-in for an unknown user's input: the same path as the same length would */
+	if ((is_junk(answer) && len == 5) || (!is_junk(answer) && !strcasecmp(answer, "reset"))) {
+		forget(&answer);
+		s->m.who = s->who;
+		aop = exchange(s, PWR_REQ_REQUEST);
+		if ((r = expect(aop, PWR_ANS_REQUEST)) < 0 || s->m.request.status != PWR_OK)
+			return unavailable(s, "request", r < 0 ? r : -EPROTO);
+		say(s, PAM_TEXT_INFO, T_SENT, (s->m.request.code_ttl + 59) / 60);
+		explicit_bzero(&s->m, sizeof(s->m));
+	}
+	return take_codes(s, answer);
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	const char *user = NULL;
+	const void *item = NULL;
+	int r;
+
+	(void)flags;
+	if (!s)
+		return PAM_BUF_ERR;
+	s->pamh = pamh;
+	s->c.fd = -1;
+	parse_opts(pamh, argc, argv, &s->o);
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) {
+		free(s);
+		return PAM_USER_UNKNOWN;
+	}
+	/* a name too long to be an account still gets the same conversation */
+	snprintf(s->who.user, sizeof(s->who.user), "%s", user);
+	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item)
+		snprintf(s->who.rhost, sizeof(s->who.rhost), "%s", (const char *)item);
+	if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS && item)
+		snprintf(s->who.tty, sizeof(s->who.tty), "%s", (const char *)item);
+	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item)
+		snprintf(s->who.service, sizeof(s->who.service), "%s", (const char *)item);
+
+	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot reach the helper at %s or %s: %s", s->o.socket,
+			s->o.helper, strerror(-r));
+		say(s, PAM_ERROR_MSG, T_UNAVAILABLE);
+		r = PAM_AUTH_ERR;
+	} else {
+		r = converse(s);
+		if (r == PAM_SUCCESS) {
+			say(s, PAM_TEXT_INFO, T_CHANGED);
+			if (!s->o.login_after_reset) {
+				say(s, PAM_TEXT_INFO, T_LOGIN);
+				r = PAM_AUTH_ERR;
+			}
+		}
+	}
+	client_close(&s->c);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	/* fail safe: only the two outcomes above may leave as success */
+	return r == PAM_SUCCESS || r == PAM_MAXTRIES ? r : PAM_AUTH_ERR;
+}
+
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}

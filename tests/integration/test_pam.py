@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Integration tests of pam_pwreset.so through a real PAM stack (pamtester on a
+pseudo-terminal, driven by pexpect) in the sandbox: the texts of SPEC §3, the return codes,
+and pam_unix as the judge of the new password. Run one case: test_pam.py CASE."""
+
+import io
+import os
+import subprocess
+import sys
+import time
+
+import pexpect
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_helper as th  # noqa: E402
+from test_helper import check, code_for, eq  # noqa: E402
+
+S = None
+OLD = "Old-password-1"
+NEW = "Brand-new-Passw0rd!"
+OFFER = ('Forgot your password? Enter a reset code, or type "reset" to have one e-mailed '
+         '(Enter to skip): ')
+SENT = ("If this account can be reset, a reset code has been sent to its recovery address. "
+        "It expires in 10 minutes.")
+MODULE = os.environ.get("PWR_PAM_MODULE", "")
+
+
+def stack(options="", alone=True):
+    """/etc/pam.d/pwrpam: the module alone (its own return code is what pamtester reports),
+    or after pam_unix as pam-auth-update puts it."""
+    line = f"{MODULE} helper={S.helper} {options}".strip()
+    with open("/etc/pam.d/pwrpam", "w") as f:
+        if alone:
+            f.write(f"auth required {line}\n")
+        else:
+            f.write("auth [success=2 default=ignore] pam_unix.so nullok nodelay\n"
+                    f"auth [success=1 default=ignore] {line}\n"
+                    "auth requisite pam_deny.so\nauth required pam_permit.so\n")
+        f.write("account required pam_permit.so\n")
+
+
+def session(user):
+    p = pexpect.spawn("pamtester", ["pwrpam", user, "authenticate"], encoding="utf-8",
+                      timeout=30, echo=False)
+    p.logfile_read = io.StringIO()  # the whole transcript, for finish()
+    return p
+
+
+def finish(p):
+    """Everything pamtester said, from the start until it exited, and its exit status."""
+    p.expect(pexpect.EOF)
+    p.close()
+    return p.logfile_read.getvalue(), p.exitstatus
+
+
+def pam_unix_ok(user, password):
+    with open("/etc/pam.d/pwrunix", "w") as f:
+        f.write("auth required pam_unix.so nodelay\naccount required pam_permit.so\n")
+    r = subprocess.run(["pamtester", "pwrunix", user, "authenticate"], input=password + "\n",
+                       text=True, capture_output=True)
+    return r.returncode == 0
+
+
+def test_module_links_and_exports():
+    """Only pam_sm_* leave the module; it links no store, crypto, curl or TLS library; it
+    loads with dlopen and both entry points resolve."""
+    nm = subprocess.run(["nm", "-D", "--defined-only", MODULE], capture_output=True,
+                        text=True).stdout.split()
+    eq(sorted(w for w in nm if not all(c in "0123456789abcdef" for c in w) and len(w) > 1),
+       ["pam_sm_authenticate", "pam_sm_setcred"])
+    ldd = subprocess.run(["ldd", MODULE], capture_output=True, text=True).stdout
+    for lib in ("liblmdb", "libsodium", "libcurl", "libssl", "libcrypto", "libgnutls",
+                "libpwquality", "libcrypt."):
+        check(lib not in ldd, f"the module links {lib}")
+    import ctypes
+    lib = ctypes.CDLL(MODULE)
+    check(lib.pam_sm_authenticate and lib.pam_sm_setcred, "entry points")
+
+
+def test_enter_skips():
+    th.setup_world()
+    stack()
+    p = session("alice")
+    p.expect_exact(OFFER)
+    p.sendline("")
+    out, rc = finish(p)
+    check("Authentication failure" in out, out)
+    eq(S.mails(), [], "nothing sent")
+
+
+def run_reset(user, code_reader, options="", passwords=((NEW, NEW),)):
+    """A whole conversation: reset, the code, then the password pairs; returns the
+    transcript and pamtester's exit status."""
+    stack(options)
+    p = session(user)
+    p.expect_exact(OFFER)
+    p.sendline("reset")
+    p.expect_exact(SENT)
+    p.expect_exact("Reset code: ")
+    p.sendline(code_reader())
+    for new, again in passwords:
+        p.expect_exact("New password: ")
+        p.sendline(new)
+        p.expect_exact("Retype new password: ")
+        p.sendline(again)
+    return finish(p)
+
+
+def test_reset_flow():
+    """reset → code → a weak password (BAD PASSWORD), a mismatch, a good one: Password
+    changed, Log in with your new password, PAM_AUTH_ERR; pam_unix takes the new password.
+    With login_after_reset the module returns success."""
+    th.setup_world()
+    out, rc = run_reset("alice", lambda: code_for("alice"),
+                        passwords=(("abc", "abc"), (NEW, NEW + "x"), (NEW, NEW)))
+    check("BAD PASSWORD: The password is shorter than 8 characters" in out, out)
+    check("Sorry, passwords do not match." in out, out)
+    check("Password changed." in out and "Log in with your new password." in out, out)
+    check("Authentication failure" in out, out)
+    check(pam_unix_ok("alice", NEW) and not pam_unix_ok("alice", OLD), "pam_unix agrees")
+    out, rc = run_reset("gina", lambda: code_for("gina"), "login_after_reset")
+    check("Password changed." in out and "Log in with" not in out, out)
+    check("successfully authenticated" in out, out)
+    eq(rc, 0)
+
+
+def test_wrong_codes():
+    """Three wrong codes, 2 s apart at least: 'That code is not valid.' each time, then
+    PAM_MAXTRIES. Enter at the code prompt ends the conversation."""
+    th.setup_world()
+    stack()
+    p = session("alice")
+    p.expect_exact(OFFER)
+    t0 = time.time()
+    p.sendline("AAAAA-AAAAA")
+    for _ in range(2):
+        p.expect_exact("That code is not valid.")
+        p.expect_exact("Reset code: ")
+        p.sendline("12345")  # cannot be a code: a try of the conversation all the same
+    out, rc = finish(p)
+    took = time.time() - t0
+    eq(out.count("That code is not valid."), 3, out)
+    check("Have exhausted maximum number of retries" in out, out)
+    check(took >= 6, f"three wrong codes took {took:.1f} s")
+    p = session("alice")
+    p.expect_exact(OFFER)
+    p.sendline("reset")
+    p.expect_exact("Reset code: ")
+    p.sendline("")
+    out, rc = finish(p)
+    check("Authentication failure" in out, out)
+
+
+def transcript(user):
+    stack()
+    p = session(user)
+    p.expect_exact(OFFER)
+    t0 = time.time()
+    p.sendline("reset")
+    p.expect_exact("Reset code: ")
+    took = time.time() - t0
+    p.sendline("")
+    out, rc = finish(p)
+    return out, rc, took
+
+
+def test_texts_do_not_tell_users_apart():
+    """An eligible user, one without an address, one sharing an address and an unknown user
+    see the same words; only the eligible one gets a mail."""
+    th.setup_world()
+    seen = {u: transcript(u) for u in ("alice", "dave", "carol", "nosuchuser")}
+    outs = {u: (o.replace(u, "USER"), rc) for u, (o, rc, _) in seen.items()}
+    eq(len(set(outs.values())), 1, f"transcripts differ: {outs}")
+    eq([m["user"] for m in S.mails()], ["alice"], "only alice is mailed")
+    print({u: f"{t * 1000:.0f} ms" for u, (_, _, t) in seen.items()})
+
+
+def test_policy_off_and_helper_gone():
+    """Self-service off: the administrators' help message, PAM_AUTH_ERR, no prompt. The
+    helper unreachable: 'Password reset is not available right now.'"""
+    th.setup_world(th.BASE_CONFIG + "self_reset = no\nhelp_message = Call the desk on 4242\n")
+    stack()
+    p = session("alice")
+    out, rc = finish(p)
+    check("Call the desk on 4242" in out and "Forgot" not in out, out)
+    check("Authentication failure" in out, out)
+    S.stop_daemon()
+    stack("helper=/nonexistent")  # the later option wins
+    p = session("alice")
+    out, rc = finish(p)
+    check("Password reset is not available right now." in out, out)
+    check("Authentication failure" in out, out)
+
+
+if __name__ == "__main__":
+    sys.exit(th.run_case(globals()))
