@@ -5,6 +5,7 @@ and pam_unix as the judge of the new password. Run one case: test_pam.py CASE.""
 
 import io
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -190,6 +191,79 @@ def test_policy_off_and_helper_gone():
     out, rc = finish(p)
     check("Password reset is not available right now." in out, out)
     check("Authentication failure" in out, out)
+
+
+def test_expired_and_other_users_code():
+    """Another user's code and an expired code read exactly like a wrong one. (The shortest
+    lifetime is 60 s: this case waits that long.)"""
+    th.setup_world()
+    rc, out = S.client(["reset print,nolock 60 alice"])
+    t0 = time.time()
+    expired = [l for l in out if l.startswith("reset ")][0].split("code=")[1].split()[0]
+    S.client(["request bob"])
+    bobs = code_for("bob")
+    stack()
+    p = session("alice")
+    p.expect_exact(OFFER)
+    p.sendline(bobs)
+    p.expect_exact("That code is not valid.")
+    p.expect_exact("Reset code: ")
+    time.sleep(max(0, t0 + 61 - time.time()))
+    p.sendline(expired)
+    p.expect_exact("That code is not valid.")
+    p.expect_exact("Reset code: ")
+    p.sendline("")
+    out, rc = finish(p)
+    check("Authentication failure" in out, out)
+    eq(out.count("That code is not valid."), 2, out)
+    rc, out = S.client([f"verify bob {bobs}"])
+    eq(out, ["verify status=0"], "bob's code was not spent on alice")
+
+
+def fake_helper(behaviour):
+    """A stand-in daemon on the helper's socket: "garbage" answers noise, "dies" answers the
+    offer properly and then hangs up in the middle of the conversation."""
+    import socket
+    import threading
+    S.stop_daemon()
+    os.makedirs("/run/pwreset", exist_ok=True)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind("/run/pwreset/helper.sock")
+    srv.listen(4)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.recv(8192)
+            if behaviour == "garbage":
+                c.send(b"\x01\x00\x01\x80" + b"\xff" * 40)
+            else:
+                c.send(th.packet(0x8001, struct.pack("=III", 0, 1, 600) + th.pack_str("")))
+                c.recv(8192)
+            c.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+def test_helper_garbage_or_dying():
+    """A helper that answers garbage, or dies in the middle of the conversation: the person
+    reads 'Password reset is not available right now.', the module returns PAM_AUTH_ERR."""
+    th.setup_world()
+    for behaviour in ("garbage", "dies"):
+        srv = fake_helper(behaviour)
+        stack()
+        p = session("alice")
+        if behaviour == "dies":
+            p.expect_exact(OFFER)
+            p.sendline("reset")
+        out, rc = finish(p)
+        check("Password reset is not available right now." in out, f"{behaviour}: {out}")
+        check("Authentication failure" in out and "success" not in out, out)
+        srv.close()
+        os.unlink("/run/pwreset/helper.sock")
 
 
 if __name__ == "__main__":
