@@ -40,7 +40,7 @@ class Sandbox:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
         os.chmod(self.tmp, 0o755)
-        for name in ("etc", "var", "dev", "usr/libexec"):
+        for name in ("etc", "var", "dev", "usr/libexec", "usr/share/pam-configs"):
             upper = os.path.join(self.tmp, name.replace("/", "-") + "-upper")
             work = os.path.join(self.tmp, name.replace("/", "-") + "-work")
             os.mkdir(upper)

@@ -5,6 +5,8 @@ all inside the sandbox of sandbox.py. Run one case: test_helper.py CASE."""
 
 import os
 import random
+import re
+import shutil
 import signal
 import socket
 import struct
@@ -624,6 +626,39 @@ def test_shadow_change_voids_code():
     S.set_password("alice", "Changed-by-passwd-2")   # chpasswd, as an admin would
     rc, out = S.client([f"verify alice {code}"], "oneshot")
     eq(out, ["verify status=7"], "a code issued before the change is void")
+
+
+def test_example_files():
+    """conf/pwreset.conf names every key of SPEC §9 with its default and checks clean, as it
+    is and with every key uncommented; pam-auth-update puts the profile after pam_unix."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    text = open(os.path.join(top, "conf", "pwreset.conf")).read()
+    keys = ("self_reset help_message admin_group min_uid exclude_users exclude_groups "
+            "local_domains code_ttl admin_code_ttl code_attempts user_requests_per_hour "
+            "rhost_requests_per_hour mails_per_minute min_length hash_method notify_on_change "
+            "smtp_url smtp_starttls smtp_user smtp_password_file smtp_ca_file smtp_timeout "
+            "mail_from mail_max_age templates_dir state_dir socket mail_user").split()
+    for k in keys:
+        check(f"\n# {k} =" in text, f"{k} in the example")
+    for name, body in (("as-is.conf", text),
+                       ("uncommented.conf", re.sub(r"(?m)^# ([a-z_]+ =)", r"\1", text))):
+        path = os.path.join(S.tmp, name)
+        with open(path, "w") as f:
+            f.write(body)
+        os.chmod(path, 0o600)
+        p = subprocess.run([S.helper, "--check-config", path], capture_output=True, text=True)
+        eq((p.returncode, p.stderr), (0, ""), name)
+    # the Debian profile, through pam-auth-update itself
+    shutil.copy(os.path.join(top, "conf", "pam-configs-pwreset"),
+                "/usr/share/pam-configs/pwreset")
+    subprocess.run(["pam-auth-update", "--enable", "pwreset", "--force"], check=True,
+                   capture_output=True)
+    auth = [l.split() for l in open("/etc/pam.d/common-auth") if l.startswith("auth")]
+    mods = [next(w for w in l if w.endswith(".so")) for l in auth]
+    check(mods.index("pam_pwreset.so") == mods.index("pam_unix.so") + 1, auth)
+    check(auth[mods.index("pam_unix.so")][1] == "[success=2", auth)
+    eq(auth[mods.index("pam_pwreset.so")][1:], ["[success=1", "default=ignore]",
+                                                "pam_pwreset.so"])
 
 
 def run_case(namespace):
