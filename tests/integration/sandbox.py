@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The test sandbox: a private mount namespace where /etc, /var, /dev and /usr/libexec are
-overlays over the host's (with a /dev/log of the sandbox's own) and /run is a fresh tmpfs, so
-useradd, chpasswd, the helper's store, its socket and the installed mailer all work on their
-real paths and vanish with the namespace. Nothing here touches the host.
+overlays over the host's (with a /dev/log of the sandbox's own) and /run and /root are fresh
+tmpfs, so useradd, chpasswd, the helper's store, its socket, the installed mailer and sshd all
+work on their real paths and vanish with the namespace. Nothing here touches the host.
 
 Usage from a test script: call sandbox.enter() first; it re-executes the script inside
 `unshare -m --propagation private` and sets the mounts up there."""
@@ -25,9 +25,15 @@ def enter():
         print("SKIP: the integration tests need root and unshare(1)")
         sys.exit(SKIP)
     if os.environ.get("PWR_SANDBOX") != "1":
-        env = dict(os.environ, PWR_SANDBOX="1")
+        # the sandbox's folder outlives the namespace only until the script ends
+        tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
+        env = dict(os.environ, PWR_SANDBOX="1", PWR_SANDBOX_DIR=tmp)
         argv = ["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv
-        sys.exit(subprocess.run(argv, env=env).returncode)
+        try:
+            rc = subprocess.run(argv, env=env).returncode
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        sys.exit(rc)
     return Sandbox()
 
 
@@ -38,7 +44,8 @@ def run(argv, **kw):
 
 class Sandbox:
     def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
+        self.tmp = os.environ["PWR_SANDBOX_DIR"]
+        self.cleanups = []  # called by close(), last first: servers started in the sandbox
         os.chmod(self.tmp, 0o755)
         for name in ("etc", "var", "dev", "usr/libexec", "usr/share/pam-configs"):
             upper = os.path.join(self.tmp, name.replace("/", "-") + "-upper")
@@ -53,6 +60,8 @@ class Sandbox:
              "/dev/pts"])
         run(["mount", "--bind", "/dev/pts/ptmx", "/dev/ptmx"])
         run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"])
+        # root's home of its own: clients (ssh) may write there
+        run(["mount", "-t", "tmpfs", "-o", "mode=700", "tmpfs", "/root"])
         # a place where a setuid copy of the helper may run (no nosuid here)
         self.bin = os.path.join(self.tmp, "bin")
         os.mkdir(self.bin)
@@ -174,4 +183,9 @@ class Sandbox:
         return mails
 
     def close(self):
+        while self.cleanups:
+            try:
+                self.cleanups.pop()()
+            except Exception as e:  # the others still need their turn
+                print(f"cleanup: {e}")
         self.stop_daemon()

@@ -39,8 +39,9 @@ def make_ca(directory):
 
 
 class Handler:
-    def __init__(self, refuse=()):
+    def __init__(self, refuse=(), on_message=None):
         self.refuse = set(refuse)
+        self.on_message = on_message
         self.messages = []  # (mail_from, [rcpt], data bytes)
         self.mail_from_seen = 0
 
@@ -58,16 +59,20 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
                               envelope.original_content or envelope.content))
+        if self.on_message:
+            self.on_message(*self.messages[-1])
         return "250 2.0.0 Ok: queued as test%d" % len(self.messages)
 
 
 class Server:
     """A real SMTP server on 127.0.0.1:port. tls: (cert, key) to offer STARTTLS; require_tls:
-    refuse mail before it; auth: {user: password}, required; refuse: recipients to 550."""
+    refuse mail before it; auth: {user: password}, required; refuse: recipients to 550;
+    on_message: called with (mail_from, rcpts, data) for each message accepted."""
 
-    def __init__(self, port=None, tls=None, require_tls=False, auth=None, refuse=()):
+    def __init__(self, port=None, tls=None, require_tls=False, auth=None, refuse=(),
+                 on_message=None):
         self.port = port or free_port()
-        self.handler = Handler(refuse)
+        self.handler = Handler(refuse, on_message)
         kw = {}
         if tls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

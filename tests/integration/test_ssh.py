@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The whole login flow through real PAM applications in the sandbox: OpenSSH's sshd on
+127.0.0.1 with ssh driven by pexpect (keyboard-interactive, and password authentication alone),
+and su run by an unprivileged user. Codes are read from a real SMTP server's mailbox; pam_unix
+and a fresh login are the judges of the new password. Run one case: test_ssh.py CASE."""
+
+import email
+import email.policy
+import io
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import pexpect
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smtpserver  # noqa: E402
+import sshserver  # noqa: E402
+import test_helper as th  # noqa: E402
+from test_helper import check, eq  # noqa: E402
+
+S = None
+OLD = "Old-password-1"
+NEW = "Brand-new-Passw0rd!"
+OFFER = "(Enter to skip): "
+SENT = ("If this account can be reset, a reset code has been sent to its recovery address. "
+        "It expires in 10 minutes.")
+MODULE = os.environ.get("PWR_PAM_MODULE", "")
+NO_LIMITS = "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\nmails_per_minute = 0\n"
+
+
+def world(srv, extra=""):
+    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
+                   "exclude_users = root, excl\nexclude_groups = noreset\n" + extra)
+
+
+def auth_stack(options=""):
+    """The auth lines of conf/pam.d/sshd.example, with this build's module and helper."""
+    return ("auth [success=2 default=ignore] pam_unix.so nullok\n"
+            f"auth [success=1 default=ignore] {MODULE} helper={S.helper} {options}\n"
+            "auth requisite pam_deny.so\nauth required pam_permit.so\n")
+
+
+def mailed_code(srv, count, user):
+    """The code in the count-th mail the SMTP server received, which must be user's."""
+    msgs = srv.wait_for(count)
+    eq(len(msgs), count, "mails at the server")
+    mail_from, rcpt, data = msgs[count - 1]
+    eq(rcpt, [f"{user}@example.org"], "recipient")
+    body = email.message_from_bytes(data, policy=email.policy.default).get_content()
+    m = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", body)
+    check(m, body)
+    return m.group(1)
+
+
+def wrong_password_then(p, answer):
+    """At the first prompt a wrong password; then answer the reset offer."""
+    p.expect_exact("Password: ")
+    p.sendline("Not-the-password-9")
+    p.expect_exact(OFFER)
+    p.sendline(answer)
+
+
+def ssh_login(sshd, user, password):
+    """A fresh ssh login with password at keyboard-interactive; (transcript, status)."""
+    p = sshd.ssh(user)
+    p.expect_exact("Password: ")
+    p.sendline(password)
+    i = p.expect_exact([OFFER, pexpect.EOF])
+    if i == 0:
+        p.sendline("")
+    return sshserver.finish(p)
+
+
+def ssh_reset(sshd, srv, user, mails_before):
+    p = sshd.ssh(user)
+    wrong_password_then(p, "reset")
+    p.expect_exact(SENT)
+    p.expect_exact("Reset code: ")
+    p.sendline(mailed_code(srv, mails_before + 1, user).lower())
+    p.expect_exact("New password: ")
+    p.sendline(NEW)
+    p.expect_exact("Retype new password: ")
+    p.sendline(NEW)
+    return sshserver.finish(p)
+
+
+def ssh_flow(transport):
+    """wrong password → reset → the mailed code → a new password; then a fresh ssh runs a
+    command with it, and the old password no longer logs in."""
+    srv = smtpserver.Server()
+    world(srv)
+    if transport == "oneshot":
+        S.stop_daemon()
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack())
+    out, rc = ssh_reset(sshd, srv, "alice", 0)
+    check("Password changed." in out and "Log in with your new password." in out, out)
+    check("Permission denied" in out, out)
+    eq(rc, 255, "ssh after the reset (no login_after_reset)")
+    out, rc = ssh_login(sshd, "alice", NEW)
+    check("LOGGED-IN as alice" in out, out)
+    eq(rc, 0, f"the new password logs in: {out}")
+    out, rc = ssh_login(sshd, "alice", OLD)
+    check("LOGGED-IN" not in out and "Permission denied" in out, out)
+    eq(rc, 255, "the old password")
+    eq(os.path.exists("/run/pwreset/helper.sock"), transport == "socket", "transport used")
+    mails = srv.wait_for(2)
+    check(b"password" in mails[1][2].lower() and len(mails) == 2, "the 'changed' notice")
+    log = S.syslog()
+    check(re.search(r"event=password-changed user=alice rhost=127\.0\.0\.1 .*result=ok", log),
+          log)
+    sshd.stop()
+    srv.stop()
+
+
+def test_ssh_reset_daemon():
+    ssh_flow("socket")
+
+
+def test_ssh_reset_oneshot():
+    """No daemon: the module runs the setuid helper, which also delivers the mail."""
+    ssh_flow("oneshot")
+
+
+def test_ssh_login_after_reset():
+    """With login_after_reset the same conversation ends logged in, running the command."""
+    srv = smtpserver.Server()
+    world(srv)
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack("login_after_reset"))
+    out, rc = ssh_reset(sshd, srv, "bob", 0)
+    check("Password changed." in out and "LOGGED-IN as bob" in out, out)
+    eq(rc, 0, out)
+    sshd.stop()
+    srv.stop()
+
+
+def test_ssh_password_auth_only():
+    """sshd with password authentication alone: a wrong password fails as usual, nothing is
+    offered or mailed, and the module logs once how to enable the offer."""
+    srv = smtpserver.Server()
+    world(srv)
+    sshd = sshserver.Sshd(S, kbdint=False, pam_auth=auth_stack())
+    p = sshd.ssh("alice", kbdint=False)
+    p.expect_exact("password: ")
+    p.sendline("Not-the-password-9")
+    out, rc = sshserver.finish(p)
+    check("Permission denied" in out and "reset" not in out.lower(), out)
+    eq(rc, 255)
+    p = sshd.ssh("alice", kbdint=False)
+    p.expect_exact("password: ")
+    p.sendline(OLD)
+    out, rc = sshserver.finish(p)
+    check("LOGGED-IN as alice" in out, out)
+    time.sleep(2)
+    eq(srv.messages, [], "no mail")
+    eq(S.mails(), [], "nothing queued")
+    log = S.syslog()
+    check("enable KbdInteractiveAuthentication" in log, log)
+    check("event=request" not in log, "no request reached the helper")
+    sshd.stop()
+    srv.stop()
+
+
+def test_ssh_texts_and_timing():
+    """An eligible user, one without address, one sharing an address, an unknown user (sshd
+    hands PAM a junk stand-in for what is typed) and root (not permitted to log in: junk too)
+    read the same transcript; only the eligible one is mailed. The time from 'reset' to the
+    next prompt: medians of 10 within 20 ms of each other."""
+    srv = smtpserver.Server()
+    world(srv, NO_LIMITS)
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack())
+    users = ("alice", "dave", "carol", "nosuchuser", "root")
+    times = {u: [] for u in users}
+    texts = {u: set() for u in users}
+    for n in range(10):
+        for u in users:
+            p = sshd.ssh(u)
+            wrong_password_then(p, "reset")
+            t0 = time.monotonic()
+            p.expect_exact("Reset code: ")
+            times[u].append(time.monotonic() - t0)
+            if n == 0:  # the whole transcript, to its end (PAM's fail delay: 2 s)
+                p.sendline("")
+                out, rc = sshserver.finish(p)
+            else:  # up to the code prompt, then hang up
+                out, rc = p.logfile_read.getvalue(), None
+                p.close(force=True)
+            texts[u].add((out.replace(u, "USER"), rc))
+    for u in users:
+        eq(len(texts[u]), 2, f"{u}'s transcript changed between rounds: {texts[u]}")
+    for u in users:
+        eq(texts[u], texts["alice"], f"{u}'s transcript and alice's")
+    check(SENT in next(iter(texts["alice"]))[0], texts["alice"])
+    medians = {u: statistics.median(t) * 1000 for u, t in times.items()}
+    print("reset → next prompt, medians of 10:",
+          ", ".join(f"{u} {m:.1f} ms" for u, m in medians.items()))
+    spread = max(medians.values()) - min(medians.values())
+    check(spread <= 20, f"medians {spread:.1f} ms apart")
+    msgs = srv.wait_for(10)
+    time.sleep(1)
+    eq(sorted({r[0] for _, r, _ in srv.messages}), ["alice@example.org"], "only alice")
+    eq(len(srv.messages), 10, "one mail per request of alice")
+    sshd.stop()
+    srv.stop()
+
+
+def test_su_reset():
+    """su run by an unprivileged user, once with the daemon and once without: the module
+    (effective uid 0 in su) resets alice's password in the same conversation; su then accepts
+    the new password."""
+    srv = smtpserver.Server()
+    world(srv)
+    with open("/etc/pam.d/su", "w") as f:
+        f.write("auth sufficient pam_rootok.so\n" + auth_stack() +
+                "account required pam_unix.so\nsession required pam_unix.so\n")
+    for n, (transport, user) in enumerate((("socket", "alice"), ("oneshot", "gina"))):
+        if transport == "oneshot":
+            S.stop_daemon()
+        argv = ["--reuid=bob", "--regid=bob", "--init-groups", "su", user, "-c",
+                "echo SU-OK as $(id -un)"]
+        p = pexpect.spawn("setpriv", argv, encoding="utf-8", timeout=60, echo=False)
+        p.logfile_read = io.StringIO()
+        wrong_password_then(p, "reset")
+        p.expect_exact(SENT)
+        p.expect_exact("Reset code: ")
+        p.sendline(mailed_code(srv, 2 * n + 1, user))
+        p.expect_exact("New password: ")
+        p.sendline(NEW)
+        p.expect_exact("Retype new password: ")
+        p.sendline(NEW)
+        out, rc = sshserver.finish(p)
+        check("Password changed." in out and "Log in with your new password." in out, out)
+        check("Authentication failure" in out, out)
+        eq(rc, 1, f"{transport}: su after the reset")
+        p = pexpect.spawn("setpriv", argv, encoding="utf-8", timeout=60, echo=False)
+        p.logfile_read = io.StringIO()
+        p.expect_exact("Password: ")
+        p.sendline(NEW)
+        out, rc = sshserver.finish(p)
+        check(f"SU-OK as {user}" in out, out)
+        eq(rc, 0, f"{transport}: su with the new password")
+        srv.wait_for(2 * n + 2)
+    srv.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(th.run_case(globals()))
