@@ -992,6 +992,76 @@ static int h_queue_flush(struct helper *h, struct peer *p, union pwr_msg *m)
 	return send_done(p, PWR_OK, n, false, 0, NULL);
 }
 
+/* ---- status ---- */
+
+static int status_counts(struct helper *h, struct pwr_status_ans *a)
+{
+	uint64_t now = util_now(), id = 0;
+	struct mail_rec mail;
+	struct code_rec code;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_stat st;
+	MDB_txn *txn;
+	int r, rc;
+
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return r;
+	if ((rc = mdb_stat(txn, h->store->addr, &st)) != 0) {
+		store_abort(txn);
+		return store_err(rc, "counting addresses");
+	}
+	a->addresses = (uint32_t)st.ms_entries;
+	if ((rc = mdb_cursor_open(txn, h->store->code, &cur)) != 0) {
+		store_abort(txn);
+		return store_err(rc, "counting codes");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size != sizeof(code))
+			continue;
+		memcpy(&code, v.mv_data, sizeof(code));
+		if (code_alive(&code, now))
+			(*(code.kind == PWR_KIND_ADMIN ? &a->codes_admin : &a->codes_self))++;
+	}
+	sodium_memzero(&code, sizeof(code));
+	mdb_cursor_close(cur);
+	while ((r = mailq_next(h->store, txn, id, &id, &mail)) == 0) {
+		a->mail_queued += mail.state == MAIL_QUEUED;
+		a->mail_deferred += mail.state == MAIL_DEFERRED;
+		a->mail_failed += mail.state == MAIL_FAILED;
+		a->mail_sent += mail.state == MAIL_SENT;
+	}
+	sodium_memzero(&mail, sizeof(mail));
+	store_abort(txn);
+	a->store_bytes = store_used(h->store);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int h_status(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_status_ans a = {0};
+	int r;
+
+	(void)m;
+	util_copy(a.version, sizeof(a.version), PWR_VERSION);
+	a.mode = h->mode;
+	a.started = h->started;
+	a.self_reset = h->conf.self_reset;
+	a.code_ttl = h->conf.code_ttl;
+	a.admin_code_ttl = h->conf.admin_code_ttl;
+	util_copy(a.admin_group, sizeof(a.admin_group), h->conf.admin_group);
+	/* shown to an administrator: a value too long for the answer is cut, not dropped */
+	snprintf(a.smtp_url, sizeof(a.smtp_url), "%s", h->conf.smtp_url);
+	snprintf(a.help, sizeof(a.help), "%s", h->conf.help_message);
+	if ((r = status_counts(h, &a)) < 0) {
+		audit(LOG_ERR, "status", p, NULL, NULL, "error", strerror(-r));
+		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	}
+	audit(LOG_INFO, "status", p, NULL, NULL, "ok", NULL);
+	return send_msg(p, PWR_ANS_STATUS, &a);
+}
+
 static const struct route routes[] = {
 	{PWR_REQ_OFFER, PERM_SELF, false, h_offer},
 	{PWR_REQ_REQUEST, PERM_SELF, true, h_request},
@@ -1008,6 +1078,7 @@ static const struct route routes[] = {
 	{PWR_REQ_RESET, PERM_ADMIN, true, h_reset},
 	{PWR_REQ_QUEUE, PERM_ADMIN, true, h_queue},
 	{PWR_REQ_QUEUE_FLUSH, PERM_ADMIN, true, h_queue_flush},
+	{PWR_REQ_STATUS, PERM_ADMIN, true, h_status},
 };
 
 /* Who a self-service request speaks for. */

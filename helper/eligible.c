@@ -69,9 +69,10 @@ int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen)
 	}
 	if (!f->has_address)
 		add(out, outlen, &pos, &n, "no-address", NULL);
-	if (f->sharers > 0)
-		add(out, outlen, &pos, &n, "shared-address", f->shared_with);
 	if (f->has_address && f->local_only)
 		add(out, outlen, &pos, &n, "local-only-address", NULL);
+	/* last: its list of users has commas of its own, so a reader takes all that follows */
+	if (f->sharers > 0)
+		add(out, outlen, &pos, &n, "shared-address", f->shared_with);
 	return n;
 }

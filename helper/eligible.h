@@ -35,7 +35,7 @@ int eligible_gather(struct pwr_conf *c, struct store *s, MDB_txn *txn, const cha
 	uint64_t now, struct elig_facts *f, struct account *acct);
 
 /* Every failing reason, comma-separated, in check's words, into out; returns how many
- * (0: eligible). */
+ * (0: eligible). shared-address:USER[,USER…] comes last when present. */
 int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen);
 
 #endif

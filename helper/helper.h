@@ -19,6 +19,8 @@ struct helper {
 	bool conf_ok; /* false: every request is answered PWR_E_CONFIG */
 	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
 	struct courier *courier; /* delivers the mail queue; NULL: none (tools, tests) */
+	uint32_t mode; /* PWR_MODE_DAEMON or PWR_MODE_ONESHOT, for status */
+	uint64_t started; /* Unix time the helper started */
 };
 
 /* One connection: the daemon's accepted socket, or fd 0 in one-shot mode. */

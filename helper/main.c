@@ -28,6 +28,7 @@
 #include "helper.h"
 #include "log.h"
 #include "server.h"
+#include "util.h"
 
 enum mode { MODE_ONESHOT, MODE_DAEMON, MODE_CHECK, MODE_HELP, MODE_VERSION };
 
@@ -221,6 +222,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		h.courier = courier_new();
+		h.mode = PWR_MODE_DAEMON;
+		h.started = util_now();
 		errors = server_daemon(&h) < 0;
 		courier_free(h.courier);
 		store_close(h.store);
@@ -242,6 +245,8 @@ int main(int argc, char **argv)
 	if (h.conf_ok && store_open(h.conf.state_dir, 0, &h.store) < 0)
 		h.store = NULL;
 	h.courier = courier_new();
+	h.mode = PWR_MODE_ONESHOT;
+	h.started = util_now();
 	server_oneshot(&h, 0, ruid, rgid);
 	courier_free(h.courier);
 	store_close(h.store);

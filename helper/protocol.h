@@ -41,6 +41,8 @@
 #define PWR_IMPORT_MAX 3800 /* one block of whole lines of an import file */
 #define PWR_PASSWORD_MAX 512
 #define PWR_SHOWN_CODE_MAX 16
+#define PWR_VERSION_MAX 32
+#define PWR_URL_MAX 255
 
 struct pwr_hdr {
 	uint16_t version;
@@ -65,6 +67,7 @@ enum pwr_op {
 	PWR_REQ_RESET = 24,
 	PWR_REQ_QUEUE = 25,
 	PWR_REQ_QUEUE_FLUSH = 26,
+	PWR_REQ_STATUS = 27,
 
 	/* answers */
 	PWR_ANS_ERROR = 0x8000,
@@ -74,6 +77,7 @@ enum pwr_op {
 	PWR_ANS_SET_PASSWORD = 0x8004,
 	PWR_ANS_EMAIL_SET = 0x8010,
 	PWR_ANS_EMAIL_SHOW = 0x8012,
+	PWR_ANS_STATUS = 0x8013,
 	PWR_ANS_DONE = 0x8100,
 	PWR_ITEM_REJECT = 0x8101,
 	PWR_ITEM_EMAIL = 0x8102,
@@ -168,6 +172,35 @@ struct pwr_page_req {
  * first, then PWR_ANS_DONE's `next`); `user` empty. Answered with PWR_ITEM_MAIL items.
  * PWR_REQ_QUEUE_FLUSH takes a pwr_user_req: every queued or deferred mail (of that user, when
  * one is named) is due now and tried at once; PWR_ANS_DONE's `count` says how many. */
+
+/* PWR_REQ_STATUS takes a pwr_user_req with the user empty; answered with PWR_ANS_STATUS. */
+
+/* PWR_ANS_STATUS: u32 status, str version, u32 mode (PWR_MODE_*), u64 started (Unix time),
+ * u32 self_reset, u32 code_ttl, u32 admin_code_ttl (seconds), str admin_group, str smtp_url,
+ * str help, u32 addresses (registered), u32 codes_self, u32 codes_admin (pending),
+ * u32 mail_queued, u32 mail_deferred, u32 mail_failed, u32 mail_sent, u64 store_bytes */
+#define PWR_MODE_DAEMON 1u
+#define PWR_MODE_ONESHOT 2u
+struct pwr_status_ans {
+	uint32_t status;
+	char version[PWR_VERSION_MAX + 1];
+	uint32_t mode;
+	uint64_t started;
+	uint32_t self_reset;
+	uint32_t code_ttl;
+	uint32_t admin_code_ttl;
+	char admin_group[PWR_USER_MAX + 1];
+	char smtp_url[PWR_URL_MAX + 1];
+	char help[PWR_TEXT_MAX + 1];
+	uint32_t addresses;
+	uint32_t codes_self;
+	uint32_t codes_admin;
+	uint32_t mail_queued;
+	uint32_t mail_deferred;
+	uint32_t mail_failed;
+	uint32_t mail_sent;
+	uint64_t store_bytes;
+};
 
 /* PWR_ANS_ERROR: u32 status, str text */
 struct pwr_error_ans {

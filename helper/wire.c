@@ -86,6 +86,15 @@ static const struct field f_mail[] = {U64(struct pwr_mail_item, id),
 	U32(struct pwr_mail_item, attempts), U64(struct pwr_mail_item, created),
 	U64(struct pwr_mail_item, next_try), STR(struct pwr_mail_item, reply, PWR_MAIL_REPLY_MAX)};
 
+#define S_ struct pwr_status_ans
+static const struct field f_status[] = {U32(S_, status), STR(S_, version, PWR_VERSION_MAX),
+	U32(S_, mode), U64(S_, started), U32(S_, self_reset), U32(S_, code_ttl),
+	U32(S_, admin_code_ttl), STR(S_, admin_group, PWR_USER_MAX),
+	STR(S_, smtp_url, PWR_URL_MAX), STR(S_, help, PWR_TEXT_MAX), U32(S_, addresses),
+	U32(S_, codes_self), U32(S_, codes_admin), U32(S_, mail_queued), U32(S_, mail_deferred),
+	U32(S_, mail_failed), U32(S_, mail_sent), U64(S_, store_bytes)};
+#undef S_
+
 /* clang-format off */
 #define MSG(o, n, f) {o, n, f, sizeof(f) / sizeof((f)[0])}
 /* clang-format on */
@@ -105,6 +114,7 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_RESET, "reset", f_reset),
 	MSG(PWR_REQ_QUEUE, "queue", f_page),
 	MSG(PWR_REQ_QUEUE_FLUSH, "queue-flush", f_user),
+	MSG(PWR_REQ_STATUS, "status", f_user),
 	MSG(PWR_ANS_ERROR, "error", f_error),
 	MSG(PWR_ANS_OFFER, "offer-answer", f_offer),
 	MSG(PWR_ANS_REQUEST, "request-answer", f_request),
@@ -112,6 +122,7 @@ static const struct message messages[] = {
 	MSG(PWR_ANS_SET_PASSWORD, "set-password-answer", f_set_password_ans),
 	MSG(PWR_ANS_EMAIL_SET, "email-set-answer", f_email_set_ans),
 	MSG(PWR_ANS_EMAIL_SHOW, "email-show-answer", f_email_show),
+	MSG(PWR_ANS_STATUS, "status-answer", f_status),
 	MSG(PWR_ANS_DONE, "done", f_done),
 	MSG(PWR_ITEM_REJECT, "reject-item", f_reject),
 	MSG(PWR_ITEM_EMAIL, "email-item", f_email),

@@ -42,6 +42,7 @@ union pwr_msg {
 	struct pwr_check_item check;
 	struct pwr_token_item token;
 	struct pwr_mail_item mail;
+	struct pwr_status_ans status;
 };
 
 /* How an op's payload is laid out: its fields in wire order (for the tests and fuzzers). */

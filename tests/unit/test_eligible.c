@@ -89,12 +89,12 @@ static void test_reasons(void **state)
 	f.local_only = true;
 	strcpy(f.shared_with, "erin");
 	expect(&f, 7,
-		"disabled,not-local-shadow,system-account,excluded,expired,shared-address:erin,"
-		"local-only-address");
+		"disabled,not-local-shadow,system-account,excluded,expired,local-only-address,"
+		"shared-address:erin");
 
 	/* without an account, its own reasons are not guessed at */
 	f.exists = false;
-	expect(&f, 4, "disabled,no-account,shared-address:erin,local-only-address");
+	expect(&f, 4, "disabled,no-account,local-only-address,shared-address:erin");
 }
 
 static void test_address_validate(void **state)

@@ -32,6 +32,7 @@ static const uint16_t ops[] = {
 	PWR_ANS_VERIFY,
 	PWR_ANS_EMAIL_SET,
 	PWR_ANS_EMAIL_SHOW,
+	PWR_ANS_STATUS,
 	PWR_ANS_DONE,
 	PWR_ITEM_REJECT,
 	PWR_ITEM_EMAIL,
@@ -43,6 +44,7 @@ static const uint16_t ops[] = {
 	PWR_ITEM_RESET,
 	PWR_REQ_QUEUE,
 	PWR_REQ_QUEUE_FLUSH,
+	PWR_REQ_STATUS,
 	PWR_ITEM_MAIL,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
