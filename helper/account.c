@@ -120,8 +120,8 @@ bool account_in_groups(const char *user, gid_t gid, const struct conf_list *grou
 	return found;
 }
 
-int account_local_each(
-	uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn, void *ctx, bool *more)
+int account_local_each(uint32_t *pos, uid_t min_uid, uid_t max_uid, unsigned max,
+	account_each_fn *fn, void *ctx, bool *more)
 {
 	FILE *f = fopen(PWR_PASSWD_PATH, "re");
 	struct passwd *pw;
@@ -136,7 +136,7 @@ int account_local_each(
 		return -EINVAL;
 	}
 	while ((pw = fgetpwent(f))) {
-		if (pw->pw_uid < min_uid)
+		if (pw->pw_uid < min_uid || pw->pw_uid > max_uid)
 			goto next;
 		if (done == max) {
 			*more = true;

@@ -36,10 +36,10 @@ void account_flush_caches(void);
 
 typedef int account_each_fn(void *ctx, const char *name);
 
-/* Call fn for each entry of the local passwd file with uid >= min_uid, from byte offset *pos
- * on, at most max of them; *pos is left where the next call starts, *more says whether any
- * remain. 0, or the first error (from the file or from fn). */
-int account_local_each(
-	uint32_t *pos, uid_t min_uid, unsigned max, account_each_fn *fn, void *ctx, bool *more);
+/* Call fn for each entry of the local passwd file with min_uid <= uid <= max_uid, from byte
+ * offset *pos on, at most max of them; *pos is left where the next call starts, *more says
+ * whether any remain. 0, or the first error (from the file or from fn). */
+int account_local_each(uint32_t *pos, uid_t min_uid, uid_t max_uid, unsigned max,
+	account_each_fn *fn, void *ctx, bool *more);
 
 #endif

@@ -109,24 +109,26 @@ static int set_str(char **dst, const char *s)
 	return 0;
 }
 
-/* UID_MIN from login.defs, or 1000 as shadow-utils assumes when it is absent. */
-static uint32_t login_defs_uid_min(void)
+/* A number from login.defs (UID_MIN, UID_MAX), or what shadow-utils assumes when it is
+ * absent. */
+static uint32_t login_defs_uid(const char *key, uint32_t dflt)
 {
 	FILE *f = fopen(PWR_LOGIN_DEFS, "re");
+	size_t klen = strlen(key);
 	char line[256];
-	unsigned long v = 1000;
+	unsigned long v = dflt;
 
 	if (!f)
-		return 1000;
+		return dflt;
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *end;
 		while (isspace((unsigned char)*p))
 			p++;
-		if (strncmp(p, "UID_MIN", 7) != 0 || !isspace((unsigned char)p[7]))
+		if (strncmp(p, key, klen) != 0 || !isspace((unsigned char)p[klen]))
 			continue;
 		errno = 0;
-		unsigned long n = strtoul(p + 7, &end, 10);
-		if (!errno && end != p + 7 && n <= INT32_MAX)
+		unsigned long n = strtoul(p + klen, &end, 10);
+		if (!errno && end != p + klen && n <= INT32_MAX)
 			v = n;
 	}
 	fclose(f);
@@ -137,7 +139,8 @@ int conf_init(struct pwr_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->self_reset = true;
-	c->min_uid = login_defs_uid_min();
+	c->min_uid = login_defs_uid("UID_MIN", 1000);
+	c->max_uid = login_defs_uid("UID_MAX", 60000);
 	c->code_ttl = 10 * 60;
 	c->admin_code_ttl = 72 * 3600;
 	c->code_attempts = 5;
@@ -191,43 +194,6 @@ void conf_free(struct pwr_conf *c)
 		}
 	}
 	memset(c, 0, sizeof(*c));
-}
-
-int conf_parse_duration(const char *s, uint64_t *out)
-{
-	uint64_t mult = 1, v = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	switch (*p) {
-	case '\0':
-		break;
-	case 's':
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = DAY;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*p && p[1])
-		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*out = v * mult;
-	return 0;
 }
 
 struct parser {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "duration.h"
+
 enum conf_hash { CONF_HASH_AUTO, CONF_HASH_YESCRYPT, CONF_HASH_SHA512, CONF_HASH_BCRYPT };
 enum conf_starttls { CONF_TLS_REQUIRED, CONF_TLS_OPPORTUNISTIC, CONF_TLS_OFF };
 
@@ -24,6 +26,7 @@ struct pwr_conf {
 	char *help_message;
 	char *admin_group; /* "" for none */
 	uint32_t min_uid;
+	uint32_t max_uid; /* UID_MAX of login.defs (not a key): the end of check's listing */
 	struct conf_list exclude_users;
 	struct conf_list exclude_groups;
 	struct conf_list
@@ -76,8 +79,5 @@ const struct conf_list *conf_local_domains(struct pwr_conf *c);
 
 /* Whether name is in list (exact match). */
 bool conf_list_has(const struct conf_list *l, const char *name);
-
-/* Parse a duration ("90", "90s", "10m", "72h", "7d") into seconds; 0 or -EINVAL/-ERANGE. */
-int conf_parse_duration(const char *s, uint64_t *out);
 
 #endif

@@ -851,8 +851,8 @@ static int h_check(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (m->page.user[0])
 		r = check_one(&ctx, m->page.user);
 	else
-		r = account_local_each(
-			&next, h->conf.min_uid, PWR_PAGE_MAX, check_one, &ctx, &more);
+		r = account_local_each(&next, h->conf.min_uid, h->conf.max_uid, PWR_PAGE_MAX,
+			check_one, &ctx, &more);
 	store_abort(ctx.txn);
 	audit(LOG_INFO, "check", p, m->page.user[0] ? m->page.user : NULL, NULL,
 		r < 0 ? "error" : "ok", r < 0 ? strerror(-r) : NULL);

@@ -89,10 +89,10 @@ static const struct field f_mail[] = {U64(struct pwr_mail_item, id),
 #define S_ struct pwr_status_ans
 static const struct field f_status[] = {U32(S_, status), STR(S_, version, PWR_VERSION_MAX),
 	U32(S_, mode), U64(S_, started), U32(S_, self_reset), U32(S_, code_ttl),
-	U32(S_, admin_code_ttl), STR(S_, admin_group, PWR_USER_MAX),
-	STR(S_, smtp_url, PWR_URL_MAX), STR(S_, help, PWR_TEXT_MAX), U32(S_, addresses),
-	U32(S_, codes_self), U32(S_, codes_admin), U32(S_, mail_queued), U32(S_, mail_deferred),
-	U32(S_, mail_failed), U32(S_, mail_sent), U64(S_, store_bytes)};
+	U32(S_, admin_code_ttl), STR(S_, admin_group, PWR_USER_MAX), STR(S_, smtp_url, PWR_URL_MAX),
+	STR(S_, help, PWR_TEXT_MAX), U32(S_, addresses), U32(S_, codes_self), U32(S_, codes_admin),
+	U32(S_, mail_queued), U32(S_, mail_deferred), U32(S_, mail_failed), U32(S_, mail_sent),
+	U64(S_, store_bytes)};
 #undef S_
 
 /* clang-format off */
