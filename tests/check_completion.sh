@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The bash completion of pwresetctl offers its commands, subcommands and options, user names
+# where a user is expected, and nothing where nothing is.
+set -u
+# shellcheck source=/dev/null
+source "$1"
+failed=0
+expect() { # expect "WANTED WORDS" WORD...: the completion of the last WORD
+	local want=$1
+	shift
+	COMP_WORDS=(pwresetctl "$@")
+	COMP_CWORD=$#
+	COMPREPLY=()
+	_pwresetctl
+	if [[ "${COMPREPLY[*]}" != "$want" ]]; then
+		echo "not ok - pwresetctl $*: got '${COMPREPLY[*]}', want '$want'"
+		failed=1
+	else
+		echo "ok - pwresetctl $* -> $want"
+	fi
+}
+expect "reset email check tokens revoke queue status" ""
+expect "email" em
+expect "set unset show import export" email ""
+expect "root" email set roo
+expect "" email set root ""
+expect "root" revoke roo
+expect "" revoke root ""
+expect "flush" queue ""
+expect "root" queue flush roo
+expect "--dry-run" email import --d
+expect "--print" reset --pr
+expect "--no-lock" --json reset --no
+expect "30m 1h 24h 3d 7d" reset --ttl ""
+expect "" status ""
+exit $failed
