@@ -26,11 +26,12 @@
 #include "client.h"
 #include "config.h"
 #include "duration.h"
+#include "util.h"
 #include "wire.h"
 
 enum { EX_DONE = 0, EX_FAILED = 1, EX_USAGE = 2, EX_PERM = 3, EX_UNREACHABLE = 4 };
 
-#define IMPORT_FILE_MAX (64u * 1024 * 1024)
+#define IMPORT_FILE_MAX (64u * 1024 * 1024) /* bytes of an import file */
 
 struct opts {
 	const char *socket;
@@ -318,12 +319,7 @@ static uint16_t helper_expect(union pwr_msg *m, uint16_t want1, uint16_t want2)
 
 static bool user_name_ok(const char *u)
 {
-	if (!*u || strlen(u) > PWR_USER_MAX)
-		return false;
-	for (; *u; u++)
-		if ((unsigned char)*u < 0x20 || *u == 0x7f)
-			return false;
-	return true;
+	return *u && strlen(u) <= PWR_USER_MAX && util_text_ok(u);
 }
 
 /* ---- reset ---- */
@@ -521,25 +517,31 @@ static int cmd_email_set(struct opts *o, int argc, char **argv)
 	return EX_DONE;
 }
 
-static int cmd_email_unset(struct opts *o, int argc, char **argv)
+/* A request about one user answered with PWR_ANS_DONE; with --json, {"user", key: true}. */
+static int user_request(struct opts *o, const char *user, uint16_t op, const char *key)
 {
 	union pwr_msg req = {0}, m;
 
-	(void)argc;
-	if (!user_name_ok(argv[0]))
-		return usage_error("'%s' is not a user name", argv[0]);
-	snprintf(req.user.user, sizeof(req.user.user), "%s", argv[0]);
-	helper_send(PWR_REQ_EMAIL_UNSET, &req);
+	if (!user_name_ok(user))
+		return usage_error("'%s' is not a user name", user);
+	snprintf(req.user.user, sizeof(req.user.user), "%s", user);
+	helper_send(op, &req);
 	helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);
 	if (o->json) {
 		bool f = true;
 		putchar('{');
 		jkey("user", &f);
-		jstr(argv[0]);
-		jkey("removed", &f);
+		jstr(user);
+		jkey(key, &f);
 		puts("true}");
 	}
 	return EX_DONE;
+}
+
+static int cmd_email_unset(struct opts *o, int argc, char **argv)
+{
+	(void)argc;
+	return user_request(o, argv[0], PWR_REQ_EMAIL_UNSET, "removed");
 }
 
 static int cmd_email_show(struct opts *o, int argc, char **argv)
@@ -569,51 +571,16 @@ static int cmd_email_show(struct opts *o, int argc, char **argv)
 
 static int read_file(const char *path, char **data, size_t *len)
 {
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
-	size_t cap = 65536, n = 0;
-	char *buf;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO), r;
 	struct stat st;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	if (!(buf = malloc(cap + 1))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t r;
-		if (n == cap) {
-			char *b;
-			if (cap >= IMPORT_FILE_MAX || !(b = realloc(buf, cap * 2 + 1))) {
-				free(buf);
-				close(fd);
-				return cap >= IMPORT_FILE_MAX ? -EFBIG : -ENOMEM;
-			}
-			buf = b;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	r = fstat(fd, &st) < 0    ? -errno
+	    : S_ISDIR(st.st_mode) ? -EISDIR
+				  : util_read_all(fd, IMPORT_FILE_MAX, data, len);
 	close(fd);
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	return 0;
+	return r;
 }
 
 struct rejects {
@@ -996,23 +963,8 @@ static int cmd_tokens(struct opts *o, int argc, char **argv)
 
 static int cmd_revoke(struct opts *o, int argc, char **argv)
 {
-	union pwr_msg req = {0}, m;
-
 	(void)argc;
-	if (!user_name_ok(argv[0]))
-		return usage_error("'%s' is not a user name", argv[0]);
-	snprintf(req.user.user, sizeof(req.user.user), "%s", argv[0]);
-	helper_send(PWR_REQ_REVOKE, &req);
-	helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);
-	if (o->json) {
-		bool f = true;
-		putchar('{');
-		jkey("user", &f);
-		jstr(argv[0]);
-		jkey("revoked", &f);
-		puts("true}");
-	}
-	return EX_DONE;
+	return user_request(o, argv[0], PWR_REQ_REVOKE, "revoked");
 }
 
 /* ---- the mail queue ---- */
