@@ -628,8 +628,7 @@ static uint32_t import_blocks(struct opts *o, const char *data, size_t len, stru
 			} else if (l > PWR_IMPORT_MAX) {
 				if (used)
 					break;
-				reject_add(rej, line,
-					"line longer than the 3800 bytes a line may have");
+				reject_add(rej, line, "line longer than 3799 bytes");
 			} else if (used + l > PWR_IMPORT_MAX) {
 				break;
 			} else {

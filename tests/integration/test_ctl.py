@@ -416,6 +416,8 @@ def test_unreachable_and_usage():
         one_line_error(p.stderr, str(args))
     p = subprocess.run([CTL], capture_output=True, text=True)
     eq(p.returncode, 2)
+    p = subprocess.run([CTL, "--version"], capture_output=True, text=True)
+    check(p.returncode == 0 and re.fullmatch(r"pwresetctl \S+\n", p.stdout), p.stdout)
     for args in (["--help"], ["reset", "--help"], ["email", "import", "--help"]):
         p = subprocess.run([CTL, *args], capture_output=True, text=True)
         eq(p.returncode, 0, args)
