@@ -54,7 +54,7 @@ def shadow_of(user):
     return None
 
 
-def test_reset():
+def test_ctl_reset():
     """Three users in one call, one of them unknown: two done, one reported, exit 1; a user
     without address gets a hand-over sheet; --print, --no-lock, --ttl; --json parsed; the
     printed code works at the helper."""
@@ -95,7 +95,7 @@ def test_reset():
     eq((js["results"][0]["mailed"], js["results"][0]["code"]), (True, None))
 
 
-def test_reset_sheet_on_terminal():
+def test_ctl_reset_sheet_on_terminal():
     """On a terminal the hand-over sheet carries the code as a QR code (built with
     libqrencode)."""
     import pexpect
@@ -110,7 +110,7 @@ def test_reset_sheet_on_terminal():
     check("code:" in out and "\u2588" in out and "\u2580" in out, out)
 
 
-def test_email():
+def test_ctl_email():
     """set (with the warnings of a shared and a host-only address on stderr, exit 0), show
     (the address alone), unset; errors for unknown users and bad addresses; --json."""
     th.setup_world()
@@ -159,7 +159,7 @@ frank not-an-address
 """
 
 
-def test_import_export():
+def test_ctl_import_export():
     """import reports each refused line with its number and reason and imports the rest;
     --dry-run changes nothing; a NUL byte or an over-long line is refused by number too;
     export prints the import format back."""
@@ -202,7 +202,7 @@ def test_import_export():
     one_line_error(err, "missing file")
 
 
-def test_check():
+def test_ctl_check():
     """Every reason of SPEC §5 in one listing (and 'disabled' with self_reset = no), in plain
     form (TAB, then a summary) and JSON; exit 0 only when everyone looked at is eligible."""
     th.setup_world(th.BASE_CONFIG + "min_uid = 1000\n")
@@ -241,7 +241,7 @@ def th_uid(user):
     return pwd.getpwnam(user).pw_uid
 
 
-def test_tokens_and_revoke():
+def test_ctl_tokens_and_revoke():
     """tokens lists self and admin codes with their expiry and tries; revoke voids one."""
     th.setup_world()
     S.client(["request alice"])
@@ -269,7 +269,7 @@ def test_tokens_and_revoke():
     eq(ctl("tokens")[1], "No pending codes.\n")
 
 
-def test_queue():
+def test_ctl_queue():
     """A mail deferred while the SMTP server is down shows as deferred with the reason; once
     the server is up, queue flush sends it at once; queue then shows it sent."""
     port = smtpserver.free_port()
@@ -310,7 +310,7 @@ def test_queue():
     srv.stop()
 
 
-def test_status():
+def test_ctl_status():
     """status: version, mode, policy and counts, plain and JSON, daemon and one-shot."""
     th.setup_world(th.BASE_CONFIG + "admin_group = pwadmin\nhelp_message = Call 4242\n")
     S.client(["request alice"])
@@ -361,7 +361,7 @@ def state():
     return shadow, ctl("email", "export")[1], ctl("--json", "tokens")[1], mails
 
 
-def test_permissions():
+def test_ctl_permissions():
     """A member of admin_group can run every command; an ordinary user gets exit 3 and a
     one-line refusal for each, on both transports, the helper logs each attempt, and nothing
     changes."""
@@ -398,7 +398,7 @@ def test_permissions():
                   f"{t}: gina (pwadmin): {cmd}: {rc} {out} {err}")
 
 
-def test_unreachable_and_usage():
+def test_ctl_unreachable_and_usage():
     """No daemon and no helper to run: exit 4 and a one-line message. Usage errors: exit 2."""
     th.setup_world()
     S.stop_daemon()
