@@ -53,6 +53,8 @@ struct courier {
 	unsigned awaiting; /* mails handed to the mailer, not answered yet (at most WINDOW) */
 	uint32_t deadline; /* s after an item's sent_at */
 	uint64_t next_scan; /* when to look at the queue again */
+	bool scanned; /* the queue was looked at once at least */
+	bool waiting; /* the last look found mail queued or deferred (due or not) */
 };
 
 struct courier *courier_new(void)
@@ -147,6 +149,12 @@ int courier_timeout_ms(const struct courier *c, uint64_t now)
 		t = u < t ? u : t;
 	}
 	return t;
+}
+
+bool courier_idle(const struct courier *c)
+{
+	return !c || (c->scanned && !c->waiting && c->next_scan != 0 && c->fd < 0 && !c->awaiting &&
+			     c->n == 0);
 }
 
 bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now)
@@ -429,13 +437,16 @@ static void claim(struct helper *h, struct courier *c, uint64_t now)
 	int failed = 0;
 
 	c->n = c->next = 0;
+	c->waiting = true; /* until a whole look says otherwise */
 	if (store_begin(h->store, true, &txn) < 0) {
 		c->next_scan = due;
 		return;
 	}
+	c->waiting = false;
 	while (c->n < BATCH && mailq_next(h->store, txn, id, &id, &r) == 0) {
 		if (r.state != MAIL_QUEUED && r.state != MAIL_DEFERRED)
 			continue;
+		c->waiting = true;
 		if (now >= r.give_up) {
 			char why[MAIL_REPLY_MAX + 1];
 			snprintf(why, sizeof(why), "not delivered in time (%u tries)%s%.200s",
@@ -471,6 +482,7 @@ static void claim(struct helper *h, struct courier *c, uint64_t now)
 	}
 	/* a full batch may have left more behind: look again as soon as it is done */
 	c->next_scan = c->n == BATCH ? now : due;
+	c->scanned = true;
 	if (failed)
 		log_msg(LOG_WARNING, "%d mail(s) given up: not delivered in time", failed);
 }

@@ -37,6 +37,10 @@ int courier_timeout_ms(const struct courier *c, uint64_t now);
  * mail. Never waits on the network. */
 void courier_run(struct helper *h, struct courier *c, uint64_t now);
 
+/* Whether the courier has nothing left to do: no mailer running, and the last look at the
+ * queue (after the last courier_wake) found no mail queued or deferred. */
+bool courier_idle(const struct courier *c);
+
 /* Whether mail is in flight or due now (the one-shot helper drains before it exits); false
  * when nothing can be sent (no store, a broken configuration). */
 bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now);

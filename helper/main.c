@@ -36,13 +36,15 @@ struct args {
 	enum mode mode;
 	const char *config;
 	bool verbose;
+	uint32_t idle_exit;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pwreset-helper                      one-shot mode, a socket on fd 0\n"
-		   "       pwreset-helper --daemon [--verbose] [--config FILE]\n"
-		   "       pwreset-helper --check-config [FILE]\n");
+	fprintf(f,
+		"usage: pwreset-helper                      one-shot mode, a socket on fd 0\n"
+		"       pwreset-helper --daemon [--verbose] [--config FILE] [--idle-exit DURATION]\n"
+		"       pwreset-helper --check-config [FILE]\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -56,7 +58,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->verbose = true;
 		else if (!strcmp(s, "--config") && i + 1 < argc)
 			a->config = argv[++i];
-		else if (!strcmp(s, "--check-config")) {
+		else if (!strcmp(s, "--idle-exit") && i + 1 < argc) {
+			uint64_t secs;
+			if (conf_parse_duration(argv[++i], &secs) < 0 || !secs || secs > 86400) {
+				fprintf(stderr,
+					"pwreset-helper: --idle-exit %s: a duration from 1s "
+					"to 1d (90s, 10m, 1h)\n",
+					argv[i]);
+				return -EINVAL;
+			}
+			a->idle_exit = (uint32_t)secs;
+		} else if (!strcmp(s, "--check-config")) {
 			a->mode = MODE_CHECK;
 			if (i + 1 < argc && argv[i + 1][0] != '-')
 				a->config = argv[++i];
@@ -156,7 +168,7 @@ int main(int argc, char **argv)
 		printf("pwreset-helper %s\n", PWR_VERSION);
 		return 0;
 	}
-	if (ruid != 0 && (a.mode != MODE_ONESHOT || a.config || a.verbose)) {
+	if (ruid != 0 && (a.mode != MODE_ONESHOT || a.config || a.verbose || a.idle_exit)) {
 		fprintf(stderr, "pwreset-helper: only root may use these options\n");
 		return 2;
 	}
@@ -224,6 +236,7 @@ int main(int argc, char **argv)
 		h.courier = courier_new();
 		h.mode = PWR_MODE_DAEMON;
 		h.started = util_now();
+		h.idle_exit = a.idle_exit;
 		errors = server_daemon(&h) < 0;
 		courier_free(h.courier);
 		store_close(h.store);

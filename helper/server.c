@@ -227,13 +227,20 @@ int server_daemon(struct helper *h)
 	static struct pollfd pfds[MAX_PEERS + 2]; /* the socket, the peers, the mailer */
 	struct sigaction sa = {.sa_handler = on_term};
 	size_t n = 0;
-	uint64_t next_housekeeping = 0;
+	uint64_t next_housekeeping = 0, last_activity = util_now();
 	int lfd = listen_fds();
+	bool activated = lfd >= 0;
 
 	if (lfd == -ENOENT)
 		lfd = listen_own(h->conf.socket);
 	if (lfd < 0)
 		return lfd;
+	if (h->idle_exit && !activated) {
+		/* nothing would start it again: its own socket would be left to nobody */
+		log_msg(LOG_NOTICE, "--idle-exit applies only to a socket handed over by systemd; "
+				    "serving until stopped");
+		h->idle_exit = 0;
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -262,6 +269,8 @@ int server_daemon(struct helper *h)
 				peer_drop(peers, pfds, &n, i); /* hung up or error */
 			}
 		}
+		if (ready > 0)
+			last_activity = now;
 		if (ready > 0 && (pfds[0].revents & POLLIN))
 			accept_peer(lfd, peers, pfds, &n);
 		for (size_t i = n; i-- > 0;)
@@ -272,6 +281,15 @@ int server_daemon(struct helper *h)
 			next_housekeeping = now + TICK_MS / 1000;
 		}
 		courier_run(h, h->courier, util_now());
+		if (h->idle_exit && n == 0 && courier_idle(h->courier) &&
+			now >= last_activity + h->idle_exit &&
+			poll(pfds, 1, 0) == 0) { /* a caller just arriving is served first */
+			log_msg(LOG_INFO,
+				"quiet for %u s and no mail waiting; exiting (the socket starts the "
+				"helper again)",
+				h->idle_exit);
+			break;
+		}
 	}
 	for (size_t i = n; i-- > 0;)
 		peer_drop(peers, pfds, &n, i);
