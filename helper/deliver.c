@@ -153,8 +153,7 @@ int courier_timeout_ms(const struct courier *c, uint64_t now)
 
 bool courier_idle(const struct courier *c)
 {
-	return !c || (c->scanned && !c->waiting && c->next_scan != 0 && c->fd < 0 && !c->awaiting &&
-			     c->n == 0);
+	return !c || (c->scanned && !c->waiting && c->next_scan != 0 && !c->awaiting && c->n == 0);
 }
 
 bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now)
@@ -539,6 +538,7 @@ void courier_run(struct helper *h, struct courier *c, uint64_t now)
 			return; /* the mailer's answers wake us */
 		if (c->n) {
 			record(h, c, now);
+			c->next_scan = now; /* what is left (retries, new mail) is known at once */
 			continue;
 		}
 		if (now < c->next_scan)

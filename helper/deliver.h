@@ -37,8 +37,9 @@ int courier_timeout_ms(const struct courier *c, uint64_t now);
  * mail. Never waits on the network. */
 void courier_run(struct helper *h, struct courier *c, uint64_t now);
 
-/* Whether the courier has nothing left to do: no mailer running, and the last look at the
- * queue (after the last courier_wake) found no mail queued or deferred. */
+/* Whether the courier has nothing left to do: no mail with the mailer, and the last look at
+ * the queue (after the last courier_wake) found no mail queued or deferred. An idle mailer
+ * may still be running; courier_free() ends it. */
 bool courier_idle(const struct courier *c);
 
 /* Whether mail is in flight or due now (the one-shot helper drains before it exits); false

@@ -244,15 +244,21 @@ int server_daemon(struct helper *h)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	log_msg(LOG_INFO, "serving %s", h->conf.socket);
+	log_msg(LOG_INFO, "serving %s%s", h->conf.socket,
+		activated ? " (the socket systemd handed over)" : "");
 	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 
 	while (!stopping) {
 		int cfd = courier_fd(h->courier), ready;
 		uint64_t now = util_now();
 
+		int tick = TICK_MS;
+
+		/* awake when the quiet period ends (then the courier's own timeouts rule) */
+		if (h->idle_exit && n == 0 && now < last_activity + h->idle_exit)
+			tick = (int)(last_activity + h->idle_exit - now) * 1000;
 		pfds[n + 1] = (struct pollfd){.fd = cfd, .events = POLLIN};
-		ready = poll(pfds, n + 2, wait_ms(h, now, TICK_MS));
+		ready = poll(pfds, n + 2, wait_ms(h, now, tick < TICK_MS ? tick : TICK_MS));
 		now = util_now();
 
 		if (ready < 0 && errno != EINTR) {
