@@ -32,7 +32,8 @@ def find_sshd():
 
 class Sshd:
     """sshd on a free loopback port. kbdint: keyboard-interactive (the reset can be offered);
-    otherwise password authentication alone."""
+    False: password authentication alone; None: as /etc/ssh/sshd_config.d/*.conf says (read
+    first, so what it sets wins)."""
 
     def __init__(self, sandbox, kbdint=True, pam_auth=None):
         self.s = sandbox
@@ -62,11 +63,12 @@ class Sshd:
         with open(self.known_hosts, "w") as f:
             f.write(f"[127.0.0.1]:{self.port} {algo} {blob}\n")
         self.config = os.path.join(self.dir, "sshd_config")
+        methods = ("Include /etc/ssh/sshd_config.d/*.conf\n" if kbdint is None else
+                   f"KbdInteractiveAuthentication {'yes' if kbdint else 'no'}\n"
+                   f"PasswordAuthentication {'no' if kbdint else 'yes'}\n")
         with open(self.config, "w") as f:
-            f.write(f"ListenAddress 127.0.0.1:{self.port}\nHostKey {key}\n"
+            f.write(methods + f"ListenAddress 127.0.0.1:{self.port}\nHostKey {key}\n"
                     f"PidFile {self.dir}/sshd.pid\nUsePAM yes\n"
-                    f"KbdInteractiveAuthentication {'yes' if kbdint else 'no'}\n"
-                    f"PasswordAuthentication {'no' if kbdint else 'yes'}\n"
                     "PubkeyAuthentication no\nPermitRootLogin no\nStrictModes no\n"
                     "PrintMotd no\nPrintLastLog no\nLogLevel VERBOSE\nMaxAuthTries 3\n"
                     "LoginGraceTime 120\nMaxStartups 50\n")

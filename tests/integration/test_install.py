@@ -97,7 +97,8 @@ def test_install_layout():
     eq(open(tmpl).read(), "Subject: ours\n\n{code}\n", "template kept")
     eq(stat.S_IMODE(os.stat(conf).st_mode), 0o640)
     with open(os.path.join(d, units, "pwreset-helper.service")) as f:
-        check("ExecStart=/usr/sbin/pwreset-helper --daemon --idle-exit" in f.read(), "paths")
+        exec_start = re.search(r"^ExecStart=(.*)$", f.read(), re.M).group(1).split()
+    eq(exec_start[:3], ["/usr/sbin/pwreset-helper", "--daemon", "--idle-exit"], "ExecStart")
     with open(os.path.join(d, units, "pwreset-helper.socket")) as f:
         check("ListenSequentialPacket=/run/pwreset/helper.sock" in f.read(), "socket path")
 
@@ -173,7 +174,7 @@ def test_socket_activation():
     srv = smtpserver.Server()
     installed_world(srv)
     S.stop_daemon()
-    proc = activate("--idle-exit", "3s")
+    proc = activate("--idle-exit", "3s")  # the unit's 10m, shortened (the unit's own: below)
     rc, out = S.client(["request bob"])
     eq(out, [th.REQUEST_ANSWER])
     code = test_ssh.mailed_code(srv, 1, "bob")
@@ -195,6 +196,14 @@ def test_socket_activation():
     check(proc.poll() is None, "still running while a mail is deferred: " + S.log()[-800:])
     proc.terminate()
     proc.wait(timeout=10)
+    # and with the installed unit's own command line
+    with open(os.path.join(unitdir(os.path.join(S.tmp, "destdir")),
+                           "pwreset-helper.service")) as f:
+        exec_start = re.search(r"^ExecStart=(.*)$", f.read(), re.M).group(1).split()
+    proc = activate(*exec_start[2:])
+    rc, out = S.client(["offer alice"])
+    check(out and out[0].startswith("offer status=0 enabled=1"), f"{exec_start}: {out}")
+    check(proc.poll() is None, S.log()[-800:])
 
 
 def test_units():
