@@ -156,6 +156,8 @@ def activate(*extra):
     """The installed daemon, started as systemd starts it: the socket made by
     systemd-socket-activate and handed over through LISTEN_FDS."""
     os.makedirs("/run/pwreset", mode=0o755, exist_ok=True)
+    if os.path.exists("/run/pwreset/helper.sock"):  # left by the last one
+        os.unlink("/run/pwreset/helper.sock")
     log = open(S.daemon_log, "a")
     proc = subprocess.Popen(["systemd-socket-activate", "--seqpacket", "-l",
                              "/run/pwreset/helper.sock", "/usr/sbin/pwreset-helper", "--daemon",
