@@ -150,3 +150,24 @@ int address_sharers(
 		return store_err(rc, "address sharers");
 	return n;
 }
+
+int address_import_line(char *line, const char **user, const char **addr, char *why,
+	size_t whylen)
+{
+	size_t len = strlen(line);
+	char *tok = NULL, *u, *a;
+
+	if (len && line[len - 1] == '\r')
+		line[len - 1] = '\0';
+	u = strtok_r(line, " \t", &tok);
+	if (!u || *u == '#')
+		return 0;
+	a = strtok_r(NULL, " \t", &tok);
+	if (!a || strtok_r(NULL, " \t", &tok)) {
+		snprintf(why, whylen, "expected 'user address'");
+		return -EINVAL;
+	}
+	*user = u;
+	*addr = a;
+	return 1;
+}

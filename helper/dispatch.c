@@ -710,20 +710,12 @@ static int h_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 		return send_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
 	/* strsep keeps empty lines, so line numbers stay true */
 	for (save = text; (line = strsep(&save, "\n")) != NULL; lineno++) {
-		char *user, *addr, *extra, *tok = NULL;
-		size_t len = strlen(line);
-		if (!save && !len)
+		const char *user, *addr;
+		if (!save && !*line)
 			break; /* after the final newline */
-		if (len && line[len - 1] == '\r')
-			line[len - 1] = '\0';
-		user = strtok_r(line, " \t", &tok);
-		if (!user || *user == '#')
+		if ((r = address_import_line(line, &user, &addr, why, sizeof(why))) == 0)
 			continue;
-		addr = strtok_r(NULL, " \t", &tok);
-		extra = strtok_r(NULL, " \t", &tok);
-		if (!addr || extra) {
-			snprintf(why, sizeof(why), "expected 'user address'");
-		} else if ((r = address_check(user, addr, why, sizeof(why))) == 0) {
+		if (r > 0 && (r = address_check(user, addr, why, sizeof(why))) == 0) {
 			if (!m->import.dry_run && (r = address_set(h->store, txn, user, addr)) < 0)
 				goto fail;
 			imported++;
