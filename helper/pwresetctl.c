@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -257,6 +258,15 @@ static void table_print_free(struct table *t)
 
 /* ---- talking to the helper ---- */
 
+/* End the program on a failure of the conversation: JSON not yet written out is dropped, so
+ * a script never reads half a document (the exit status and stderr say what happened). */
+static void die(int status)
+{
+	if (opts_for_conn && opts_for_conn->json)
+		__fpurge(stdout);
+	exit(status);
+}
+
 static void helper_open(void)
 {
 	struct opts *o = opts_for_conn;
@@ -269,7 +279,7 @@ static void helper_open(void)
 		errorf("cannot reach the helper: nothing answers at %s, and %s cannot be run "
 		       "(%s)",
 			o->socket, o->helper, strerror(-r));
-		exit(EX_UNREACHABLE);
+		die(EX_UNREACHABLE);
 	}
 }
 
@@ -280,7 +290,7 @@ static void helper_send(uint16_t op, const void *msg)
 	helper_open();
 	if ((r = wire_send(conn.fd, op, msg, 0)) < 0) {
 		errorf("cannot send the request to the helper: %s", strerror(-r));
-		exit(r == -EPIPE || r == -ECONNRESET ? EX_UNREACHABLE : EX_FAILED);
+		die(r == -EPIPE || r == -ECONNRESET ? EX_UNREACHABLE : EX_FAILED);
 	}
 }
 
@@ -292,16 +302,16 @@ static uint16_t helper_recv(union pwr_msg *m)
 
 	if (r == -ECONNRESET) {
 		errorf("the helper closed the connection without answering (its log says why)");
-		exit(EX_UNREACHABLE);
+		die(EX_UNREACHABLE);
 	}
 	if (r < 0) {
 		errorf("unreadable answer from the helper: %s", strerror(-r));
-		exit(EX_FAILED);
+		die(EX_FAILED);
 	}
 	if (op == PWR_ANS_ERROR) {
 		char buf[PWR_TEXT_MAX + 1];
 		errorf("%s", safe(m->error.text, buf, sizeof(buf)));
-		exit(m->error.status == PWR_E_PERM ? EX_PERM : EX_FAILED);
+		die(m->error.status == PWR_E_PERM ? EX_PERM : EX_FAILED);
 	}
 	return op;
 }
@@ -312,7 +322,7 @@ static uint16_t helper_expect(union pwr_msg *m, uint16_t want1, uint16_t want2)
 
 	if (op != want1 && op != want2) {
 		errorf("unexpected answer from the helper (%s)", wire_op_name(op));
-		exit(EX_FAILED);
+		die(EX_FAILED);
 	}
 	return op;
 }

@@ -382,6 +382,8 @@ def test_ctl_permissions():
             eq(rc, 3, f"{t}: alice: {cmd}: {out} {err}")
             one_line_error(err, f"{t}: {cmd}")
             check("permission denied" in err, err)
+        rc, out, err = ctl("--json", "reset", "bob", transport=t, user="alice")
+        eq((rc, out), (3, ""), f"{t}: no half JSON document on a refusal")
         eq(state(), before, f"{t}: nothing changed")
         log = S.syslog()
         check(log.count(f"by={th_uid('alice')} result=refused reason=not-admin") >=
