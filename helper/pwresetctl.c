@@ -684,7 +684,8 @@ static int cmd_email_import(struct opts *o, int argc, char **argv)
 	}
 	imported = import_blocks(o, data, len, &rej);
 	free(data);
-	qsort(rej.items, rej.n, sizeof(*rej.items), cmp_reject);
+	if (rej.n) /* qsort's array may not be NULL, even when empty */
+		qsort(rej.items, rej.n, sizeof(*rej.items), cmp_reject);
 	if (o->json) {
 		bool f = true;
 		putchar('{');
@@ -1241,17 +1242,15 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
-int main(int argc, char **argv)
+/* The command line, with pos room for every argument (the positional ones are gathered). */
+static int run(int argc, char **argv, char **pos)
 {
 	struct opts o = {.socket = PWR_SOCKET_PATH, .helper = PWR_HELPER_PATH};
-	char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	const struct command *cmd;
 	unsigned given = 0;
 	bool version = false;
 	int npos = 0, used = 0, rc;
 
-	if (!pos)
-		return EX_FAILED;
 	tzset();
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -1331,10 +1330,21 @@ int main(int argc, char **argv)
 	opts_for_conn = &o;
 	rc = cmd->fn(&o, npos, pos + used);
 	client_close(&conn);
-	free(pos);
 	if (fflush(stdout) != 0) {
 		errorf("cannot write the output: %s", strerror(errno));
 		return EX_FAILED;
 	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	char **pos = calloc((size_t)argc + 1, sizeof(char *));
+	int rc;
+
+	if (!pos)
+		return EX_FAILED;
+	rc = run(argc, argv, pos);
+	free(pos);
 	return rc;
 }
