@@ -13,6 +13,8 @@ import os
 import subprocess
 import time
 
+import sandbox as sandbox_mod
+
 import pexpect
 
 import smtpserver
@@ -73,7 +75,7 @@ class Sshd:
                     "PrintMotd no\nPrintLastLog no\nLogLevel VERBOSE\nMaxAuthTries 3\n"
                     "LoginGraceTime 120\nMaxStartups 50\n")
         self.log = os.path.join(self.dir, "sshd.log")
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        env = sandbox_mod.host_env({"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
         if libs:
             env["LD_LIBRARY_PATH"] = libs
         with open(self.log, "a") as log:

@@ -13,6 +13,7 @@ import time
 import pexpect
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sandbox  # noqa: E402
 import test_helper as th  # noqa: E402
 from test_helper import check, code_for, eq  # noqa: E402
 
@@ -42,7 +43,7 @@ def stack(options="", alone=True):
 
 def session(user):
     p = pexpect.spawn("pamtester", ["pwrpam", user, "authenticate"], encoding="utf-8",
-                      timeout=30, echo=False)
+                      timeout=30, echo=False, env=sandbox.host_env())
     p.logfile_read = io.StringIO()  # the whole transcript, for finish()
     return p
 
@@ -73,9 +74,11 @@ def test_module_links_and_exports():
     for lib in ("liblmdb", "libsodium", "libcurl", "libssl", "libcrypto", "libgnutls",
                 "libpwquality", "libcrypt."):
         check(lib not in ldd, f"the module links {lib}")
-    import ctypes
-    lib = ctypes.CDLL(MODULE)
-    check(lib.pam_sm_authenticate and lib.pam_sm_setcred, "entry points")
+    # loaded in a process of its own, as a host program loads it
+    r = subprocess.run([sys.executable, "-c", "import ctypes, sys; lib = ctypes.CDLL(sys.argv[1]); "
+                        "lib.pam_sm_authenticate; lib.pam_sm_setcred", MODULE],
+                       env=sandbox.host_env(), capture_output=True, text=True)
+    eq(r.returncode, 0, f"dlopen and both entry points: {r.stderr}")
 
 
 def test_enter_skips():

@@ -90,7 +90,9 @@ def test_faults():
             before, st0 = shadow_bytes(), os.stat("/etc/shadow")
             if os.path.exists(report):
                 os.unlink(report)
-            env = dict(os.environ, LD_PRELOAD=os.environ["PWR_FAULTINJECT"], PWRFAULT_OP=op,
+            # (in a sanitized build its runtimes must still come first)
+            preload = [os.environ.get("PWR_SANITIZER_PRELOAD", ""), os.environ["PWR_FAULTINJECT"]]
+            env = dict(os.environ, LD_PRELOAD=" ".join(filter(None, preload)), PWRFAULT_OP=op,
                        PWRFAULT_NTH=str(nth), PWRFAULT_ERRNO=str(err), PWRFAULT_REPORT=report)
             S.start_daemon(env=env)
             rc, out = S.client([f"reset - 0 {user}"])

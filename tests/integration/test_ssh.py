@@ -17,6 +17,7 @@ import time
 import pexpect
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sandbox  # noqa: E402
 import smtpserver  # noqa: E402
 import sshserver  # noqa: E402
 import test_helper as th  # noqa: E402
@@ -216,12 +217,17 @@ def test_su_reset():
     with open("/etc/pam.d/su", "w") as f:
         f.write("auth sufficient pam_rootok.so\n" + auth_stack() +
                 "account required pam_unix.so\nsession required pam_unix.so\n")
+    preload = os.environ.get("PWR_SANITIZER_PRELOAD")
+    if preload:  # su is setuid: the loader ignores LD_PRELOAD there, not /etc/ld.so.preload
+        with open("/etc/ld.so.preload", "w") as f:
+            f.write(preload.replace(" ", "\n") + "\n")
+    env = sandbox.host_env()
     for n, (transport, user) in enumerate((("socket", "alice"), ("oneshot", "gina"))):
         if transport == "oneshot":
             S.stop_daemon()
         argv = ["--reuid=bob", "--regid=bob", "--init-groups", "su", user, "-c",
                 "echo SU-OK as $(id -un)"]
-        p = pexpect.spawn("setpriv", argv, encoding="utf-8", timeout=60, echo=False)
+        p = pexpect.spawn("setpriv", argv, encoding="utf-8", timeout=60, echo=False, env=env)
         p.logfile_read = io.StringIO()
         wrong_password_then(p, "reset")
         p.expect_exact(SENT)
@@ -235,7 +241,7 @@ def test_su_reset():
         check("Password changed." in out and "Log in with your new password." in out, out)
         check("Authentication failure" in out, out)
         eq(rc, 1, f"{transport}: su after the reset")
-        p = pexpect.spawn("setpriv", argv, encoding="utf-8", timeout=60, echo=False)
+        p = pexpect.spawn("setpriv", argv, encoding="utf-8", timeout=60, echo=False, env=env)
         p.logfile_read = io.StringIO()
         p.expect_exact("Password: ")
         p.sendline(NEW)
