@@ -162,6 +162,8 @@ int code_verify(struct store *s, MDB_txn *txn, const char *user, const char *cod
 		r = 0;
 	else if (match)
 		r = -EACCES; /* the right code, but dead: not a guess, nothing to count */
+	else if (!code_alive(&rec, now))
+		r = -EACCES; /* a guess at a dead code changes nothing: no write, no commit to wait for */
 	else {
 		if (rec.failures < UINT32_MAX)
 			rec.failures++;

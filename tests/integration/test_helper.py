@@ -426,33 +426,43 @@ def test_silent_peer_does_not_block():
 
 
 def test_concurrent_wrong_codes():
-    setup_world()
+    # 60 attempts: the first 50 wrong codes, sent at once by the daemon's and one-shot
+    # helpers' callers, must all be counted (no update lost) while the code is alive
+    setup_world(BASE_CONFIG + "code_attempts = 60\n")
     S.client(["request alice"])
     code = code_for("alice")
-    wrongs = [wrong_code(code) for _ in range(50)]
-    results = [None] * 50
 
-    def one(i):
-        t = "socket" if i % 2 == 0 else "oneshot"
-        results[i] = S.client([f"verify alice {wrongs[i]}"], t)[1]
+    def guess_at_once(n):
+        wrongs = [wrong_code(code) for _ in range(n)]
+        results = [None] * n
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(50)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=120)
-    eq(results, [["verify status=7"]] * 50, "every wrong code refused")
-    # exactly 50 counted: read the record through the store's own tools
+        def one(i):
+            t = "socket" if i % 2 == 0 else "oneshot"
+            results[i] = S.client([f"verify alice {wrongs[i]}"], t)[1]
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=120)
+        eq(results, [["verify status=7"]] * n, "every wrong code refused")
+
+    guess_at_once(50)
     rc, out = S.client(["tokens"])
-    eq(out, ["done status=0 count=0 more=0 next=0 text="], "the code is dead after 5")
+    eq(out[0], "token user=alice kind=1 failures=50 tries_left=10 ttl=600",
+       "exactly 50 failures counted")
+    # 20 more at once: the 60th kills the code; the rest change nothing
+    guess_at_once(20)
+    rc, out = S.client(["tokens"])
+    eq(out, ["done status=0 count=0 more=0 next=0 text="], "the code is dead after 60")
     rc, out = S.client([f"verify alice {code}"], "oneshot")
-    eq(out, ["verify status=7"], "the right code is refused after the 5th failure")
+    eq(out, ["verify status=7"], "the right code is refused after the 60th failure")
     dump = subprocess.run(["mdb_dump", "-s", "code", "/var/lib/pwreset"], capture_output=True,
                           text=True, check=True).stdout.split("\n")
     # the record follows the key line for 'alice' (hex 616c696365)
     value = dump[dump.index(" 616c696365") + 1].strip()
     failures = struct.unpack("=I", bytes.fromhex(value)[24:28])[0]
-    eq(failures, 50, "exactly 50 failures counted")
+    eq(failures, 60, "counted up to the limit, and no further")
 
 
 def test_no_plaintext_code_in_store():

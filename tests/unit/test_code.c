@@ -194,10 +194,11 @@ static void test_attempts(void **state)
 	/* four wrong: the right one still works */
 	assert_int_equal(code_verify(s, txn, "carol", code, 101, fp), 0);
 	assert_int_equal(code_verify(s, txn, "carol", wrong, 101, fp), -EACCES);
-	/* five wrong: dead, even for the right code, and more wrong tries still count */
+	/* five wrong: dead, even for the right code; more wrong tries change nothing */
 	assert_int_equal(code_verify(s, txn, "carol", code, 101, fp), -EACCES);
 	assert_int_equal(code_verify(s, txn, "carol", wrong, 101, fp), -EACCES);
 	assert_int_equal(code_get(s, txn, "carol", 101, &rec), -ENOENT);
+	assert_int_equal(rec.failures, 5);
 	assert_int_equal(store_commit(txn), 0);
 	store_close(s);
 }
