@@ -442,7 +442,7 @@ static void claim(struct helper *h, struct courier *c, uint64_t now)
 		return;
 	}
 	c->waiting = false;
-	while (c->n < BATCH && mailq_next(h->store, txn, id, &id, &r) == 0) {
+	while (c->n < BATCH && mailq_next_due(h->store, txn, id, &id, &r) == 0) {
 		if (r.state != MAIL_QUEUED && r.state != MAIL_DEFERRED)
 			continue;
 		c->waiting = true;

@@ -17,6 +17,19 @@ static int rec_read(const MDB_val *v, struct mail_rec *rec)
 	return 0;
 }
 
+/* Keep id in the index of mails to deliver exactly while its state says so. */
+static int due_index(struct store *s, MDB_txn *txn, uint64_t id, uint32_t state)
+{
+	MDB_val k = {sizeof(id), &id}, v = {0, ""};
+	int rc;
+
+	if (state == MAIL_QUEUED || state == MAIL_DEFERRED)
+		rc = mdb_put(txn, s->mailq_due, &k, &v, 0);
+	else if ((rc = mdb_del(txn, s->mailq_due, &k, NULL)) == MDB_NOTFOUND)
+		rc = 0;
+	return store_err(rc, "mailq index");
+}
+
 int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code, uint64_t *id)
 {
 	MDB_cursor *c;
@@ -53,7 +66,7 @@ int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *
 	if ((rc = mdb_put(txn, s->mailq, &k, &v, MDB_NOOVERWRITE)))
 		return store_err(rc, "mailq push");
 	*id = next;
-	return 0;
+	return due_index(s, txn, next, rec->state);
 }
 
 int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec)
@@ -69,13 +82,17 @@ int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec)
 int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec *rec)
 {
 	MDB_val k = {sizeof(id), &id}, v = {sizeof(*rec), (void *)rec};
-	return store_err(mdb_put(txn, s->mailq, &k, &v, 0), "mailq put");
+	int r = store_err(mdb_put(txn, s->mailq, &k, &v, 0), "mailq put");
+
+	return r < 0 ? r : due_index(s, txn, id, rec->state);
 }
 
 int mailq_del(struct store *s, MDB_txn *txn, uint64_t id)
 {
 	MDB_val k = {sizeof(id), &id};
-	return store_err(mdb_del(txn, s->mailq, &k, NULL), "mailq del");
+	int r = store_err(mdb_del(txn, s->mailq, &k, NULL), "mailq del");
+
+	return r < 0 ? r : due_index(s, txn, id, MAIL_SENT);
 }
 
 int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep)
@@ -119,6 +136,46 @@ int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, stru
 	if (rc && rc != MDB_NOTFOUND)
 		return store_err(rc, "mailq next");
 	return r;
+}
+
+int mailq_next_due(
+	struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec)
+{
+	MDB_cursor *c;
+	uint64_t want = after + 1;
+	MDB_val k = {sizeof(want), &want}, v;
+	int rc, r = -ENOENT;
+
+	if ((rc = mdb_cursor_open(txn, s->mailq_due, &c)))
+		return store_err(rc, "mailq next due");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(*id))
+			continue;
+		memcpy(id, k.mv_data, sizeof(*id));
+		/* an index entry without a well-formed record is passed over, as mailq_next does */
+		r = mailq_get(s, txn, *id, rec);
+		if (r != -ENOENT && r != -EBADMSG)
+			break;
+		r = -ENOENT;
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "mailq next due");
+	return r;
+}
+
+int mailq_reindex(struct store *s, MDB_txn *txn)
+{
+	struct mail_rec rec;
+	uint64_t id = 0;
+	int r;
+
+	while ((r = mailq_next(s, txn, id, &id, &rec)) == 0)
+		if ((r = due_index(s, txn, id, rec.state)) < 0)
+			break;
+	sodium_memzero(&rec, sizeof(rec));
+	return r == -ENOENT ? 0 : r;
 }
 
 int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code)

@@ -58,6 +58,14 @@ int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep);
 /* The first record with an id greater than after: 0, or -ENOENT at the end. */
 int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec);
 
+/* The same among the mails still to deliver (queued or deferred) only: what the courier looks
+ * at, however many sent and failed mails the queue keeps. */
+int mailq_next_due(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id,
+	struct mail_rec *rec);
+
+/* Build the index of mails to deliver from the whole queue (a store that predates it). */
+int mailq_reindex(struct store *s, MDB_txn *txn);
+
 /* Open the code sealed in rec into code (CODE_LEN + 1 bytes; the caller wipes it). */
 int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mailq.h"
 #include "store.h"
 #include "util.h"
 
@@ -170,6 +171,20 @@ int store_open(const char *dir, size_t map_size, struct store **out)
 		(rc = mdb_dbi_open(txn, "rate", MDB_CREATE, &s->rate)) ||
 		(rc = mdb_dbi_open(txn, "mailq", MDB_CREATE | MDB_INTEGERKEY, &s->mailq)) ||
 		(rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
+		mdb_txn_abort(txn);
+		r = store_err(rc, "open databases");
+		goto fail;
+	}
+	/* the index of mails to deliver: built once from the queue in a store that predates it */
+	rc = mdb_dbi_open(txn, "mailq_due", MDB_INTEGERKEY, &s->mailq_due);
+	if (rc == MDB_NOTFOUND &&
+		!(rc = mdb_dbi_open(
+			  txn, "mailq_due", MDB_CREATE | MDB_INTEGERKEY, &s->mailq_due)) &&
+		(r = mailq_reindex(s, txn)) < 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if (rc) {
 		mdb_txn_abort(txn);
 		r = store_err(rc, "open databases");
 		goto fail;

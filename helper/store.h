@@ -3,7 +3,7 @@
  * The helper's persistent state: an LMDB environment and the server key in state_dir.
  * Named databases: "addr" (user -> address), "addr_idx" (lower-case address NUL user -> ""),
  * "code" (user -> struct code_rec), "rate" (bucket -> window), "mailq" (id -> struct mail_rec),
- * "meta" (small counters). Commits are durable (no MDB_NOSYNC); a full map fails the
+ * "mailq_due" (the ids of the mails still to deliver -> ""), "meta" (small counters). Commits are durable (no MDB_NOSYNC); a full map fails the
  * transaction with a log line, never silently.
  */
 #ifndef PWRESET_STORE_H
@@ -21,7 +21,7 @@ enum store_subkey { STORE_SUBKEY_CODE = 1, STORE_SUBKEY_SHADOW = 2, STORE_SUBKEY
 
 struct store {
 	MDB_env *env;
-	MDB_dbi addr, addr_idx, code, rate, mailq, meta;
+	MDB_dbi addr, addr_idx, code, rate, mailq, mailq_due, meta;
 	unsigned char *key; /* sodium_malloc'd, read-only when not in use; freed by store_close */
 };
 

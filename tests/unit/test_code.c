@@ -356,6 +356,54 @@ static void test_mailq_purge(void **state)
 	store_close(s);
 }
 
+/* The courier looks only at queued and deferred mails; the index of them follows every state
+ * change, and a store made before the index existed gets it when opened. */
+static void test_mailq_due_index(void **state)
+{
+	static const uint32_t states[] = {MAIL_QUEUED, MAIL_SENT, MAIL_DEFERRED, MAIL_FAILED};
+	struct store *s = open_store("due");
+	struct mail_rec rec;
+	MDB_txn *txn;
+	uint64_t id;
+	(void)state;
+
+	assert_int_equal(store_begin(s, true, &txn), 0);
+	for (int i = 0; i < 8; i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = MAIL_CHANGED;
+		assert_int_equal(mailq_push(s, txn, &rec, NULL, &id), 0);
+		rec.state = states[i % 4];
+		assert_int_equal(mailq_put(s, txn, id, &rec), 0);
+	}
+	/* due: 1 (queued), 3 (deferred), 5, 7; then 5 is sent, 2 is deferred again, 7 removed */
+	rec.state = MAIL_SENT;
+	assert_int_equal(mailq_put(s, txn, 5, &rec), 0);
+	rec.state = MAIL_DEFERRED;
+	assert_int_equal(mailq_put(s, txn, 2, &rec), 0);
+	assert_int_equal(mailq_del(s, txn, 7), 0);
+	assert_int_equal(store_commit(txn), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		static const uint64_t want[] = {1, 2, 3};
+		assert_int_equal(store_begin(s, true, &txn), 0);
+		id = 0;
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(mailq_next_due(s, txn, id, &id, &rec), 0);
+			assert_int_equal(id, want[i]);
+		}
+		assert_int_equal(mailq_next_due(s, txn, id, &id, &rec), -ENOENT);
+		if (pass == 1) {
+			store_abort(txn);
+			break;
+		}
+		/* as a store of an older version: no index; opening it again builds it */
+		assert_int_equal(mdb_drop(txn, s->mailq_due, 1), 0);
+		assert_int_equal(store_commit(txn), 0);
+		store_close(s);
+		s = open_store("due");
+	}
+	store_close(s);
+}
+
 static void test_store_files(void **state)
 {
 	char path[128], key1[32], key2[32];
@@ -445,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_mailq_and_no_plaintext),
 		cmocka_unit_test(test_mailq_purge),
+		cmocka_unit_test(test_mailq_due_index),
 		cmocka_unit_test(test_store_files),
 		cmocka_unit_test(test_full_map),
 	};
