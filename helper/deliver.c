@@ -114,6 +114,27 @@ void courier_free(struct courier *c)
 	free(c);
 }
 
+bool courier_lease(
+	const struct helper *h, const struct courier *c, struct mail_rec *rec, uint64_t now)
+{
+	if (!c || !h->store || !h->conf_ok || c->n >= BATCH)
+		return false;
+	rec->lease_until = now + h->conf.smtp_timeout + LEASE_EXTRA;
+	return true;
+}
+
+void courier_adopt(struct courier *c, uint64_t id, const struct mail_rec *rec)
+{
+	struct item *it;
+
+	if (!c || c->n >= BATCH)
+		return; /* not leased by courier_lease: the lease runs out, then a claim takes it */
+	it = &c->batch[c->n++];
+	memset(it, 0, sizeof(*it));
+	it->id = id;
+	it->rec = *rec;
+}
+
 void courier_wake(struct courier *c)
 {
 	if (c)

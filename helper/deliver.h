@@ -17,11 +17,20 @@
 
 struct helper;
 struct courier;
+struct mail_rec;
 
 struct courier *courier_new(void);
 /* Stop the mailer (closing its socket; it exits) and free. Mails in flight stay claimed until
  * their lease ends, then another helper retries them. */
 void courier_free(struct courier *c);
+
+/* A mail about to be queued in a transaction not yet committed: when the courier has room in
+ * its batch, the mail is leased to it in that same transaction (rec->lease_until set) and
+ * true returned; after the commit, courier_adopt() hands it over, and it goes out with no claim
+ * (and no durable commit) of its own. If the commit fails, nothing more is to be done. */
+bool courier_lease(
+	const struct helper *h, const struct courier *c, struct mail_rec *rec, uint64_t now);
+void courier_adopt(struct courier *c, uint64_t id, const struct mail_rec *rec);
 
 /* Something was queued: look at the queue at the next courier_run. */
 void courier_wake(struct courier *c);

@@ -174,11 +174,12 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 	unsigned char fp[CODE_FP_BYTES];
 	uint64_t now = util_now(), id;
 	const char *why = NULL;
-	bool ok;
+	bool ok, adopt;
 	MDB_txn *txn = NULL;
 	int r;
 
 	memset(&acct, 0, sizeof(acct));
+	memset(&mail, 0, sizeof(mail));
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 
@@ -225,12 +226,12 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 	util_copy(mail.to, sizeof(mail.to), f.address);
 	util_copy(mail.rhost, sizeof(mail.rhost), who->rhost);
 	util_copy(mail.tty, sizeof(mail.tty), who->tty);
+	adopt = courier_lease(h, h->courier, &mail, now);
 	r = code_issue(h->store, txn, who->user, code, PWR_KIND_SELF, now, h->conf.code_ttl,
 		h->conf.code_attempts, fp);
 	if (r == 0)
 		r = mailq_push(h->store, txn, &mail, code, &id);
 	sodium_memzero(code, sizeof(code));
-	sodium_memzero(&mail, sizeof(mail));
 	if (r < 0)
 		goto fail;
 	if ((r = store_commit(txn)) < 0) {
@@ -238,6 +239,8 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 		goto fail;
 	}
 	txn = NULL;
+	if (adopt)
+		courier_adopt(h->courier, id, &mail);
 	audit(LOG_NOTICE, "request", p, who->user, who, "ok", "code-queued");
 	goto out;
 
@@ -256,6 +259,7 @@ out:
 	store_abort(txn);
 	account_clear(&acct);
 	sodium_memzero(&rec, sizeof(rec));
+	sodium_memzero(&mail, sizeof(mail));
 }
 
 static int h_request(struct helper *h, struct peer *p, union pwr_msg *m)
@@ -367,6 +371,7 @@ static void setpw_after(struct helper *h, struct peer *p, const struct pwr_who *
 	struct mail_rec mail;
 	MDB_txn *txn;
 	uint64_t now = util_now(), id;
+	bool adopt = false;
 	int r;
 
 	if ((r = store_begin(h->store, true, &txn)) == 0) {
@@ -381,9 +386,12 @@ static void setpw_after(struct helper *h, struct peer *p, const struct pwr_who *
 			util_copy(mail.to, sizeof(mail.to), addr);
 			util_copy(mail.rhost, sizeof(mail.rhost), who->rhost);
 			util_copy(mail.tty, sizeof(mail.tty), who->tty);
+			adopt = courier_lease(h, h->courier, &mail, now);
 			r = mailq_push(h->store, txn, &mail, NULL, &id);
 		}
 		r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
+		if (r == 0 && adopt)
+			courier_adopt(h->courier, id, &mail);
 	}
 	if (r < 0)
 		audit(LOG_ERR, "password-changed", p, who->user, who, "error", "code-not-consumed");
@@ -493,7 +501,7 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 	struct account acct = {0};
 	struct mail_rec mail;
 	uint64_t now = util_now(), id;
-	bool has_addr;
+	bool has_addr, adopt = false;
 	MDB_txn *txn;
 	int r;
 
@@ -541,11 +549,14 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 		mail.give_up = mail.code_expires;
 		util_copy(mail.user, sizeof(mail.user), user);
 		util_copy(mail.to, sizeof(mail.to), addr);
+		adopt = courier_lease(h, h->courier, &mail, now);
 		r = mailq_push(h->store, txn, &mail, code, &id);
-		sodium_memzero(&mail, sizeof(mail));
 		it->mailed = r == 0;
 	}
 	r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
+	if (r == 0 && it->mailed && adopt)
+		courier_adopt(h->courier, id, &mail);
+	sodium_memzero(&mail, sizeof(mail));
 	if (r < 0) {
 		it->mailed = 0;
 		goto fail;
