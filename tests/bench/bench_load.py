@@ -54,8 +54,16 @@ def best(samples, key="p50_us"):
 
 
 def rss_kib(pid):
+    """Resident KiB of pid: total, anonymous (its own heap and stacks), and file-backed (its
+    libraries and the store's pages it has touched, which are shared page cache)."""
     with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
+        text = f.read()
+    return tuple(int(re.search(rf"{k}:\s+(\d+) kB", text).group(1))
+                 for k in ("VmRSS", "RssAnon", "RssFile"))
+
+
+def mib(kib):
+    return f"{kib[0] / 1024:.1f} MiB (anonymous {kib[1] / 1024:.1f}, files {kib[2] / 1024:.1f})"
 
 
 def ratio_line(name, ours, anchor_name, anchor, target):
@@ -90,6 +98,13 @@ def world(S, srv, limits):
         S.useradd(u)
         S.set_password(u, "Old-password-1")
     S.write_config(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n" + limits)
+    fresh_daemon(S)
+
+
+def fresh_daemon(S):
+    """The daemon as deployed (no --verbose), on an empty store with the addresses set."""
+    S.stop_daemon()
+    subprocess.run(["rm", "-rf", "/var/lib/pwreset"], check=True)
     S.start_daemon(verbose=False)
     rc, out = S.client([f"email-set {u} {u}@example.org" for u in VICTIMS + ["person"]])
     if rc != 0 or not all(line.startswith("email-set status=0") for line in out):
@@ -119,8 +134,11 @@ def flood(S, codes, srv):
                 code = codes.legit.get(timeout=20)
             except queue.Empty:
                 raise RuntimeError("the person's code was not mailed")
-            person.stdin.write(code + "\n")
-            person.stdin.flush()
+            try:
+                person.stdin.write(code + "\n")
+                person.stdin.flush()
+            except BrokenPipeError:
+                pass  # its time ran out while it waited for the mail
         else:
             lines.append(figures(line))
     person.wait()
@@ -169,7 +187,8 @@ def main():
         while not codes.legit.empty():
             codes.legit.get()
 
-        # 3. memory idle, then the flood
+        # 3. memory idle, then the flood: a daemon of its own, on a store of its own
+        fresh_daemon(S)
         time.sleep(1)
         idle = rss_kib(S.daemon.pid)
         person, flooders, accepted_after, verify_out = flood(S, codes, srv)
@@ -196,8 +215,11 @@ def main():
         print(f"  target: p99 under 50 ms, no code accepted beyond its attempts: "
               f"{'met' if ok_flood else 'NOT MET'} (worst p99 {p99:.2f} ms)")
         print("daemon resident memory:")
-        print(f"  idle {idle / 1024:.1f} MiB, after the flood {after / 1024:.1f} MiB   "
-              f"target under 8 MiB: {'met' if max(idle, after) < 8192 else 'NOT MET'}")
+        print(f"  idle (started, addresses set)  {mib(idle)}")
+        print(f"  after the flood  {mib(after)}")
+        worst = max(idle[0], after[0])
+        print(f"  target under 8 MiB: {'met' if worst < 8192 else 'NOT MET'} "
+              f"(largest {worst / 1024:.1f} MiB)")
 
         # 4. one-shot session vs fork + exec /bin/true
         S.stop_daemon()
@@ -218,7 +240,7 @@ def main():
         print(f"store after {STORE_REQUESTS} requests for random names from random addresses "
               f"(default limits; {took:.0f} s, p50 {float(rnd['p50_us']):.0f} us):")
         print(f"  data.mdb {st.st_size / 1048576:.1f} MiB ({st.st_blocks * 512 / 1048576:.1f} "
-              f"MiB on disk), daemon RSS {rss_kib(S.daemon.pid) / 1024:.1f} MiB   "
+              f"MiB on disk), daemon RSS {mib(rss_kib(S.daemon.pid))}   "
               f"target under 16 MiB: {'met' if st.st_size < 16 << 20 else 'NOT MET'}")
         return 0
     finally:

@@ -334,7 +334,7 @@ static void mode_legit(const char *path, const char *user, long seconds)
 		printf("want-code\n");
 		fflush(stdout);
 		if (!fgets(line, sizeof(line), stdin))
-			break;
+			break; /* also when the time ran out while waiting for the mail */
 		line[strcspn(line, "\n")] = '\0';
 		v.who = w;
 		snprintf(v.code, sizeof(v.code), "%s", line);
