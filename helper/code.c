@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * MUST: codes come from libsodium's generator without modulo bias (randombytes_uniform); no
+ * MUST: codes come from libsodium's generator without modulo bias (5 random bits a symbol); no
  * code is stored, logged or compared except as its keyed hash, compared in constant time; a
  * wrong try is counted in the same write transaction that read the record, so concurrent
  * conversations cannot spend more tries than the limit allows.
@@ -18,9 +18,16 @@ static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 void code_generate(char out[CODE_LEN + 1])
 {
+	unsigned char rnd[CODE_LEN];
+
+	/* 32 symbols: the low 5 bits of a uniform byte are uniform (256 is a multiple of 32),
+	 * and one call to the generator is one system call, not one a symbol */
+	_Static_assert(sizeof(alphabet) - 1 == 32, "the alphabet has 32 symbols");
+	randombytes_buf(rnd, sizeof(rnd));
 	for (int i = 0; i < CODE_LEN; i++)
-		out[i] = alphabet[randombytes_uniform(32)];
+		out[i] = alphabet[rnd[i] & 31];
 	out[CODE_LEN] = '\0';
+	sodium_memzero(rnd, sizeof(rnd));
 }
 
 void code_format(const char *code, char out[CODE_SHOWN_LEN + 1])
