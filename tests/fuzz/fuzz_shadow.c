@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "shadowfile.h"
 #include "util.h"
 
@@ -54,9 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd, r;
 
 	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/dev/shm/pwr-fuzz-%d", (int)getpid());
-		if (mkdir(dir, 0700) < 0)
-			abort();
+		scratch_make("pwr-fuzz", 0700, dir, sizeof(dir));
 		snprintf(path, sizeof(path), "%s/shadow", dir);
 		atexit(cleanup);
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "message.h"
+#include "scratch.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f;
 
 	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/dev/shm/pwr-fuzz-tmpl-%d", (int)getpid());
-		if (mkdir(dir, 0755) < 0 || conf_init(&conf) < 0)
+		scratch_make("pwr-fuzz-tmpl", 0755, dir, sizeof(dir));
+		if (conf_init(&conf) < 0)
 			abort();
 		free(conf.templates_dir);
 		conf.templates_dir = strdup(dir);
