@@ -90,8 +90,7 @@ class Sandbox:
              "/dev/pts"])
         run(["mount", "--bind", "/dev/pts/ptmx", "/dev/ptmx"])
         run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"])
-        # root's home of its own: clients (ssh) may write there
-        run(["mount", "-t", "tmpfs", "-o", "mode=700", "tmpfs", "/root"])
+        self._fresh_root_home()
         # a place where a setuid copy of the helper may run (no nosuid here)
         self.bin = os.path.join(self.tmp, "bin")
         os.mkdir(self.bin)
@@ -123,6 +122,36 @@ class Sandbox:
         self._syslog.bind("/dev/log")
         os.chmod("/dev/log", 0o666)
         threading.Thread(target=self._collect, daemon=True).start()
+
+    def _fresh_root_home(self):
+        """Root's home of its own (clients such as ssh write there), without hiding what the
+        tests run from it: a checkout or build tree under /root (where root's clones usually
+        live) is bind-mounted back into the new /root, which others may then pass through (the
+        tests run our programs as other users too)."""
+        top = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                            ".."))
+        wanted = {top, os.path.realpath(sys.executable)}
+        for key, value in os.environ.items():
+            if key.startswith("PWR_") and value.startswith("/"):
+                for one in value.split():  # PWR_SANITIZER_PRELOAD is a list
+                    wanted.add(os.path.realpath(one))
+        under = sorted({p if os.path.isdir(p) else os.path.dirname(p) for p in wanted
+                        if p.startswith("/root/")})
+        if "/root" in under:
+            return  # the checkout is /root itself: nothing to hide it with
+        keep = []  # the outermost of them, each once
+        for p in under:
+            if not any(p.startswith(k + "/") for k in keep):
+                keep.append(p)
+        if keep:
+            hold = os.path.join(self.tmp, "host-root")
+            os.mkdir(hold, 0o700)
+            run(["mount", "--rbind", "/root", hold])
+        run(["mount", "-t", "tmpfs", "-o", "mode=711" if keep else "mode=700", "tmpfs",
+             "/root"])
+        for p in keep:
+            os.makedirs(p, mode=0o755, exist_ok=True)
+            run(["mount", "--rbind", hold + p[len("/root"):], p])
 
     def _collect(self):
         while True:
@@ -210,6 +239,14 @@ class Sandbox:
         for line in out.splitlines():
             fields = dict(f.split("=", 1) for f in line.split()[1:])
             mails.append(fields)
+        return mails
+
+    def wait_mails(self, count, timeout=10):
+        """The queued mails once there are at least count (a code is queued after the answer
+        to its request), or as they are when timeout seconds have passed."""
+        deadline = time.time() + timeout
+        while len(mails := self.mails()) < count and time.time() < deadline:
+            time.sleep(0.05)
         return mails
 
     def close(self):
