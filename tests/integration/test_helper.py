@@ -611,7 +611,7 @@ def test_daemon_sigterm():
             time.sleep(0.05)
         rc, out = S.client(["offer alice", "request alice"])
         check(out[0].startswith("offer status=0 enabled=1"), out)
-        eq(len(S.mails()), 1)
+        eq(len(S.wait_mails(1)), 1, "the code is queued (after the answer, so waited for)")
     finally:
         act.terminate()
         act.wait(timeout=10)
