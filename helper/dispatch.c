@@ -92,6 +92,23 @@ static void audit(int prio, const char *event, const struct peer *p, const char 
 	log_event(prio, &e);
 }
 
+/* Whether a reset can be completed on this host now (the password dictionary is there). The
+ * same for every user. When it cannot, why[] says what to install; it is logged once each time
+ * the state changes, not at every request. */
+static bool reset_ready(struct helper *h, char *why, size_t len)
+{
+	int r = password_ready(why, len);
+
+	if (r < 0 && !h->unready_logged)
+		log_msg(LOG_ERR, "password reset is refused until this is fixed: %s", why);
+	else if (r == 0 && h->unready_logged)
+		log_msg(LOG_NOTICE, "the password dictionary is back: password reset works again");
+	h->unready_logged = r < 0;
+	return r == 0;
+}
+
+#define REASON_UNREADY "no-password-dictionary"
+
 static bool peer_is_admin(struct helper *h, const struct peer *p)
 {
 	struct passwd pw, *pwr = NULL;
@@ -144,6 +161,14 @@ static int h_offer(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_offer_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
 	bool enabled = h->conf.self_reset;
+	char why[PWR_TEXT_MAX + 1];
+
+	/* nothing is offered that could not end in a new password */
+	if (!reset_ready(h, why, sizeof(why))) {
+		a.status = PWR_E_UNAVAILABLE;
+		audit(LOG_ERR, "offer", p, m->who.user, &m->who, "refused", REASON_UNREADY);
+		return send_msg(p, PWR_ANS_OFFER, &a);
+	}
 
 	/* with self-service off, a person still needs the prompt to redeem an admin's code */
 	if (!enabled && h->store) {
@@ -180,6 +205,10 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 
 	memset(&acct, 0, sizeof(acct));
 	memset(&mail, 0, sizeof(mail));
+	if (!reset_ready(h, reasons, sizeof(reasons))) {
+		audit(LOG_NOTICE, "request", p, who->user, who, "refused", REASON_UNREADY);
+		goto out;
+	}
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 
@@ -405,7 +434,7 @@ static int h_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
 	struct pwr_set_password_ans a = {.status = PWR_E_INTERNAL};
 	struct pwr_who *who = &m->set_password.who;
 	size_t len = strlen(m->set_password.password);
-	char *pw = NULL, *hash = NULL, current[SHADOW_LINE_MAX];
+	char *pw = NULL, *hash = NULL, current[SHADOW_LINE_MAX], unready[PWR_TEXT_MAX + 1];
 	struct setpw_edit e = {.h = h, .p = p};
 	struct account acct = {0};
 	const char *why = NULL;
@@ -428,6 +457,12 @@ static int h_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
 	memcpy(pw, m->set_password.password, len + 1);
 	sodium_memzero(m->set_password.password, sizeof(m->set_password.password));
 
+	if (!reset_ready(h, unready, sizeof(unready))) {
+		/* the code stays valid: the person may come back once the host is mended */
+		a.status = PWR_E_UNAVAILABLE;
+		audit(LOG_ERR, "set-password", p, who->user, who, "refused", REASON_UNREADY);
+		goto out;
+	}
 	if ((r = account_lookup(who->user, &acct)) < 0)
 		goto fail;
 	if (!acct.shadow_line || shadow_field2(acct.shadow_line, current, sizeof(current)) < 0) {
@@ -582,12 +617,17 @@ out:
 static int h_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	uint32_t ttl = m->reset.ttl ? m->reset.ttl : h->conf.admin_code_ttl, done = 0;
-	char *save = m->reset.users, *user;
+	char *save = m->reset.users, *user, why[PWR_TEXT_MAX + 1];
 	int r = 0;
 
 	if (ttl < 60 || ttl > 30u * 86400) {
 		audit(LOG_NOTICE, "admin-reset", p, NULL, NULL, "refused", "bad-ttl");
 		return send_error(p, PWR_E_INVALID, "the lifetime must be from 60 s to 30 days");
+	}
+	/* a locked account whose owner cannot choose a new password would be locked out */
+	if (!reset_ready(h, why, sizeof(why))) {
+		audit(LOG_ERR, "admin-reset", p, NULL, NULL, "refused", REASON_UNREADY);
+		return send_error(p, PWR_E_UNAVAILABLE, "%s; nobody was reset", why);
 	}
 	while ((user = strsep(&save, "\n")) != NULL) {
 		struct pwr_reset_item it = {0};
@@ -1057,6 +1097,7 @@ static int h_status(struct helper *h, struct peer *p, union pwr_msg *m)
 	/* shown to an administrator: a value too long for the answer is cut, not dropped */
 	snprintf(a.smtp_url, sizeof(a.smtp_url), "%s", h->conf.smtp_url);
 	snprintf(a.help, sizeof(a.help), "%s", h->conf.help_message);
+	reset_ready(h, a.problems, sizeof(a.problems)); /* left empty when resets can complete */
 	if ((r = status_counts(h, &a)) < 0) {
 		audit(LOG_ERR, "status", p, NULL, NULL, "error", strerror(-r));
 		return send_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));

@@ -22,6 +22,7 @@ struct helper {
 	uint32_t mode; /* PWR_MODE_DAEMON or PWR_MODE_ONESHOT, for status */
 	uint64_t started; /* Unix time the helper started */
 	uint32_t idle_exit; /* daemon started by systemd: exit after this many quiet s (0: never) */
+	bool unready_logged; /* why resets cannot complete was logged, and nothing changed since */
 };
 
 /* One connection: the daemon's accepted socket, or fd 0 in one-shot mode. */

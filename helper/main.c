@@ -27,6 +27,7 @@
 #include "deliver.h"
 #include "helper.h"
 #include "log.h"
+#include "password.h"
 #include "server.h"
 #include "util.h"
 
@@ -35,6 +36,7 @@ enum mode { MODE_ONESHOT, MODE_DAEMON, MODE_CHECK, MODE_HELP, MODE_VERSION };
 struct args {
 	enum mode mode;
 	const char *config;
+	char why[PWR_TEXT_MAX + 1];
 	bool verbose;
 	uint32_t idle_exit;
 };
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 	int listen_fds = 0, errors, type = 0;
 	socklen_t tlen = sizeof(type);
 	const char *config;
+	char why[PWR_TEXT_MAX + 1];
 
 	/* argc may be 0, and argv[1] then is the environment: read nothing */
 	if (argc < 1 || !argv || !argv[0])
@@ -216,6 +219,11 @@ int main(int argc, char **argv)
 	if (a.mode == MODE_CHECK) {
 		errors = conf_load(&h.conf, config, true, report_stderr, NULL);
 		conf_free(&h.conf);
+		/* a good file on a host that cannot complete a reset is not a working setup */
+		if (password_ready(why, sizeof(why)) < 0) {
+			fprintf(stderr, "pwreset-helper: %s\n", why);
+			errors++;
+		}
 		return errors == 0 ? 0 : 1;
 	}
 
@@ -232,6 +240,10 @@ int main(int argc, char **argv)
 				h.conf.state_dir);
 			conf_free(&h.conf);
 			return 1;
+		}
+		if (password_ready(why, sizeof(why)) < 0) {
+			log_msg(LOG_ERR, "password reset is refused until this is fixed: %s", why);
+			h.unready_logged = true;
 		}
 		h.courier = courier_new();
 		h.mode = PWR_MODE_DAEMON;

@@ -1,13 +1,97 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h> /* before crack.h, which uses size_t */
+#include <crack.h>
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <packer.h>
 #include <pwquality.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "password.h"
+
+/* 0 if prefix+ext opens for reading; else -errno, and what failed in why. */
+static int dict_file(const char *prefix, const char *ext, char *why, size_t whylen)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", prefix, ext) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int r = -errno;
+		snprintf(why, whylen,
+			"the password dictionary %s cannot be read (%s); install the package %s",
+			path, strerror(-r), PWR_DICT_PACKAGE);
+		return r;
+	}
+	close(fd);
+	return 0;
+}
+
+/* cracklib's own loader, which also checks the header; it reports on stderr, which is the
+ * caller's in one-shot mode: silenced here (the helper is single-threaded). */
+static bool dict_loads(const char *prefix)
+{
+	PWDICT *d;
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	d = PWOpen(prefix, "r");
+	if (saved >= 0 && null >= 0)
+		dup2(saved, STDERR_FILENO);
+	if (saved >= 0)
+		close(saved);
+	if (null >= 0)
+		close(null);
+	if (d)
+		PWClose(d);
+	return d != NULL;
+}
+
+int password_ready(char *why, size_t whylen)
+{
+	pwquality_settings_t *pwq;
+	const char *set = NULL;
+	char prefix[4096];
+	int check = 1, r;
+
+	pwq = pwquality_default_settings();
+	if (!pwq) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	pwquality_read_config(pwq, NULL, NULL);
+	if (pwquality_get_int_value(pwq, PWQ_SETTING_DICT_CHECK, &check) < 0)
+		check = 1;
+	pwquality_get_str_value(pwq, PWQ_SETTING_DICT_PATH, &set);
+	snprintf(prefix, sizeof(prefix), "%s", set && *set ? set : GetDefaultCracklibDict());
+	pwquality_free_settings(pwq);
+	if (!check)
+		return 0; /* dictcheck = 0 in pwquality.conf: the host wants no dictionary */
+
+	/* what cracklib opens: the index, and the words plain or compressed */
+	if ((r = dict_file(prefix, ".pwi", why, whylen)) < 0)
+		return r;
+	if ((r = dict_file(prefix, ".pwd", why, whylen)) < 0 &&
+		dict_file(prefix, ".pwd.gz", why, 0) < 0)
+		return r;
+	if (!dict_loads(prefix)) {
+		snprintf(why, whylen,
+			"the password dictionary %s is damaged; reinstall the package %s or run "
+			"update-cracklib",
+			prefix, PWR_DICT_PACKAGE);
+		return -EBADMSG;
+	}
+	return 0;
+}
 
 /* Whether pw hashes to current (lock stripped): the new password may not be the old one. */
 static int same_as_current(const char *pw, const char *current)

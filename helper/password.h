@@ -13,6 +13,11 @@
 
 #define PASSWORD_HASH_MAX 384 /* CRYPT_OUTPUT_SIZE */
 
+/* 0 if the quality check can run: libpwquality's dictionary (cracklib's, or pwquality.conf's
+ * dictpath) is there and loads, or dictcheck is off. Else < 0 and, in why, what is missing and
+ * the package that provides it, for the administrator (never for the person). */
+int password_ready(char *why, size_t whylen);
+
 /* 0 if pw may become user's password; else -EINVAL and the reason, for the person, in why.
  * current is field 2 of the user's shadow line (a leading '!' lock is looked through), or
  * NULL. */

@@ -100,6 +100,8 @@ enum pwr_status {
 	PWR_E_BADFORMAT = 8, /* input that cannot be a code (no attempt of the code counted) */
 	PWR_E_DISABLED = 9, /* self-service reset is switched off */
 	PWR_E_QUALITY = 10, /* the new password was refused; the text says why, for the person */
+	PWR_E_UNAVAILABLE = 11, /* this host cannot complete a reset now (the helper's log and
+				   status say why); the same for every user */
 };
 
 /* Layouts. Each struct is the decoded form; the wire form is its fields in order. */
@@ -178,7 +180,9 @@ struct pwr_page_req {
 /* PWR_ANS_STATUS: u32 status, str version, u32 mode (PWR_MODE_*), u64 started (Unix time),
  * u32 self_reset, u32 code_ttl, u32 admin_code_ttl (seconds), str admin_group, str smtp_url,
  * str help, u32 addresses (registered), u32 codes_self, u32 codes_admin (pending),
- * u32 mail_queued, u32 mail_deferred, u32 mail_failed, u32 mail_sent, u64 store_bytes */
+ * u32 mail_queued, u32 mail_deferred, u32 mail_failed, u32 mail_sent, u64 store_bytes,
+ * str problems (what keeps resets from working on this host, for the administrator; empty:
+ * nothing) */
 #define PWR_MODE_DAEMON 1u
 #define PWR_MODE_ONESHOT 2u
 struct pwr_status_ans {
@@ -200,6 +204,7 @@ struct pwr_status_ans {
 	uint32_t mail_failed;
 	uint32_t mail_sent;
 	uint64_t store_bytes;
+	char problems[PWR_TEXT_MAX + 1];
 };
 
 /* PWR_ANS_ERROR: u32 status, str text */

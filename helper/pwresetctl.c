@@ -1127,7 +1127,18 @@ static int cmd_status(struct opts *o, int argc, char **argv)
 		jkey("sent", &g);
 		printf("%u}", s->mail_sent);
 		jkey("store_bytes", &f);
-		printf("%llu}\n", (unsigned long long)s->store_bytes);
+		printf("%llu", (unsigned long long)s->store_bytes);
+		jkey("problems", &f);
+		putchar('[');
+		g = true;
+		for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
+			one = strtok_r(NULL, "\n", &save)) {
+			if (!g)
+				putchar(',');
+			g = false;
+			jstr(one);
+		}
+		puts("]}");
 		return EX_DONE;
 	}
 	if (s->mode == PWR_MODE_DAEMON)
@@ -1149,6 +1160,10 @@ static int cmd_status(struct opts *o, int argc, char **argv)
 	printf("mail queue:     %u queued, %u deferred, %u failed, %u sent\n", s->mail_queued,
 		s->mail_deferred, s->mail_failed, s->mail_sent);
 	printf("store:          %.1f MiB used\n", (double)s->store_bytes / (1024.0 * 1024.0));
+	/* what keeps resets from working, last: where an administrator's eye ends */
+	for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
+		one = strtok_r(NULL, "\n", &save))
+		printf("PROBLEM:        %s\n", safe(one, buf, sizeof(buf)));
 	return EX_DONE;
 }
 

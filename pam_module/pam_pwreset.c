@@ -147,10 +147,17 @@ static int exchange(struct session *s, uint16_t op)
 	return r < 0 ? r : aop;
 }
 
+/* Not an errno: the helper answered PWR_E_UNAVAILABLE (its own log says why). */
+#define E_HELPER_UNAVAILABLE (-0x10000)
+
 /* The helper failed us: say so, log why, and end with PAM_AUTH_ERR. */
 static int unavailable(struct session *s, const char *what, int err)
 {
-	if (err == -PWR_ANS_ERROR)
+	if (err == E_HELPER_UNAVAILABLE)
+		pam_syslog(s->pamh, LOG_ERR,
+			"%s: the helper cannot complete a reset on this host now; its log says why",
+			what);
+	else if (err == -PWR_ANS_ERROR)
 		pam_syslog(s->pamh, LOG_ERR, "%s: the helper answered error %u: %s", what,
 			s->m.error.status, s->m.error.text);
 	else
@@ -221,6 +228,8 @@ static int choose_password(struct session *s)
 		case PWR_E_QUALITY:
 			say(s, PAM_ERROR_MSG, "BAD PASSWORD: %s", s->m.set_password_ans.text);
 			continue;
+		case PWR_E_UNAVAILABLE:
+			return unavailable(s, "set-password", E_HELPER_UNAVAILABLE);
 		case PWR_E_BADCODE:
 			/* replaced, revoked or expired meanwhile, or the entry changed */
 			say(s, PAM_ERROR_MSG, T_WRONG);
@@ -279,8 +288,12 @@ static int converse(struct session *s)
 
 	s->m.who = s->who;
 	aop = exchange(s, PWR_REQ_OFFER);
-	if ((r = expect(aop, PWR_ANS_OFFER)) < 0 || s->m.offer.status != PWR_OK)
-		return unavailable(s, "offer", r < 0 ? r : -EPROTO);
+	if ((r = expect(aop, PWR_ANS_OFFER)) < 0)
+		return unavailable(s, "offer", r);
+	if (s->m.offer.status == PWR_E_UNAVAILABLE)
+		return unavailable(s, "offer", E_HELPER_UNAVAILABLE);
+	if (s->m.offer.status != PWR_OK)
+		return unavailable(s, "offer", -EPROTO);
 	if (!s->m.offer.enabled) {
 		if (*s->m.offer.help)
 			say(s, PAM_ERROR_MSG, "%s", s->m.offer.help);

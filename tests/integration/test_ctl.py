@@ -329,6 +329,8 @@ def test_ctl_status():
           js["mail"]["failed"] == 1, js)
     check(js["code_ttl"] == 600 and js["admin_code_ttl"] == 259200 and js["store_bytes"] > 0,
           js)
+    eq(js["problems"], [], "a host that can complete resets")
+    check("PROBLEM" not in out, out)
     S.stop_daemon()
     rc, js, err = ctl_json("status", transport="oneshot")
     eq(js["mode"], "one-shot")

@@ -3,7 +3,9 @@
 pseudo-terminal, driven by pexpect) in the sandbox: the texts of SPEC §3, the return codes,
 and pam_unix as the judge of the new password. Run one case: test_pam.py CASE."""
 
+import glob
 import io
+import json
 import os
 import struct
 import subprocess
@@ -267,6 +269,87 @@ def test_helper_garbage_or_dying():
         check("Authentication failure" in out and "success" not in out, out)
         srv.close()
         os.unlink("/run/pwreset/helper.sock")
+
+
+UNAVAILABLE = "Password reset is not available right now."
+DICT_MISSING = ("the password dictionary /var/cache/cracklib/cracklib_dict.pwi cannot be read "
+                "(No such file or directory); install the package cracklib-runtime")
+
+
+def test_no_password_dictionary():
+    """The password dictionary removed (in the sandbox's /var): the person sees that reset is
+    not available, never a library's text, before anything is asked or sent; a code from
+    before stays valid but writes nothing; the administrator reads the file and the package in
+    --check-config, pwresetctl status and one log line; an admin reset is refused rather than
+    lock an account whose owner could not choose a new password. Put back, all works again."""
+    th.setup_world()
+    S.client(["request alice"])
+    code = code_for("alice")
+    saved = {}
+    for name in glob.glob("/var/cache/cracklib/cracklib_dict.*"):
+        with open(name, "rb") as f:
+            saved[name] = f.read()
+        os.unlink(name)
+    check(len(saved) >= 2, f"the dictionary was there to remove (cracklib-runtime): {saved}")
+    with open("/etc/shadow") as f:
+        before = f.read()
+    stack()
+    ctl = os.environ["PWR_CTL"]
+    for t in th.BOTH:
+        if t == "oneshot":
+            S.stop_daemon()
+        # the person: told at once, whoever they are; nothing requested, nothing mailed
+        for user in ("alice", "bob", "nosuchuser"):
+            out, rc = finish(session(user))
+            check(UNAVAILABLE in out and "Forgot" not in out and "dictionary" not in out,
+                  f"{t} {user}: {out}")
+            check("Authentication failure" in out, out)
+        rc, out = S.client(["request bob", f"verify alice {code}", f"setpw alice {NEW}"], t)
+        eq(out[0].split()[:2], ["request", "status=0"], f"{t}: the uniform answer")
+        eq(out[1], "verify status=0", f"{t}: the code from before is still valid")
+        eq(out[2], "set-password status=11 text=", f"{t}: refused, and no library text")
+        check(not [m for m in S.mails() if m["user"] == "bob"], f"{t}: no code mailed to bob")
+        # the administrator
+        argv = [ctl, "--helper", S.helper] + (["--socket", "/nonexistent"] if t == "oneshot"
+                                              else [])
+        r = subprocess.run(argv + ["status"], capture_output=True, text=True)
+        eq(r.returncode, 0, r.stderr)
+        check(f"PROBLEM:        {DICT_MISSING}\n" in r.stdout, f"{t}: {r.stdout}")
+        r = subprocess.run(argv + ["--json", "status"], capture_output=True, text=True)
+        eq(json.loads(r.stdout)["problems"], [DICT_MISSING], t)
+        r = subprocess.run(argv + ["reset", "bob"], capture_output=True, text=True)
+        eq((r.returncode, r.stdout), (1, ""), r.stderr)
+        eq(r.stderr, f"pwresetctl: reset: {DICT_MISSING}; nobody was reset\n", t)
+        with open("/etc/shadow") as f:
+            eq(f.read(), before, f"{t}: /etc/shadow untouched (bob not locked)")
+    r = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
+    eq((r.returncode, r.stderr), (1, f"pwreset-helper: {DICT_MISSING}\n"), "--check-config")
+    log = S.syslog()
+    reasons = [l for l in log.splitlines()
+               if "password reset is refused until this is fixed: " + DICT_MISSING in l]
+    # the daemon once (it served three offers, a request, a set-password, two status and a
+    # reset); each one-shot helper once
+    pids = [l.split("[")[1].split("]")[0] for l in reasons]
+    eq(len(pids), len(set(pids)), f"one line per helper process: {reasons}")
+    check(len(pids) >= 2, f"the daemon's line and the one-shot helpers': {reasons}")
+    check("event=offer" in log and "reason=no-password-dictionary" in log, log[-2000:])
+    check("event=admin-reset" in log, log[-2000:])
+    # put back: the same code goes through
+    for name, data in saved.items():
+        with open(name, "wb") as f:
+            f.write(data)
+    S.start_daemon()
+    r = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
+    eq((r.returncode, r.stderr), (0, ""), "--check-config with the dictionary back")
+    p = session("alice")  # the code from before, at the first prompt
+    p.expect_exact(OFFER)
+    p.sendline(code)
+    for prompt in ("New password: ", "Retype new password: "):
+        p.expect_exact(prompt)
+        p.sendline(NEW)
+    out, rc = finish(p)
+    check("Password changed." in out, out)
+    check(pam_unix_ok("alice", NEW), "pam_unix takes the new password")
 
 
 if __name__ == "__main__":
