@@ -160,7 +160,6 @@ static const char *rhost_bucket(const char *rhost)
 static int h_offer(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_offer_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
-	bool enabled = h->conf.self_reset;
 	char why[PWR_TEXT_MAX + 1];
 
 	/* nothing is offered that could not end in a new password */
@@ -169,22 +168,12 @@ static int h_offer(struct helper *h, struct peer *p, union pwr_msg *m)
 		audit(LOG_ERR, "offer", p, m->who.user, &m->who, "refused", REASON_UNREADY);
 		return send_msg(p, PWR_ANS_OFFER, &a);
 	}
-
-	/* with self-service off, a person still needs the prompt to redeem an admin's code */
-	if (!enabled && h->store) {
-		MDB_txn *txn;
-		struct code_rec rec;
-		if (store_begin(h->store, false, &txn) == 0) {
-			enabled = code_get(h->store, txn, m->who.user, util_now(), &rec) == 0 &&
-				  rec.kind == PWR_KIND_ADMIN;
-			store_abort(txn);
-			sodium_memzero(&rec, sizeof(rec));
-		}
-	}
-	a.enabled = enabled;
+	/* the same for every account: with self-service off, whether an administrator's code is
+	 * pending must not show (the module then asks everyone for such a code) */
+	a.enabled = h->conf.self_reset;
 	util_copy(a.help, sizeof(a.help), h->conf.help_message);
-	audit(LOG_INFO, "offer", p, m->who.user, &m->who, enabled ? "ok" : "refused",
-		enabled ? NULL : "disabled");
+	audit(LOG_INFO, "offer", p, m->who.user, &m->who, a.enabled ? "ok" : "refused",
+		a.enabled ? NULL : "disabled");
 	return send_msg(p, PWR_ANS_OFFER, &a);
 }
 

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -29,6 +29,8 @@
 #define TRIES_DEFAULT 3
 #define TRIES_MAX 10
 #define WRONG_CODE_DELAY_S 2
+#define TIMEOUT_DEFAULT 60 /* the longest the helper may take to answer (shadow locks: 15 s) */
+#define TIMEOUT_MAX 600
 
 #define T_OFFER \
 	"Forgot your password? Enter a reset code, or type \"reset\" to have one e-mailed (Enter " \
@@ -36,6 +38,7 @@
 #define T_SENT \
 	"If this account can be reset, a reset code has been sent to its recovery address. It " \
 	"expires in %u minutes."
+#define T_ADMIN_CODE "Enter the reset code from your administrator (Enter to skip): "
 #define T_CODE "Reset code: "
 #define T_WRONG "That code is not valid."
 #define T_NEW "New password: "
@@ -45,13 +48,16 @@
 #define T_LOGIN "Log in with your new password."
 #define T_UNAVAILABLE "Password reset is not available right now."
 
-/* What sshd passes instead of what an unknown user typed: junk of the same length. */
-#define SSHD_JUNK "\b\n\r\177"
+/* sshd passes junk of the typed length instead of what an unknown user typed: the first
+ * answer is judged by its length alone, for every user (an answer as long as this word asks
+ * for a code to be mailed, whatever its letters). */
+#define RESET_WORD "reset"
 
 struct opts {
 	const char *socket;
 	const char *helper;
 	unsigned tries;
+	unsigned timeout; /* seconds the helper may take to answer */
 	bool login_after_reset;
 	bool debug;
 };
@@ -69,6 +75,7 @@ static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct o
 	o->socket = PWR_SOCKET_PATH;
 	o->helper = PWR_HELPER_PATH;
 	o->tries = TRIES_DEFAULT;
+	o->timeout = TIMEOUT_DEFAULT;
 	o->login_after_reset = false;
 	o->debug = false;
 	for (int i = 0; i < argc; i++) {
@@ -85,6 +92,14 @@ static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct o
 					TRIES_MAX, TRIES_DEFAULT);
 			else
 				o->tries = (unsigned)n;
+		} else if (!strncmp(a, "timeout=", 8)) {
+			char *end;
+			long n = strtol(a + 8, &end, 10);
+			if (*end || n < 1 || n > TIMEOUT_MAX)
+				pam_syslog(pamh, LOG_WARNING, "option %s: not 1 to %d; using %d", a,
+					TIMEOUT_MAX, TIMEOUT_DEFAULT);
+			else
+				o->timeout = (unsigned)n;
 		} else if (!strcmp(a, "login_after_reset")) {
 			o->login_after_reset = true;
 		} else if (!strcmp(a, "debug")) {
@@ -157,6 +172,9 @@ static int unavailable(struct session *s, const char *what, int err)
 		pam_syslog(s->pamh, LOG_ERR,
 			"%s: the helper cannot complete a reset on this host now; its log says why",
 			what);
+	else if (err == -EAGAIN)
+		pam_syslog(s->pamh, LOG_ERR, "%s: the helper did not answer within %u s", what,
+			s->o.timeout);
 	else if (err == -PWR_ANS_ERROR)
 		pam_syslog(s->pamh, LOG_ERR, "%s: the helper answered error %u: %s", what,
 			s->m.error.status, s->m.error.text);
@@ -175,16 +193,10 @@ static int expect(int aop, uint16_t want)
 	return aop == PWR_ANS_ERROR ? -PWR_ANS_ERROR : aop < 0 ? aop : -EPROTO;
 }
 
-/* What sshd hands over for an unknown user: judged by its length only. */
-static bool is_junk(const char *answer)
+/* Sleep until t (CLOCK_MONOTONIC), if it is still ahead. */
+static void sleep_until(const struct timespec *t)
 {
-	return !strncmp(answer, SSHD_JUNK, strlen(SSHD_JUNK));
-}
-
-static void sleep_s(unsigned seconds)
-{
-	struct timespec t = {seconds, 0};
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t, NULL) == EINTR)
 		;
 }
 
@@ -245,6 +257,7 @@ static int choose_password(struct session *s)
  * when the first thing to do is to prompt. */
 static int take_codes(struct session *s, char *answer)
 {
+	struct timespec told;
 	unsigned tries = 0;
 
 	for (;;) {
@@ -259,6 +272,10 @@ static int take_codes(struct session *s, char *answer)
 		s->m.verify.who = s->who;
 		snprintf(s->m.verify.code, sizeof(s->m.verify.code), "%s", answer);
 		forget(&answer);
+		/* a wrong code is told at a fixed time after it was sent, whatever the helper
+		 * took: its work (which differs between accounts) cannot be timed */
+		clock_gettime(CLOCK_MONOTONIC, &told);
+		told.tv_sec += WRONG_CODE_DELAY_S;
 		aop = exchange(s, PWR_REQ_VERIFY);
 		if ((r = expect(aop, PWR_ANS_VERIFY)) < 0)
 			return unavailable(s, "verify", r);
@@ -273,7 +290,7 @@ static int take_codes(struct session *s, char *answer)
 		default:
 			return unavailable(s, "verify", -EPROTO);
 		}
-		sleep_s(WRONG_CODE_DELAY_S);
+		sleep_until(&told);
 		say(s, PAM_ERROR_MSG, T_WRONG);
 		if (++tries >= s->o.tries)
 			return PAM_MAXTRIES;
@@ -295,9 +312,18 @@ static int converse(struct session *s)
 	if (s->m.offer.status != PWR_OK)
 		return unavailable(s, "offer", -EPROTO);
 	if (!s->m.offer.enabled) {
+		/* self-service off: the administrators' word, then the same prompt for every
+		 * account, for the code an administrator may have handed over */
 		if (*s->m.offer.help)
 			say(s, PAM_ERROR_MSG, "%s", s->m.offer.help);
-		return PAM_AUTH_ERR;
+		explicit_bzero(&s->m, sizeof(s->m));
+		if (ask(s, PAM_PROMPT_ECHO_ON, T_ADMIN_CODE, &answer) < 0)
+			return PAM_AUTH_ERR;
+		if (!*answer) {
+			forget(&answer);
+			return PAM_AUTH_ERR;
+		}
+		return take_codes(s, answer);
 	}
 	if (ask(s, PAM_PROMPT_ECHO_ON, T_OFFER, &answer) < 0) {
 		static bool hinted;
@@ -313,8 +339,7 @@ static int converse(struct session *s)
 		forget(&answer);
 		return PAM_AUTH_ERR;
 	}
-	/* sshd's stand-in for an unknown user's input: the same path as the same length would */
-	if ((is_junk(answer) && len == 5) || (!is_junk(answer) && !strcasecmp(answer, "reset"))) {
+	if (len == strlen(RESET_WORD)) {
 		forget(&answer);
 		s->m.who = s->who;
 		aop = exchange(s, PWR_REQ_REQUEST);
@@ -352,7 +377,13 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item)
 		snprintf(s->who.service, sizeof(s->who.service), "%s", (const char *)item);
 
-	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) < 0) {
+	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) == 0) {
+		/* a helper that does not answer must not hold the login: fail safe */
+		struct timeval tv = {(time_t)s->o.timeout, 0};
+		if (setsockopt(s->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot reach the helper at %s or %s: %s", s->o.socket,
 			s->o.helper, strerror(-r));
 		say(s, PAM_ERROR_MSG, T_UNAVAILABLE);

@@ -618,13 +618,20 @@ def test_daemon_sigterm():
 
 
 def test_policy_off():
+    """Self-service off: nothing can be requested, and the offer is the same for every
+    account, whether or not an administrator's code is pending for it (alice's)."""
     setup_world(BASE_CONFIG + "self_reset = no\nhelp_message = Call the help desk, #4242\n")
+    rc, out = S.client(["reset print,nolock 0 alice"])
+    check(out[0].startswith("reset user=alice status=0"), out)
+    admin = out[0].split("code=")[1].split()[0]
     for t in BOTH:
-        rc, out = S.client(["offer alice", "request alice"], t)
-        eq(out, ["offer status=0 enabled=0 ttl=600 help=Call the help desk, #4242",
-                 REQUEST_ANSWER], t)
+        rc, out = S.client(["offer alice", "offer bob", "offer nosuchuser", "request bob"], t)
+        eq(out, ["offer status=0 enabled=0 ttl=600 help=Call the help desk, #4242"] * 3 +
+           [REQUEST_ANSWER], t)
     eq(S.mails(), [], "nothing sent")
     check("reason=disabled" in S.log(), S.log())
+    rc, out = S.client([f"verify alice {admin}"])
+    eq(out, ["verify status=0"], "the administrator's code is still taken")
 
 
 def test_shadow_change_voids_code():

@@ -181,15 +181,31 @@ def test_texts_do_not_tell_users_apart():
     print({u: f"{t * 1000:.0f} ms" for u, (_, _, t) in seen.items()})
 
 
+ADMIN_PROMPT = "Enter the reset code from your administrator (Enter to skip): "
+
+
 def test_policy_off_and_helper_gone():
-    """Self-service off: the administrators' help message, PAM_AUTH_ERR, no prompt. The
-    helper unreachable: 'Password reset is not available right now.'"""
+    """Self-service off: the administrators' help message, then the same prompt for an
+    administrator's code for every account (alice has one pending, bob none, nosuchuser is
+    no account): Enter skips, "reset" is no request, a wrong code is not valid, alice's code
+    works. The helper unreachable: 'Password reset is not available right now.'"""
     th.setup_world(th.BASE_CONFIG + "self_reset = no\nhelp_message = Call the desk on 4242\n")
+    rc, out = S.client(["reset print,nolock 0 alice"])
+    admin = out[0].split("code=")[1].split()[0]
     stack()
-    p = session("alice")
-    out, rc = finish(p)
-    check("Call the desk on 4242" in out and "Forgot" not in out, out)
-    check("Authentication failure" in out, out)
+    for answers in ([""], ["reset", ""], ["ABCDE-FGHJK", ""]):
+        seen = [pamjunk(u, answers, False) for u in ("alice", "bob")] + \
+            [pamjunk("nosuchuser", answers, True)]
+        eq(seen[1], seen[0], f"{answers}: bob against alice")
+        eq(seen[2], seen[0], f"{answers}: nosuchuser against alice")
+        check(seen[0].startswith(f"error: Call the desk on 4242\nprompt: {ADMIN_PROMPT}\n"),
+              seen[0])
+        check("Forgot" not in seen[0] and "has been sent" not in seen[0], seen[0])
+        check(seen[0].endswith("result: Authentication failure\n"), seen[0])
+    eq(S.mails(), [], "nothing requested")
+    out = pamjunk("alice", [admin, NEW, NEW], False)
+    check("info: Password changed." in out, out)
+    check(pam_unix_ok("alice", NEW), "the administrator's code set the password")
     S.stop_daemon()
     stack("helper=/nonexistent")  # the later option wins
     p = session("alice")
@@ -227,7 +243,8 @@ def test_expired_and_other_users_code():
 
 def fake_helper(behaviour):
     """A stand-in daemon on the helper's socket: "garbage" answers noise, "dies" answers the
-    offer properly and then hangs up in the middle of the conversation."""
+    offer properly and then hangs up in the middle of the conversation, "silent" (a helper
+    that is stopped or stuck) never answers and keeps the connection open."""
     import socket
     import threading
     S.stop_daemon()
@@ -235,6 +252,7 @@ def fake_helper(behaviour):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     srv.bind("/run/pwreset/helper.sock")
     srv.listen(4)
+    held = []
 
     def serve():
         while True:
@@ -243,6 +261,9 @@ def fake_helper(behaviour):
             except OSError:
                 return
             c.recv(8192)
+            if behaviour == "silent":
+                held.append(c)
+                continue
             if behaviour == "garbage":
                 c.send(b"\x01\x00\x01\x80" + b"\xff" * 40)
             else:
@@ -254,19 +275,26 @@ def fake_helper(behaviour):
 
 
 def test_helper_garbage_or_dying():
-    """A helper that answers garbage, or dies in the middle of the conversation: the person
-    reads 'Password reset is not available right now.', the module returns PAM_AUTH_ERR."""
+    """A helper that answers garbage, dies in the middle of the conversation, or never
+    answers: the person reads 'Password reset is not available right now.' (for the silent
+    one once the module's timeout, here 3 s, has run out), the module returns PAM_AUTH_ERR."""
     th.setup_world()
-    for behaviour in ("garbage", "dies"):
+    for behaviour in ("garbage", "dies", "silent"):
         srv = fake_helper(behaviour)
-        stack()
+        stack("timeout=3")
+        t0 = time.monotonic()
         p = session("alice")
         if behaviour == "dies":
             p.expect_exact(OFFER)
             p.sendline("reset")
         out, rc = finish(p)
+        took = time.monotonic() - t0
         check("Password reset is not available right now." in out, f"{behaviour}: {out}")
         check("Authentication failure" in out and "success" not in out, out)
+        if behaviour == "silent":
+            check(2.5 < took < 10, f"the module gave up after its timeout: {took:.1f} s")
+            check("offer: the helper did not answer within 3 s" in S.syslog(),
+                  S.syslog()[-1500:])
         srv.close()
         os.unlink("/run/pwreset/helper.sock")
 
@@ -350,6 +378,38 @@ def test_no_password_dictionary():
     out, rc = finish(p)
     check("Password changed." in out, out)
     check(pam_unix_ok("alice", NEW), "pam_unix takes the new password")
+
+
+def pamjunk(user, answers, junk):
+    """A conversation through the pwrpam stack as sshd holds it: for an account sshd does not
+    know (junk), every answer is replaced by junk of the same length. The transcript."""
+    argv = [os.environ["PWR_PAMJUNK"], "pwrpam", user] + (["--junk"] if junk else [])
+    p = subprocess.run(argv, input="".join(a + "\n" for a in answers), text=True,
+                       capture_output=True, env=sandbox.host_env(), timeout=60)
+    eq(p.returncode, 0, p.stderr)
+    return p.stdout
+
+
+def test_sshd_junk_answers():
+    """What sshd passes for an unknown user is junk of the typed length: the module chooses
+    by length alone, for every user, so every first answer gives the same transcript for an
+    account that exists (bob, eligible; dave, without an address) and for one that does not:
+    five bytes ask for a mail, whatever the letters; anything else is a code, not valid."""
+    th.setup_world()
+    stack()
+    for first in ("reset", "abcde", "ZZZZZ", "12345", "ABCDE-FGHJK", "abcdefghij", "x",
+                  "not-a-code-at-all-and-long"):
+        seen = {(user, junk): pamjunk(user, [first, ""], junk)
+                for user, junk in (("bob", False), ("dave", False), ("nosuchuser", True))}
+        want = seen[("bob", False)]
+        for key, got in seen.items():
+            eq(got, want, f"{first!r}: {key} against bob")
+        if len(first) == 5:
+            check(SENT in want and "not valid" not in want, f"{first!r}: {want}")
+        else:
+            check(SENT not in want and "error: That code is not valid." in want,
+                  f"{first!r}: {want}")
+        check(want.endswith("prompt: Reset code: \nresult: Authentication failure\n"), want)
 
 
 if __name__ == "__main__":
