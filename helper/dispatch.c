@@ -137,6 +137,56 @@ static bool peer_is_admin(struct helper *h, const struct peer *p)
 	return false;
 }
 
+/* Whether the account (name, primary group gid) is in admin_group; true when that cannot be
+ * told (account_in_groups fails closed), which refuses. */
+static bool account_is_admin(struct helper *h, const char *name, gid_t gid)
+{
+	char *one[] = {h->conf.admin_group, NULL};
+	struct conf_list l = {one, 1};
+
+	return h->conf.admin_group[0] && account_in_groups(name, gid, &l);
+}
+
+/* MUST: a member of admin_group who is not root may not act on root, on an account that
+ * self-service excludes (exclude_users, exclude_groups, uid below min_uid) or on another member
+ * of admin_group: delegating resets must not delegate root. 0; or -EPERM (or the lookup's
+ * error) with the rule, for the administrator, in why. */
+static int admin_may_act_on(
+	struct helper *h, const struct peer *p, const char *user, char *why, size_t len)
+{
+	struct account acct;
+	int r;
+
+	if (p->uid == 0)
+		return 0;
+	if ((r = account_lookup(user, &acct)) < 0) {
+		snprintf(why, len, "cannot look up %s: %s", user, strerror(-r));
+		return r;
+	}
+	r = -EPERM;
+	if (!acct.exists)
+		r = 0; /* nothing to protect: the request itself says there is no such user */
+	else if (acct.uid == 0)
+		snprintf(why, len, "only root may act on %s: its uid is 0", user);
+	else if (acct.uid < h->conf.min_uid)
+		snprintf(why, len, "only root may act on %s: its uid %lu is below min_uid %lu", user,
+			(unsigned long)acct.uid, (unsigned long)h->conf.min_uid);
+	else if (conf_list_has(&h->conf.exclude_users, user))
+		snprintf(why, len, "only root may act on %s: it is in exclude_users", user);
+	else if (account_in_groups(user, acct.gid, &h->conf.exclude_groups))
+		snprintf(why, len, "only root may act on %s: it is in a group of exclude_groups",
+			user);
+	else if (account_is_admin(h, user, acct.gid))
+		snprintf(why, len, "only root may act on %s: it is a member of admin_group %s", user,
+			h->conf.admin_group);
+	else
+		r = 0;
+	account_clear(&acct);
+	return r;
+}
+
+#define REASON_ROOT_ONLY "root-only-account"
+
 /* A peer that is not root may act for its own account only. */
 static bool peer_may_act_for(const struct peer *p, const char *user)
 {
@@ -531,6 +581,13 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 
 	util_copy(it->user, sizeof(it->user), user);
 	it->status = PWR_E_INTERNAL;
+	if ((r = admin_may_act_on(h, p, user, it->text, sizeof(it->text))) < 0) {
+		if (r == -EPERM)
+			it->status = PWR_E_PERM;
+		audit(LOG_WARNING, "admin-reset", p, user, NULL, "refused",
+			r == -EPERM ? REASON_ROOT_ONLY : it->text);
+		return;
+	}
 	if ((r = account_lookup(user, &acct)) < 0)
 		goto fail;
 	if (!acct.exists) {
@@ -659,9 +716,14 @@ static int h_email_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	const char *user = m->email_set.user, *addr = m->email_set.addr;
 	char why[256];
 	MDB_txn *txn;
-	int r = address_check(user, addr, why, sizeof(why)), n;
+	int r = admin_may_act_on(h, p, user, why, sizeof(why)), n;
 
 	if (r < 0) {
+		audit(LOG_WARNING, "email-set", p, user, NULL, "refused",
+			r == -EPERM ? REASON_ROOT_ONLY : why);
+		return send_error(p, r == -EPERM ? PWR_E_PERM : PWR_E_INTERNAL, "%s", why);
+	}
+	if ((r = address_check(user, addr, why, sizeof(why))) < 0) {
 		audit(LOG_NOTICE, "email-set", p, user, NULL, "refused", why);
 		return send_error(p, r == -ENOENT ? PWR_E_NOTFOUND : PWR_E_INVALID, "%s", why);
 	}
@@ -690,9 +752,15 @@ fail:
 static int h_email_unset(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	const char *user = m->user.user;
+	char why[256];
 	MDB_txn *txn;
 	int r;
 
+	if ((r = admin_may_act_on(h, p, user, why, sizeof(why))) < 0) {
+		audit(LOG_WARNING, "email-unset", p, user, NULL, "refused",
+			r == -EPERM ? REASON_ROOT_ONLY : why);
+		return send_error(p, r == -EPERM ? PWR_E_PERM : PWR_E_INTERNAL, "%s", why);
+	}
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 	r = address_unset(h->store, txn, user);
@@ -755,7 +823,8 @@ static int h_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 			break; /* after the final newline */
 		if ((r = address_import_line(line, &user, &addr, why, sizeof(why))) == 0)
 			continue;
-		if (r > 0 && (r = address_check(user, addr, why, sizeof(why))) == 0) {
+		if (r > 0 && (r = admin_may_act_on(h, p, user, why, sizeof(why))) == 0 &&
+			(r = address_check(user, addr, why, sizeof(why))) == 0) {
 			if (!m->import.dry_run && (r = address_set(h->store, txn, user, addr)) < 0)
 				goto fail;
 			imported++;
@@ -927,9 +996,15 @@ static int h_tokens(struct helper *h, struct peer *p, union pwr_msg *m)
 static int h_revoke(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	const char *user = m->user.user;
+	char why[256];
 	MDB_txn *txn;
 	int r;
 
+	if ((r = admin_may_act_on(h, p, user, why, sizeof(why))) < 0) {
+		audit(LOG_WARNING, "revoke", p, user, NULL, "refused",
+			r == -EPERM ? REASON_ROOT_ONLY : why);
+		return send_error(p, r == -EPERM ? PWR_E_PERM : PWR_E_INTERNAL, "%s", why);
+	}
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 	r = code_revoke(h->store, txn, user);

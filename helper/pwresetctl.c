@@ -431,7 +431,7 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 static int cmd_reset(struct opts *o, int argc, char **argv)
 {
 	union pwr_msg req, m;
-	int failed = 0, i = 0;
+	int failed = 0, refused = 0, i = 0;
 	bool first = true;
 
 	if (o->json)
@@ -469,13 +469,15 @@ static int cmd_reset(struct opts *o, int argc, char **argv)
 			if (op == PWR_ANS_DONE)
 				break;
 			failed += m.reset_item.status != PWR_OK;
+			refused += m.reset_item.status == PWR_E_PERM;
 			reset_result(o, &m.reset_item, &first);
 			explicit_bzero(&m, sizeof(m));
 		}
 	}
 	if (o->json)
 		fputs("]}\n", stdout);
-	return failed ? EX_FAILED : EX_DONE;
+	/* not permitted for every user that failed: say so as a refused command would */
+	return refused && refused == failed ? EX_PERM : failed ? EX_FAILED : EX_DONE;
 }
 
 /* ---- addresses ---- */

@@ -402,6 +402,46 @@ def test_ctl_permissions():
                   f"{t}: gina (pwadmin): {cmd}: {rc} {out} {err}")
 
 
+def test_ctl_admin_group_cannot_reach_root():
+    """A member of admin_group (gina) cannot reset, re-address or revoke for root, an
+    excluded account (excl, grp in noreset), a system account (sysacct) or another member
+    (hank): exit 3, the rule named, nothing changed, each refusal logged. She can for alice;
+    root can for all of them."""
+    th.setup_world(th.BASE_CONFIG + "admin_group = pwadmin\n")  # excludes root, excl, noreset
+    for u in ("gina", "hank"):
+        subprocess.run(["usermod", "-aG", "pwadmin", u], check=True)
+    rules = {"root": "its uid is 0", "excl": "it is in exclude_users",
+             "grp": "it is in a group of exclude_groups",
+             "sysacct": "its uid 500 is below min_uid 1000",
+             "hank": "it is a member of admin_group pwadmin"}
+    path = os.path.join(S.tmp, "import.txt")
+    with open(path, "w") as f:
+        f.write("".join(f"{u} {u}@example.org\n" for u in rules))
+    os.chmod(path, 0o644)
+    for t in BOTH:
+        if t == "oneshot":
+            S.stop_daemon()
+        before = state()
+        for user, rule in rules.items():
+            want = f"only root may act on {user}: {rule}"
+            for cmd in (("reset", "--print", user), ("reset", user),
+                        ("email", "set", user, "new@example.org"), ("email", "unset", user),
+                        ("revoke", user)):
+                rc, out, err = ctl(*cmd, transport=t, user="gina")
+                eq(rc, 3, f"{t}: {cmd}: {out} {err}")
+                check(want in err and "code:" not in out, f"{t}: {cmd}: {out} {err}")
+        rc, out, err = ctl("email", "import", path, transport=t, user="gina")
+        eq(rc, 1, f"{t}: import: {out} {err}")
+        eq(err.count("only root may act on"), len(rules), err)
+        eq(state(), before, f"{t}: nothing changed")
+        check(S.syslog().count("result=refused reason=root-only-account") >= 5 * len(rules),
+              f"{t}: each refusal logged")
+        rc, out, err = ctl("reset", "--print", "--no-lock", "alice", transport=t, user="gina")
+        eq(rc, 0, f"{t}: gina may reset alice: {err}")
+    rc, out, err = ctl("reset", "--print", "--no-lock", *rules, transport="oneshot")
+    eq(rc, 0, f"root may reset them all: {out} {err}")
+
+
 def test_ctl_unreachable_and_usage():
     """No daemon and no helper to run: exit 4 and a one-line message. Usage errors: exit 2."""
     th.setup_world()
