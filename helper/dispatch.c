@@ -200,9 +200,15 @@ static bool peer_may_act_for(const struct peer *p, const char *user)
 	return getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_uid == p->uid;
 }
 
-static const char *rhost_bucket(const char *rhost)
+/* The rate bucket of where a request comes from. A root peer (login, sshd) is believed about
+ * the remote host ("local" when there is none); any other peer is counted by its uid, which the
+ * kernel told us: what it says of a remote host is not believed (dispatch() clears it). */
+static void origin_bucket(const struct peer *p, const struct pwr_who *who, char *out, size_t len)
 {
-	return *rhost ? rhost : "local";
+	if (p->uid == 0)
+		snprintf(out, len, "r:%.*s", PWR_RHOST_MAX, *who->rhost ? who->rhost : "local");
+	else
+		snprintf(out, len, "p:%lu", (unsigned long)p->uid);
 }
 
 /* ---- self-service ---- */
@@ -251,22 +257,24 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 
-	snprintf(bucket, sizeof(bucket), "r:%.*s", PWR_RHOST_MAX, rhost_bucket(who->rhost));
+	origin_bucket(p, who, bucket, sizeof(bucket));
 	if ((r = rate_take(h->store, txn, bucket, h->conf.rhost_requests_per_hour, HOUR, now, &ok)))
 		goto fail;
 	if (!ok) {
 		why = "rate-limit-rhost";
 		goto refuse;
 	}
-	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, who->user);
-	if ((r = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, HOUR, now, &ok)))
+	if ((r = eligible_gather(&h->conf, h->store, txn, who->user, now, &f, &acct)) < 0)
 		goto fail;
-	if (!ok) {
+	/* a window per account that exists: names that are none leave nothing in the store */
+	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, who->user);
+	if (f.exists &&
+		(r = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, HOUR, now, &ok)))
+		goto fail;
+	if (f.exists && !ok) {
 		why = "rate-limit-user";
 		goto refuse;
 	}
-	if ((r = eligible_gather(&h->conf, h->store, txn, who->user, now, &f, &acct)) < 0)
-		goto fail;
 	if (eligible_reasons(&f, reasons, sizeof(reasons)) > 0) {
 		why = reasons;
 		goto refuse;
@@ -1226,6 +1234,10 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 		util_sanitize(who->rhost);
 		util_sanitize(who->tty);
 		util_sanitize(who->service);
+		/* only root (login, sshd) is believed about the remote host; the log's by= says
+		 * which uid asked, and its rate window is that uid's */
+		if (p->uid != 0)
+			who->rhost[0] = '\0';
 		user = who->user;
 		if (!peer_may_act_for(p, user)) {
 			audit(LOG_WARNING, wire_op_name(op), p, user, NULL, "refused",

@@ -20,6 +20,27 @@
 #include "util.h"
 
 #define KEY_FILE "server.key"
+#define STORE_FULL_LOG_EVERY 60 /* seconds */
+
+/* A full store fails every write until records expire: said once a minute, with how many
+ * writes failed meanwhile, not once a request (a flood would flood the log too). */
+static void store_full_report(const char *what)
+{
+	static uint64_t last;
+	static unsigned long quiet;
+	uint64_t now = util_now();
+
+	if (last && now < last + STORE_FULL_LOG_EVERY) {
+		quiet++;
+		return;
+	}
+	log_msg(LOG_ERR,
+		"store: %s: the store is full (map size reached); refusing to write until expired "
+		"records are purged (%lu more writes refused since the last report)",
+		what, quiet);
+	last = now;
+	quiet = 0;
+}
 
 int store_err(int rc, const char *what)
 {
@@ -29,10 +50,7 @@ int store_err(int rc, const char *what)
 	case MDB_NOTFOUND:
 		return -ENOENT;
 	case MDB_MAP_FULL:
-		log_msg(LOG_ERR,
-			"store: %s: the store is full (map size reached); refusing to write "
-			"until expired records are purged",
-			what);
+		store_full_report(what);
 		return -ENOSPC;
 	default:
 		log_msg(LOG_ERR, "store: %s: %s", what, mdb_strerror(rc));

@@ -347,6 +347,38 @@ def test_unprivileged_peer():
     check("<84>" in log or "<85>" in log or "<83>" in log, "logged under LOG_AUTHPRIV")
 
 
+def rate_keys():
+    """The keys of the store's rate windows, as mdb_dump prints them."""
+    out = subprocess.run(["mdb_dump", "-p", "-s", "rate", "/var/lib/pwreset"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    data = out[out.index("HEADER=END") + 1:out.index("DATA=END")]
+    return [line[1:] for line in data[0::2]]
+
+
+def test_forged_rhost():
+    """An unprivileged peer is not believed about the remote host: its requests count in a
+    window of its uid. Twelve with no remote host leave the console's "local" window alone
+    (root's request for bob still gets a code); 3,000 with a new 255-byte remote host each
+    leave one window in the store, not one a name; root's requests for names that are no
+    account leave no window at all; the audit lines carry no forged remote host."""
+    setup_world()
+    alice = uid("alice")
+    lines = ["request alice"] * 12 + [f"request alice {'x' * 250}{i:05d}" for i in range(3000)]
+    rc, out = S.client(lines, user="alice", timeout=300)
+    eq((rc, set(out)), (0, {REQUEST_ANSWER}), "the uniform answer, every time")
+    rc, out = S.client(["request bob"])
+    check(code_for("bob"), "root's console request is served")
+    S.client([f"request nosuchuser{i}" for i in range(300)])
+    keys = rate_keys()
+    check(f"p:{alice}" in keys, keys)
+    eq([k for k in keys if k.startswith("r:x") or k.startswith("u:nosuch")], [], "no window")
+    check(len(keys) <= 5, f"a handful of windows: {keys}")
+    log = S.syslog()
+    check(re.search(f'event=request user=alice rhost="" tty=\\S* by={alice} result=refused '
+                    'reason=rate-limit-rhost', log), log[-1000:])
+    check("rhost=xxxxx" not in log, "no forged remote host in the log")
+
+
 def uid(user):
     import pwd
     return pwd.getpwnam(user).pw_uid

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "code.h"
+#include "log.h"
 #include "mailq.h"
 #include "rate.h"
 #include "store.h"
@@ -481,6 +482,50 @@ static void test_full_map(void **state)
 	store_close(s);
 }
 
+/* A full store fails every write, and says so once a minute, not once a write. */
+static void test_full_store_said_once(void **state)
+{
+	char path[128], logpath[160], line[512];
+	struct store *s;
+	MDB_txn *txn;
+	int r, saved, fd, refused = 0, said = 0;
+	FILE *f;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/full-log", dir);
+	snprintf(logpath, sizeof(logpath), "%s/stderr", dir);
+	assert_int_equal(store_open(path, 256 * 1024, &s), 0);
+	log_init("test-code", 1);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	for (int i = 0; i < 20000 && refused < 500; i++) {
+		struct mail_rec rec = {0};
+		uint64_t id;
+		if ((r = store_begin(s, true, &txn)) < 0)
+			break;
+		r = mailq_push(s, txn, &rec, NULL, &id);
+		if (r == 0)
+			r = store_commit(txn);
+		else
+			store_abort(txn);
+		refused += r == -ENOSPC;
+	}
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	store_close(s);
+	assert_int_equal(refused, 500);
+	assert_non_null(f = fopen(logpath, "r"));
+	while (fgets(line, sizeof(line), f))
+		said += strstr(line, "the store is full") != NULL;
+	fclose(f);
+	assert_int_equal(said, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_mailq_purge),
 		cmocka_unit_test(test_mailq_due_index),
 		cmocka_unit_test(test_store_files),
+		cmocka_unit_test(test_full_store_said_once), /* first to fill a store: it counts */
 		cmocka_unit_test(test_full_map),
 	};
 	if (sodium_init() < 0)
