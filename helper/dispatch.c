@@ -169,16 +169,16 @@ static int admin_may_act_on(
 	else if (acct.uid == 0)
 		snprintf(why, len, "only root may act on %s: its uid is 0", user);
 	else if (acct.uid < h->conf.min_uid)
-		snprintf(why, len, "only root may act on %s: its uid %lu is below min_uid %lu", user,
-			(unsigned long)acct.uid, (unsigned long)h->conf.min_uid);
+		snprintf(why, len, "only root may act on %s: its uid %lu is below min_uid %lu",
+			user, (unsigned long)acct.uid, (unsigned long)h->conf.min_uid);
 	else if (conf_list_has(&h->conf.exclude_users, user))
 		snprintf(why, len, "only root may act on %s: it is in exclude_users", user);
 	else if (account_in_groups(user, acct.gid, &h->conf.exclude_groups))
 		snprintf(why, len, "only root may act on %s: it is in a group of exclude_groups",
 			user);
 	else if (account_is_admin(h, user, acct.gid))
-		snprintf(why, len, "only root may act on %s: it is a member of admin_group %s", user,
-			h->conf.admin_group);
+		snprintf(why, len, "only root may act on %s: it is a member of admin_group %s",
+			user, h->conf.admin_group);
 	else
 		r = 0;
 	account_clear(&acct);
@@ -268,8 +268,8 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 		goto fail;
 	/* a window per account that exists: names that are none leave nothing in the store */
 	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, who->user);
-	if (f.exists &&
-		(r = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, HOUR, now, &ok)))
+	if (f.exists && (r = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, HOUR,
+				 now, &ok)))
 		goto fail;
 	if (f.exists && !ok) {
 		why = "rate-limit-user";

@@ -4,9 +4,14 @@
  * MUST, before anything else runs: argv is not read when argc is 0; fds 0-2 are valid and no
  * other inherited fd stays open (but the socket systemd hands over); the environment is rebuilt
  * from nothing; signal dispositions and mask are reset; core dumps are off and the process is
- * not dumpable; the limits that could make a write fail half-way are raised; the caller's
- * groups are dropped and every uid made 0, so the caller cannot signal or trace us. A caller
- * that is not root may run the one-shot mode only, with the compiled-in configuration.
+ * not dumpable; every resource limit, the scheduling (policy, nice, I/O priority), the OOM
+ * score and the working directory are set to known values, not the caller's; the caller's
+ * groups are dropped and every uid made 0, so the caller cannot signal or trace us. The
+ * one-shot helper also leaves the caller's session, process group and terminal and ignores the
+ * terminal's signals, so job control (^Z, ^C, ^\, SIGCONT) cannot stop it while it holds the
+ * store or the shadow locks (both also hold every signal while they write), and at most
+ * ONESHOT_PER_UID of them run at once for a caller that is not root. A caller that is not root
+ * may run the one-shot mode only, with the compiled-in configuration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -30,6 +38,9 @@
 #include "password.h"
 #include "server.h"
 #include "util.h"
+
+#define ONESHOT_PER_UID 4 /* live one-shot helpers of one caller that is not root */
+#define ONESHOT_SLOTS_DIR "/run/pwreset/oneshot"
 
 enum mode { MODE_ONESHOT, MODE_DAEMON, MODE_CHECK, MODE_HELP, MODE_VERSION };
 
@@ -100,26 +111,107 @@ static int fds_sanitize(int keep_from_3)
 	return 0;
 }
 
+/* Every limit to a known value, none inherited from the caller. Those that could end us
+ * half-way through a write (RLIMIT_CPU, RLIMIT_RTTIME, a file cut short by RLIMIT_FSIZE, memory)
+ * are lifted, or we refuse to run; no core dumps, 4096 fds, no nice or realtime priority
+ * raised; any other limit as high as its hard limit allows (raising that needs
+ * CAP_SYS_RESOURCE, which a container's root may lack). */
 static int limits_sanitize(void)
 {
-	static const int raise_to_max[] = {RLIMIT_FSIZE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK};
-	struct rlimit rl = {0, 0};
+	static const int lift[] = {
+		RLIMIT_CPU, RLIMIT_RTTIME, RLIMIT_FSIZE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK};
+	struct rlimit rl;
 
-	if (setrlimit(RLIMIT_CORE, &rl) < 0)
-		return -errno;
-	for (size_t i = 0; i < sizeof(raise_to_max) / sizeof(raise_to_max[0]); i++) {
-		rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
-		if (setrlimit(raise_to_max[i], &rl) < 0)
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		bool must = false;
+		for (size_t i = 0; i < sizeof(lift) / sizeof(lift[0]); i++)
+			must |= lift[i] == res;
+		if (getrlimit(res, &rl) < 0)
+			return -errno;
+		if (res == RLIMIT_CORE || res == RLIMIT_NICE || res == RLIMIT_RTPRIO)
+			rl.rlim_cur = rl.rlim_max = 0;
+		else if (res == RLIMIT_NOFILE)
+			rl.rlim_cur = rl.rlim_max = 4096;
+		else
+			rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+		if (setrlimit(res, &rl) == 0)
+			continue;
+		if (errno != EPERM || must || getrlimit(res, &rl) < 0)
+			return -errno;
+		rl.rlim_cur = rl.rlim_max; /* as far as we may */
+		if (setrlimit(res, &rl) < 0)
 			return -errno;
 	}
-	rl.rlim_cur = rl.rlim_max = 4096;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -errno;
 	return 0;
 }
 
-static void signals_sanitize(void)
+/* The scheduling, OOM score and working directory, reset from whatever the caller chose. */
+static int scheduling_sanitize(void)
 {
+	struct sched_param sp = {0};
+	int fd;
+
+	if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || setpriority(PRIO_PROCESS, 0, 0) < 0)
+		return -errno;
+	/* best effort, normal priority: IOPRIO_CLASS_BE (2) << 13 | level 4 */
+	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (2 << 13) | 4) < 0)
+		return -errno;
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	close(fd);
+	return chdir("/") < 0 ? -errno : 0;
+}
+
+/* The one-shot helper leaves its caller's session: no terminal, no process group in which job
+ * control could stop it. A process-group leader (a shell's foreground job) cannot call setsid:
+ * it forks, and its child, which is no leader, carries on. */
+static int session_leave(void)
+{
+	pid_t pid;
+
+	if (setsid() >= 0)
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	return setsid() < 0 ? -errno : 0;
+}
+
+/* At most ONESHOT_PER_UID one-shot helpers of a caller that is not root run at once: each holds
+ * a lock on one of that uid's slot files while it runs (released by the kernel when it ends).
+ * 0 with a slot held, -EAGAIN when every slot is taken, or another error. */
+static int oneshot_slot_take(uid_t uid)
+{
+	char path[128];
+
+	if (uid == 0)
+		return 0; /* login and sshd: as many as there are logins */
+	if ((mkdir("/run/pwreset", 0755) < 0 && errno != EEXIST) ||
+		(mkdir(ONESHOT_SLOTS_DIR, 0700) < 0 && errno != EEXIST))
+		return -errno;
+	for (int i = 0; i < ONESHOT_PER_UID; i++) {
+		int fd;
+		snprintf(path, sizeof(path), ONESHOT_SLOTS_DIR "/%lu.%d", (unsigned long)uid, i);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0; /* kept open, and locked, until we exit */
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+static void signals_sanitize(bool oneshot)
+{
+	static const int terminal[] = {SIGTSTP, SIGTTIN, SIGTTOU, SIGINT, SIGQUIT, SIGHUP};
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t all;
 
@@ -129,6 +221,9 @@ static void signals_sanitize(void)
 			sigaction(sig, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* a terminal's signals are not for the one-shot helper, which has left the terminal */
+	for (size_t i = 0; oneshot && i < sizeof(terminal) / sizeof(terminal[0]); i++)
+		sigaction(terminal[i], &sa, NULL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
@@ -151,7 +246,7 @@ int main(int argc, char **argv)
 	gid_t rgid = getgid();
 	struct helper h = {0};
 	struct args a;
-	int listen_fds = 0, errors, type = 0;
+	int listen_fds = 0, errors, type = 0, r;
 	socklen_t tlen = sizeof(type);
 	const char *config;
 	char why[PWR_TEXT_MAX + 1];
@@ -177,12 +272,19 @@ int main(int argc, char **argv)
 	}
 	if (a.mode == MODE_DAEMON && getenv("LISTEN_FDS") && !strcmp(getenv("LISTEN_FDS"), "1"))
 		listen_fds = 1;
-	if (fds_sanitize(listen_fds) < 0 || limits_sanitize() < 0 ||
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-		fprintf(stderr, "pwreset-helper: cannot make the process safe to run; refusing\n");
+	if ((r = fds_sanitize(listen_fds)) < 0 || (r = limits_sanitize()) < 0 ||
+		(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && (r = -errno) < 0)) {
+		/* logged too: a caller's limit that cannot be lifted is a refusal like any other */
+		log_init("pwreset-helper", 0);
+		log_msg(LOG_ERR,
+			"event=refused by=%ld result=refused reason=unsafe-process detail=\"%s\"",
+			(long)ruid, strerror(-r));
+		fprintf(stderr,
+			"pwreset-helper: cannot make the process safe to run (%s); refusing\n",
+			strerror(-r));
 		return 1;
 	}
-	signals_sanitize();
+	signals_sanitize(a.mode == MODE_ONESHOT);
 	umask(077);
 	if (geteuid() != 0) {
 		fprintf(stderr, "pwreset-helper: must run as root (installed setuid root)\n");
@@ -191,6 +293,13 @@ int main(int argc, char **argv)
 	/* the caller's groups and uids are not ours to keep */
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 		fprintf(stderr, "pwreset-helper: cannot set credentials: %s\n", strerror(errno));
+		return 1;
+	}
+	if ((r = scheduling_sanitize()) < 0 ||
+		(a.mode == MODE_ONESHOT && (r = session_leave()) < 0)) {
+		fprintf(stderr,
+			"pwreset-helper: cannot leave the caller's scheduling or session: %s\n",
+			strerror(-r));
 		return 1;
 	}
 	{
@@ -262,6 +371,15 @@ int main(int argc, char **argv)
 			(long)ruid);
 		fprintf(stderr, "pwreset-helper: standard input is not a SOCK_SEQPACKET socket; "
 				"this mode is for pam_pwreset and pwresetctl\n");
+		conf_free(&h.conf);
+		return 1;
+	}
+	if ((r = oneshot_slot_take(ruid)) < 0) {
+		/* the caller reads a closed connection: the module fails safe */
+		log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=%s", (long)ruid,
+			r == -EAGAIN ? "too-many-helpers" : "no-helper-slot");
+		if (r != -EAGAIN)
+			log_msg(LOG_ERR, "cannot use %s: %s", ONESHOT_SLOTS_DIR, strerror(-r));
 		conf_free(&h.conf);
 		return 1;
 	}

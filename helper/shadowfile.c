@@ -290,7 +290,23 @@ static void restore(const char *path, const char *backup, char *tmp, size_t cap)
 		unlink(tmp);
 }
 
+static int update_held(const char *path, const char *user, shadow_edit_fn *edit, void *ctx);
+
+/* Every signal waits while the locks are held and the file rewritten (lckpwdf unblocks the
+ * SIGALRM it times out with by itself): nothing stops or ends us half-way but SIGKILL. */
 int shadow_update(const char *path, const char *user, shadow_edit_fn *edit, void *ctx)
+{
+	sigset_t all, old;
+	int r;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	r = update_held(path, user, edit, ctx);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int update_held(const char *path, const char *user, shadow_edit_fn *edit, void *ctx)
 {
 	char lockpath[PATH_MAX], tmp[PATH_MAX], backup[PATH_MAX], dir[PATH_MAX];
 	bool system_file = strcmp(path, PWR_SHADOW_PATH) == 0, pw_locked = false;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,21 +229,54 @@ void store_close(struct store *s)
 	free(s);
 }
 
+/* The write transaction open in this process (LMDB allows one), during which every signal
+ * waits, so that nothing but SIGKILL stops or ends us while others wait on the store's lock. */
+static MDB_txn *writing;
+static sigset_t writing_mask;
+
+static void signals_hold(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &writing_mask);
+}
+
+static void signals_release(MDB_txn *txn)
+{
+	if (txn && txn == writing) {
+		writing = NULL;
+		sigprocmask(SIG_SETMASK, &writing_mask, NULL);
+	}
+}
+
 int store_begin(struct store *s, bool write, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+	int rc;
+
+	if (write)
+		signals_hold();
+	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+	if (write && rc == 0)
+		writing = *txn;
+	else if (write)
+		sigprocmask(SIG_SETMASK, &writing_mask, NULL);
 	return store_err(rc, "begin");
 }
 
 int store_commit(MDB_txn *txn)
 {
-	return store_err(mdb_txn_commit(txn), "commit");
+	int r = store_err(mdb_txn_commit(txn), "commit");
+
+	signals_release(txn);
+	return r;
 }
 
 void store_abort(MDB_txn *txn)
 {
 	if (txn)
 		mdb_txn_abort(txn);
+	signals_release(txn);
 }
 
 void store_subkey(struct store *s, enum store_subkey id, unsigned char out[32])

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The setuid one-shot helper against the user who starts it: job control from the user's
+terminal, the limits, scheduling and directory it is started with, and how many it may keep
+running. Run one case: test_oneshot.py CASE."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pexpect
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_helper as th  # noqa: E402
+from test_helper import check, code_for, eq  # noqa: E402
+
+S = None
+TCLIENT = os.environ.get("PWR_TCLIENT", "")
+NEW = "Brand-new-Passw0rd!"
+AS_ALICE = ["setpriv", "--reuid=alice", "--regid=alice", "--init-groups"]
+
+
+def oneshot_pids():
+    """The one-shot helpers running now (the sandbox's setuid copy, started without
+    arguments)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if f.read() == S.helper.encode() + b"\0":
+                    pids.append(int(name))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def state(pid):
+    """The process state letter (T: stopped) and the session id, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return fields[0], int(fields[3])
+
+
+def never_stopped(pid, seconds=1.0):
+    """Whether pid stays out of the stopped state for that long (or ends)."""
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if state(pid)[0] in "Tt":
+                return False
+        except FileNotFoundError:
+            return True
+        time.sleep(0.01)
+    return True
+
+
+def shell():
+    """An interactive bash as alice on a pseudo-terminal, with job control."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/tmp", "PS1": "$ ", "TERM": "dumb"}
+    p = pexpect.spawn(AS_ALICE[0], AS_ALICE[1:] + ["bash", "--norc", "--noprofile", "-i"],
+                      env=env, encoding="utf-8", timeout=20, echo=False)
+    p.expect_exact("$ ")
+    return p
+
+
+def served_meanwhile():
+    """While alice's helper is held: another login's request is served by the daemon within
+    the module's default timeout, and chpasswd gets the shadow file within 2 s."""
+    t0 = time.time()
+    rc, out = S.client(["request bob"], timeout=60)
+    took = time.time() - t0
+    eq(out, [th.REQUEST_ANSWER], "the daemon answers")
+    check(took < 10 and code_for("bob"), f"bob's code was queued meanwhile ({took:.1f} s)")
+    t0 = time.time()
+    p = subprocess.run(["chpasswd"], input="gina:Another-passw0rd-9\n", text=True, timeout=60,
+                       capture_output=True)
+    took = time.time() - t0
+    eq(p.returncode, 0, p.stderr)
+    check(took < 2, f"chpasswd took {took:.1f} s")
+
+
+def test_oneshot_job_control():
+    """alice runs the setuid helper (through tclient) in the foreground of her terminal and
+    types ^Z right after the answer to a set-password, and again right after a request:
+    the helper, in a session of its own, does not stop, so neither the store nor the shadow
+    file stays locked; the shell's job stops, and goes on after fg."""
+    th.setup_world()
+    S.client(["request alice"])
+    code = code_for("alice")
+    p = shell()
+    p.sendline(f"{TCLIENT} --helper {S.helper}")
+    time.sleep(0.3)
+    p.sendline(f"verify alice {code}")
+    p.expect_exact("verify status=0")
+    helpers = oneshot_pids()
+    eq(len(helpers), 1, f"alice's helper: {helpers}")
+    helper = helpers[0]
+    answers = []
+    for line in (f"setpw alice {NEW}", "request alice"):
+        p.sendline(line)
+        if line.startswith("setpw"):
+            # ^Z the moment shadow-utils' lock file shows (the rewrite is quick: when it is
+            # missed, the job stops before or after it, and the helper must still run on)
+            end = time.time() + 2
+            while not os.path.exists("/etc/shadow.lock") and time.time() < end:
+                pass
+        else:
+            p.expect(r"request status=\d+")  # ^Z right after the answer
+            answers.append(p.after)
+        for _ in range(3):
+            p.sendcontrol("z")
+        p.expect("Stopped")
+        check(never_stopped(helper), f"{line}: the helper did not stop")
+        served_meanwhile()
+        p.sendline("fg")
+        if line.startswith("setpw"):
+            p.expect(r"set-password status=\d+")
+            answers.insert(0, p.after)
+        time.sleep(0.3)
+    eq(answers, ["set-password status=0", "request status=0"], "the answers")
+    check(state(helper)[1] != os.getsid(p.pid), "the helper left alice's session")
+    p.sendeof()
+    p.expect_exact("$ ")
+    p.sendline("exit")
+    p.expect(pexpect.EOF)
+
+
+def test_oneshot_limits_and_scheduling():
+    """alice starts the helper with a CPU limit of 1 s, a realtime limit, nice 19, the idle
+    I/O class, oom_score_adj 1000 and /tmp as working directory: it runs without the limits,
+    at nice 0, best-effort I/O, OOM score 0, in /, and has no terminal. A hard CPU limit it
+    cannot lift (root without CAP_SYS_RESOURCE, as in some containers) makes it refuse."""
+    th.setup_world()
+    script = 'echo 1000 > /proc/self/oom_score_adj && exec "$0" --helper "$1"'
+    argv = AS_ALICE + ["prlimit", "--cpu=1:unlimited", "--rttime=100000:unlimited", "nice",
+                       "-n", "19", "ionice", "-c", "3", "sh", "-c", script, TCLIENT, S.helper]
+    c = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         cwd="/tmp")
+    try:
+        c.stdin.write("offer alice\n")
+        c.stdin.flush()
+        check(c.stdout.readline().startswith("offer status=0"), "the helper answers")
+        helpers = oneshot_pids()
+        eq(len(helpers), 1, helpers)
+        pid = helpers[0]
+        with open(f"/proc/{pid}/limits") as f:
+            limits = f.read()
+        for name in ("Max cpu time", "Max realtime timeout"):
+            line = [l for l in limits.splitlines() if l.startswith(name)][0]
+            eq(line.split()[-3:-1], ["unlimited", "unlimited"], name)
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        eq(int(fields[16]), 0, "nice")
+        eq(int(fields[4]), 0, "no controlling terminal")
+        with open(f"/proc/{pid}/oom_score_adj") as f:
+            eq(f.read().strip(), "0", "oom_score_adj")
+        eq(os.readlink(f"/proc/{pid}/cwd"), "/", "working directory")
+        io = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True)
+        eq(io.stdout.strip(), "best-effort: prio 4", "I/O class")
+    finally:
+        c.stdin.close()
+        c.wait(timeout=30)
+    # a hard limit: lifted by a root that may, else the helper does not run at all
+    argv = AS_ALICE + ["prlimit", "--cpu=1:1", TCLIENT, "--helper", S.helper]
+    r = subprocess.run(argv, input="offer alice\n", capture_output=True, text=True, timeout=30)
+    if not r.stdout.startswith("offer status=0"):
+        check("reason=unsafe-process" in S.syslog(), f"refused, and logged: {r.stdout}")
+
+
+def test_oneshot_cap_per_uid():
+    """alice holds six one-shot helpers open at once: four answer, the fifth and sixth find
+    the connection closed (logged as too-many-helpers); root's are not counted; once hers
+    end, she gets one again."""
+    th.setup_world()
+    held = []
+    answers = []
+    for _ in range(6):
+        c = subprocess.Popen(AS_ALICE + [TCLIENT, "--helper", S.helper],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        c.stdin.write("offer alice\n")
+        c.stdin.flush()
+        answers.append(c.stdout.readline())
+        held.append(c)
+    eq(sum(1 for a in answers if a.startswith("offer status=0")), 4, answers)
+    eq(len(oneshot_pids()), 4, "four of alice's helpers run")
+    check("reason=too-many-helpers" in S.syslog(), S.syslog()[-1000:])
+    rc, out = S.client(["offer bob"], transport="oneshot")
+    check(out and out[0].startswith("offer status=0"), f"root is not counted: {out}")
+    for c in held:
+        c.stdin.close()
+        c.wait(timeout=30)
+    rc, out = S.client(["offer alice"], transport="oneshot", user="alice")
+    check(out and out[0].startswith("offer status=0"), f"a slot again: {out}")
+
+
+if __name__ == "__main__":
+    sys.exit(th.run_case(globals()))
