@@ -80,14 +80,25 @@ int client_open(struct pwr_client *c, const char *socket_path, const char *helpe
 	int fd = -ENOENT;
 
 	c->fd = -1;
+	c->via_socket = false;
 	if (socket_path && *socket_path)
 		fd = connect_socket(socket_path);
+	c->via_socket = fd >= 0;
 	if (fd < 0 && helper_path && *helper_path)
 		fd = spawn_helper(helper_path);
 	if (fd < 0)
 		return fd;
 	c->fd = fd;
 	return 0;
+}
+
+int client_fallback(struct pwr_client *c, const char *helper_path, int err)
+{
+	if (!c->via_socket || (err != -ECONNRESET && err != -EPIPE) || !helper_path ||
+		!*helper_path)
+		return err;
+	client_close(c);
+	return client_open(c, NULL, helper_path);
 }
 
 void client_close(struct pwr_client *c)

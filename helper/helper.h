@@ -33,6 +33,7 @@ struct peer {
 	pid_t pid;
 	int send_flags; /* MSG_DONTWAIT in the daemon: a peer that does not read is dropped */
 	uint64_t last_active;
+	bool heard; /* it has sent a request: until then it is dropped after a few seconds */
 	bool verified; /* this connection has shown a valid code for verified_user */
 	char verified_user[PWR_USER_MAX + 1];
 	unsigned char verified_hash[32]; /* which code: a newer one for the user voids this */

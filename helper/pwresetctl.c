@@ -283,12 +283,30 @@ static void helper_open(void)
 	}
 }
 
-static void helper_send(uint16_t op, const void *msg)
+/* The first request on the connection, until its first answer: sent again to the one-shot
+ * helper when the daemon closes the connection unanswered (it holds too many). */
+static struct {
+	bool pending;
+	uint16_t op;
+	union pwr_msg msg;
+} first;
+
+static void helper_send(uint16_t op, const union pwr_msg *msg)
 {
+	static bool sent;
 	int r;
 
 	helper_open();
-	if ((r = wire_send(conn.fd, op, msg, 0)) < 0) {
+	if (!sent) {
+		first.pending = true;
+		first.op = op;
+		memcpy(&first.msg, msg, sizeof(first.msg));
+	}
+	sent = true;
+	r = wire_send(conn.fd, op, msg, 0);
+	if (r < 0 && first.pending && client_fallback(&conn, opts_for_conn->helper, r) == 0)
+		r = wire_send(conn.fd, op, msg, 0);
+	if (r < 0) {
 		errorf("cannot send the request to the helper: %s", strerror(-r));
 		die(r == -EPIPE || r == -ECONNRESET ? EX_UNREACHABLE : EX_FAILED);
 	}
@@ -300,6 +318,13 @@ static uint16_t helper_recv(union pwr_msg *m)
 	uint16_t op;
 	int r = wire_recv(conn.fd, &op, m);
 
+	if (r < 0 && first.pending && client_fallback(&conn, opts_for_conn->helper, r) == 0 &&
+		(r = wire_send(conn.fd, first.op, &first.msg, 0)) == 0)
+		r = wire_recv(conn.fd, &op, m);
+	if (first.pending) {
+		first.pending = false;
+		explicit_bzero(&first.msg, sizeof(first.msg));
+	}
 	if (r == -ECONNRESET) {
 		errorf("the helper closed the connection without answering (its log says why)");
 		die(EX_UNREACHABLE);

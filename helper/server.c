@@ -25,7 +25,10 @@
 #include "util.h"
 
 #define MAX_PEERS 256
+#define ROOT_RESERVE 64 /* of MAX_PEERS, only for root's peers (login, sshd) */
+#define PEERS_PER_UID 8 /* a peer that is not root (a lock screen) needs one or two */
 #define IDLE_SECONDS (15 * 60) /* a person reads mail and types a code in between */
+#define SILENT_SECONDS 10 /* a peer that has asked nothing yet: its first request comes at once */
 #define TICK_MS 30000
 
 static volatile sig_atomic_t stopping;
@@ -51,6 +54,7 @@ static int serve_one(struct helper *h, struct peer *p)
 		return r;
 	}
 	p->last_active = util_now();
+	p->heard = true;
 	r = dispatch(h, p, op, &m);
 	explicit_bzero(&m, sizeof(m));
 	return r;
@@ -205,6 +209,20 @@ static void accept_peer(int lfd, struct peer *peers, struct pollfd *pfds, size_t
 		close(fd);
 		return;
 	}
+	/* closed unanswered: the module and pwresetctl then run the one-shot helper. One uid
+	 * cannot take every place, nor the places kept for logins. */
+	if (cred.uid != 0) {
+		size_t mine = 0;
+		for (size_t i = 0; i < *n; i++)
+			mine += peers[i].uid == cred.uid;
+		if (mine >= PEERS_PER_UID || *n >= MAX_PEERS - ROOT_RESERVE) {
+			log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=%s",
+				(long)cred.uid,
+				mine >= PEERS_PER_UID ? "too-many-connections" : "too-many-peers");
+			close(fd);
+			return;
+		}
+	}
 	if (*n == MAX_PEERS) {
 		log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=too-many-peers",
 			(long)cred.uid);
@@ -257,6 +275,13 @@ int server_daemon(struct helper *h)
 		/* awake when the quiet period ends (then the courier's own timeouts rule) */
 		if (h->idle_exit && n == 0 && now < last_activity + h->idle_exit)
 			tick = (int)(last_activity + h->idle_exit - now) * 1000;
+		/* and when a peer that has asked nothing is due to be dropped */
+		for (size_t i = 0; i < n; i++)
+			if (!peers[i].heard && peers[i].last_active + SILENT_SECONDS + 1 > now &&
+				(int)(peers[i].last_active + SILENT_SECONDS + 1 - now) * 1000 <
+					tick)
+				tick = (int)(peers[i].last_active + SILENT_SECONDS + 1 - now) *
+				       1000;
 		pfds[n + 1] = (struct pollfd){.fd = cfd, .events = POLLIN};
 		ready = poll(pfds, n + 2, wait_ms(h, now, tick < TICK_MS ? tick : TICK_MS));
 		now = util_now();
@@ -280,7 +305,9 @@ int server_daemon(struct helper *h)
 		if (ready > 0 && (pfds[0].revents & POLLIN))
 			accept_peer(lfd, peers, pfds, &n);
 		for (size_t i = n; i-- > 0;)
-			if (peers[i].last_active + IDLE_SECONDS < now)
+			if (peers[i].last_active +
+					(peers[i].heard ? IDLE_SECONDS : SILENT_SECONDS) <
+				now)
 				peer_drop(peers, pfds, &n, i);
 		if (now >= next_housekeeping) {
 			dispatch_housekeeping(h, now);

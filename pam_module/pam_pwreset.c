@@ -297,6 +297,30 @@ static int take_codes(struct session *s, char *answer)
 	}
 }
 
+/* The connection just opened: a helper that does not answer must not hold the login (a
+ * receive timeout), and the daemon's socket must be served by root (SO_PEERCRED), or what it
+ * answers is not believed. 0, or < 0. */
+static int helper_ready(struct session *s)
+{
+	struct timeval tv = {(time_t)s->o.timeout, 0};
+
+	if (setsockopt(s->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	if (s->c.via_socket) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(s->c.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+			return -errno;
+		if (cred.uid != 0) {
+			pam_syslog(s->pamh, LOG_ERR,
+				"%s is served by uid %ld, not root: not the helper; not used",
+				s->o.socket, (long)cred.uid);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 static int converse(struct session *s)
 {
 	char *answer = NULL;
@@ -305,6 +329,17 @@ static int converse(struct session *s)
 
 	s->m.who = s->who;
 	aop = exchange(s, PWR_REQ_OFFER);
+	/* a daemon that will not hold another connection closes it unanswered: the helper is
+	 * run instead, as when no daemon answers at all */
+	if (aop < 0 && client_fallback(&s->c, s->o.helper, aop) == 0) {
+		pam_syslog(s->pamh, LOG_NOTICE,
+			"the helper's daemon closed the connection unanswered; running %s",
+			s->o.helper);
+		if ((r = helper_ready(s)) < 0)
+			return unavailable(s, "offer", r);
+		s->m.who = s->who;
+		aop = exchange(s, PWR_REQ_OFFER);
+	}
 	if ((r = expect(aop, PWR_ANS_OFFER)) < 0)
 		return unavailable(s, "offer", r);
 	if (s->m.offer.status == PWR_E_UNAVAILABLE)
@@ -377,12 +412,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item)
 		snprintf(s->who.service, sizeof(s->who.service), "%s", (const char *)item);
 
-	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) == 0) {
-		/* a helper that does not answer must not hold the login: fail safe */
-		struct timeval tv = {(time_t)s->o.timeout, 0};
-		if (setsockopt(s->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-			r = -errno;
-	}
+	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) == 0)
+		r = helper_ready(s);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot reach the helper at %s or %s: %s", s->o.socket,
 			s->o.helper, strerror(-r));

@@ -457,6 +457,70 @@ def test_silent_peer_does_not_block():
         s.close()
 
 
+HOLDER = r"""
+import socket, sys, time
+# as the user: hold N connections to the daemon, each having asked one offer; print how many
+# got an answer, then keep them open until stdin closes
+n, packet = int(sys.argv[1]), bytes.fromhex(sys.argv[2])
+held, answered = [], 0
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.connect("/run/pwreset/helper.sock")
+        s.settimeout(5)
+        s.send(packet)
+        answered += bool(s.recv(8192))
+    except OSError:
+        pass
+    held.append(s)
+print(answered, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_connection_slots():
+    """One uid cannot take the daemon's connections: alice opens 300 (each asks an offer) and
+    8 are answered, the rest closed unanswered and logged; root's request is still served;
+    alice's own PAM application and an admin_group member's pwresetctl, refused by the
+    daemon, run the one-shot helper instead; a connection that asks nothing is closed within
+    SILENT_SECONDS."""
+    setup_world(BASE_CONFIG + "admin_group = pwadmin\n")
+    subprocess.run(["usermod", "-aG", "pwadmin", "alice"], check=True)
+    holder = subprocess.Popen(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
+                               sys.executable, "-c", HOLDER, "300",
+                               offer_packet("alice").hex()],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        eq(holder.stdout.readline().strip(), "8", "alice's connections answered")
+        check("reason=too-many-connections" in S.syslog(), S.syslog()[-800:])
+        rc, out = S.client(["offer alice", "request bob"], timeout=10)
+        eq(out[1:], [REQUEST_ANSWER], f"root is served: {out}")
+        check(code_for("bob"), "bob's code is queued")
+        ctl = subprocess.run(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
+                              os.environ["PWR_CTL"], "--helper", S.helper, "status"],
+                             capture_output=True, text=True, timeout=60)
+        eq(ctl.returncode, 0, ctl.stderr)
+        check("one-shot" in ctl.stdout, f"pwresetctl ran the helper itself: {ctl.stdout}")
+        with open("/etc/pam.d/pwrpam", "w") as f:
+            f.write(f"auth required {os.environ['PWR_PAM_MODULE']} helper={S.helper}\n")
+        pam = subprocess.run(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
+                              os.environ["PWR_PAMJUNK"], "pwrpam", "alice"], input="\n",
+                             capture_output=True, text=True, timeout=60)
+        check("prompt: Forgot your password?" in pam.stdout,
+              f"the module ran the helper itself: {pam.stdout} {pam.stderr}")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    # a peer that says nothing is closed early
+    quiet = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    quiet.connect("/run/pwreset/helper.sock")
+    quiet.settimeout(30)
+    t0 = time.monotonic()
+    eq(quiet.recv(100), b"", "closed by the daemon")
+    took = time.monotonic() - t0
+    check(8 < took < 20, f"a silent peer is closed after about 10 s: {took:.1f} s")
+
+
 def test_concurrent_wrong_codes():
     # 60 attempts: the first 50 wrong codes, sent at once by the daemon's and one-shot
     # helpers' callers, must all be counted (no update lost) while the code is alive
