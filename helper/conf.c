@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,24 +501,19 @@ out:
 
 const struct conf_list *conf_local_domains(struct pwr_conf *c)
 {
-	char host[256] = "";
-	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *ai = NULL;
+	char host[256];
+	char *dot;
 
 	if (c->local_domains_set)
 		return &c->local_domains;
 	c->local_domains_set = true;
 	list_add(&c->local_domains, "localhost", 9);
 	list_add(&c->local_domains, "localhost.localdomain", 21);
-	if (gethostname(host, sizeof(host) - 1) == 0 && *host) {
-		char *dot = strchr(host, '.');
+	util_host_fqdn(host, sizeof(host)); /* no resolver query: see util.h */
+	dot = strchr(host, '.');
+	if (strcmp(host, "localhost") != 0)
 		list_add(&c->local_domains, host, dot ? (size_t)(dot - host) : strlen(host));
-		if (dot)
-			list_add(&c->local_domains, host, strlen(host));
-		if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname &&
-			!conf_list_has(&c->local_domains, ai->ai_canonname))
-			list_add(&c->local_domains, ai->ai_canonname, strlen(ai->ai_canonname));
-		if (ai)
-			freeaddrinfo(ai);
-	}
+	if (dot && !conf_list_has(&c->local_domains, host))
+		list_add(&c->local_domains, host, strlen(host));
 	return &c->local_domains;
 }

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,27 +82,6 @@ const char *message_template_name(uint32_t kind)
 	}
 }
 
-/* The host's name, fully qualified when the resolver knows how; looked up once per process
- * (a resolver query for every mail would cost more than sending it). */
-static void host_name(char *out, size_t cap)
-{
-	static char name[256];
-	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *ai = NULL;
-
-	if (!*name) {
-		if (gethostname(name, sizeof(name)) < 0 || !*name || !util_text_ok(name))
-			snprintf(name, sizeof(name), "localhost");
-		name[sizeof(name) - 1] = '\0';
-		if (!strchr(name, '.') && getaddrinfo(name, NULL, &hints, &ai) == 0 && ai &&
-			ai->ai_canonname && strchr(ai->ai_canonname, '.') &&
-			util_text_ok(ai->ai_canonname))
-			snprintf(name, sizeof(name), "%s", ai->ai_canonname);
-		if (ai)
-			freeaddrinfo(ai);
-	}
-	snprintf(out, cap, "%s", name);
-}
-
 static bool ascii_printable(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -144,7 +122,7 @@ int message_from(const char *mail_from, char *header, size_t hcap, char *addr, s
 	int r;
 
 	if (!*mail_from) {
-		host_name(host, sizeof(host));
+		util_host_fqdn(host, sizeof(host));
 		if (snprintf(a, sizeof(a), "no-reply@%s", host) >= (int)sizeof(a)) {
 			snprintf(why, whylen, "the host name is too long for an address");
 			return -EINVAL;
@@ -304,7 +282,7 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 		return r;
 	if ((r = read_template(c->templates_dir, tname, &text, &tlen, why, whylen)) < 0)
 		return r;
-	host_name(host, sizeof(host));
+	util_host_fqdn(host, sizeof(host));
 	local_time(in->expires, expires, sizeof(expires));
 	local_time(in->created, when, sizeof(when));
 

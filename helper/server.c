@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -28,6 +29,7 @@
 #define ROOT_RESERVE 64 /* of MAX_PEERS, only for root's peers (login, sshd) */
 #define PEERS_PER_UID 8 /* a peer that is not root (a lock screen) needs one or two */
 #define IDLE_SECONDS (15 * 60) /* a person reads mail and types a code in between */
+#define MAIL_AFTER_MS 150 /* one-shot: mail waits this long after an answer, for the next request */
 #define SILENT_SECONDS 10 /* a peer that has asked nothing yet: its first request comes at once */
 #define TICK_MS 30000
 
@@ -67,32 +69,47 @@ static int wait_ms(struct helper *h, uint64_t now, int max_ms)
 	return t >= 0 && t < max_ms ? t : max_ms;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 {
 	struct peer p = {.fd = fd, .uid = uid, .gid = gid, .pid = getppid()};
 	struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
-	uint64_t last = util_now(), deadline;
+	uint64_t last = util_now(), answered = 0, deadline;
 
-	/* the conversation; mail queued meanwhile goes out while the person reads and types */
+	/* the conversation; mail queued meanwhile goes out while the person reads and types, a
+	 * moment after each answer: a request that follows at once is never kept waiting behind
+	 * the courier (whose work differs between accounts) */
 	for (;;) {
-		uint64_t now = util_now();
-		int n;
+		uint64_t now = util_now(), ms = now_ms();
+		bool hold = ms < answered + MAIL_AFTER_MS;
+		int n, t = (int)(last + IDLE_SECONDS - now) * 1000;
 
 		if (now >= last + IDLE_SECONDS) {
 			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing",
 				IDLE_SECONDS);
 			break;
 		}
-		pfd[1].fd = courier_fd(h->courier);
-		n = poll(pfd, 2, wait_ms(h, now, (int)(last + IDLE_SECONDS - now) * 1000));
+		pfd[1].fd = hold ? -1 : courier_fd(h->courier);
+		t = hold ? (int)(answered + MAIL_AFTER_MS - ms) : wait_ms(h, now, t);
+		n = poll(pfd, 2, t);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && pfd[0].revents) {
 			if (serve_one(h, &p) < 0)
 				break;
 			last = util_now();
+			answered = now_ms();
+			continue;
 		}
-		courier_run(h, h->courier, util_now());
+		if (now_ms() >= answered + MAIL_AFTER_MS)
+			courier_run(h, h->courier, util_now());
 	}
 	explicit_bzero(&p, sizeof(p));
 	dispatch_housekeeping(h, util_now());

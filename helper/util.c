@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -109,4 +110,46 @@ int util_lower(char *dst, size_t n, const char *s)
 	for (size_t i = 0; i <= l; i++)
 		dst[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
 	return 0;
+}
+
+/* The canonical name /etc/hosts gives short (the first name of the line that lists it), into
+ * out when it is fully qualified. */
+static void hosts_canonical(const char *short_name, char *out, size_t cap)
+{
+	FILE *f = fopen("/etc/hosts", "re");
+	char line[1024];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *canon, *name;
+		line[strcspn(line, "#\n")] = '\0';
+		if (!strtok_r(line, " \t", &save) || !(canon = strtok_r(NULL, " \t", &save)))
+			continue;
+		for (name = canon; name; name = strtok_r(NULL, " \t", &save))
+			if (!strcmp(name, short_name))
+				break;
+		if (name && strchr(canon, '.') && util_text_ok(canon)) {
+			snprintf(out, cap, "%s", canon);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+void util_host_fqdn(char *out, size_t cap)
+{
+	static char name[256];
+
+	if (!*name) {
+		if (gethostname(name, sizeof(name) - 1) < 0 || !*name || !util_text_ok(name))
+			snprintf(name, sizeof(name), "localhost");
+		if (!strchr(name, '.')) {
+			char canon[256] = "";
+			hosts_canonical(name, canon, sizeof(canon));
+			if (*canon)
+				snprintf(name, sizeof(name), "%s", canon);
+		}
+	}
+	snprintf(out, cap, "%s", name);
 }

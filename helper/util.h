@@ -25,6 +25,11 @@ int util_copy(char *dst, size_t n, const char *src);
 /* Seconds since the epoch. */
 uint64_t util_now(void);
 
+/* This host's name, fully qualified when gethostname() or /etc/hosts says so (the line that
+ * names the host: its first name), else the short name; "localhost" when there is none. Never
+ * asks a resolver: the root helper makes no network query. Looked up once per process. */
+void util_host_fqdn(char *out, size_t cap);
+
 /* Lower-case ASCII copy of s into dst of size n; -ENAMETOOLONG if it does not fit. */
 int util_lower(char *dst, size_t n, const char *s);
 

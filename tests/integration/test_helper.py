@@ -521,6 +521,47 @@ def test_connection_slots():
     check(8 < took < 20, f"a silent peer is closed after about 10 s: {took:.1f} s")
 
 
+def test_root_helper_asks_no_resolver():
+    """The root helper makes no network query: with this host's name in no line of
+    /etc/hosts and a resolver at 127.0.0.77 that notes what it is asked, the daemon's start,
+    a request whose mail is composed (its From and Message-ID name the host), eligibility
+    (which knows the host's own domains) and a one-shot request ask it nothing."""
+    if os.path.lexists("/etc/resolv.conf"):
+        os.unlink("/etc/resolv.conf")  # the sandbox's overlay: the host's stays
+    with open("/etc/resolv.conf", "w") as f:
+        f.write("nameserver 127.0.0.77\noptions timeout:1 attempts:1\n")
+    with open("/etc/hosts", "w") as f:
+        f.write("127.0.0.1 localhost\n::1 localhost ip6-localhost\n")
+    resolver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    resolver.bind(("127.0.0.77", 53))
+    asked = []
+
+    def listen():
+        while True:
+            try:
+                asked.append(resolver.recv(512))
+            except OSError:
+                return
+    threading.Thread(target=listen, daemon=True).start()
+    # a probe that the resolver is where the C library looks (so that silence means something)
+    try:
+        socket.getaddrinfo("probe.invalid", None)
+    except OSError:
+        pass
+    time.sleep(0.3)
+    check(asked, "the probe reached the test resolver")
+    asked.clear()
+    setup_world()
+    S.client(["request alice"])
+    check(code_for("alice"), "alice's code is queued")
+    S.client(["request bob", "check alice"], "oneshot")
+    rc, out = S.client(["queue"])
+    check(any("attempts=" in l for l in out), f"the mails were tried: {out}")
+    time.sleep(1)
+    resolver.close()
+    eq(asked, [], "queries the resolver got")
+
+
 def test_concurrent_wrong_codes():
     # 60 attempts: the first 50 wrong codes, sent at once by the daemon's and one-shot
     # helpers' callers, must all be counted (no update lost) while the code is alive

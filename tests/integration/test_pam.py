@@ -264,6 +264,13 @@ def fake_helper(behaviour):
             if behaviour == "silent":
                 held.append(c)
                 continue
+            if behaviour == "slow":  # a proper offer; each code answered "not valid" late
+                c.send(th.packet(0x8001, struct.pack("=III", 0, 1, 600) + th.pack_str("")))
+                while c.recv(8192):
+                    time.sleep(1.5)
+                    c.send(th.packet(0x8003, struct.pack("=I", 7)))
+                c.close()
+                continue
             if behaviour == "garbage":
                 c.send(b"\x01\x00\x01\x80" + b"\xff" * 40)
             else:
@@ -272,6 +279,29 @@ def fake_helper(behaviour):
             c.close()
     threading.Thread(target=serve, daemon=True).start()
     return srv
+
+
+def test_wrong_code_deadline():
+    """"That code is not valid." comes 2 s after the code was sent, however long the helper
+    took (here 1.5 s): a deadline, not a delay added to the helper's time, so what the helper
+    does for one account or another cannot be timed."""
+    th.setup_world()
+    srv = fake_helper("slow")
+    stack()
+    p = session("alice")
+    p.expect_exact(OFFER)
+    took = []
+    for code in ("ABCDE-FGHJK", "BCDEF-GHJKM"):
+        t0 = time.monotonic()
+        p.sendline(code)
+        p.expect_exact("That code is not valid.")
+        took.append(time.monotonic() - t0)
+        p.expect_exact("Reset code: ")
+    p.sendline("")
+    finish(p)
+    srv.close()
+    for t in took:
+        check(1.9 < t < 2.4, f"told after {t:.2f} s, not 2 s + the helper's 1.5 s")
 
 
 def test_helper_garbage_or_dying():
