@@ -202,7 +202,7 @@ static int mailer_start(struct helper *h, struct courier *c, char *why, size_t w
 	struct passwd pw, *pwr = NULL;
 	char pbuf[4096];
 	int sv[2];
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (getpwnam_r(h->conf.mail_user, &pw, pbuf, sizeof(pbuf), &pwr) != 0 || !pwr) {
 		snprintf(why, whylen, "mail_user %s does not exist: nothing can be sent",
@@ -219,6 +219,7 @@ static int mailer_start(struct helper *h, struct courier *c, char *why, size_t w
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
 		return -errno;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
@@ -239,6 +240,10 @@ static int mailer_start(struct helper *h, struct courier *c, char *why, size_t w
 			geteuid() == 0 || getegid() == 0)
 			_exit(126);
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		/* it ends with the helper (set after the uid change, which clears it; the helper
+		 * may already be gone) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+			_exit(126);
 		execve(PWR_MAILER_PATH, argv, envp);
 		_exit(127);
 	}

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -279,6 +280,9 @@ int main(void)
 	bool done = false;
 	CURLM *multi;
 
+	/* it holds the SMTP password while it sends: not readable by another process of
+	 * mail_user (ptrace, /proc), and no core */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	openlog("pwreset-mailer", LOG_PID, LOG_MAIL);
 	if (getuid() == 0 || geteuid() == 0) {
 		syslog(LOG_ERR, "refusing to run as root: the helper starts this as mail_user");

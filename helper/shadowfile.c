@@ -7,6 +7,7 @@
  * Every line but the target's is copied byte for byte; memory does not grow with the file.
  * Any failure leaves the file as it was and removes the temporary file.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,6 +172,39 @@ static int lock_file(const char *path, char *lockpath, size_t cap)
 /* With both locks held, remove what a writer killed half-way left in dir: its new files
  * (BASE.pwreset.XXXXXX, BASE.pwreset.restore), which only a lock holder makes, and the pid
  * files of lockers that are gone (BASE.pwreset-lock.PID). */
+/* Whether name, in directory d, is a file this writer leaves behind when it is killed: a
+ * regular file of root's, with one link, its name exactly of our pattern (a mkstemp suffix of
+ * six letters and digits, or "restore"; a lock's pid file holding just that pid). Anything
+ * else is not ours to remove, whatever its name. */
+static bool ours(int dfd, const char *name, const char *rest)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		st.st_uid != 0 || st.st_nlink != 1)
+		return false;
+	if (!strncmp(rest, ".pwreset.", 9)) {
+		const char *x = rest + 9;
+		if (!strcmp(x, "restore"))
+			return true;
+		if (strlen(x) != 6)
+			return false;
+		for (; *x; x++)
+			if (!isalnum((unsigned char)*x))
+				return false;
+		return true;
+	}
+	if (!strncmp(rest, ".pwreset-lock.", 14)) {
+		char held[32] = "";
+		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		ssize_t n = fd >= 0 ? read(fd, held, sizeof(held) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		return n > 0 && st.st_size == n && !strcmp(held, rest + 14);
+	}
+	return false;
+}
+
 static void sweep_leftovers(const char *dir, const char *base)
 {
 	size_t blen = strlen(base);
@@ -183,12 +218,11 @@ static void sweep_leftovers(const char *dir, const char *base)
 		char *end;
 		long pid;
 
-		if (strncmp(e->d_name, base, blen) != 0)
+		if (strncmp(e->d_name, base, blen) != 0 || !ours(dirfd(d), e->d_name, rest))
 			continue;
 		if (!strncmp(rest, ".pwreset.", 9)) {
-			if (strlen(rest + 9) == 6 || !strcmp(rest + 9, "restore"))
-				unlinkat(dirfd(d), e->d_name, 0);
-		} else if (!strncmp(rest, ".pwreset-lock.", 14)) {
+			unlinkat(dirfd(d), e->d_name, 0);
+		} else {
 			errno = 0;
 			pid = strtol(rest + 14, &end, 10);
 			if (!errno && *end == '\0' && pid > 0 && pid != (long)getpid() &&
@@ -197,6 +231,28 @@ static void sweep_leftovers(const char *dir, const char *base)
 		}
 	}
 	closedir(d);
+}
+
+/* The old file's extended attributes onto the new one, as shadow-utils keeps them: its
+ * SELinux label (security.selinux), its ACLs (system.posix_acl_*) and any other. A file system
+ * without them is fine; any other failure leaves the file as it was. */
+static int copy_xattrs(int from, int to)
+{
+	char names[4096], value[4096];
+	ssize_t len = flistxattr(from, names, sizeof(names));
+
+	if (len < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	for (char *n = names; n < names + len; n += strlen(n) + 1) {
+		ssize_t v = fgetxattr(from, n, value, sizeof(value));
+		if (v < 0 && errno == ENODATA)
+			continue; /* removed meanwhile */
+		if (v < 0)
+			return -errno;
+		if (fsetxattr(to, n, value, (size_t)v, 0) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /* A write buffer over write(2), so every failure is seen where it happens. */
@@ -371,6 +427,8 @@ static int update_held(const char *path, const char *user, shadow_edit_fn *edit,
 		r = -errno;
 		goto out;
 	}
+	if ((r = copy_xattrs(fileno(src), o->fd)) < 0)
+		goto out;
 	if ((r = copy_edited(src, o, user, edit, ctx)) < 0)
 		goto out;
 	out_flush(o);

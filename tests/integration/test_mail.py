@@ -406,6 +406,21 @@ def test_mailer_confined():
     ldd = subprocess.run(["ldd", os.environ["PWR_MAILER"]], capture_output=True,
                          text=True).stdout
     check("libcurl" in ldd, "the mailer does")
+    # not dumpable: its /proc files are root's, so another process of mail_user cannot read
+    # or trace it
+    eq(os.stat(f"/proc/{pid}/environ").st_uid, 0, "the mailer is not dumpable")
+    p = subprocess.run(["setpriv", "--reuid=pwreset", "--regid=pwreset", "--clear-groups",
+                        "cat", f"/proc/{pid}/environ"], capture_output=True, text=True)
+    check(p.returncode != 0, f"mail_user cannot read the mailer's /proc: {p.stderr}")
+    # it ends with the helper, even one that is killed
+    S.daemon.kill()
+    S.daemon.wait(timeout=10)
+    S.daemon = None
+    deadline = time.time() + 5
+    while os.path.exists(f"/proc/{pid}") and time.time() < deadline:
+        time.sleep(0.05)
+    check(not os.path.exists(f"/proc/{pid}/status") or
+          "zombie" in open(f"/proc/{pid}/status").read(), "the mailer died with the helper")
     srv.stop()
 
 

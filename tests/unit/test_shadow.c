@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -245,38 +246,75 @@ static void test_lock_of_shadow_utils(void **state)
 
 static void test_leftovers_swept(void **state)
 {
-	static const char *stale[] = {"shadow.pwreset.a1B2c3", "shadow.pwreset.restore",
-		"shadow.pwreset-lock.2147483646"};
-	static const char *kept[] = {
-		"shadow.pwreset.toolongname", "shadow.lockx", "other.pwreset.abcdef"};
-	char p[192], pid[32];
+	/* what a killed writer leaves behind: its temporary file, a restore file, the pid file of
+	 * its lock (holding its pid) */
+	static const char *stale[][2] = {{"shadow.pwreset.a1B2c3", "x"},
+		{"shadow.pwreset.restore", "x"}, {"shadow.pwreset-lock.2147483646", "2147483646"}};
+	/* names that are not of the pattern, and pattern names that are not provably ours */
+	static const char *kept[][2] = {{"shadow.pwreset.toolongname", "x"}, {"shadow.lockx", "x"},
+		{"other.pwreset.abcdef", "x"}, {"shadow.pwreset.ab-d.f", "x"},
+		{"shadow.pwreset-lock.2147483645", "somebody's file"}};
+	const size_t nstale = sizeof(stale) / sizeof(stale[0]), nkept = sizeof(kept) / sizeof(kept[0]);
+	char p[192], q[192], pid[32];
 	(void)state;
 
-	/* what a killed writer leaves behind goes with the next update, under the locks */
 	put(path, "a:x:1::::::\n", 12, 0600);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
-		put(p, "x", 1, 0600);
+	for (size_t i = 0; i < nstale; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i][0]);
+		put(p, stale[i][1], strlen(stale[i][1]), 0600);
 	}
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, kept[i]);
-		put(p, "x", 1, 0600);
+	for (size_t i = 0; i < nkept; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kept[i][0]);
+		put(p, kept[i][1], strlen(kept[i][1]), 0600);
 	}
+	/* a symlink and a file with a second link, both with a name of the pattern */
+	snprintf(p, sizeof(p), "%s/shadow.pwreset.SyMlnk", dir);
+	assert_int_equal(symlink("/etc/hostname", p), 0);
+	snprintf(p, sizeof(p), "%s/shadow.pwreset.Linked", dir);
+	put(p, "x", 1, 0600);
+	snprintf(q, sizeof(q), "%s/elsewhere", dir);
+	assert_int_equal(link(p, q), 0);
 	/* the pid file of a locker that is alive (our parent) stays */
 	snprintf(pid, sizeof(pid), "%ld", (long)getppid());
 	snprintf(p, sizeof(p), "%s/shadow.pwreset-lock.%s", dir, pid);
 	put(p, pid, strlen(pid), 0600);
+
 	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+	for (size_t i = 0; i < nstale; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i][0]);
 		assert_int_equal(access(p, F_OK), -1);
-		snprintf(p, sizeof(p), "%s/%s", dir, kept[i]);
+	}
+	for (size_t i = 0; i < nkept; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kept[i][0]);
 		assert_int_equal(access(p, F_OK), 0);
 		unlink(p);
 	}
+	snprintf(p, sizeof(p), "%s/shadow.pwreset.SyMlnk", dir);
+	assert_int_equal(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/shadow.pwreset.Linked", dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(unlink(q), 0);
 	snprintf(p, sizeof(p), "%s/shadow.pwreset-lock.%s", dir, pid);
 	assert_int_equal(access(p, F_OK), 0);
 	unlink(p);
+}
+
+/* The file's extended attributes (its SELinux label, its ACLs) stay with it. */
+static void test_xattrs_kept(void **state)
+{
+	char value[64] = "";
+	(void)state;
+
+	put(path, "a:x:1::::::\n", 12, 0600);
+	if (setxattr(path, "user.pwreset-test", "label-1", 7, 0) < 0 ||
+		setxattr(path, "trusted.pwreset-test", "label-2", 7, 0) < 0) {
+		skip(); /* a file system without them: nothing to keep */
+	}
+	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
+	assert_int_equal(getxattr(path, "user.pwreset-test", value, sizeof(value)), 7);
+	assert_memory_equal(value, "label-1", 7);
+	assert_int_equal(getxattr(path, "trusted.pwreset-test", value, sizeof(value)), 7);
+	assert_memory_equal(value, "label-2", 7);
 }
 
 static void test_edits(void **state)
@@ -308,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_leave_the_file),
 		cmocka_unit_test(test_lock_of_shadow_utils),
 		cmocka_unit_test(test_leftovers_swept),
+		cmocka_unit_test(test_xattrs_kept),
 		cmocka_unit_test(test_edits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
