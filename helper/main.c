@@ -4,8 +4,9 @@
  * MUST, before anything else runs: argv is not read when argc is 0; fds 0-2 are valid and no
  * other inherited fd stays open (but the socket systemd hands over); the environment is rebuilt
  * from nothing; signal dispositions and mask are reset; core dumps are off and the process is
- * not dumpable; every resource limit, the scheduling (policy, nice, I/O priority), the OOM
- * score and the working directory are set to known values, not the caller's; the caller's
+ * not dumpable; the limits that could end a write half-way are lifted, and for a caller that is
+ * not root every other limit, the scheduling (policy, nice, I/O priority) and the OOM score are
+ * set to known values, not the caller's; the working directory is /; the caller's
  * groups are dropped and every uid made 0, so the caller cannot signal or trace us. The
  * one-shot helper also leaves the caller's session, process group and terminal and ignores the
  * terminal's signals, so job control (^Z, ^C, ^\, SIGCONT) cannot stop it while it holds the
@@ -111,12 +112,13 @@ static int fds_sanitize(int keep_from_3)
 	return 0;
 }
 
-/* Every limit to a known value, none inherited from the caller. Those that could end us
- * half-way through a write (RLIMIT_CPU, RLIMIT_RTTIME, a file cut short by RLIMIT_FSIZE, memory)
- * are lifted, or we refuse to run; no core dumps, 4096 fds, no nice or realtime priority
- * raised; any other limit as high as its hard limit allows (raising that needs
- * CAP_SYS_RESOURCE, which a container's root may lack). */
-static int limits_sanitize(void)
+/* The limits that could end us half-way through a write (RLIMIT_CPU, RLIMIT_RTTIME, a file cut
+ * short by RLIMIT_FSIZE, memory) are lifted, or we refuse to run; no core dumps; 4096 fds.
+ * For a caller that is not root (the setuid case) every other limit too is set to a known
+ * value, as high as its hard limit allows (raising that needs CAP_SYS_RESOURCE, which a
+ * container's root may lack), and nice or realtime priority cannot be raised; root's own
+ * limits (a unit's Limit*=) stay. */
+static int limits_sanitize(bool untrusted)
 {
 	static const int lift[] = {
 		RLIMIT_CPU, RLIMIT_RTTIME, RLIMIT_FSIZE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK};
@@ -126,6 +128,8 @@ static int limits_sanitize(void)
 		bool must = false;
 		for (size_t i = 0; i < sizeof(lift) / sizeof(lift[0]); i++)
 			must |= lift[i] == res;
+		if (!must && !untrusted && res != RLIMIT_CORE && res != RLIMIT_NOFILE)
+			continue;
 		if (getrlimit(res, &rl) < 0)
 			return -errno;
 		if (res == RLIMIT_CORE || res == RLIMIT_NICE || res == RLIMIT_RTPRIO)
@@ -145,12 +149,16 @@ static int limits_sanitize(void)
 	return 0;
 }
 
-/* The scheduling, OOM score and working directory, reset from whatever the caller chose. */
-static int scheduling_sanitize(void)
+/* For a caller that is not root: the scheduling, I/O priority and OOM score it chose are reset
+ * (root's, a unit's Nice= or OOMScoreAdjust=, stay; the unit's system call filter refuses
+ * these calls anyway). Always: the working directory is /. */
+static int scheduling_sanitize(bool untrusted)
 {
 	struct sched_param sp = {0};
 	int fd;
 
+	if (!untrusted)
+		return chdir("/") < 0 ? -errno : 0;
 	if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || setpriority(PRIO_PROCESS, 0, 0) < 0)
 		return -errno;
 	/* best effort, normal priority: IOPRIO_CLASS_BE (2) << 13 | level 4 */
@@ -272,7 +280,7 @@ int main(int argc, char **argv)
 	}
 	if (a.mode == MODE_DAEMON && getenv("LISTEN_FDS") && !strcmp(getenv("LISTEN_FDS"), "1"))
 		listen_fds = 1;
-	if ((r = fds_sanitize(listen_fds)) < 0 || (r = limits_sanitize()) < 0 ||
+	if ((r = fds_sanitize(listen_fds)) < 0 || (r = limits_sanitize(ruid != 0)) < 0 ||
 		(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && (r = -errno) < 0)) {
 		/* logged too: a caller's limit that cannot be lifted is a refusal like any other */
 		log_init("pwreset-helper", 0);
@@ -295,7 +303,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pwreset-helper: cannot set credentials: %s\n", strerror(errno));
 		return 1;
 	}
-	if ((r = scheduling_sanitize()) < 0 ||
+	if ((r = scheduling_sanitize(ruid != 0)) < 0 ||
 		(a.mode == MODE_ONESHOT && (r = session_leave()) < 0)) {
 		fprintf(stderr,
 			"pwreset-helper: cannot leave the caller's scheduling or session: %s\n",

@@ -210,7 +210,7 @@ def test_socket_activation():
 
 def test_units():
     """systemd-analyze verify finds nothing wrong in the installed units, and the service's
-    exposure is at most 3.0."""
+    exposure is at most 3.0, with its mounts private and SSSD's caches writable (sss_cache)."""
     srv = smtpserver.Server()
     d = installed_world(srv)
     units = unitdir(d)
@@ -225,6 +225,10 @@ def test_units():
     m = re.search(r"Overall exposure level for pwreset-helper.service: (\d+\.\d)", p.stdout)
     check(m and float(m.group(1)) <= 3.0, p.stdout[-400:])
     print(m.group(0))
+    text = open(svc).read()
+    check("\nPrivateMounts=yes\n" in text, "PrivateMounts=yes")
+    rw = re.search(r"^ReadWritePaths=(.*)$", text, re.M).group(1).split()
+    check("-/var/lib/sss" in rw, f"sss_cache -E may write SSSD's caches: {rw}")
     srv.stop()
 
 
