@@ -169,12 +169,10 @@ static int lock_file(const char *path, char *lockpath, size_t cap)
 	return r;
 }
 
-/* With both locks held, remove what a writer killed half-way left in dir: its new files
- * (BASE.pwreset.XXXXXX, BASE.pwreset.restore), which only a lock holder makes, and the pid
- * files of lockers that are gone (BASE.pwreset-lock.PID). */
 /* Whether name, in directory d, is a file this writer leaves behind when it is killed: a
  * regular file of root's, with one link, its name exactly of our pattern (a mkstemp suffix of
- * six letters and digits, or "restore"; a lock's pid file holding just that pid). Anything
+ * six letters and digits, or "restore"; a lock's pid file holding just that pid, or nothing
+ * yet). Anything
  * else is not ours to remove, whatever its name. */
 static bool ours(int dfd, const char *name, const char *rest)
 {
@@ -200,11 +198,15 @@ static bool ours(int dfd, const char *name, const char *rest)
 		ssize_t n = fd >= 0 ? read(fd, held, sizeof(held) - 1) : -1;
 		if (fd >= 0)
 			close(fd);
-		return n > 0 && st.st_size == n && !strcmp(held, rest + 14);
+		/* empty when its writer was killed before it wrote its pid */
+		return n >= 0 && st.st_size == n && (n == 0 || !strcmp(held, rest + 14));
 	}
 	return false;
 }
 
+/* With both locks held, remove what a writer killed half-way left in dir: its new files
+ * (BASE.pwreset.XXXXXX, BASE.pwreset.restore), which only a lock holder makes, and the pid
+ * files of lockers that are gone (BASE.pwreset-lock.PID). */
 static void sweep_leftovers(const char *dir, const char *base)
 {
 	size_t blen = strlen(base);

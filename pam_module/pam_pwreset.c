@@ -70,6 +70,19 @@ struct session {
 	union pwr_msg m; /* requests and answers; wiped after each use */
 };
 
+/* A number option from 1 to max into *out; anything else is logged and leaves *out alone. */
+static void opt_number(
+	pam_handle_t *pamh, const char *opt, const char *value, long max, unsigned *out)
+{
+	char *end;
+	long n = strtol(value, &end, 10);
+
+	if (*end || end == value || n < 1 || n > max)
+		pam_syslog(pamh, LOG_WARNING, "option %s: not 1 to %ld; using %u", opt, max, *out);
+	else
+		*out = (unsigned)n;
+}
+
 static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct opts *o)
 {
 	o->socket = PWR_SOCKET_PATH;
@@ -85,21 +98,9 @@ static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct o
 		} else if (!strncmp(a, "helper=", 7)) {
 			o->helper = a + 7;
 		} else if (!strncmp(a, "tries=", 6)) {
-			char *end;
-			long n = strtol(a + 6, &end, 10);
-			if (*end || n < 1 || n > TRIES_MAX)
-				pam_syslog(pamh, LOG_WARNING, "option %s: not 1 to %d; using %d", a,
-					TRIES_MAX, TRIES_DEFAULT);
-			else
-				o->tries = (unsigned)n;
+			opt_number(pamh, a, a + 6, TRIES_MAX, &o->tries);
 		} else if (!strncmp(a, "timeout=", 8)) {
-			char *end;
-			long n = strtol(a + 8, &end, 10);
-			if (*end || n < 1 || n > TIMEOUT_MAX)
-				pam_syslog(pamh, LOG_WARNING, "option %s: not 1 to %d; using %d", a,
-					TIMEOUT_MAX, TIMEOUT_DEFAULT);
-			else
-				o->timeout = (unsigned)n;
+			opt_number(pamh, a, a + 8, TIMEOUT_MAX, &o->timeout);
 		} else if (!strcmp(a, "login_after_reset")) {
 			o->login_after_reset = true;
 		} else if (!strcmp(a, "debug")) {
@@ -148,6 +149,13 @@ static void forget(char **p)
 	}
 }
 
+/* Wipe the message buffer. Not inlined: gcc (12, with the sanitizers) takes &s->m for its
+ * first member once a caller is inlined, and refuses the build over a size it misjudged. */
+static __attribute__((noinline)) void msg_wipe(struct session *s)
+{
+	explicit_bzero(&s->m, sizeof(s->m));
+}
+
 /* Send s->m as op and read the answer into s->m: its op, or < 0 when the helper is gone or
  * answered something that is not an answer. */
 static int exchange(struct session *s, uint16_t op)
@@ -155,7 +163,7 @@ static int exchange(struct session *s, uint16_t op)
 	uint16_t aop = 0;
 	int r = wire_send(s->c.fd, op, &s->m, 0);
 
-	explicit_bzero(&s->m, sizeof(s->m));
+	msg_wipe(s);
 	if (r < 0)
 		return r;
 	r = wire_recv(s->c.fd, &aop, &s->m);
@@ -235,7 +243,7 @@ static int choose_password(struct session *s)
 			return unavailable(s, "set-password", r);
 		switch (s->m.set_password_ans.status) {
 		case PWR_OK:
-			explicit_bzero(&s->m, sizeof(s->m));
+			msg_wipe(s);
 			return PAM_SUCCESS;
 		case PWR_E_QUALITY:
 			say(s, PAM_ERROR_MSG, "BAD PASSWORD: %s", s->m.set_password_ans.text);
@@ -313,8 +321,8 @@ static int helper_ready(struct session *s)
 			return -errno;
 		if (cred.uid != 0) {
 			pam_syslog(s->pamh, LOG_ERR,
-				"%s is served by uid %ld, not root: not the helper; not used",
-				s->o.socket, (long)cred.uid);
+				"%s is served by uid %ld, not root: not the helper; running %s",
+				s->o.socket, (long)cred.uid, s->o.helper);
 			return -EPERM;
 		}
 	}
@@ -351,7 +359,7 @@ static int converse(struct session *s)
 		 * account, for the code an administrator may have handed over */
 		if (*s->m.offer.help)
 			say(s, PAM_ERROR_MSG, "%s", s->m.offer.help);
-		explicit_bzero(&s->m, sizeof(s->m));
+		msg_wipe(s);
 		if (ask(s, PAM_PROMPT_ECHO_ON, T_ADMIN_CODE, &answer) < 0)
 			return PAM_AUTH_ERR;
 		if (!*answer) {
@@ -381,7 +389,7 @@ static int converse(struct session *s)
 		if ((r = expect(aop, PWR_ANS_REQUEST)) < 0 || s->m.request.status != PWR_OK)
 			return unavailable(s, "request", r < 0 ? r : -EPROTO);
 		say(s, PAM_TEXT_INFO, T_SENT, (s->m.request.code_ttl + 59) / 60);
-		explicit_bzero(&s->m, sizeof(s->m));
+		msg_wipe(s);
 	}
 	return take_codes(s, answer);
 }
@@ -414,6 +422,12 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 
 	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) == 0)
 		r = helper_ready(s);
+	if (r == -EPERM && s->c.via_socket) {
+		/* whatever serves the socket is not the helper: run the helper itself */
+		client_close(&s->c);
+		if ((r = client_open(&s->c, NULL, s->o.helper)) == 0)
+			r = helper_ready(s);
+	}
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot reach the helper at %s or %s: %s", s->o.socket,
 			s->o.helper, strerror(-r));

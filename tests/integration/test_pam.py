@@ -442,5 +442,53 @@ def test_sshd_junk_answers():
         check(want.endswith("prompt: Reset code: \nresult: Authentication failure\n"), want)
 
 
+IMPOSTOR = r"""
+import os, socket, struct, sys
+# as another user, on the helper's socket: every request answered "yes"
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+srv.bind("/run/pwreset/helper.sock")
+srv.listen(4)
+print("listening", flush=True)
+yes = {1: struct.pack("=III", 0, 1, 600) + struct.pack("=H", 0), 3: struct.pack("=I", 0),
+       4: struct.pack("=I", 0) + struct.pack("=H", 0)}
+while True:
+    c, _ = srv.accept()
+    while True:
+        m = c.recv(8192)
+        if not m:
+            break
+        op = struct.unpack("=HHI", m[:8])[1]
+        payload = yes.get(op, struct.pack("=I", 0))
+        c.send(struct.pack("=HHI", 1, 0x8000 | op, len(payload)) + payload)
+"""
+
+
+def test_socket_served_by_another_user():
+    """Only root may serve the helper's socket: an impostor of alice's there, which answers
+    every request "yes" (a code valid, a password written), is not believed; the module
+    logs it and runs the helper itself, which finds the code not valid."""
+    th.setup_world()
+    S.stop_daemon()
+    os.makedirs("/run/pwreset", exist_ok=True)
+    os.chmod("/run/pwreset", 0o777)  # the sandbox's /run: how alice could get there
+    imp = subprocess.Popen(["setpriv", "--reuid=alice", "--regid=alice", "--init-groups",
+                            sys.executable, "-c", IMPOSTOR], stdout=subprocess.PIPE, text=True)
+    try:
+        eq(imp.stdout.readline().strip(), "listening")
+        stack("login_after_reset")
+        p = session("bob")
+        p.expect_exact(OFFER)
+        p.sendline("ABCDE-FGHJK")
+        p.expect_exact("That code is not valid.")
+        p.expect_exact("Reset code: ")
+        p.sendline("")
+        out, rc = finish(p)
+        check("Password changed" not in out and "Authentication failure" in out, out)
+        check(f"is served by uid {th.uid('alice')}, not root" in S.syslog(), S.syslog()[-800:])
+    finally:
+        imp.kill()
+        imp.wait()
+
+
 if __name__ == "__main__":
     sys.exit(th.run_case(globals()))

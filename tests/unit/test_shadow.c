@@ -249,12 +249,14 @@ static void test_leftovers_swept(void **state)
 	/* what a killed writer leaves behind: its temporary file, a restore file, the pid file of
 	 * its lock (holding its pid) */
 	static const char *stale[][2] = {{"shadow.pwreset.a1B2c3", "x"},
-		{"shadow.pwreset.restore", "x"}, {"shadow.pwreset-lock.2147483646", "2147483646"}};
+		{"shadow.pwreset.restore", "x"}, {"shadow.pwreset-lock.2147483646", "2147483646"},
+		{"shadow.pwreset-lock.2147483644", ""}}; /* killed before it wrote its pid */
 	/* names that are not of the pattern, and pattern names that are not provably ours */
 	static const char *kept[][2] = {{"shadow.pwreset.toolongname", "x"}, {"shadow.lockx", "x"},
 		{"other.pwreset.abcdef", "x"}, {"shadow.pwreset.ab-d.f", "x"},
 		{"shadow.pwreset-lock.2147483645", "somebody's file"}};
-	const size_t nstale = sizeof(stale) / sizeof(stale[0]), nkept = sizeof(kept) / sizeof(kept[0]);
+	const size_t nstale = sizeof(stale) / sizeof(stale[0]),
+		     nkept = sizeof(kept) / sizeof(kept[0]);
 	char p[192], q[192], pid[32];
 	(void)state;
 
