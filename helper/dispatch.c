@@ -46,6 +46,7 @@ struct route {
 
 #define HOUR 3600u
 #define PURGE_EVERY 300u
+#define READY_EVERY 2u /* seconds between two looks at the password dictionary */
 
 static int send_msg(struct peer *p, uint16_t op, const void *msg)
 {
@@ -92,19 +93,29 @@ static void audit(int prio, const char *event, const struct peer *p, const char 
 	log_event(prio, &e);
 }
 
-/* Whether a reset can be completed on this host now (the password dictionary is there). The
- * same for every user. When it cannot, why[] says what to install; it is logged once each time
- * the state changes, not at every request. */
+bool dispatch_ready(struct helper *h)
+{
+	uint64_t now = util_now();
+	bool was = h->ready_at ? h->ready : true;
+
+	if (h->ready_at && now >= h->ready_at && now < h->ready_at + READY_EVERY)
+		return h->ready;
+	h->ready = password_ready(h->unready, sizeof(h->unready)) == 0;
+	h->ready_at = now;
+	if (!h->ready && was)
+		log_msg(LOG_ERR, "password reset is refused until this is fixed: %s", h->unready);
+	else if (h->ready && !was)
+		log_msg(LOG_NOTICE, "the password dictionary is back: password reset works again");
+	return h->ready;
+}
+
+/* dispatch_ready(), and why not in why[]. */
 static bool reset_ready(struct helper *h, char *why, size_t len)
 {
-	int r = password_ready(why, len);
-
-	if (r < 0 && !h->unready_logged)
-		log_msg(LOG_ERR, "password reset is refused until this is fixed: %s", why);
-	else if (r == 0 && h->unready_logged)
-		log_msg(LOG_NOTICE, "the password dictionary is back: password reset works again");
-	h->unready_logged = r < 0;
-	return r == 0;
+	if (dispatch_ready(h))
+		return true;
+	util_copy(why, len, h->unready);
+	return false;
 }
 
 #define REASON_UNREADY "no-password-dictionary"

@@ -22,7 +22,10 @@ struct helper {
 	uint32_t mode; /* PWR_MODE_DAEMON or PWR_MODE_ONESHOT, for status */
 	uint64_t started; /* Unix time the helper started */
 	uint32_t idle_exit; /* daemon started by systemd: exit after this many quiet s (0: never) */
-	bool unready_logged; /* why resets cannot complete was logged, and nothing changed since */
+	/* whether a reset can complete (the password dictionary), as last looked at (dispatch.c) */
+	uint64_t ready_at; /* when; 0: not yet */
+	bool ready;
+	char unready[PWR_TEXT_MAX + 1]; /* why not, for the administrator */
 };
 
 /* One connection: the daemon's accepted socket, or fd 0 in one-shot mode. */
@@ -45,6 +48,11 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m);
 
 /* Answer a request that could not be decoded, then the caller drops the peer. */
 void dispatch_malformed(struct peer *p, int err);
+
+/* Whether a reset can complete on this host now (its password dictionary is there): looked at
+ * again every few seconds; why not is logged once each time that changes, and kept in
+ * h->unready. */
+bool dispatch_ready(struct helper *h);
 
 /* Purge expired records when the last purge (by any helper) is older than a few minutes. */
 void dispatch_housekeeping(struct helper *h, uint64_t now);

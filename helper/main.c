@@ -358,10 +358,7 @@ int main(int argc, char **argv)
 			conf_free(&h.conf);
 			return 1;
 		}
-		if (password_ready(why, sizeof(why)) < 0) {
-			log_msg(LOG_ERR, "password reset is refused until this is fixed: %s", why);
-			h.unready_logged = true;
-		}
+		dispatch_ready(&h); /* said at start, not only at the first request */
 		h.courier = courier_new();
 		h.mode = PWR_MODE_DAEMON;
 		h.started = util_now();

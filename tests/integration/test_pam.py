@@ -349,6 +349,7 @@ def test_no_password_dictionary():
             saved[name] = f.read()
         os.unlink(name)
     check(len(saved) >= 2, f"the dictionary was there to remove (cracklib-runtime): {saved}")
+    time.sleep(2.1)  # the daemon looks at the dictionary again every 2 s
     with open("/etc/shadow") as f:
         before = f.read()
     stack()
@@ -396,7 +397,7 @@ def test_no_password_dictionary():
     for name, data in saved.items():
         with open(name, "wb") as f:
             f.write(data)
-    S.start_daemon()
+    S.start_daemon()  # a new one: at once
     r = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
     eq((r.returncode, r.stderr), (0, ""), "--check-config with the dictionary back")
     p = session("alice")  # the code from before, at the first prompt
