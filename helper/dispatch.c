@@ -1275,8 +1275,7 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 
 void dispatch_malformed(struct peer *p, int err)
 {
-	log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=malformed detail=%s",
-		(long)p->uid, strerror(-err));
+	log_refusal(LOG_WARNING, (long)p->uid, "malformed", strerror(-err));
 	send_error(p, PWR_E_PROTO, "malformed request: %s", strerror(-err));
 }
 

@@ -90,5 +90,18 @@ void log_event(int prio, const struct log_event *e)
 		put(line, sizeof(line), &pos, "result", e->result);
 	if (e->reason)
 		put(line, sizeof(line), &pos, "reason", e->reason);
+	if (e->detail)
+		put(line, sizeof(line), &pos, "detail", e->detail);
 	emit(prio, line);
+}
+
+void log_refusal(int prio, long by, const char *reason, const char *detail)
+{
+	struct log_event e = {.event = "refused",
+		.by = by,
+		.result = "refused",
+		.reason = reason,
+		.detail = detail};
+
+	log_event(prio, &e);
 }

@@ -21,8 +21,13 @@ struct log_event {
 	long by; /* peer uid; -1: not logged */
 	const char *result; /* ok, fail, refused, error */
 	const char *reason; /* NULL: not logged */
+	const char *detail; /* NULL: not logged */
 };
 
 void log_event(int prio, const struct log_event *e);
+
+/* event=refused by=BY result=refused reason=REASON [detail=DETAIL]: a caller turned away before
+ * any request of its was read. */
+void log_refusal(int prio, long by, const char *reason, const char *detail);
 
 #endif

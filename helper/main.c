@@ -284,9 +284,7 @@ int main(int argc, char **argv)
 		(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && (r = -errno) < 0)) {
 		/* logged too: a caller's limit that cannot be lifted is a refusal like any other */
 		log_init("pwreset-helper", 0);
-		log_msg(LOG_ERR,
-			"event=refused by=%ld result=refused reason=unsafe-process detail=\"%s\"",
-			(long)ruid, strerror(-r));
+		log_refusal(LOG_ERR, (long)ruid, "unsafe-process", strerror(-r));
 		fprintf(stderr,
 			"pwreset-helper: cannot make the process safe to run (%s); refusing\n",
 			strerror(-r));
@@ -372,8 +370,7 @@ int main(int argc, char **argv)
 
 	/* one-shot: fd 0 must be the caller's end of a SOCK_SEQPACKET socketpair */
 	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET) {
-		log_msg(LOG_ERR, "event=refused by=%ld result=refused reason=fd0-not-a-socket",
-			(long)ruid);
+		log_refusal(LOG_ERR, (long)ruid, "fd0-not-a-socket", NULL);
 		fprintf(stderr, "pwreset-helper: standard input is not a SOCK_SEQPACKET socket; "
 				"this mode is for pam_pwreset and pwresetctl\n");
 		conf_free(&h.conf);
@@ -381,8 +378,8 @@ int main(int argc, char **argv)
 	}
 	if ((r = oneshot_slot_take(ruid)) < 0) {
 		/* the caller reads a closed connection: the module fails safe */
-		log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=%s", (long)ruid,
-			r == -EAGAIN ? "too-many-helpers" : "no-helper-slot");
+		log_refusal(LOG_WARNING, (long)ruid,
+			r == -EAGAIN ? "too-many-helpers" : "no-helper-slot", NULL);
 		if (r != -EAGAIN)
 			log_msg(LOG_ERR, "cannot use %s: %s", ONESHOT_SLOTS_DIR, strerror(-r));
 		conf_free(&h.conf);

@@ -233,16 +233,15 @@ static void accept_peer(int lfd, struct peer *peers, struct pollfd *pfds, size_t
 		for (size_t i = 0; i < *n; i++)
 			mine += peers[i].uid == cred.uid;
 		if (mine >= PEERS_PER_UID || *n >= MAX_PEERS - ROOT_RESERVE) {
-			log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=%s",
-				(long)cred.uid,
-				mine >= PEERS_PER_UID ? "too-many-connections" : "too-many-peers");
+			log_refusal(LOG_WARNING, (long)cred.uid,
+				mine >= PEERS_PER_UID ? "too-many-connections" : "too-many-peers",
+				NULL);
 			close(fd);
 			return;
 		}
 	}
 	if (*n == MAX_PEERS) {
-		log_msg(LOG_WARNING, "event=refused by=%ld result=refused reason=too-many-peers",
-			(long)cred.uid);
+		log_refusal(LOG_WARNING, (long)cred.uid, "too-many-peers", NULL);
 		close(fd);
 		return;
 	}

@@ -77,8 +77,8 @@ def served_meanwhile():
     took = time.time() - t0
     eq(p.returncode, 0, p.stderr)
     check(took < 2, f"chpasswd took {took:.1f} s")
-    print(f"while alice's job is stopped: bob's request answered and queued in {took1 * 1000:.0f} ms, "
-          f"chpasswd done in {took * 1000:.0f} ms")
+    print(f"while alice's job is stopped: bob's request answered and queued in "
+          f"{took1 * 1000:.0f} ms, chpasswd done in {took * 1000:.0f} ms")
 
 
 def test_oneshot_job_control():
