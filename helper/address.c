@@ -151,8 +151,7 @@ int address_sharers(
 	return n;
 }
 
-int address_import_line(char *line, const char **user, const char **addr, char *why,
-	size_t whylen)
+int address_import_line(char *line, const char **user, const char **addr, char *why, size_t whylen)
 {
 	size_t len = strlen(line);
 	char *tok = NULL, *u, *a;
@@ -170,4 +169,50 @@ int address_import_line(char *line, const char **user, const char **addr, char *
 	*user = u;
 	*addr = a;
 	return 1;
+}
+
+int address_sender(const char *mail_from, char *name, size_t ncap, char *addr, size_t acap,
+	char *why, size_t whylen)
+{
+	const char *lt = strchr(mail_from, '<');
+	char host[256];
+
+	*name = '\0';
+	if (!*mail_from) {
+		util_host_fqdn(host, sizeof(host));
+		if ((size_t)snprintf(addr, acap, "no-reply@%s", host) >= acap) {
+			snprintf(why, whylen, "the host name is too long for an address");
+			return -EINVAL;
+		}
+	} else if (lt) {
+		const char *gt = strchr(lt, '>');
+		size_t nlen = (size_t)(lt - mail_from), alen;
+		if (!gt || gt[1] != '\0' || (alen = (size_t)(gt - lt - 1)) > PWR_ADDR_MAX ||
+			alen >= acap) {
+			snprintf(why, whylen, "'%s' is not an address or Display Name <address>",
+				mail_from);
+			return -EINVAL;
+		}
+		while (nlen && (mail_from[nlen - 1] == ' ' || mail_from[nlen - 1] == '\t'))
+			nlen--;
+		if (nlen >= ncap) {
+			snprintf(
+				why, whylen, "the display name is longer than %zu bytes", ncap - 1);
+			return -EINVAL;
+		}
+		memcpy(name, mail_from, nlen);
+		name[nlen] = '\0';
+		memcpy(addr, lt + 1, alen);
+		addr[alen] = '\0';
+	} else if (util_copy(addr, acap, mail_from) < 0) {
+		snprintf(why, whylen, "the address is longer than %d bytes", PWR_ADDR_MAX);
+		return -EINVAL;
+	}
+	if (address_validate(addr, why, whylen) < 0)
+		return -EINVAL;
+	if (!util_text_ok(name)) {
+		snprintf(why, whylen, "the display name holds a control character");
+		return -EINVAL;
+	}
+	return 0;
 }

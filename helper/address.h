@@ -17,11 +17,18 @@
  * one '@' with something before it and a domain after it); else -EINVAL and why in why[]. */
 int address_validate(const char *addr, char *why, size_t whylen);
 
+#define ADDRESS_NAME_MAX 255
+
+/* mail_from ("address", or "Display Name <address>"; "" means no-reply@ this host's name) split
+ * into the display name (ncap bytes, at least ADDRESS_NAME_MAX + 1; "" when there is none) and
+ * the address (acap bytes, at least PWR_ADDR_MAX + 1), both checked: 0, or -EINVAL with why. */
+int address_sender(const char *mail_from, char *name, size_t ncap, char *addr, size_t acap,
+	char *why, size_t whylen);
+
 /* One line of an import file, split in place: 1 with *user and *addr set ("user address",
  * blanks around them, a final CR dropped), 0 for a line to skip (blank, or its first word
  * starts with '#'), -EINVAL with why for anything else. The address is not validated. */
-int address_import_line(char *line, const char **user, const char **addr, char *why,
-	size_t whylen);
+int address_import_line(char *line, const char **user, const char **addr, char *why, size_t whylen);
 
 /* Whether only this host can receive mail at addr: its domain is in local_domains or is a bare
  * host name without a dot. */

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "address.h"
 #include "conf.h"
-#include "message.h"
 #include "util.h"
 
 #define CONF_FILE_MAX (64 * 1024)
@@ -262,8 +262,8 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 		return 0;
 	case K_TEXT:
 		if (!strcmp(k->name, "mail_from") && *v) {
-			char hdr[768], addr[PWR_ADDR_MAX + 1], why[256];
-			if (message_from(v, hdr, sizeof(hdr), addr, sizeof(addr), why,
+			char name[ADDRESS_NAME_MAX + 1], addr[PWR_ADDR_MAX + 1], why[256];
+			if (address_sender(v, name, sizeof(name), addr, sizeof(addr), why,
 				    sizeof(why)) < 0) {
 				perr(ps, k->name, "%s", why);
 				return 0;

@@ -116,46 +116,12 @@ static void put_encoded(struct buf *b, const char *s, size_t len)
 int message_from(const char *mail_from, char *header, size_t hcap, char *addr, size_t acap,
 	char *why, size_t whylen)
 {
-	char host[256], name[256] = "", a[PWR_ADDR_MAX + 1];
-	const char *lt = strchr(mail_from, '<');
+	char name[ADDRESS_NAME_MAX + 1], a[PWR_ADDR_MAX + 1];
 	struct buf b = {0};
 	int r;
 
-	if (!*mail_from) {
-		util_host_fqdn(host, sizeof(host));
-		if (snprintf(a, sizeof(a), "no-reply@%s", host) >= (int)sizeof(a)) {
-			snprintf(why, whylen, "the host name is too long for an address");
-			return -EINVAL;
-		}
-	} else if (lt) {
-		const char *gt = strchr(lt, '>');
-		size_t nlen = (size_t)(lt - mail_from);
-		if (!gt || gt[1] != '\0' || (size_t)(gt - lt - 1) > PWR_ADDR_MAX) {
-			snprintf(why, whylen, "'%s' is not an address or Display Name <address>",
-				mail_from);
-			return -EINVAL;
-		}
-		while (nlen && (mail_from[nlen - 1] == ' ' || mail_from[nlen - 1] == '\t'))
-			nlen--;
-		if (nlen >= sizeof(name)) {
-			snprintf(why, whylen, "the display name is longer than %zu bytes",
-				sizeof(name) - 1);
-			return -EINVAL;
-		}
-		memcpy(name, mail_from, nlen);
-		name[nlen] = '\0';
-		memcpy(a, lt + 1, (size_t)(gt - lt - 1));
-		a[gt - lt - 1] = '\0';
-	} else if (util_copy(a, sizeof(a), mail_from) < 0) {
-		snprintf(why, whylen, "the address is longer than %d bytes", PWR_ADDR_MAX);
-		return -EINVAL;
-	}
-	if (address_validate(a, why, whylen) < 0)
-		return -EINVAL;
-	if (!util_text_ok(name)) {
-		snprintf(why, whylen, "the display name holds a control character");
-		return -EINVAL;
-	}
+	if ((r = address_sender(mail_from, name, sizeof(name), a, sizeof(a), why, whylen)) < 0)
+		return r;
 	if (*name && ascii_printable(name, strlen(name)) && !strpbrk(name, "\"\\")) {
 		puts_(&b, "\"");
 		puts_(&b, name);
