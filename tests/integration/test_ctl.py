@@ -442,6 +442,24 @@ def test_ctl_admin_group_cannot_reach_root():
     eq(rc, 0, f"root may reset them all: {out} {err}")
 
 
+def test_ctl_reset_many():
+    """One pwresetctl reset of 60 users is one request answered with 60 items, more than the
+    kernel queues unread where net.unix.max_dgram_qlen is 10: the daemon waits for an
+    administrator to read, so every user is reset, on both transports."""
+    th.setup_world()
+    with open("/etc/passwd", "a") as pw, open("/etc/shadow", "a") as sh:
+        for i in range(60):
+            pw.write(f"many{i}:x:{20000 + i}:100::/nonexistent:/bin/sh\n")
+            sh.write(f"many{i}:$6$salt$" + "h" * 86 + ":19000:0:99999:7:::\n")
+    names = [f"many{i}" for i in range(60)]
+    for t in BOTH:
+        if t == "oneshot":
+            S.stop_daemon()
+        rc, js, err = ctl_json("reset", "--print", "--no-lock", *names, transport=t)
+        eq(rc, 0, f"{t}: {err}")
+        eq(sorted(r["user"] for r in js["results"] if r["ok"]), sorted(names), t)
+
+
 def test_ctl_unreachable_and_usage():
     """No daemon and no helper to run: exit 4 and a one-line message. Usage errors: exit 2."""
     th.setup_world()

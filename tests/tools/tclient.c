@@ -121,12 +121,17 @@ static int send_raw(const char *hex)
 
 static int run(char *line)
 {
-	char *argv[16] = {0};
+	char *argv[1024] = {0};
 	int argc = 0, r;
 	union pwr_msg m;
 
-	for (char *tok = strtok(line, " \t\n"); tok && argc < 16; tok = strtok(NULL, " \t\n"))
+	for (char *tok = strtok(line, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
+		if (argc == 1024) {
+			fprintf(stderr, "tclient: more than 1024 words on a line\n");
+			return -E2BIG;
+		}
 		argv[argc++] = tok;
+	}
 	if (argc == 0)
 		return 0;
 	memset(&m, 0, sizeof(m));
