@@ -9,18 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "account.h"
-#include "config.h"
+#include "log.h"
+#include "shadowfile.h"
+#include "spawn.h"
 #include "util.h"
 
 #define GROUPS_MAX 4096
 
-static int shadow_find(const char *user, struct account *a)
+/* The account's line in the shadow file (without its newline) into a->binding, its hash into
+ * a->hash; none when it has no line. */
+static int shadow_find(const char *path, const char *user, struct account *a)
 {
-	FILE *f = fopen(PWR_SHADOW_PATH, "re");
+	FILE *f = fopen(path, "re");
 	size_t ulen = strlen(user), cap = 0;
 	char *line = NULL;
 	ssize_t n;
@@ -32,8 +37,8 @@ static int shadow_find(const char *user, struct account *a)
 		if ((size_t)n > ulen && strncmp(line, user, ulen) == 0 && line[ulen] == ':') {
 			if (line[n - 1] == '\n')
 				line[n - 1] = '\0';
-			a->shadow_line = strdup(line);
-			if (!a->shadow_line)
+			a->binding = strdup(line);
+			if (!a->binding)
 				r = -ENOMEM;
 			break;
 		}
@@ -45,25 +50,17 @@ static int shadow_find(const char *user, struct account *a)
 		free(line);
 	}
 	fclose(f);
-	if (r == 0 && a->shadow_line) {
-		/* field 8: account expiry in days; empty means never */
-		const char *p = a->shadow_line;
-		for (int i = 0; i < 7 && p; i++) {
-			p = strchr(p, ':');
-			if (p)
-				p++;
-		}
-		if (p && *p && *p != ':') {
-			char *end;
-			long v = strtol(p, &end, 10);
-			if (end != p && (*end == ':' || !*end))
-				a->expire = v;
-		}
+	if (r == 0 && a->binding) {
+		size_t len = strlen(a->binding);
+		a->local = true;
+		a->expire = shadow_expire(a->binding);
+		if (!(a->hash = malloc(len + 1)) || shadow_field(a->binding, 1, a->hash, len + 1) < 0)
+			r = a->hash ? -EINVAL : -ENOMEM;
 	}
 	return r;
 }
 
-int account_lookup(const char *user, struct account *a)
+static int local_lookup(const struct account_db *db, const char *user, struct account *a)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
@@ -84,29 +81,36 @@ int account_lookup(const char *user, struct account *a)
 	a->uid = pw.pw_uid;
 	a->gid = pw.pw_gid;
 	explicit_bzero(buf, sizeof(buf));
-	return shadow_find(user, a);
+	return shadow_find(db->shadow, user, a);
+}
+
+static void wipe(char *p)
+{
+	if (p) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
 }
 
 void account_clear(struct account *a)
 {
-	if (a->shadow_line) {
-		explicit_bzero(a->shadow_line, strlen(a->shadow_line));
-		free(a->shadow_line);
-	}
+	wipe(a->hash);
+	wipe(a->binding);
 	memset(a, 0, sizeof(*a));
 }
 
-bool account_in_groups(const char *user, gid_t gid, const struct conf_list *groups)
+/* 1 when user (primary group gid) is in a group named in groups, 0 when not, -1 when that
+ * cannot be told. */
+static int groups_match(const char *user, gid_t gid, const struct conf_list *groups)
 {
 	gid_t *list;
-	int n = GROUPS_MAX;
-	bool found = false;
+	int n = GROUPS_MAX, found = 0;
 
 	if (groups->n == 0)
-		return false;
+		return 0;
 	list = calloc(GROUPS_MAX, sizeof(gid_t));
 	if (!list)
-		return true; /* fail closed: an excluded account must not slip through */
+		return -1;
 	if (getgrouplist(user, gid, list, &n) < 0)
 		n = GROUPS_MAX;
 	for (int i = 0; i < n && !found; i++) {
@@ -114,16 +118,37 @@ bool account_in_groups(const char *user, gid_t gid, const struct conf_list *grou
 		char buf[8192];
 		if (getgrgid_r(list[i], &gr, buf, sizeof(buf), &res) == 0 && res &&
 			conf_list_has(groups, res->gr_name))
-			found = true;
+			found = 1;
 	}
 	free(list);
 	return found;
 }
 
-int account_local_each(uint32_t *pos, uid_t min_uid, uid_t max_uid, unsigned max,
-	account_each_fn *fn, void *ctx, bool *more)
+bool account_in_groups(const char *user, gid_t gid, const struct conf_list *groups)
 {
-	FILE *f = fopen(PWR_PASSWD_PATH, "re");
+	return groups_match(user, gid, groups) != 0; /* an excluded account must not slip through */
+}
+
+bool account_uid_in_group(uid_t uid, const char *group)
+{
+	char *one[] = {(char *)group, NULL}, pbuf[4096], gbuf[8192];
+	struct conf_list l = {one, 1};
+	struct passwd pw, *pwr = NULL;
+	struct group gr, *grr = NULL;
+
+	if (getgrnam_r(group, &gr, gbuf, sizeof(gbuf), &grr) || !grr) {
+		log_msg(LOG_WARNING, "group '%s' does not exist", group);
+		return false;
+	}
+	if (getpwuid_r(uid, &pw, pbuf, sizeof(pbuf), &pwr) || !pwr)
+		return false;
+	return groups_match(pw.pw_name, pw.pw_gid, &l) == 1;
+}
+
+static int local_each(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
+	unsigned max, account_each_fn *fn, void *ctx, bool *more)
+{
+	FILE *f = fopen(db->passwd, "re");
 	struct passwd *pw;
 	unsigned done = 0;
 	int r = 0;
@@ -158,9 +183,9 @@ int account_local_each(uint32_t *pos, uid_t min_uid, uid_t max_uid, unsigned max
 }
 
 /* The tally directory: "dir = ..." in faillock.conf, else pam_faillock's default. */
-static void faillock_dir(char *out, size_t n)
+static void faillock_dir(const char *conf, char *out, size_t n)
 {
-	FILE *f = fopen(PWR_FAILLOCK_CONF, "re");
+	FILE *f = fopen(conf, "re");
 	char line[512];
 
 	snprintf(out, n, "%s", "/var/run/faillock");
@@ -187,14 +212,14 @@ static void faillock_dir(char *out, size_t n)
 	fclose(f);
 }
 
-int account_reset_tally(const char *user)
+static int local_clear_lockout(const struct account_db *db, const char *user)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	int fd, r = 0;
 
 	if (!*user || strchr(user, '/') || !strcmp(user, ".") || !strcmp(user, ".."))
 		return -EINVAL;
-	faillock_dir(dir, sizeof(dir));
+	faillock_dir(db->faillock_conf, dir, sizeof(dir));
 	if (snprintf(path, sizeof(path), "%s/%s", dir, user) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
@@ -219,37 +244,61 @@ int account_reset_tally(const char *user)
 	return r;
 }
 
-/* Run argv with an empty environment and wait for it; its output goes nowhere. */
-static void run_quietly(char *const argv[])
-{
-	char *const envp[] = {NULL};
-	pid_t pid;
-
-	if (access(argv[0], X_OK) < 0)
-		return;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		close_range(3, ~0U, 0);
-		execve(argv[0], argv, envp);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-}
-
-void account_flush_caches(void)
+static void local_flush(const struct account_db *db)
 {
 	struct stat st;
 
+	(void)db;
 	if (stat("/var/run/nscd/socket", &st) == 0)
-		run_quietly((char *const[]){"/usr/sbin/nscd", "-i", "passwd", NULL});
+		spawn_quietly((char *const[]){"/usr/sbin/nscd", "-i", "passwd", NULL});
 	if (stat("/var/lib/sss/mc/passwd", &st) == 0)
-		run_quietly((char *const[]){"/usr/sbin/sss_cache", "-E", NULL});
+		spawn_quietly((char *const[]){"/usr/sbin/sss_cache", "-E", NULL});
+}
+
+/* The edit of shadow_update: the new line made by the change, then the guard asked. */
+struct edit {
+	const char *hash; /* NULL: lock */
+	account_guard_fn *guard;
+	void *ctx;
+};
+
+static int edit_line(void *vctx, const char *old, char *new_line, size_t cap)
+{
+	struct edit *e = vctx;
+	int r = e->hash ? shadow_set_password(old, e->hash, (long)(util_now() / 86400), new_line, cap)
+			: shadow_lock_password(old, new_line, cap);
+
+	return r < 0 ? r : e->guard(e->ctx, old, new_line);
+}
+
+static int local_set_password(const struct account_db *db, const char *user, const char *hash,
+	account_guard_fn *guard, void *ctx)
+{
+	struct edit e = {hash, guard, ctx};
+
+	return shadow_update(db->shadow, user, edit_line, &e);
+}
+
+static int local_lock(
+	const struct account_db *db, const char *user, account_guard_fn *guard, void *ctx)
+{
+	struct edit e = {NULL, guard, ctx};
+
+	return shadow_update(db->shadow, user, edit_line, &e);
+}
+
+static const struct account_ops local_ops = {
+	.lookup = local_lookup,
+	.set_password = local_set_password,
+	.lock = local_lock,
+	.clear_lockout = local_clear_lockout,
+	.flush = local_flush,
+	.each = local_each,
+	.strerror = shadow_strerror,
+};
+
+void account_db_local(
+	struct account_db *db, const char *shadow, const char *passwd, const char *faillock_conf)
+{
+	*db = (struct account_db){&local_ops, shadow, passwd, faillock_conf};
 }

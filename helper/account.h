@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the system says of an account: its passwd entry (through NSS) and its line in the local
- * shadow file (read from the file itself: an account known only to LDAP or SSSD has none).
+ * The account database: everything the helper reads or changes about an account goes through
+ * one of these operations, so that what keeps the accounts (the local shadow file today) is
+ * chosen in one place and no request handler knows it. Passwd entries come from NSS; group
+ * membership (account_in_groups) is the same for every database.
  */
 #ifndef PWRESET_ACCOUNT_H
 #define PWRESET_ACCOUNT_H
@@ -12,34 +14,75 @@
 
 #include "conf.h"
 
+/* What the database says of one account. */
 struct account {
-	bool exists;
+	bool exists; /* a passwd entry (NSS) */
+	bool local; /* its password is kept in this database, so it can be reset here */
 	uid_t uid;
 	gid_t gid;
-	char *shadow_line; /* malloc'd, wiped by account_clear; NULL: no local shadow line */
-	long expire; /* shadow field 8, days since the epoch; -1: never */
+	long expire; /* days since the epoch; -1: never */
+	char *hash; /* malloc'd: the stored hash, any lock mark included; NULL when !local */
+	char *binding; /* malloc'd: what a code is bound to (any change elsewhere voids the code);
+			  NULL when !local */
 };
 
-/* Fill a for user. 0 (whether or not it exists), or < 0 when the files cannot be read. */
-int account_lookup(const char *user, struct account *a);
-void account_clear(struct account *a);
-
-/* Whether user (primary group gid) belongs to any group named in groups. */
-bool account_in_groups(const char *user, gid_t gid, const struct conf_list *groups);
-
-/* Clear user's pam_faillock tally as `faillock --reset` does (the file emptied), in the
- * directory faillock.conf names. 0 when there was none. */
-int account_reset_tally(const char *user);
-
-/* Tell running name-service caches (nscd, sssd) that passwords changed. Best effort. */
-void account_flush_caches(void);
+/* Called while the entry is held, with what the code is bound to as it is and as it will be
+ * after the change: 0 lets the change be written; < 0 leaves the entry as it was (returned). */
+typedef int account_guard_fn(void *ctx, const char *before, const char *after);
 
 typedef int account_each_fn(void *ctx, const char *name);
 
-/* Call fn for each entry of the local passwd file with min_uid <= uid <= max_uid, from byte
- * offset *pos on, at most max of them; *pos is left where the next call starts, *more says
- * whether any remain. 0, or the first error (from the file or from fn). */
-int account_local_each(uint32_t *pos, uid_t min_uid, uid_t max_uid, unsigned max,
-	account_each_fn *fn, void *ctx, bool *more);
+struct account_db;
+
+struct account_ops {
+	/* Fill a for user: 0 (whether or not it exists), or < 0 when the database cannot be
+	 * read. */
+	int (*lookup)(const struct account_db *db, const char *user, struct account *a);
+	/* Store hash as user's password (and the day of the change). */
+	int (*set_password)(const struct account_db *db, const char *user, const char *hash,
+		account_guard_fn *guard, void *ctx);
+	/* Lock user's password so that it no longer logs in (a reset will replace it). */
+	int (*lock)(const struct account_db *db, const char *user, account_guard_fn *guard,
+		void *ctx);
+	/* Clear the count of failed logins that locks an account out: 0 when there was none. */
+	int (*clear_lockout)(const struct account_db *db, const char *user);
+	/* Tell running caches that passwords changed. Best effort. */
+	void (*flush)(const struct account_db *db);
+	/* Call fn for the accounts with min_uid <= uid <= max_uid, from position *pos on, at most
+	 * max of them; *pos is left where the next call starts, *more says whether any remain. */
+	int (*each)(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
+		unsigned max, account_each_fn *fn, void *ctx, bool *more);
+	/* What a failure of set_password or lock means, for the log and an administrator. */
+	const char *(*strerror)(int r);
+};
+
+struct account_db {
+	const struct account_ops *ops;
+	const char *shadow; /* the shadow file */
+	const char *passwd; /* the passwd file, for `each` */
+	const char *faillock_conf; /* where pam_faillock's tally directory is said */
+};
+
+/* The local database: NSS for passwd entries, the shadow file itself (an account known only
+ * to LDAP or SSSD has no line there, so it is not local), pam_faillock's tallies, nscd and
+ * sssd told of changes. */
+void account_db_local(
+	struct account_db *db, const char *shadow, const char *passwd, const char *faillock_conf);
+
+static inline int account_lookup(const struct account_db *db, const char *user, struct account *a)
+{
+	return db->ops->lookup(db, user, a);
+}
+
+/* Wipe and free what lookup filled. */
+void account_clear(struct account *a);
+
+/* Whether user (primary group gid) belongs to any group named in groups; true when that
+ * cannot be told (fail closed). */
+bool account_in_groups(const char *user, gid_t gid, const struct conf_list *groups);
+
+/* Whether the process uid is a member of group (by its primary group or another), through
+ * NSS; false when that cannot be told. */
+bool account_uid_in_group(uid_t uid, const char *group);
 
 #endif

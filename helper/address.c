@@ -65,7 +65,7 @@ static int idx_key(char *buf, size_t cap, const char *addr, const char *user, MD
 int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1])
 {
 	MDB_val k = {strlen(user), (void *)user}, v;
-	int rc = mdb_get(txn, s->addr, &k, &v);
+	int rc = mdb_get(txn, store_db(s, STORE_DB_ADDR), &k, &v);
 
 	if (rc)
 		return store_err(rc, "address get");
@@ -85,11 +85,11 @@ int address_unset(struct store *s, MDB_txn *txn, const char *user)
 	if (r < 0)
 		return r;
 	if (idx_key(buf, sizeof(buf), old, user, &ik) == 0) {
-		rc = mdb_del(txn, s->addr_idx, &ik, NULL);
+		rc = mdb_del(txn, store_db(s, STORE_DB_ADDR_IDX), &ik, NULL);
 		if (rc && rc != MDB_NOTFOUND)
 			return store_err(rc, "address index");
 	}
-	return store_err(mdb_del(txn, s->addr, &k, NULL), "address unset");
+	return store_err(mdb_del(txn, store_db(s, STORE_DB_ADDR), &k, NULL), "address unset");
 }
 
 int address_set(struct store *s, MDB_txn *txn, const char *user, const char *addr)
@@ -103,8 +103,8 @@ int address_set(struct store *s, MDB_txn *txn, const char *user, const char *add
 		return r;
 	if ((r = idx_key(buf, sizeof(buf), addr, user, &ik)) < 0)
 		return r;
-	if ((rc = mdb_put(txn, s->addr, &k, &v, 0)) ||
-		(rc = mdb_put(txn, s->addr_idx, &ik, &empty, 0)))
+	if ((rc = mdb_put(txn, store_db(s, STORE_DB_ADDR), &k, &v, 0)) ||
+		(rc = mdb_put(txn, store_db(s, STORE_DB_ADDR_IDX), &ik, &empty, 0)))
 		return store_err(rc, "address set");
 	return 0;
 }
@@ -121,7 +121,7 @@ int address_sharers(
 	out[0] = '\0';
 	if (util_lower(prefix, sizeof(prefix), addr) < 0)
 		return -ENAMETOOLONG;
-	if ((rc = mdb_cursor_open(txn, s->addr_idx, &c)))
+	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_ADDR_IDX), &c)))
 		return store_err(rc, "address sharers");
 	k.mv_size = plen;
 	k.mv_data = prefix;
@@ -215,4 +215,37 @@ int address_sender(const char *mail_from, char *name, size_t ncap, char *addr, s
 		return -EINVAL;
 	}
 	return 0;
+}
+
+struct each_ctx {
+	address_each_fn *fn;
+	void *ctx;
+};
+
+static int each_one(void *vctx, const MDB_val *k, const MDB_val *v)
+{
+	struct each_ctx *e = vctx;
+	char user[PWR_USER_MAX + 1], addr[PWR_ADDR_MAX + 1];
+
+	if (k->mv_size > PWR_USER_MAX || v->mv_size > PWR_ADDR_MAX ||
+		memchr(v->mv_data, 0, v->mv_size))
+		return 0;
+	memcpy(user, k->mv_data, k->mv_size);
+	user[k->mv_size] = '\0';
+	memcpy(addr, v->mv_data, v->mv_size);
+	addr[v->mv_size] = '\0';
+	return e->fn(e->ctx, user, addr);
+}
+
+int address_each(
+	struct store *s, MDB_txn *txn, const char *after, address_each_fn *fn, void *ctx)
+{
+	struct each_ctx e = {fn, ctx};
+
+	return store_each(s, txn, STORE_DB_ADDR, after, strlen(after), each_one, &e);
+}
+
+long address_count(struct store *s, MDB_txn *txn)
+{
+	return store_count(s, txn, STORE_DB_ADDR);
 }

@@ -44,4 +44,14 @@ int address_unset(struct store *s, MDB_txn *txn, const char *user);
 int address_sharers(struct store *s, MDB_txn *txn, const char *addr, const char *user, char *out,
 	size_t outlen);
 
+/* Call fn for each registered user whose name sorts after `after` ("": from the first), with
+ * its address, in name order, until fn returns non-zero (returned; 0 at the end, or the store's
+ * error). */
+typedef int address_each_fn(void *ctx, const char *user, const char *addr);
+int address_each(
+	struct store *s, MDB_txn *txn, const char *after, address_each_fn *fn, void *ctx);
+
+/* How many users have an address registered, or < 0. */
+long address_count(struct store *s, MDB_txn *txn);
+
 #endif

@@ -7,14 +7,13 @@
  * delivering mail after the conversation, and nobody waits for it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "spawn.h"
 
 static int connect_socket(const char *path)
 {
@@ -35,43 +34,31 @@ static int connect_socket(const char *path)
 	return fd;
 }
 
+/* A privileged caller (login, sshd) runs the helper with real uid 0 as well. */
+static int as_root(void *ctx)
+{
+	(void)ctx;
+	return geteuid() == 0 && setuid(0) < 0 ? -1 : 0;
+}
+
 static int spawn_helper(const char *path)
 {
-	int sv[2], status;
-	pid_t child;
+	char *const argv[] = {(char *)path, NULL};
+	struct spawn s = {.path = path, .argv = argv, .detach = true, .prepare = as_root};
+	int sv[2];
+	pid_t r;
 
 	if (access(path, X_OK) < 0)
 		return -errno;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	child = fork();
-	if (child < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		return -e;
-	}
-	if (child == 0) {
-		char *const argv[] = {(char *)path, NULL};
-		char *const envp[] = {NULL};
-		int null;
-		pid_t helper = fork();
-
-		if (helper != 0)
-			_exit(helper < 0 ? 127 : 0); /* the intermediate: its job is done */
-		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null < 0 || dup2(sv[1], 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-			_exit(127);
-		close_range(3, ~0U, 0);
-		/* a privileged caller (login, sshd) runs the helper with real uid 0 as well */
-		if (geteuid() == 0 && setuid(0) < 0)
-			_exit(127);
-		execve(path, argv, envp);
-		_exit(127);
-	}
+	s.fd0 = sv[1];
+	r = spawn(&s);
 	close(sv[1]);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	if (r < 0) {
+		close(sv[0]);
+		return (int)r;
+	}
 	return sv[0];
 }
 

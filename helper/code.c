@@ -101,25 +101,33 @@ bool code_alive(const struct code_rec *rec, uint64_t now)
 	return now < rec->expires && rec->failures < rec->max_failures;
 }
 
+/* A record of another layout or version is not a code we issued: -ENOENT. */
+static int rec_read(const MDB_val *v, struct code_rec *rec)
+{
+	if (v->mv_size != sizeof(*rec))
+		return -ENOENT;
+	memcpy(rec, v->mv_data, sizeof(*rec));
+	if (rec->version != CODE_REC_VERSION) {
+		sodium_memzero(rec, sizeof(*rec));
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int rec_get(struct store *s, MDB_txn *txn, const char *user, struct code_rec *rec)
 {
 	MDB_val k = {strlen(user), (void *)user}, v;
-	int rc = mdb_get(txn, s->code, &k, &v);
+	int rc = mdb_get(txn, store_db(s, STORE_DB_CODE), &k, &v);
 
 	if (rc)
 		return store_err(rc, "code get");
-	if (v.mv_size != sizeof(*rec))
-		return -ENOENT; /* a record of another layout is not a code we issued */
-	memcpy(rec, v.mv_data, sizeof(*rec));
-	if (rec->version != CODE_REC_VERSION)
-		return -ENOENT;
-	return 0;
+	return rec_read(&v, rec);
 }
 
 static int rec_put(struct store *s, MDB_txn *txn, const char *user, const struct code_rec *rec)
 {
 	MDB_val k = {strlen(user), (void *)user}, v = {sizeof(*rec), (void *)rec};
-	return store_err(mdb_put(txn, s->code, &k, &v, 0), "code put");
+	return store_err(mdb_put(txn, store_db(s, STORE_DB_CODE), &k, &v, 0), "code put");
 }
 
 int code_issue(struct store *s, MDB_txn *txn, const char *user, const char *code, uint32_t kind,
@@ -185,7 +193,7 @@ int code_verify(struct store *s, MDB_txn *txn, const char *user, const char *cod
 int code_revoke(struct store *s, MDB_txn *txn, const char *user)
 {
 	MDB_val k = {strlen(user), (void *)user};
-	return store_err(mdb_del(txn, s->code, &k, NULL), "code revoke");
+	return store_err(mdb_del(txn, store_db(s, STORE_DB_CODE), &k, NULL), "code revoke");
 }
 
 int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)
@@ -194,7 +202,7 @@ int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)
 	MDB_val k, v;
 	int rc, n = 0;
 
-	if ((rc = mdb_cursor_open(txn, s->code, &c)))
+	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_CODE), &c)))
 		return store_err(rc, "code purge");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -214,4 +222,35 @@ int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)
 	if (rc && rc != MDB_NOTFOUND)
 		return store_err(rc, "code purge");
 	return n;
+}
+
+struct each_ctx {
+	code_each_fn *fn;
+	void *ctx;
+	uint64_t now;
+};
+
+static int each_one(void *vctx, const MDB_val *k, const MDB_val *v)
+{
+	struct each_ctx *e = vctx;
+	char user[PWR_USER_MAX + 1];
+	struct code_rec rec;
+	int r = 0;
+
+	if (k->mv_size > PWR_USER_MAX || rec_read(v, &rec) < 0)
+		return 0;
+	memcpy(user, k->mv_data, k->mv_size);
+	user[k->mv_size] = '\0';
+	if (code_alive(&rec, e->now))
+		r = e->fn(e->ctx, user, &rec);
+	sodium_memzero(&rec, sizeof(rec));
+	return r;
+}
+
+int code_each(struct store *s, MDB_txn *txn, const char *after, uint64_t now, code_each_fn *fn,
+	void *ctx)
+{
+	struct each_ctx e = {fn, ctx, now};
+
+	return store_each(s, txn, STORE_DB_CODE, after, strlen(after), each_one, &e);
 }

@@ -61,6 +61,13 @@ int code_revoke(struct store *s, MDB_txn *txn, const char *user);
 /* Remove records dead for longer than grace seconds; the number removed, or < 0. */
 int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace);
 
+/* Call fn for each live code of a user whose name sorts after `after` ("": from the first), in
+ * name order, until fn returns non-zero (returned; 0 at the end, or the store's error). rec is
+ * wiped after fn returns. */
+typedef int code_each_fn(void *ctx, const char *user, const struct code_rec *rec);
+int code_each(struct store *s, MDB_txn *txn, const char *after, uint64_t now, code_each_fn *fn,
+	void *ctx);
+
 /* Whether rec can still be used at now. */
 bool code_alive(const struct code_rec *rec, uint64_t now);
 

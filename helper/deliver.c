@@ -23,10 +23,9 @@
 #include "mailproto.h"
 #include "mailq.h"
 #include "message.h"
+#include "spawn.h"
 #include "util.h"
 
-#define BATCH 64 /* mails claimed, and their outcomes committed, together */
-#define WINDOW 16 /* mails handed to the mailer ahead of its answers: it never waits for us */
 #define MAILER_IDLE 60 /* s: then the mailer and its SMTP connection are closed */
 #define ANSWER_GRACE 15 /* s beyond smtp_timeout before a silent mailer is killed */
 #define LEASE_EXTRA 60 /* s beyond smtp_timeout that a claimed mail stays claimed */
@@ -34,24 +33,18 @@
 #define BACKOFF_MAX 1800
 #define RESCAN_IDLE 30 /* s between looks at a queue with nothing due */
 
-struct item {
-	uint64_t id;
-	struct mail_rec rec;
-	struct mailans ans;
-	bool awaiting; /* handed to the mailer, no answer yet */
-	uint64_t sent_at;
-};
-
+/* One mail at a time: claimed (leased in the store), handed to the mailer, its outcome
+ * recorded, then the next. */
 struct courier {
 	int fd; /* our end of the mailer's socketpair, -1: no mailer */
 	pid_t pid;
 	pid_t leaving; /* a mailer told to go, not yet reaped */
 	uint64_t mailer_used; /* last time the mailer had a job */
-	struct item batch[BATCH];
-	size_t n; /* claimed */
-	size_t next; /* the next to send */
-	unsigned awaiting; /* mails handed to the mailer, not answered yet (at most WINDOW) */
-	uint32_t deadline; /* s after an item's sent_at */
+	bool awaiting; /* the mail below is with the mailer, no answer yet */
+	uint64_t id;
+	struct mail_rec rec;
+	uint64_t sent_at;
+	uint32_t deadline; /* s after sent_at */
 	uint64_t next_scan; /* when to look at the queue again */
 	bool scanned; /* the queue was looked at once at least */
 	bool waiting; /* the last look found mail queued or deferred (due or not) */
@@ -114,27 +107,6 @@ void courier_free(struct courier *c)
 	free(c);
 }
 
-bool courier_lease(
-	const struct helper *h, const struct courier *c, struct mail_rec *rec, uint64_t now)
-{
-	if (!c || !h->store || !h->conf_ok || c->n >= BATCH)
-		return false;
-	rec->lease_until = now + h->conf.smtp_timeout + LEASE_EXTRA;
-	return true;
-}
-
-void courier_adopt(struct courier *c, uint64_t id, const struct mail_rec *rec)
-{
-	struct item *it;
-
-	if (!c || c->n >= BATCH)
-		return; /* not leased by courier_lease: the lease runs out, then a claim takes it */
-	it = &c->batch[c->n++];
-	memset(it, 0, sizeof(*it));
-	it->id = id;
-	it->rec = *rec;
-}
-
 void courier_wake(struct courier *c)
 {
 	if (c)
@@ -159,11 +131,8 @@ int courier_timeout_ms(const struct courier *c, uint64_t now)
 
 	if (!c)
 		return -1;
-	for (size_t i = 0; c->awaiting && i < c->n; i++)
-		if (c->batch[i].awaiting)
-			return ms_until(c->batch[i].sent_at + c->deadline, now);
-	if (c->next < c->n)
-		return 0;
+	if (c->awaiting)
+		return ms_until(c->sent_at + c->deadline, now);
 	t = ms_until(c->next_scan, now);
 	if (c->fd >= 0) {
 		u = ms_until(c->mailer_used + MAILER_IDLE, now);
@@ -174,13 +143,13 @@ int courier_timeout_ms(const struct courier *c, uint64_t now)
 
 bool courier_idle(const struct courier *c)
 {
-	return !c || (c->scanned && !c->waiting && c->next_scan != 0 && !c->awaiting && c->n == 0);
+	return !c || (c->scanned && !c->waiting && c->next_scan != 0 && !c->awaiting);
 }
 
 bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now)
 {
 	return c && h->store && h->conf_ok &&
-	       (c->awaiting || c->next < c->n || c->n || c->next_scan <= now);
+	       (c->awaiting || c->next_scan <= now);
 }
 
 static void mail_audit(int prio, const char *event, const struct mail_rec *r, const char *result,
@@ -195,14 +164,40 @@ static void mail_audit(int prio, const char *event, const struct mail_rec *r, co
 	log_event(prio, &e);
 }
 
-/* Start pwreset-mailer as mail_user: a fresh socketpair end on fd 0, /dev/null on 1 and 2,
- * nothing else open, no supplementary groups, no way back to root, an empty environment. */
+struct mailer_id {
+	uid_t uid;
+	gid_t gid;
+	pid_t parent;
+};
+
+/* In the mailer's child: mail_user's ids, no supplementary groups, no way back to root. */
+static int become_mail_user(void *ctx)
+{
+	const struct mailer_id *id = ctx;
+
+	signal(SIGPIPE, SIG_DFL);
+	if (setgroups(0, NULL) < 0 || setresgid(id->gid, id->gid, id->gid) < 0 ||
+		setresuid(id->uid, id->uid, id->uid) < 0 || setuid(0) == 0 || geteuid() == 0 ||
+		getegid() == 0)
+		return -1;
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* it ends with the helper (set after the uid change, which clears it; the helper may
+	 * already be gone) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != id->parent)
+		return -1;
+	return 0;
+}
+
+/* Start pwreset-mailer as mail_user on a fresh socketpair. */
 static int mailer_start(struct helper *h, struct courier *c, char *why, size_t whylen)
 {
+	char *const argv[] = {"pwreset-mailer", NULL};
 	struct passwd pw, *pwr = NULL;
+	struct mailer_id id = {.parent = getpid()};
+	struct spawn sp = {PWR_MAILER_PATH, argv, -1, false, become_mail_user, &id};
 	char pbuf[4096];
 	int sv[2];
-	pid_t pid, parent;
+	pid_t pid;
 
 	if (getpwnam_r(h->conf.mail_user, &pw, pbuf, sizeof(pbuf), &pwr) != 0 || !pwr) {
 		snprintf(why, whylen, "mail_user %s does not exist: nothing can be sent",
@@ -215,39 +210,20 @@ static int mailer_start(struct helper *h, struct courier *c, char *why, size_t w
 			h->conf.mail_user);
 		return -EPERM;
 	}
+	id.uid = pw.pw_uid;
+	id.gid = pw.pw_gid;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
 		return -errno;
 	}
-	parent = getpid();
-	pid = fork();
+	sp.fd0 = sv[1];
+	pid = spawn(&sp);
+	close(sv[1]);
 	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
+		snprintf(why, whylen, "fork: %s", strerror((int)-pid));
 		close(sv[0]);
-		close(sv[1]);
 		return -EAGAIN;
 	}
-	if (pid == 0) {
-		char *const argv[] = {"pwreset-mailer", NULL}, *const envp[] = {NULL};
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (null < 0 || dup2(sv[1], 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-			_exit(127);
-		close_range(3, ~0U, 0);
-		signal(SIGPIPE, SIG_DFL);
-		if (setgroups(0, NULL) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
-			setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0 || setuid(0) == 0 ||
-			geteuid() == 0 || getegid() == 0)
-			_exit(126);
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		/* it ends with the helper (set after the uid change, which clears it; the helper
-		 * may already be gone) */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
-			_exit(126);
-		execve(PWR_MAILER_PATH, argv, envp);
-		_exit(127);
-	}
-	close(sv[1]);
 	c->fd = sv[0];
 	c->pid = pid;
 	return 0;
@@ -297,39 +273,22 @@ static int smtp_password(const struct pwr_conf *conf, char **out, char *why, siz
 	return *out ? 0 : -ENOMEM;
 }
 
-/* The mailer failed us: every mail it holds is deferred with why, and it is stopped. */
-static void give_up_awaiting(struct courier *c, const char *why)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		struct item *it = &c->batch[i];
-		if (!it->awaiting)
-			continue;
-		it->awaiting = false;
-		it->ans.outcome = MAIL_TEMPFAIL;
-		it->ans.smtp_code = 0;
-		util_copy(it->ans.reply, sizeof(it->ans.reply), why);
-	}
-	c->awaiting = 0;
-	mailer_stop(c, true);
-}
-
-/* Build mail i and hand it to the mailer. 0: in flight; < 0: its outcome is already set. */
-static int send_one(struct helper *h, struct courier *c, size_t i, uint64_t now)
+/* Build the claimed mail and hand it to the mailer. 0: in flight; < 0: not sent, why in ans. */
+static int send_one(struct helper *h, struct courier *c, uint64_t now, struct mailans *ans)
 {
 	static const uint32_t tls[] = {
 		MAILJOB_TLS_REQUIRED, MAILJOB_TLS_OPPORTUNISTIC, MAILJOB_TLS_OFF};
-	struct item *it = &c->batch[i];
 	char code[CODE_LEN + 1] = "", shown[CODE_SHOWN_LEN + 1] = "", from[PWR_ADDR_MAX + 1];
 	char why[MAILANS_REPLY_MAX + 1] = "", *msg = NULL, *password = NULL;
-	struct message_in in = {it->rec.kind, it->rec.user, it->rec.to, it->rec.rhost, NULL,
-		it->rec.created, it->rec.code_expires};
+	struct message_in in = {c->rec.kind, c->rec.user, c->rec.to, c->rec.rhost, NULL,
+		c->rec.created, c->rec.code_expires};
 	unsigned char *packet = NULL;
 	size_t len = 0;
 	long n = 0;
 	int r;
 
-	if (it->rec.sealed_len) {
-		if ((r = mailq_unseal(h->store, &it->rec, code)) < 0) {
+	if (c->rec.sealed_len) {
+		if ((r = mailq_unseal(h->store, &c->rec, code)) < 0) {
 			snprintf(why, sizeof(why), "the code in the queue cannot be opened");
 			goto done;
 		}
@@ -349,9 +308,9 @@ static int send_one(struct helper *h, struct courier *c, size_t i, uint64_t now)
 		goto done;
 	}
 	{
-		struct mailjob j = {(uint32_t)i, tls[h->conf.smtp_starttls], h->conf.smtp_timeout,
+		struct mailjob j = {0, tls[h->conf.smtp_starttls], h->conf.smtp_timeout,
 			h->conf.smtp_url, h->conf.smtp_user, password ? password : "",
-			h->conf.smtp_ca_file, from, it->rec.to, msg, len};
+			h->conf.smtp_ca_file, from, c->rec.to, msg, len};
 		n = mailjob_encode(&j, packet, MAILJOB_PACKET_MAX);
 	}
 	if (n < 0) {
@@ -362,20 +321,19 @@ static int send_one(struct helper *h, struct courier *c, size_t i, uint64_t now)
 	if (send(c->fd, packet, (size_t)n, MSG_NOSIGNAL) != n) {
 		r = -errno;
 		snprintf(why, sizeof(why), "the mailer is gone: %s", strerror(errno));
-		give_up_awaiting(c, why);
+		mailer_stop(c, true);
 		goto done;
 	}
-	it->awaiting = true;
-	it->sent_at = now;
-	c->awaiting++;
+	c->awaiting = true;
+	c->sent_at = now;
 	c->deadline = h->conf.smtp_timeout + ANSWER_GRACE;
 	c->mailer_used = now;
 	r = 0;
 done:
 	if (r < 0) {
-		it->ans.outcome = MAIL_TEMPFAIL;
-		util_copy(it->ans.reply, sizeof(it->ans.reply), why);
-		log_msg(LOG_ERR, "mail %llu to %s: %s", (unsigned long long)it->id, it->rec.user,
+		ans->outcome = MAIL_TEMPFAIL;
+		util_copy(ans->reply, sizeof(ans->reply), why);
+		log_msg(LOG_ERR, "mail %llu to %s: %s", (unsigned long long)c->id, c->rec.user,
 			why);
 	}
 	sodium_memzero(code, sizeof(code));
@@ -408,170 +366,155 @@ static void forget_code(struct mail_rec *r)
 	sodium_memzero(r->sealed, sizeof(r->sealed));
 }
 
-/* Write the outcomes of the batch in one transaction. */
-static void record(struct helper *h, struct courier *c, uint64_t now)
+/* Write the outcome of the claimed mail, and let it go. */
+static void record(struct helper *h, struct courier *c, const struct mailans *ans, uint64_t now)
 {
+	struct mail_rec r;
 	MDB_txn *txn;
 
 	if (store_begin(h->store, true, &txn) < 0)
 		goto out;
-	for (size_t i = 0; i < c->n; i++) {
-		struct item *it = &c->batch[i];
-		struct mail_rec r;
-
-		if (mailq_get(h->store, txn, it->id, &r) < 0)
-			continue;
-		r.attempts++;
-		r.lease_until = 0;
-		util_copy(r.reply, sizeof(r.reply), it->ans.reply);
-		switch (it->ans.outcome) {
-		case MAIL_SENT_OK:
-			r.state = MAIL_SENT;
-			r.next_try = now;
-			forget_code(&r);
-			mail_audit(LOG_NOTICE, "mail-sent", &r, "ok", it->ans.reply);
-			break;
-		case MAIL_PERMFAIL:
-			r.state = MAIL_FAILED;
-			forget_code(&r);
-			mail_audit(LOG_WARNING, "mail-failed", &r, "fail", it->ans.reply);
-			break;
-		default:
-			r.state = MAIL_DEFERRED;
-			r.next_try = now + backoff(r.attempts);
-			mail_audit(LOG_NOTICE, "mail-deferred", &r, "fail", it->ans.reply);
-		}
-		if (mailq_put(h->store, txn, it->id, &r) < 0) {
-			store_abort(txn);
-			goto out;
-		}
-		sodium_memzero(&r, sizeof(r));
+	if (mailq_get(h->store, txn, c->id, &r) < 0) {
+		store_abort(txn);
+		goto out;
 	}
-	store_commit(txn);
+	r.attempts++;
+	r.lease_until = 0;
+	util_copy(r.reply, sizeof(r.reply), ans->reply);
+	switch (ans->outcome) {
+	case MAIL_SENT_OK:
+		r.state = MAIL_SENT;
+		r.next_try = now;
+		forget_code(&r);
+		mail_audit(LOG_NOTICE, "mail-sent", &r, "ok", ans->reply);
+		break;
+	case MAIL_PERMFAIL:
+		r.state = MAIL_FAILED;
+		forget_code(&r);
+		mail_audit(LOG_WARNING, "mail-failed", &r, "fail", ans->reply);
+		break;
+	default:
+		r.state = MAIL_DEFERRED;
+		r.next_try = now + backoff(r.attempts);
+		mail_audit(LOG_NOTICE, "mail-deferred", &r, "fail", ans->reply);
+	}
+	if (mailq_put(h->store, txn, c->id, &r) < 0)
+		store_abort(txn);
+	else
+		store_commit(txn);
+	sodium_memzero(&r, sizeof(r));
 out:
-	sodium_memzero(c->batch, sizeof(c->batch));
-	c->n = c->next = 0;
+	sodium_memzero(&c->rec, sizeof(c->rec));
+	c->id = 0;
+	c->awaiting = false;
+	c->next_scan = now; /* what is left (retries, new mail) is known at once */
 }
 
-/* Claim up to BATCH mails that are due; fail those too old to be of use. */
-static void claim(struct helper *h, struct courier *c, uint64_t now)
+/* A mail too old to be of use: failed, with the last reply kept. */
+static void give_up(struct mail_rec *r)
 {
-	uint64_t id = 0, due = now + RESCAN_IDLE, lease = h->conf.smtp_timeout + LEASE_EXTRA;
+	char why[MAIL_REPLY_MAX + 1];
+
+	snprintf(why, sizeof(why), "not delivered in time (%u tries)%s%.200s", r->attempts,
+		*r->reply ? "; last: " : "", r->reply);
+	util_copy(r->reply, sizeof(r->reply), why);
+	r->state = MAIL_FAILED;
+	forget_code(r);
+	mail_audit(LOG_WARNING, "mail-failed", r, "fail", r->reply);
+}
+
+/* Claim the first mail that is due (a lease in the store), failing on the way those too old
+ * to be of use: true when one is claimed. When none is, the next look is set for when the
+ * first one falls due. */
+static bool claim(struct helper *h, struct courier *c, uint64_t now)
+{
+	uint64_t id = 0, due = now + RESCAN_IDLE;
 	struct mail_rec r;
 	MDB_txn *txn;
-	int failed = 0;
+	bool found = false;
+	int r_put = 0;
 
-	c->n = c->next = 0;
 	c->waiting = true; /* until a whole look says otherwise */
-	if (store_begin(h->store, true, &txn) < 0) {
-		c->next_scan = due;
-		return;
-	}
+	c->next_scan = due;
+	if (store_begin(h->store, true, &txn) < 0)
+		return false;
 	c->waiting = false;
-	while (c->n < BATCH && mailq_next_due(h->store, txn, id, &id, &r) == 0) {
-		if (r.state != MAIL_QUEUED && r.state != MAIL_DEFERRED)
-			continue;
+	while (!found && r_put == 0 && mailq_next_due(h->store, txn, id, &id, &r) == 0) {
 		c->waiting = true;
 		if (now >= r.give_up) {
-			char why[MAIL_REPLY_MAX + 1];
-			snprintf(why, sizeof(why), "not delivered in time (%u tries)%s%.200s",
-				r.attempts, *r.reply ? "; last: " : "", r.reply);
-			util_copy(r.reply, sizeof(r.reply), why);
-			r.state = MAIL_FAILED;
-			forget_code(&r);
-			mail_audit(LOG_WARNING, "mail-failed", &r, "fail", r.reply);
-			failed++;
+			give_up(&r);
 		} else if (r.next_try > now || r.lease_until > now) {
 			uint64_t at = r.next_try > r.lease_until ? r.next_try : r.lease_until;
 			due = at < due ? at : due;
 			continue;
 		} else {
-			r.lease_until = now + lease;
-			c->batch[c->n].id = id;
-			c->batch[c->n].rec = r;
-			c->n++;
+			r.lease_until = now + h->conf.smtp_timeout + LEASE_EXTRA;
+			c->id = id;
+			c->rec = r;
+			found = true;
 		}
-		if (mailq_put(h->store, txn, id, &r) < 0) {
-			store_abort(txn);
-			c->n = 0;
-			c->next_scan = now + RESCAN_IDLE;
-			return;
-		}
+		r_put = mailq_put(h->store, txn, id, &r);
 	}
 	sodium_memzero(&r, sizeof(r));
-	if (store_commit(txn) < 0) {
-		sodium_memzero(c->batch, sizeof(c->batch));
-		c->n = 0;
-		c->next_scan = now + RESCAN_IDLE;
-		return;
+	if (r_put < 0 || store_commit(txn) < 0) {
+		if (r_put < 0)
+			store_abort(txn);
+		sodium_memzero(&c->rec, sizeof(c->rec));
+		return false;
 	}
-	/* a full batch may have left more behind: look again as soon as it is done */
-	c->next_scan = c->n == BATCH ? now : due;
+	c->next_scan = found ? now : due;
 	c->scanned = true;
-	if (failed)
-		log_msg(LOG_WARNING, "%d mail(s) given up: not delivered in time", failed);
+	return found;
 }
 
-/* The answers the mailer has sent; each names its mail by the tag it was given (its index in
- * the batch), in whatever order the mailer finished them. */
-static void take_answers(struct courier *c, uint64_t now)
+/* The mailer's answer to the mail it holds, if it has come: true when it has (or the mailer
+ * failed, which defers the mail), with the outcome in ans. */
+static bool take_answer(struct courier *c, uint64_t now, struct mailans *ans)
 {
-	while (c->awaiting) {
-		unsigned char buf[MAILANS_PACKET_MAX + 1];
-		struct mailans a;
-		struct item *oldest = NULL;
-		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	unsigned char buf[MAILANS_PACKET_MAX + 1];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	const char *why;
+	char text[96];
 
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			for (size_t i = 0; i < c->n; i++)
-				if (c->batch[i].awaiting &&
-					(!oldest || c->batch[i].sent_at < oldest->sent_at))
-					oldest = &c->batch[i];
-			if (oldest && now >= oldest->sent_at + c->deadline) {
-				char why[96];
-				snprintf(why, sizeof(why),
-					"the mailer did not answer within %u s; stopped it",
-					c->deadline);
-				give_up_awaiting(c, why);
-			}
-			return;
-		}
-		if (n <= 0 || (size_t)n > MAILANS_PACKET_MAX ||
-			mailans_decode(buf, (size_t)n, &a) < 0 || a.tag >= c->n ||
-			!c->batch[a.tag].awaiting) {
-			give_up_awaiting(
-				c, n == 0 ? "the mailer exited (see its log)"
-					  : "the mailer's answer is malformed; stopped it");
-			return;
-		}
-		c->batch[a.tag].ans = a;
-		c->batch[a.tag].awaiting = false;
-		c->awaiting--;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (now < c->sent_at + c->deadline)
+			return false;
+		snprintf(text, sizeof(text), "the mailer did not answer within %u s; stopped it",
+			c->deadline);
+		why = text;
+	} else if (n > 0 && (size_t)n <= MAILANS_PACKET_MAX &&
+		   mailans_decode(buf, (size_t)n, ans) == 0 && ans->tag == 0) {
 		c->mailer_used = now;
+		return true;
+	} else {
+		why = n == 0 ? "the mailer exited (see its log)"
+			     : "the mailer's answer is malformed; stopped it";
 	}
+	memset(ans, 0, sizeof(*ans));
+	ans->outcome = MAIL_TEMPFAIL;
+	util_copy(ans->reply, sizeof(ans->reply), why);
+	mailer_stop(c, true);
+	return true;
 }
 
 void courier_run(struct helper *h, struct courier *c, uint64_t now)
 {
+	struct mailans ans;
+
 	if (!c || !h->store || !h->conf_ok)
 		return;
 	reap(c);
-	take_answers(c, now);
-	for (;;) {
-		while (c->next < c->n && c->awaiting < WINDOW)
-			send_one(h, c, c->next++, now);
-		if (c->awaiting)
-			return; /* the mailer's answers wake us */
-		if (c->n) {
-			record(h, c, now);
-			c->next_scan = now; /* what is left (retries, new mail) is known at once */
-			continue;
-		}
-		if (now < c->next_scan)
-			break;
-		claim(h, c, now);
-		if (!c->n)
-			break;
+	if (c->awaiting) {
+		if (!take_answer(c, now, &ans))
+			return; /* the mailer's answer wakes us */
+		record(h, c, &ans, now);
+	}
+	/* a mail that cannot be handed over is recorded at once and the next one tried */
+	while (now >= c->next_scan && claim(h, c, now)) {
+		memset(&ans, 0, sizeof(ans));
+		if (send_one(h, c, now, &ans) == 0)
+			return;
+		record(h, c, &ans, now);
 	}
 	if (c->fd >= 0 && now >= c->mailer_used + MAILER_IDLE)
 		mailer_stop(c, false);

@@ -6,19 +6,19 @@
 #include "address.h"
 #include "eligible.h"
 
-int eligible_gather(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
+int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct)
 {
 	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->self_reset = c->self_reset;
-	if ((r = account_lookup(user, acct)) < 0)
+	if ((r = account_lookup(db, user, acct)) < 0)
 		return r;
 	f->exists = acct->exists;
 	if (acct->exists) {
 		f->uid = (uint32_t)acct->uid;
-		f->local_shadow = acct->shadow_line != NULL;
+		f->local_shadow = acct->local;
 		f->system_account = acct->uid < c->min_uid;
 		f->excluded = conf_list_has(&c->exclude_users, user) ||
 			      account_in_groups(user, acct->gid, &c->exclude_groups);

@@ -31,7 +31,7 @@ struct elig_facts {
 };
 
 /* Gather the facts for user; acct receives the account (the caller clears it). 0 or < 0. */
-int eligible_gather(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
+int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct);
 
 /* Every failing reason, comma-separated, in check's words, into out; returns how many

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "account.h"
 #include "conf.h"
 #include "protocol.h"
 #include "store.h"
@@ -17,6 +18,7 @@
 struct helper {
 	struct pwr_conf conf;
 	bool conf_ok; /* false: every request is answered PWR_E_CONFIG */
+	struct account_db accounts; /* where passwords are kept and reset */
 	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
 	struct courier *courier; /* delivers the mail queue; NULL: none (tools, tests) */
 	uint32_t mode; /* PWR_MODE_DAEMON or PWR_MODE_ONESHOT, for status */

@@ -2,10 +2,9 @@
 /*
  * pwreset-mailer: the only program of pam_pwreset that speaks to the network. The helper
  * starts it as mail_user with an empty environment and one socketpair end on fd 0; it reads
- * jobs (SMTP settings, envelope, the finished message), sends them with libcurl over up to
- * SESSIONS SMTP sessions at once and answers each, tagged, with the outcome and the server's
- * last reply. It keeps its connections open while jobs keep coming and exits when the helper
- * closes the socket.
+ * jobs (SMTP settings, envelope, the finished message) one at a time, sends each with libcurl
+ * and answers it, tagged, with the outcome and the server's last reply. It keeps its SMTP
+ * connection open while jobs keep coming and exits when the helper closes the socket.
  * MUST: it never runs as root; it checks the envelope and every header line of the message
  * for CR, LF, NUL and other control bytes before libcurl sees them; with
  * smtp_starttls = required nothing goes out unless TLS is up with the peer and its name
@@ -24,8 +23,6 @@
 #include <unistd.h>
 
 #include "mailproto.h"
-
-#define SESSIONS 4 /* SMTP sessions at once: one's round trips overlap the other's */
 
 struct upload {
 	const char *data;
@@ -155,14 +152,9 @@ static void answer(uint32_t tag, uint32_t outcome, uint32_t code, const char *re
 	}
 }
 
-/* One SMTP session: its handle (and so its connection) lives as long as the mailer, and its
- * packet holds the job it is sending. */
-struct slot {
+/* The one SMTP session: its handle (and so its connection) lives as long as the mailer. */
+struct session {
 	CURL *curl;
-	bool busy;
-	uint32_t tag;
-	unsigned char *packet;
-	struct mailjob job;
 	struct upload up;
 	struct talk t;
 	struct curl_slist *rcpt;
@@ -170,32 +162,28 @@ struct slot {
 	char from[MAILJOB_ADDR_MAX + 3];
 };
 
-/* Check the job in s and start sending it; a job refused here is answered at once. */
-static void start(CURLM *multi, struct slot *s)
+/* Check job j; NULL when it may go, else why it is refused. */
+static const char *job_problem(const struct mailjob *j, char *text, size_t len)
 {
-	static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
-	const struct mailjob *j = &s->job;
-	bool verify = j->starttls != MAILJOB_TLS_OPPORTUNISTIC;
-	CURL *curl = s->curl;
 	const char *why;
 
-	if (!addr_ok(j->from) || !addr_ok(j->to)) {
-		answer(j->tag, MAIL_PERMFAIL, 0,
-			"refused: an envelope address with a control byte or blank");
-		return;
-	}
+	if (!addr_ok(j->from) || !addr_ok(j->to))
+		return "refused: an envelope address with a control byte or blank";
 	if ((why = message_problem(j->data, j->data_len))) {
-		char text[128];
-		snprintf(text, sizeof(text), "refused: the message has %s", why);
-		answer(j->tag, MAIL_PERMFAIL, 0, text);
-		return;
+		snprintf(text, len, "refused: the message has %s", why);
+		return text;
 	}
+	return NULL;
+}
+
+/* Set up the transfer of job j on s. */
+static void prepare(struct session *s, const struct mailjob *j)
+{
+	static const long use_ssl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY, CURLUSESSL_NONE};
+	bool verify = j->starttls != MAILJOB_TLS_OPPORTUNISTIC;
+	CURL *curl = s->curl;
+
 	snprintf(s->from, sizeof(s->from), "<%s>", j->from);
-	s->rcpt = curl_slist_append(NULL, j->to);
-	if (!s->rcpt) {
-		answer(j->tag, MAIL_TEMPFAIL, 0, "out of memory");
-		return;
-	}
 	s->up = (struct upload){j->data, j->data_len, 0};
 	memset(&s->t, 0, sizeof(s->t));
 	s->errbuf[0] = '\0';
@@ -225,34 +213,22 @@ static void start(CURLM *multi, struct slot *s)
 	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &s->t);
-	curl_easy_setopt(curl, CURLOPT_PRIVATE, s);
-	if (curl_multi_add_handle(multi, curl) != CURLM_OK) {
-		curl_slist_free_all(s->rcpt);
-		s->rcpt = NULL;
-		answer(j->tag, MAIL_TEMPFAIL, 0, "libcurl refused the transfer");
-		return;
-	}
-	s->tag = j->tag;
-	s->busy = true;
 }
 
-/* The transfer of s is over: answer with its outcome. */
-static void finish(CURLM *multi, struct slot *s, CURLcode rc)
+/* The transfer is over: answer with its outcome. */
+static void finish(struct session *s, uint32_t tag, CURLcode rc)
 {
 	long code = 0;
 
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_multi_remove_handle(multi, s->curl);
-	curl_slist_free_all(s->rcpt);
-	s->rcpt = NULL;
 	/* the password must not outlive this job in libcurl's copy either */
 	curl_easy_setopt(s->curl, CURLOPT_PASSWORD, "");
 	if (code < 0 || code > 999)
 		code = 0;
 	if (rc == CURLE_OK) {
-		answer(s->tag, MAIL_SENT_OK, (uint32_t)code, *s->t.last_in ? s->t.last_in : "sent");
+		answer(tag, MAIL_SENT_OK, (uint32_t)code, *s->t.last_in ? s->t.last_in : "sent");
 	} else if (rc == CURLE_USE_SSL_FAILED) {
-		answer(s->tag, MAIL_TEMPFAIL, (uint32_t)code,
+		answer(tag, MAIL_TEMPFAIL, (uint32_t)code,
 			"the server does not offer STARTTLS and smtp_starttls = required: not sent");
 	} else {
 		/* a 5xx to the recipient or to the message is final; to anything else (AUTH, MAIL
@@ -266,19 +242,37 @@ static void finish(CURLM *multi, struct slot *s, CURLcode rc)
 			code = strtol(s->t.err_in, NULL, 10);
 		snprintf(text, sizeof(text), "%s%s%s", said, *said ? " / " : "",
 			*s->errbuf ? s->errbuf : curl_easy_strerror(rc));
-		answer(s->tag, final ? MAIL_PERMFAIL : MAIL_TEMPFAIL, (uint32_t)code, text);
+		answer(tag, final ? MAIL_PERMFAIL : MAIL_TEMPFAIL, (uint32_t)code, text);
 	}
-	explicit_bzero(s->packet, MAILJOB_PACKET_MAX + 1);
-	s->busy = false;
+}
+
+/* Send job j and answer it. */
+static void send_job(struct session *s, const struct mailjob *j)
+{
+	char text[128];
+	const char *why = job_problem(j, text, sizeof(text));
+
+	if (why) {
+		answer(j->tag, MAIL_PERMFAIL, 0, why);
+		return;
+	}
+	if (!(s->rcpt = curl_slist_append(NULL, j->to))) {
+		answer(j->tag, MAIL_TEMPFAIL, 0, "out of memory");
+		return;
+	}
+	prepare(s, j);
+	finish(s, j->tag, curl_easy_perform(s->curl));
+	curl_slist_free_all(s->rcpt);
+	s->rcpt = NULL;
 }
 
 int main(void)
 {
-	struct slot slots[SESSIONS] = {0};
-	int type = 0, running = 0;
+	struct session s = {0};
+	struct mailjob job;
+	unsigned char *packet;
+	int type = 0;
 	socklen_t len = sizeof(type);
-	bool done = false;
-	CURLM *multi;
 
 	/* it holds the SMTP password while it sends: not readable by another process of
 	 * mail_user (ptrace, /proc), and no core */
@@ -294,64 +288,30 @@ int main(void)
 			"pwreset-mailer: fd 0 must be the helper's SOCK_SEQPACKET socket\n");
 		return 2;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(multi = curl_multi_init())) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(s.curl = curl_easy_init()) ||
+		!(packet = malloc(MAILJOB_PACKET_MAX + 1))) {
 		syslog(LOG_ERR, "cannot initialise libcurl");
 		return 1;
 	}
-	for (int i = 0; i < SESSIONS; i++) {
-		slots[i].curl = curl_easy_init();
-		slots[i].packet = malloc(MAILJOB_PACKET_MAX + 1);
-		if (!slots[i].curl || !slots[i].packet) {
-			syslog(LOG_ERR, "out of memory");
-			return 1;
-		}
-	}
-	/* take jobs while a session is free; drive the sessions; answer each as it ends */
-	while (!done || running) {
-		struct curl_waitfd wfd = {.fd = 0, .events = CURL_WAIT_POLLIN};
-		struct slot *free_slot = NULL;
-		struct CURLMsg *msg;
-		int left;
+	/* one job at a time, until the helper closes the socket */
+	for (;;) {
+		ssize_t n = recv(0, packet, MAILJOB_PACKET_MAX + 1, 0);
 
-		for (int i = 0; i < SESSIONS && !free_slot; i++)
-			if (!slots[i].busy)
-				free_slot = &slots[i];
-		curl_multi_poll(multi, &wfd, free_slot && !done ? 1 : 0, 1000, NULL);
-		if (free_slot && !done && (wfd.revents & CURL_WAIT_POLLIN)) {
-			ssize_t n =
-				recv(0, free_slot->packet, MAILJOB_PACKET_MAX + 1, MSG_DONTWAIT);
-
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				done = true; /* the helper closed: finish what is in hand, then exit */
-			} else if (n > 0 && ((size_t)n > MAILJOB_PACKET_MAX ||
-						    mailjob_decode(free_slot->packet, (size_t)n,
-							    &free_slot->job) < 0)) {
-				syslog(LOG_ERR,
-					"malformed job of %zd bytes from the helper; exiting", n);
-				answer(0, MAIL_TEMPFAIL, 0, "the mailer got a malformed job");
-				done = true;
-			} else if (n > 0) {
-				start(multi, free_slot);
-				if (!free_slot->busy)
-					explicit_bzero(free_slot->packet, (size_t)n);
-			}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((size_t)n > MAILJOB_PACKET_MAX || mailjob_decode(packet, (size_t)n, &job) < 0) {
+			syslog(LOG_ERR, "malformed job of %zd bytes from the helper; exiting", n);
+			answer(0, MAIL_TEMPFAIL, 0, "the mailer got a malformed job");
+			break;
 		}
-		curl_multi_perform(multi, &running);
-		while ((msg = curl_multi_info_read(multi, &left))) {
-			struct slot *s = NULL;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-			if (s)
-				finish(multi, s, msg->data.result);
-		}
+		send_job(&s, &job);
+		explicit_bzero(packet, (size_t)n);
 	}
-	for (int i = 0; i < SESSIONS; i++) {
-		curl_easy_cleanup(slots[i].curl);
-		explicit_bzero(slots[i].packet, MAILJOB_PACKET_MAX + 1);
-		free(slots[i].packet);
-	}
-	curl_multi_cleanup(multi);
+	explicit_bzero(packet, MAILJOB_PACKET_MAX + 1);
+	free(packet);
+	curl_easy_cleanup(s.curl);
 	curl_global_cleanup();
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mailq.h"
+#include "util.h"
 
 #define MAIL_REC_VERSION 2
 
@@ -24,8 +25,8 @@ static int due_index(struct store *s, MDB_txn *txn, uint64_t id, uint32_t state)
 	int rc;
 
 	if (state == MAIL_QUEUED || state == MAIL_DEFERRED)
-		rc = mdb_put(txn, s->mailq_due, &k, &v, 0);
-	else if ((rc = mdb_del(txn, s->mailq_due, &k, NULL)) == MDB_NOTFOUND)
+		rc = mdb_put(txn, store_db(s, STORE_DB_MAILQ_DUE), &k, &v, 0);
+	else if ((rc = mdb_del(txn, store_db(s, STORE_DB_MAILQ_DUE), &k, NULL)) == MDB_NOTFOUND)
 		rc = 0;
 	return store_err(rc, "mailq index");
 }
@@ -49,7 +50,7 @@ int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *
 		sodium_memzero(key, sizeof(key));
 		rec->sealed_len = CODE_LEN + MAIL_SEAL_MAC;
 	}
-	if ((rc = mdb_cursor_open(txn, s->mailq, &c)))
+	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_MAILQ), &c)))
 		return store_err(rc, "mailq push");
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == sizeof(next)) {
@@ -63,16 +64,38 @@ int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *
 	k.mv_data = &next;
 	v.mv_size = sizeof(*rec);
 	v.mv_data = rec;
-	if ((rc = mdb_put(txn, s->mailq, &k, &v, MDB_NOOVERWRITE)))
+	if ((rc = mdb_put(txn, store_db(s, STORE_DB_MAILQ), &k, &v, MDB_NOOVERWRITE)))
 		return store_err(rc, "mailq push");
 	*id = next;
 	return due_index(s, txn, next, rec->state);
 }
 
+int mail_enqueue(struct store *s, MDB_txn *txn, const struct mail_draft *d, const char *code,
+	uint64_t now)
+{
+	struct mail_rec rec = {
+		.kind = d->kind,
+		.created = now,
+		.next_try = now,
+		.give_up = d->give_up,
+		.code_expires = d->code_expires,
+	};
+	uint64_t id;
+	int r;
+
+	util_copy(rec.user, sizeof(rec.user), d->user);
+	util_copy(rec.to, sizeof(rec.to), d->to);
+	util_copy(rec.rhost, sizeof(rec.rhost), d->rhost ? d->rhost : "");
+	util_copy(rec.tty, sizeof(rec.tty), d->tty ? d->tty : "");
+	r = mailq_push(s, txn, &rec, code, &id);
+	sodium_memzero(&rec, sizeof(rec));
+	return r;
+}
+
 int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec)
 {
 	MDB_val k = {sizeof(id), &id}, v;
-	int rc = mdb_get(txn, s->mailq, &k, &v);
+	int rc = mdb_get(txn, store_db(s, STORE_DB_MAILQ), &k, &v);
 
 	if (rc)
 		return store_err(rc, "mailq get");
@@ -82,7 +105,7 @@ int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec)
 int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec *rec)
 {
 	MDB_val k = {sizeof(id), &id}, v = {sizeof(*rec), (void *)rec};
-	int r = store_err(mdb_put(txn, s->mailq, &k, &v, 0), "mailq put");
+	int r = store_err(mdb_put(txn, store_db(s, STORE_DB_MAILQ), &k, &v, 0), "mailq put");
 
 	return r < 0 ? r : due_index(s, txn, id, rec->state);
 }
@@ -90,7 +113,7 @@ int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec 
 int mailq_del(struct store *s, MDB_txn *txn, uint64_t id)
 {
 	MDB_val k = {sizeof(id), &id};
-	int r = store_err(mdb_del(txn, s->mailq, &k, NULL), "mailq del");
+	int r = store_err(mdb_del(txn, store_db(s, STORE_DB_MAILQ), &k, NULL), "mailq del");
 
 	return r < 0 ? r : due_index(s, txn, id, MAIL_SENT);
 }
@@ -120,7 +143,7 @@ int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, stru
 	MDB_val k = {sizeof(want), &want}, v;
 	int rc, r = -ENOENT;
 
-	if ((rc = mdb_cursor_open(txn, s->mailq, &c)))
+	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_MAILQ), &c)))
 		return store_err(rc, "mailq next");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -146,7 +169,7 @@ int mailq_next_due(
 	MDB_val k = {sizeof(want), &want}, v;
 	int rc, r = -ENOENT;
 
-	if ((rc = mdb_cursor_open(txn, s->mailq_due, &c)))
+	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_MAILQ_DUE), &c)))
 		return store_err(rc, "mailq next due");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -165,7 +188,7 @@ int mailq_next_due(
 	return r;
 }
 
-int mailq_reindex(struct store *s, MDB_txn *txn)
+static int reindex(struct store *s, MDB_txn *txn)
 {
 	struct mail_rec rec;
 	uint64_t id = 0;
@@ -196,3 +219,5 @@ int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code)
 	code[CODE_LEN] = '\0';
 	return 0;
 }
+
+const struct store_fill mailq_store_fill[] = {{STORE_DB_MAILQ_DUE, reindex}, {0, NULL}};

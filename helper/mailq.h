@@ -40,6 +40,21 @@ struct mail_rec {
 	unsigned char sealed[CODE_LEN + MAIL_SEAL_MAC];
 };
 
+/* What an operation asks to be mailed. */
+struct mail_draft {
+	uint32_t kind;
+	const char *user, *to;
+	const char *rhost, *tty; /* where the request came from (NULL: not said) */
+	uint64_t give_up; /* after this it is failed, not retried */
+	uint64_t code_expires; /* 0: no code in this mail */
+};
+
+/* Queue the mail d describes (with code sealed into it; NULL: none) in txn, due now. The
+ * courier takes it once txn is committed and the courier woken (dispatch() does both for the
+ * operations its table marks as mailing). */
+int mail_enqueue(struct store *s, MDB_txn *txn, const struct mail_draft *d, const char *code,
+	uint64_t now);
+
 /* Append rec (state queued) with code sealed into it (code NULL: none); *id receives its id. */
 int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code, uint64_t *id);
 
@@ -63,8 +78,9 @@ int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, stru
 int mailq_next_due(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id,
 	struct mail_rec *rec);
 
-/* Build the index of mails to deliver from the whole queue (a store that predates it). */
-int mailq_reindex(struct store *s, MDB_txn *txn);
+/* For store_open: the index of mails to deliver is built from the whole queue in a store that
+ * predates it. */
+extern const struct store_fill mailq_store_fill[];
 
 /* Open the code sealed in rec into code (CODE_LEN + 1 bytes; the caller wipes it). */
 int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code);

@@ -36,6 +36,7 @@
 #include "deliver.h"
 #include "helper.h"
 #include "log.h"
+#include "mailq.h"
 #include "password.h"
 #include "server.h"
 #include "util.h"
@@ -248,38 +249,29 @@ static void report_log(void *ctx, const char *line)
 	log_msg(LOG_ERR, "configuration: %s", line);
 }
 
-int main(int argc, char **argv)
+/* Rebuilt from nothing: only what systemd's socket hand-over needs survives. */
+static void env_rebuild(bool listen_fds)
 {
-	uid_t ruid = getuid();
-	gid_t rgid = getgid();
-	struct helper h = {0};
-	struct args a;
-	int listen_fds = 0, errors, type = 0, r;
-	socklen_t tlen = sizeof(type);
-	const char *config;
-	char why[PWR_TEXT_MAX + 1];
+	char pid[32] = "", fds[16] = "";
 
-	/* argc may be 0, and argv[1] then is the environment: read nothing */
-	if (argc < 1 || !argv || !argv[0])
-		argc = 1;
-	if (parse_args(argc, argv, &a) < 0) {
-		usage(stderr);
-		return 2;
+	if (listen_fds) {
+		snprintf(pid, sizeof(pid), "%s", getenv("LISTEN_PID") ? getenv("LISTEN_PID") : "");
+		snprintf(fds, sizeof(fds), "%s", getenv("LISTEN_FDS"));
 	}
-	if (a.mode == MODE_HELP) {
-		usage(stdout);
-		return 0;
+	clearenv();
+	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	if (listen_fds) {
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDS", fds, 1);
 	}
-	if (a.mode == MODE_VERSION) {
-		printf("pwreset-helper %s\n", PWR_VERSION);
-		return 0;
-	}
-	if (ruid != 0 && (a.mode != MODE_ONESHOT || a.config || a.verbose || a.idle_exit)) {
-		fprintf(stderr, "pwreset-helper: only root may use these options\n");
-		return 2;
-	}
-	if (a.mode == MODE_DAEMON && getenv("LISTEN_FDS") && !strcmp(getenv("LISTEN_FDS"), "1"))
-		listen_fds = 1;
+}
+
+/* Everything the process inherited from its caller made harmless, and root's credentials
+ * alone: 0, or 1 (said on stderr and in the log) to exit with. */
+static int process_sanitize(const struct args *a, uid_t ruid, int listen_fds)
+{
+	int r;
+
 	if ((r = fds_sanitize(listen_fds)) < 0 || (r = limits_sanitize(ruid != 0)) < 0 ||
 		(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && (r = -errno) < 0)) {
 		/* logged too: a caller's limit that cannot be lifted is a refusal like any other */
@@ -290,7 +282,7 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
-	signals_sanitize(a.mode == MODE_ONESHOT);
+	signals_sanitize(a->mode == MODE_ONESHOT);
 	umask(077);
 	if (geteuid() != 0) {
 		fprintf(stderr, "pwreset-helper: must run as root (installed setuid root)\n");
@@ -302,35 +294,124 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((r = scheduling_sanitize(ruid != 0)) < 0 ||
-		(a.mode == MODE_ONESHOT && (r = session_leave()) < 0)) {
+		(a->mode == MODE_ONESHOT && (r = session_leave()) < 0)) {
 		fprintf(stderr,
 			"pwreset-helper: cannot leave the caller's scheduling or session: %s\n",
 			strerror(-r));
 		return 1;
 	}
-	{
-		/* rebuilt from nothing: only what systemd's socket hand-over needs survives */
-		char pid[32] = "", fds[16] = "";
-		if (listen_fds) {
-			snprintf(pid, sizeof(pid), "%s",
-				getenv("LISTEN_PID") ? getenv("LISTEN_PID") : "");
-			snprintf(fds, sizeof(fds), "%s", getenv("LISTEN_FDS"));
-		}
-		clearenv();
-		setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
-		if (listen_fds) {
-			setenv("LISTEN_PID", pid, 1);
-			setenv("LISTEN_FDS", fds, 1);
-		}
-	}
+	env_rebuild(listen_fds);
+	return 0;
+}
 
+/* The helper's state for serving: the account database, the store, the courier. */
+static void helper_start(struct helper *h, uint32_t mode)
+{
+	account_db_local(&h->accounts, PWR_SHADOW_PATH, PWR_PASSWD_PATH, PWR_FAILLOCK_CONF);
+	h->courier = courier_new();
+	h->mode = mode;
+	h->started = util_now();
+}
+
+static void helper_end(struct helper *h)
+{
+	courier_free(h->courier);
+	store_close(h->store);
+	conf_free(&h->conf);
+}
+
+static int run_daemon(struct helper *h, const char *config, uint32_t idle_exit)
+{
+	int r;
+
+	if (conf_load(&h->conf, config, true, report_stderr, NULL) != 0) {
+		log_msg(LOG_ERR, "%s has errors; not starting", config);
+		conf_free(&h->conf);
+		return 1;
+	}
+	h->conf_ok = true;
+	if (store_open(h->conf.state_dir, 0, mailq_store_fill, &h->store) < 0) {
+		log_msg(LOG_ERR, "cannot open the store in %s; not starting", h->conf.state_dir);
+		conf_free(&h->conf);
+		return 1;
+	}
+	dispatch_ready(h); /* said at start, not only at the first request */
+	helper_start(h, PWR_MODE_DAEMON);
+	h->idle_exit = idle_exit;
+	r = server_daemon(h) < 0;
+	helper_end(h);
+	return r;
+}
+
+/* One-shot: fd 0 must be the caller's end of a SOCK_SEQPACKET socketpair. */
+static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t rgid)
+{
+	int type = 0, r;
+	socklen_t tlen = sizeof(type);
+
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET) {
+		log_refusal(LOG_ERR, (long)ruid, "fd0-not-a-socket", NULL);
+		fprintf(stderr, "pwreset-helper: standard input is not a SOCK_SEQPACKET socket; "
+				"this mode is for pam_pwreset and pwresetctl\n");
+		conf_free(&h->conf);
+		return 1;
+	}
+	if ((r = oneshot_slot_take(ruid)) < 0) {
+		/* the caller reads a closed connection: the module fails safe */
+		log_refusal(LOG_WARNING, (long)ruid,
+			r == -EAGAIN ? "too-many-helpers" : "no-helper-slot", NULL);
+		if (r != -EAGAIN)
+			log_msg(LOG_ERR, "cannot use %s: %s", ONESHOT_SLOTS_DIR, strerror(-r));
+		conf_free(&h->conf);
+		return 1;
+	}
+	h->conf_ok = conf_load(&h->conf, config, true, report_log, NULL) == 0;
+	if (h->conf_ok && store_open(h->conf.state_dir, 0, mailq_store_fill, &h->store) < 0)
+		h->store = NULL;
+	helper_start(h, PWR_MODE_ONESHOT);
+	server_oneshot(h, 0, ruid, rgid);
+	helper_end(h);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uid_t ruid = getuid();
+	gid_t rgid = getgid();
+	struct helper h = {0};
+	struct args a;
+	int listen_fds = 0, errors;
+	const char *config;
+	char why[PWR_TEXT_MAX + 1];
+
+	/* argc may be 0, and argv[1] then is the environment: read nothing */
+	if (argc < 1 || !argv || !argv[0])
+		argc = 1;
+	if (parse_args(argc, argv, &a) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (a.mode == MODE_HELP || a.mode == MODE_VERSION) {
+		if (a.mode == MODE_HELP)
+			usage(stdout);
+		else
+			printf("pwreset-helper %s\n", PWR_VERSION);
+		return 0;
+	}
+	if (ruid != 0 && (a.mode != MODE_ONESHOT || a.config || a.verbose || a.idle_exit)) {
+		fprintf(stderr, "pwreset-helper: only root may use these options\n");
+		return 2;
+	}
+	if (a.mode == MODE_DAEMON && getenv("LISTEN_FDS") && !strcmp(getenv("LISTEN_FDS"), "1"))
+		listen_fds = 1;
+	if (process_sanitize(&a, ruid, listen_fds) != 0)
+		return 1;
 	config = a.config ? a.config : PWR_CONFIG_PATH;
 	log_init("pwreset-helper", a.verbose);
 	if (conf_init(&h.conf) < 0) {
 		log_msg(LOG_ERR, "out of memory");
 		return 1;
 	}
-
 	if (a.mode == MODE_CHECK) {
 		errors = conf_load(&h.conf, config, true, report_stderr, NULL);
 		conf_free(&h.conf);
@@ -341,60 +422,7 @@ int main(int argc, char **argv)
 		}
 		return errors == 0 ? 0 : 1;
 	}
-
-	if (a.mode == MODE_DAEMON) {
-		errors = conf_load(&h.conf, config, true, report_stderr, NULL);
-		if (errors != 0) {
-			log_msg(LOG_ERR, "%s has errors; not starting", config);
-			conf_free(&h.conf);
-			return 1;
-		}
-		h.conf_ok = true;
-		if (store_open(h.conf.state_dir, 0, &h.store) < 0) {
-			log_msg(LOG_ERR, "cannot open the store in %s; not starting",
-				h.conf.state_dir);
-			conf_free(&h.conf);
-			return 1;
-		}
-		dispatch_ready(&h); /* said at start, not only at the first request */
-		h.courier = courier_new();
-		h.mode = PWR_MODE_DAEMON;
-		h.started = util_now();
-		h.idle_exit = a.idle_exit;
-		errors = server_daemon(&h) < 0;
-		courier_free(h.courier);
-		store_close(h.store);
-		conf_free(&h.conf);
-		return errors;
-	}
-
-	/* one-shot: fd 0 must be the caller's end of a SOCK_SEQPACKET socketpair */
-	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET) {
-		log_refusal(LOG_ERR, (long)ruid, "fd0-not-a-socket", NULL);
-		fprintf(stderr, "pwreset-helper: standard input is not a SOCK_SEQPACKET socket; "
-				"this mode is for pam_pwreset and pwresetctl\n");
-		conf_free(&h.conf);
-		return 1;
-	}
-	if ((r = oneshot_slot_take(ruid)) < 0) {
-		/* the caller reads a closed connection: the module fails safe */
-		log_refusal(LOG_WARNING, (long)ruid,
-			r == -EAGAIN ? "too-many-helpers" : "no-helper-slot", NULL);
-		if (r != -EAGAIN)
-			log_msg(LOG_ERR, "cannot use %s: %s", ONESHOT_SLOTS_DIR, strerror(-r));
-		conf_free(&h.conf);
-		return 1;
-	}
-	errors = conf_load(&h.conf, config, true, report_log, NULL);
-	h.conf_ok = errors == 0;
-	if (h.conf_ok && store_open(h.conf.state_dir, 0, &h.store) < 0)
-		h.store = NULL;
-	h.courier = courier_new();
-	h.mode = PWR_MODE_ONESHOT;
-	h.started = util_now();
-	server_oneshot(&h, 0, ruid, rgid);
-	courier_free(h.courier);
-	store_close(h.store);
-	conf_free(&h.conf);
-	return 0;
+	if (a.mode == MODE_DAEMON)
+		return run_daemon(&h, config, a.idle_exit);
+	return run_oneshot(&h, config, ruid, rgid);
 }

@@ -20,7 +20,7 @@ int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit,
 		return 0;
 	if (limit > RATE_LIMIT_MAX || k.mv_size > RATE_BUCKET_MAX)
 		return -EINVAL;
-	rc = mdb_get(txn, s->rate, &k, &v);
+	rc = mdb_get(txn, store_db(s, STORE_DB_RATE), &k, &v);
 	if (rc && rc != MDB_NOTFOUND)
 		return store_err(rc, "rate get");
 	if (rc == 0 && v.mv_size % sizeof(uint64_t) == 0 &&
@@ -43,9 +43,9 @@ int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit,
 	v.mv_size = keep * sizeof(uint64_t);
 	v.mv_data = times;
 	if (keep == 0)
-		rc = mdb_del(txn, s->rate, &k, NULL);
+		rc = mdb_del(txn, store_db(s, STORE_DB_RATE), &k, NULL);
 	else
-		rc = mdb_put(txn, s->rate, &k, &v, 0);
+		rc = mdb_put(txn, store_db(s, STORE_DB_RATE), &k, &v, 0);
 	if (rc && rc != MDB_NOTFOUND)
 		return store_err(rc, "rate put");
 	return 0;
@@ -57,7 +57,7 @@ int rate_purge(struct store *s, MDB_txn *txn, uint64_t now, uint32_t max_window)
 	MDB_val k, v;
 	int rc, n = 0;
 
-	if ((rc = mdb_cursor_open(txn, s->rate, &c)))
+	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_RATE), &c)))
 		return store_err(rc, "rate purge");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {

@@ -70,15 +70,27 @@ static int field(const char *line, int n, size_t *start, size_t *len)
 	return 0;
 }
 
-int shadow_field2(const char *line, char *out, size_t cap)
+int shadow_field(const char *line, int n, char *out, size_t cap)
 {
 	size_t s, l;
 
-	if (field(line, 1, &s, &l) < 0 || l >= cap)
+	if (field(line, n, &s, &l) < 0 || l >= cap)
 		return -EINVAL;
 	memcpy(out, line + s, l);
 	out[l] = '\0';
 	return 0;
+}
+
+long shadow_expire(const char *line)
+{
+	size_t s, l;
+	char *end;
+	long v;
+
+	if (field(line, 7, &s, &l) < 0 || l == 0)
+		return -1;
+	v = strtol(line + s, &end, 10);
+	return end != line + s && (*end == ':' || !*end) ? v : -1;
 }
 
 int shadow_set_password(const char *old, const char *hash, long lastchg, char *out, size_t cap)
@@ -105,18 +117,6 @@ int shadow_lock_password(const char *old, char *out, size_t cap)
 	else
 		n = snprintf(out, cap, "%.*s!%s", (int)s1, old, old + s1);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
-}
-
-int shadow_edit_set(void *ctx, const char *old, char *out, size_t cap)
-{
-	const struct shadow_set *s = ctx;
-	return shadow_set_password(old, s->hash, s->lastchg, out, cap);
-}
-
-int shadow_edit_lock(void *ctx, const char *old, char *out, size_t cap)
-{
-	(void)ctx;
-	return shadow_lock_password(old, out, cap);
 }
 
 /* shadow-utils' lock: a file holding our pid, link()ed to PATH.lock; a lock whose pid is gone

@@ -39,16 +39,11 @@ int shadow_set_password(const char *old, const char *hash, long lastchg, char *o
 /* Edit: '!' put in front of field 2, unless it starts with '!' already; field 3 untouched. */
 int shadow_lock_password(const char *old, char *out, size_t cap);
 
-/* The two edits as shadow_edit_fn, for callers that need nothing more: field 2 and 3 set
- * (ctx: a struct shadow_set), and the lock (ctx unused). */
-struct shadow_set {
-	const char *hash;
-	long lastchg;
-};
-int shadow_edit_set(void *ctx, const char *old, char *out, size_t cap);
-int shadow_edit_lock(void *ctx, const char *old, char *out, size_t cap);
+/* Field n (0-based: 1 is the hash, with any '!' lock) of line copied into out: 0, or -EINVAL
+ * when there is no such field or it does not fit. */
+int shadow_field(const char *line, int n, char *out, size_t cap);
 
-/* Field 2 of line (the hash, with any '!' lock) copied into out. */
-int shadow_field2(const char *line, char *out, size_t cap);
+/* Field 8 of line, the day the account expires (days since the epoch); -1: never. */
+long shadow_expire(const char *line);
 
 #endif

@@ -16,11 +16,29 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mailq.h"
 #include "store.h"
 #include "util.h"
 
 #define KEY_FILE "server.key"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi db[STORE_DB_COUNT];
+	unsigned char *key; /* sodium_malloc'd, read-only when not in use; freed by store_close */
+};
+
+static const struct {
+	const char *name;
+	unsigned flags;
+} dbs[STORE_DB_COUNT] = {
+	[STORE_DB_ADDR] = {"addr", 0},
+	[STORE_DB_ADDR_IDX] = {"addr_idx", 0},
+	[STORE_DB_CODE] = {"code", 0},
+	[STORE_DB_RATE] = {"rate", 0},
+	[STORE_DB_MAILQ] = {"mailq", MDB_INTEGERKEY},
+	[STORE_DB_MAILQ_DUE] = {"mailq_due", MDB_INTEGERKEY},
+	[STORE_DB_META] = {"meta", 0},
+};
 #define STORE_FULL_LOG_EVERY 60 /* seconds */
 
 /* A full store fails every write until records expire: said once a minute, with how many
@@ -150,7 +168,33 @@ static int key_load(const char *dir, unsigned char *key)
 	return r;
 }
 
-int store_open(const char *dir, size_t map_size, struct store **out)
+/* Open every database, creating what is missing; one that fill names is filled as it is
+ * created. */
+static int dbs_open(struct store *s, MDB_txn *txn, const struct store_fill *fill)
+{
+	for (int i = 0; i < STORE_DB_COUNT; i++) {
+		const struct store_fill *f = fill;
+		int rc;
+
+		while (f && f->fn && f->db != (enum store_db)i)
+			f++;
+		if (f && !f->fn)
+			f = NULL;
+		rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | (f ? 0 : MDB_CREATE), &s->db[i]);
+		if (rc == MDB_NOTFOUND && f) {
+			int r;
+			rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | MDB_CREATE, &s->db[i]);
+			if (rc == 0 && (r = f->fn(s, txn)) < 0)
+				return r;
+		}
+		if (rc)
+			return store_err(rc, "open databases");
+	}
+	return 0;
+}
+
+int store_open(
+	const char *dir, size_t map_size, const struct store_fill *fill, struct store **out)
 {
 	struct store *s;
 	MDB_txn *txn = NULL;
@@ -183,29 +227,12 @@ int store_open(const char *dir, size_t map_size, struct store **out)
 	if (dead)
 		log_msg(LOG_NOTICE, "store: cleared %d stale reader slot(s)", dead);
 
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) ||
-		(rc = mdb_dbi_open(txn, "addr", MDB_CREATE, &s->addr)) ||
-		(rc = mdb_dbi_open(txn, "addr_idx", MDB_CREATE, &s->addr_idx)) ||
-		(rc = mdb_dbi_open(txn, "code", MDB_CREATE, &s->code)) ||
-		(rc = mdb_dbi_open(txn, "rate", MDB_CREATE, &s->rate)) ||
-		(rc = mdb_dbi_open(txn, "mailq", MDB_CREATE | MDB_INTEGERKEY, &s->mailq)) ||
-		(rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta))) {
-		mdb_txn_abort(txn);
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) {
 		r = store_err(rc, "open databases");
 		goto fail;
 	}
-	/* the index of mails to deliver: built once from the queue in a store that predates it */
-	rc = mdb_dbi_open(txn, "mailq_due", MDB_INTEGERKEY, &s->mailq_due);
-	if (rc == MDB_NOTFOUND &&
-		!(rc = mdb_dbi_open(
-			  txn, "mailq_due", MDB_CREATE | MDB_INTEGERKEY, &s->mailq_due)) &&
-		(r = mailq_reindex(s, txn)) < 0) {
+	if ((r = dbs_open(s, txn, fill)) < 0) {
 		mdb_txn_abort(txn);
-		goto fail;
-	}
-	if (rc) {
-		mdb_txn_abort(txn);
-		r = store_err(rc, "open databases");
 		goto fail;
 	}
 	if ((rc = mdb_txn_commit(txn))) {
@@ -284,6 +311,60 @@ void store_subkey(struct store *s, enum store_subkey id, unsigned char out[32])
 	sodium_mprotect_readonly(s->key);
 	crypto_kdf_derive_from_key(out, 32, (uint64_t)id, "pwreset_", s->key);
 	sodium_mprotect_noaccess(s->key);
+}
+
+MDB_dbi store_db(const struct store *s, enum store_db db)
+{
+	return s->db[db];
+}
+
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after,
+	size_t after_len, store_each_fn *fn, void *ctx)
+{
+	MDB_val k = {after_len, (void *)after}, v;
+	MDB_cursor *c;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->db[db], &c)))
+		return store_err(rc, "reading the store");
+	rc = mdb_cursor_get(c, &k, &v, after_len ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0 && r == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (after_len && k.mv_size == after_len && !memcmp(k.mv_data, after, after_len))
+			continue;
+		r = fn(ctx, &k, &v);
+	}
+	mdb_cursor_close(c);
+	if (r == 0 && rc != MDB_NOTFOUND)
+		r = store_err(rc, "reading the store");
+	return r;
+}
+
+long store_count(struct store *s, MDB_txn *txn, enum store_db db)
+{
+	MDB_stat st;
+	int rc = mdb_stat(txn, s->db[db], &st);
+
+	return rc ? store_err(rc, "counting records") : (long)st.ms_entries;
+}
+
+int store_meta_get(struct store *s, MDB_txn *txn, const char *name, void *out, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v;
+	int rc = mdb_get(txn, s->db[STORE_DB_META], &k, &v);
+
+	if (rc)
+		return store_err(rc, "meta get");
+	if (v.mv_size != len)
+		return -ENOENT;
+	memcpy(out, v.mv_data, len);
+	return 0;
+}
+
+int store_meta_put(struct store *s, MDB_txn *txn, const char *name, const void *in, size_t len)
+{
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)in};
+
+	return store_err(mdb_put(txn, s->db[STORE_DB_META], &k, &v, 0), "meta put");
 }
 
 size_t store_used(struct store *s)

@@ -19,15 +19,35 @@
 
 enum store_subkey { STORE_SUBKEY_CODE = 1, STORE_SUBKEY_SHADOW = 2, STORE_SUBKEY_MAIL = 3 };
 
-struct store {
-	MDB_env *env;
-	MDB_dbi addr, addr_idx, code, rate, mailq, mailq_due, meta;
-	unsigned char *key; /* sodium_malloc'd, read-only when not in use; freed by store_close */
+/* Opaque outside store.c: the records are reached through the functions of the file that owns
+ * each database (address.c, code.c, rate.c, mailq.c), and small named values through
+ * store_meta_get/put. */
+struct store;
+
+enum store_db {
+	STORE_DB_ADDR, /* address.c */
+	STORE_DB_ADDR_IDX, /* address.c */
+	STORE_DB_CODE, /* code.c */
+	STORE_DB_RATE, /* rate.c */
+	STORE_DB_MAILQ, /* mailq.c */
+	STORE_DB_MAILQ_DUE, /* mailq.c */
+	STORE_DB_META, /* store_meta_get/put */
+	STORE_DB_COUNT
+};
+
+/* A database added after stores were first written: when store_open finds it missing, it
+ * creates it and calls fn to fill it from the others, in the same transaction (so that no
+ * store is ever left with the database but not its content). */
+struct store_fill {
+	enum store_db db;
+	int (*fn)(struct store *s, MDB_txn *txn);
 };
 
 /* Open (creating if needed) the store in dir, mode 0700, with a map of map_size bytes (0: the
- * default). Creates the server key on first use. *out is freed with store_close(). */
-int store_open(const char *dir, size_t map_size, struct store **out);
+ * default). Creates the server key on first use; fill (NULL: none) says how to fill a database
+ * an older store lacks. *out is freed with store_close(). */
+int store_open(
+	const char *dir, size_t map_size, const struct store_fill *fill, struct store **out);
 void store_close(struct store *s);
 
 int store_begin(struct store *s, bool write, MDB_txn **txn);
@@ -40,6 +60,24 @@ void store_subkey(struct store *s, enum store_subkey id, unsigned char out[32]);
 
 /* Map an LMDB error to a negative errno, logging what it means. */
 int store_err(int mdb_rc, const char *what);
+
+/* The handle of one database, for the file that owns it. */
+MDB_dbi store_db(const struct store *s, enum store_db db);
+
+/* Call fn for each record of db whose key sorts after `after` (after_len bytes; 0: from the
+ * first), in key order, until fn returns non-zero: that value is returned (0 at the end, or
+ * the store's error). For the owners' *_each functions. */
+typedef int store_each_fn(void *ctx, const MDB_val *k, const MDB_val *v);
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after,
+	size_t after_len, store_each_fn *fn, void *ctx);
+
+/* How many records db holds, or < 0. */
+long store_count(struct store *s, MDB_txn *txn, enum store_db db);
+
+/* A small named value (the time of the last purge, say): exactly len bytes into out, 0; or
+ * -ENOENT (absent, or of another length). */
+int store_meta_get(struct store *s, MDB_txn *txn, const char *name, void *out, size_t len);
+int store_meta_put(struct store *s, MDB_txn *txn, const char *name, const void *in, size_t len);
 
 /* Bytes of the map in use (for status and tests). */
 size_t store_used(struct store *s);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "scratch.h"
-#include "shadowfile.h"
+#include "shadow_edits.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -76,11 +76,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			line[l] = '\0';
 			if (shadow_set_password(line, set.hash, set.lastchg, out, sizeof(out)) ==
 					0 &&
-				(shadow_field2(out, field, sizeof(field)) != 0 ||
+				(shadow_field(out, 1, field, sizeof(field)) != 0 ||
 					strcmp(field, set.hash) != 0))
 				abort();
 			if (shadow_lock_password(line, out, sizeof(out)) == 0 &&
-				(shadow_field2(out, field, sizeof(field)) != 0 || field[0] != '!'))
+				(shadow_field(out, 1, field, sizeof(field)) != 0 || field[0] != '!'))
 				abort();
 		}
 	}

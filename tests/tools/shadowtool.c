@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shadowfile.h"
+#include "shadow_edits.h"
 
 int main(int argc, char **argv)
 {

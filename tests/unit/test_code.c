@@ -48,7 +48,7 @@ static struct store *open_store(const char *sub)
 	char path[128];
 	struct store *s;
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
-	assert_int_equal(store_open(path, 0, &s), 0);
+	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), 0);
 	return s;
 }
 
@@ -397,7 +397,7 @@ static void test_mailq_due_index(void **state)
 			break;
 		}
 		/* as a store of an older version: no index; opening it again builds it */
-		assert_int_equal(mdb_drop(txn, s->mailq_due, 1), 0);
+		assert_int_equal(mdb_drop(txn, store_db(s, STORE_DB_MAILQ_DUE), 1), 0);
 		assert_int_equal(store_commit(txn), 0);
 		store_close(s);
 		s = open_store("due");
@@ -435,13 +435,13 @@ static void test_store_files(void **state)
 	/* a key others can read is refused, not used */
 	chmod(path, 0644);
 	snprintf(path, sizeof(path), "%s/files", dir);
-	assert_int_equal(store_open(path, 0, &s), -EBADF);
+	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), -EBADF);
 	/* a too open state directory is closed again */
 	chmod(path, 0755);
 	snprintf(path, sizeof(path), "%s/files/server.key", dir);
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/files", dir);
-	assert_int_equal(store_open(path, 0, &s), 0);
+	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), 0);
 	store_close(s);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
@@ -481,7 +481,7 @@ static void test_full_map(void **state)
 	(void)state;
 
 	snprintf(path, sizeof(path), "%s/full", dir);
-	assert_int_equal(store_open(path, 256 * 1024, &s), 0);
+	assert_int_equal(store_open(path, 256 * 1024, mailq_store_fill, &s), 0);
 	assert_int_equal(store_begin(s, true, &txn), 0);
 	assert_int_equal(rate_take(s, txn, "u:first", 3, 3600, 1, &(bool){0}), 0);
 	assert_int_equal(store_commit(txn), 0);
@@ -507,7 +507,7 @@ static void test_full_store_said_once(void **state)
 
 	snprintf(path, sizeof(path), "%s/full-log", dir);
 	snprintf(logpath, sizeof(logpath), "%s/stderr", dir);
-	assert_int_equal(store_open(path, 256 * 1024, &s), 0);
+	assert_int_equal(store_open(path, 256 * 1024, mailq_store_fill, &s), 0);
 	log_init("test-code", 1);
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);

@@ -15,6 +15,7 @@
 
 #include "address.h"
 #include "eligible.h"
+#include "mailq.h"
 
 static const struct elig_facts good = {
 	.self_reset = true,
@@ -157,7 +158,7 @@ static void test_sharers(void **state)
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(store_open(dir, 0, &s), 0);
+	assert_int_equal(store_open(dir, 0, mailq_store_fill, &s), 0);
 	assert_int_equal(store_begin(s, true, &txn), 0);
 	assert_int_equal(address_set(s, txn, "carol", "Team@Example.org"), 0);
 	assert_int_equal(address_set(s, txn, "erin", "team@example.ORG"), 0);

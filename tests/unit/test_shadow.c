@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "shadowfile.h"
+#include "shadow_edits.h"
 #include "util.h"
 
 static char dir[64], path[128], backup[128];
@@ -333,7 +333,7 @@ static void test_edits(void **state)
 	assert_int_equal(shadow_set_password("bob", "$y$new", 1, out, sizeof(out)), -EINVAL);
 	assert_int_equal(shadow_lock_password("bob::17000:::::", out, sizeof(out)), 0);
 	assert_string_equal(out, "bob:!:17000:::::");
-	assert_int_equal(shadow_field2("bob:!$6$h:1:::::", f2, sizeof(f2)), 0);
+	assert_int_equal(shadow_field("bob:!$6$h:1:::::", 1, f2, sizeof(f2)), 0);
 	assert_string_equal(f2, "!$6$h");
 	assert_true(shadow_name_ok("alice"));
 	assert_false(shadow_name_ok("+alice"));
