@@ -131,7 +131,7 @@ static int reset_issue(struct helper *h, const char *user, uint32_t flags, uint3
 {
 	char addr[PWR_ADDR_MAX + 1];
 	uint64_t now = util_now();
-	struct mail_draft d = {MAIL_ADMIN, user, addr, NULL, NULL, now + ttl, now + ttl};
+	struct mail_draft d = {PWR_MAIL_ADMIN, user, addr, NULL, NULL, now + ttl, now + ttl};
 	bool mail;
 	MDB_txn *txn;
 	int r;
@@ -625,10 +625,10 @@ static int status_counts(struct helper *h, struct pwr_status_ans *a)
 	}
 	a->addresses = (uint32_t)n;
 	while ((r = mailq_next(h->store, txn, id, &id, &mail)) == 0) {
-		a->mail_queued += mail.state == MAIL_QUEUED;
-		a->mail_deferred += mail.state == MAIL_DEFERRED;
-		a->mail_failed += mail.state == MAIL_FAILED;
-		a->mail_sent += mail.state == MAIL_SENT;
+		a->mail_queued += mail.state == PWR_MAIL_QUEUED;
+		a->mail_deferred += mail.state == PWR_MAIL_DEFERRED;
+		a->mail_failed += mail.state == PWR_MAIL_FAILED;
+		a->mail_sent += mail.state == PWR_MAIL_SENT;
 	}
 	sodium_memzero(&mail, sizeof(mail));
 	store_abort(txn);

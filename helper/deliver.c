@@ -155,11 +155,10 @@ bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now)
 static void mail_audit(int prio, const char *event, const struct mail_rec *r, const char *result,
 	const char *reason)
 {
-	static const char *kinds[] = {"", "code", "admin-reset", "changed"};
 	char why[MAIL_REPLY_MAX + 32];
 	struct log_event e = {.event = event, .user = r->user, .by = -1, .result = result};
 
-	snprintf(why, sizeof(why), "%s: %s", r->kind < 4 ? kinds[r->kind] : "?", reason);
+	snprintf(why, sizeof(why), "%s: %s", wire_mail_kind(r->kind), reason);
 	e.reason = why;
 	log_event(prio, &e);
 }
@@ -383,18 +382,18 @@ static void record(struct helper *h, struct courier *c, const struct mailans *an
 	util_copy(r.reply, sizeof(r.reply), ans->reply);
 	switch (ans->outcome) {
 	case MAIL_SENT_OK:
-		r.state = MAIL_SENT;
+		r.state = PWR_MAIL_SENT;
 		r.next_try = now;
 		forget_code(&r);
 		mail_audit(LOG_NOTICE, "mail-sent", &r, "ok", ans->reply);
 		break;
 	case MAIL_PERMFAIL:
-		r.state = MAIL_FAILED;
+		r.state = PWR_MAIL_FAILED;
 		forget_code(&r);
 		mail_audit(LOG_WARNING, "mail-failed", &r, "fail", ans->reply);
 		break;
 	default:
-		r.state = MAIL_DEFERRED;
+		r.state = PWR_MAIL_DEFERRED;
 		r.next_try = now + backoff(r.attempts);
 		mail_audit(LOG_NOTICE, "mail-deferred", &r, "fail", ans->reply);
 	}
@@ -418,7 +417,7 @@ static void give_up(struct mail_rec *r)
 	snprintf(why, sizeof(why), "not delivered in time (%u tries)%s%.200s", r->attempts,
 		*r->reply ? "; last: " : "", r->reply);
 	util_copy(r->reply, sizeof(r->reply), why);
-	r->state = MAIL_FAILED;
+	r->state = PWR_MAIL_FAILED;
 	forget_code(r);
 	mail_audit(LOG_WARNING, "mail-failed", r, "fail", r->reply);
 }

@@ -5,6 +5,7 @@
 
 #include "address.h"
 #include "eligible.h"
+#include "wire.h"
 
 int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct)
@@ -38,9 +39,9 @@ int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct stor
 	return 0;
 }
 
-static void add(char *out, size_t outlen, size_t *pos, int *n, const char *reason, const char *arg)
+static void add(char *out, size_t outlen, size_t *pos, int *n, enum pwr_reason r, const char *arg)
 {
-	int w = snprintf(out + *pos, outlen - *pos, "%s%s%s%s", *n ? "," : "", reason,
+	int w = snprintf(out + *pos, outlen - *pos, "%s%s%s%s", *n ? "," : "", wire_reason(r),
 		arg ? ":" : "", arg ? arg : "");
 	(*n)++;
 	if (w > 0)
@@ -49,30 +50,25 @@ static void add(char *out, size_t outlen, size_t *pos, int *n, const char *reaso
 
 int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen)
 {
+	bool why[PWR_REASON_COUNT] = {
+		[PWR_REASON_DISABLED] = !f->self_reset,
+		[PWR_REASON_NO_ACCOUNT] = !f->exists,
+		/* without an account, its own reasons are not guessed at */
+		[PWR_REASON_NOT_LOCAL] = f->exists && !f->local_shadow,
+		[PWR_REASON_SYSTEM_ACCOUNT] = f->exists && f->system_account,
+		[PWR_REASON_EXCLUDED] = f->exists && f->excluded,
+		[PWR_REASON_EXPIRED] = f->exists && f->expired,
+		[PWR_REASON_NO_ADDRESS] = !f->has_address,
+		[PWR_REASON_LOCAL_ONLY] = f->has_address && f->local_only,
+		[PWR_REASON_SHARED_ADDRESS] = f->sharers > 0,
+	};
 	size_t pos = 0;
 	int n = 0;
 
 	out[0] = '\0';
-	if (!f->self_reset)
-		add(out, outlen, &pos, &n, "disabled", NULL);
-	if (!f->exists) {
-		add(out, outlen, &pos, &n, "no-account", NULL);
-	} else {
-		if (!f->local_shadow)
-			add(out, outlen, &pos, &n, "not-local-shadow", NULL);
-		if (f->system_account)
-			add(out, outlen, &pos, &n, "system-account", NULL);
-		if (f->excluded)
-			add(out, outlen, &pos, &n, "excluded", NULL);
-		if (f->expired)
-			add(out, outlen, &pos, &n, "expired", NULL);
-	}
-	if (!f->has_address)
-		add(out, outlen, &pos, &n, "no-address", NULL);
-	if (f->has_address && f->local_only)
-		add(out, outlen, &pos, &n, "local-only-address", NULL);
-	/* last: its list of users has commas of its own, so a reader takes all that follows */
-	if (f->sharers > 0)
-		add(out, outlen, &pos, &n, "shared-address", f->shared_with);
+	for (int r = 0; r < PWR_REASON_COUNT; r++)
+		if (why[r])
+			add(out, outlen, &pos, &n, (enum pwr_reason)r,
+				r == PWR_REASON_SHARED_ADDRESS ? f->shared_with : NULL);
 	return n;
 }

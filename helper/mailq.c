@@ -24,7 +24,7 @@ static int due_index(struct store *s, MDB_txn *txn, uint64_t id, uint32_t state)
 	MDB_val k = {sizeof(id), &id}, v = {0, ""};
 	int rc;
 
-	if (state == MAIL_QUEUED || state == MAIL_DEFERRED)
+	if (state == PWR_MAIL_QUEUED || state == PWR_MAIL_DEFERRED)
 		rc = mdb_put(txn, store_db(s, STORE_DB_MAILQ_DUE), &k, &v, 0);
 	else if ((rc = mdb_del(txn, store_db(s, STORE_DB_MAILQ_DUE), &k, NULL)) == MDB_NOTFOUND)
 		rc = 0;
@@ -39,7 +39,7 @@ int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *
 	int rc;
 
 	rec->version = MAIL_REC_VERSION;
-	rec->state = MAIL_QUEUED;
+	rec->state = PWR_MAIL_QUEUED;
 	rec->sealed_len = 0;
 	if (code) {
 		unsigned char key[32];
@@ -115,7 +115,7 @@ int mailq_del(struct store *s, MDB_txn *txn, uint64_t id)
 	MDB_val k = {sizeof(id), &id};
 	int r = store_err(mdb_del(txn, store_db(s, STORE_DB_MAILQ), &k, NULL), "mailq del");
 
-	return r < 0 ? r : due_index(s, txn, id, MAIL_SENT);
+	return r < 0 ? r : due_index(s, txn, id, PWR_MAIL_SENT);
 }
 
 int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep)
@@ -125,7 +125,7 @@ int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep)
 	int n = 0, r;
 
 	while ((r = mailq_next(s, txn, id, &id, &rec)) == 0) {
-		if ((rec.state != MAIL_SENT && rec.state != MAIL_FAILED) ||
+		if ((rec.state != PWR_MAIL_SENT && rec.state != PWR_MAIL_FAILED) ||
 			rec.created + keep > now)
 			continue;
 		if ((r = mailq_del(s, txn, id)) < 0)

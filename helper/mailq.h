@@ -13,8 +13,7 @@
 #include "protocol.h"
 #include "store.h"
 
-enum mail_kind { MAIL_CODE = 1, MAIL_ADMIN = 2, MAIL_CHANGED = 3 };
-enum mail_state { MAIL_QUEUED = 1, MAIL_SENT = 2, MAIL_DEFERRED = 3, MAIL_FAILED = 4 };
+/* kinds and states: enum pwr_mail_kind and enum pwr_mail_state (protocol.h) */
 
 #define MAIL_REPLY_MAX 255
 #define MAIL_SEAL_NONCE 24

@@ -71,11 +71,11 @@ static void buf_free(struct buf *b)
 const char *message_template_name(uint32_t kind)
 {
 	switch (kind) {
-	case MAIL_CODE:
+	case PWR_MAIL_CODE:
 		return "code.txt";
-	case MAIL_ADMIN:
+	case PWR_MAIL_ADMIN:
 		return "admin-reset.txt";
-	case MAIL_CHANGED:
+	case PWR_MAIL_CHANGED:
 		return "changed.txt";
 	default:
 		return NULL;

@@ -287,7 +287,24 @@ struct pwr_email_item {
 	char addr[PWR_ADDR_MAX + 1];
 };
 
-/* PWR_ITEM_CHECK: str user, u32 uid, u32 eligible, str reasons (comma list, check's words) */
+/* Why an account cannot reset its own password (SPEC §5), in the order a check lists them:
+ * wire_reason() gives each one's word. PWR_REASON_SHARED_ADDRESS is followed by ':' and the
+ * other accounts, comma-separated, and so comes last. */
+enum pwr_reason {
+	PWR_REASON_DISABLED,
+	PWR_REASON_NO_ACCOUNT,
+	PWR_REASON_NOT_LOCAL,
+	PWR_REASON_SYSTEM_ACCOUNT,
+	PWR_REASON_EXCLUDED,
+	PWR_REASON_EXPIRED,
+	PWR_REASON_NO_ADDRESS,
+	PWR_REASON_LOCAL_ONLY,
+	PWR_REASON_SHARED_ADDRESS,
+	PWR_REASON_COUNT
+};
+
+/* PWR_ITEM_CHECK: str user, u32 uid, u32 eligible, str reasons (comma list of wire_reason()
+ * words) */
 struct pwr_check_item {
 	char user[PWR_USER_MAX + 1];
 	uint32_t uid;
@@ -295,9 +312,19 @@ struct pwr_check_item {
 	char reasons[PWR_TEXT_MAX + 1];
 };
 
-/* PWR_ITEM_MAIL: u64 id, str user, str to, u32 kind (1 code, 2 admin-reset, 3 changed),
- * u32 state (1 queued, 2 sent, 3 deferred, 4 failed), u32 attempts, u64 created, u64 next_try
- * (Unix time; for a sent mail, when it went), str reply (the server's last answer) */
+/* The kinds of mail, and the states of a mail in the queue (wire_mail_kind() and
+ * wire_mail_state() name them, as `pwresetctl queue` and the audit lines do). */
+enum pwr_mail_kind { PWR_MAIL_CODE = 1, PWR_MAIL_ADMIN = 2, PWR_MAIL_CHANGED = 3 };
+enum pwr_mail_state {
+	PWR_MAIL_QUEUED = 1,
+	PWR_MAIL_SENT = 2,
+	PWR_MAIL_DEFERRED = 3,
+	PWR_MAIL_FAILED = 4
+};
+
+/* PWR_ITEM_MAIL: u64 id, str user, str to, u32 kind (enum pwr_mail_kind), u32 state (enum
+ * pwr_mail_state), u32 attempts, u64 created, u64 next_try (Unix time; for a sent mail, when
+ * it went), str reply (the server's last answer) */
 #define PWR_MAIL_REPLY_MAX 255
 struct pwr_mail_item {
 	uint64_t id;

@@ -816,10 +816,7 @@ static int cmd_email_export(struct opts *o, int argc, char **argv)
 
 /* ---- check ---- */
 
-static const char *const reason_words[] = {"disabled", "no-account", "not-local-shadow",
-	"system-account", "excluded", "expired", "no-address", "local-only-address",
-	"shared-address"};
-#define NREASONS (sizeof(reason_words) / sizeof(reason_words[0]))
+#define NREASONS PWR_REASON_COUNT
 
 struct check_ctx {
 	struct opts *o;
@@ -847,8 +844,9 @@ static void count_reason(const char *r, size_t n, void *vctx)
 	struct check_ctx *c = vctx;
 
 	for (size_t i = 0; i < NREASONS; i++) {
-		size_t l = strlen(reason_words[i]);
-		if (n >= l && !strncmp(r, reason_words[i], l) && (n == l || r[l] == ':'))
+		const char *word = wire_reason((enum pwr_reason)i);
+		size_t l = strlen(word);
+		if (n >= l && !strncmp(r, word, l) && (n == l || r[l] == ':'))
 			c->per_reason[i]++;
 	}
 }
@@ -927,7 +925,7 @@ static int cmd_check(struct opts *o, int argc, char **argv)
 		putchar('{');
 		for (size_t i = 0, k = 0; i < NREASONS; i++)
 			if (c.per_reason[i])
-				printf("%s\"%s\":%zu", k++ ? "," : "", reason_words[i],
+				printf("%s\"%s\":%zu", k++ ? "," : "", wire_reason((enum pwr_reason)i),
 					c.per_reason[i]);
 		puts("}}}");
 	} else {
@@ -935,7 +933,7 @@ static int cmd_check(struct opts *o, int argc, char **argv)
 			c.users == 1 ? "" : "s", c.eligible, c.users - c.eligible);
 		for (size_t i = 0, k = 0; i < NREASONS; i++)
 			if (c.per_reason[i])
-				printf("%s%s %zu", k++ ? ", " : " (", reason_words[i],
+				printf("%s%s %zu", k++ ? ", " : " (", wire_reason((enum pwr_reason)i),
 					c.per_reason[i]);
 		puts(c.eligible == c.users ? "" : ")");
 	}
@@ -1006,16 +1004,6 @@ static int cmd_revoke(struct opts *o, int argc, char **argv)
 
 /* ---- the mail queue ---- */
 
-static const char *mail_kind(uint32_t k)
-{
-	return k == 1 ? "code" : k == 2 ? "admin-reset" : k == 3 ? "changed" : "?";
-}
-
-static const char *mail_state(uint32_t s)
-{
-	return s == 1 ? "queued" : s == 2 ? "sent" : s == 3 ? "deferred" : s == 4 ? "failed" : "?";
-}
-
 static void mail_item(const union pwr_msg *m, void *vctx)
 {
 	struct listing *l = vctx;
@@ -1031,9 +1019,9 @@ static void mail_item(const union pwr_msg *m, void *vctx)
 		jkey("to", &f);
 		jstr(it->to);
 		jkey("kind", &f);
-		jstr(mail_kind(it->kind));
+		jstr(wire_mail_kind(it->kind));
 		jkey("state", &f);
-		jstr(mail_state(it->state));
+		jstr(wire_mail_state(it->state));
 		jkey("attempts", &f);
 		printf("%u", it->attempts);
 		jkey("created", &f);
@@ -1054,8 +1042,8 @@ static void mail_item(const union pwr_msg *m, void *vctx)
 			snprintf(when, sizeof(when), "-");
 		else
 			local_time(it->next_try, when, sizeof(when));
-		table_row(&l->t, (const char *const[]){id, it->user, it->to, mail_kind(it->kind),
-					 mail_state(it->state), tries, when,
+		table_row(&l->t, (const char *const[]){id, it->user, it->to, wire_mail_kind(it->kind),
+					 wire_mail_state(it->state), tries, when,
 					 it->reply[0] ? it->reply : "-"});
 	}
 	l->n++;

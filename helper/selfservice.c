@@ -113,7 +113,7 @@ static int request_checks(struct request *q, const char **why)
 static int request_issue(struct request *q)
 {
 	struct pwr_conf *c = &q->h->conf;
-	struct mail_draft d = {MAIL_CODE, q->who->user, q->f.address, q->who->rhost, q->who->tty,
+	struct mail_draft d = {PWR_MAIL_CODE, q->who->user, q->f.address, q->who->rhost, q->who->tty,
 		q->now + c->code_ttl, q->now + c->code_ttl};
 	unsigned char fp[CODE_FP_BYTES];
 	char code[CODE_LEN + 1];
@@ -274,7 +274,7 @@ static void setpw_after(struct helper *h, struct peer *p, const struct pwr_who *
 {
 	char addr[PWR_ADDR_MAX + 1];
 	uint64_t now = util_now();
-	struct mail_draft d = {MAIL_CHANGED, who->user, addr, who->rhost, who->tty,
+	struct mail_draft d = {PWR_MAIL_CHANGED, who->user, addr, who->rhost, who->tty,
 		now + h->conf.mail_max_age, 0};
 	const struct account_db *db = &h->accounts;
 	MDB_txn *txn;

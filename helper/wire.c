@@ -301,3 +301,36 @@ int wire_recv(int fd, uint16_t *op, union pwr_msg *msg)
 	explicit_bzero(buf, sizeof(buf));
 	return r;
 }
+
+const char *wire_mail_kind(uint32_t kind)
+{
+	static const char *const words[] = {
+		[PWR_MAIL_CODE] = "code", [PWR_MAIL_ADMIN] = "admin-reset", [PWR_MAIL_CHANGED] = "changed"};
+
+	return kind < sizeof(words) / sizeof(words[0]) && words[kind] ? words[kind] : "?";
+}
+
+const char *wire_mail_state(uint32_t state)
+{
+	static const char *const words[] = {[PWR_MAIL_QUEUED] = "queued", [PWR_MAIL_SENT] = "sent",
+		[PWR_MAIL_DEFERRED] = "deferred", [PWR_MAIL_FAILED] = "failed"};
+
+	return state < sizeof(words) / sizeof(words[0]) && words[state] ? words[state] : "?";
+}
+
+const char *wire_reason(enum pwr_reason r)
+{
+	static const char *const words[PWR_REASON_COUNT] = {
+		[PWR_REASON_DISABLED] = "disabled",
+		[PWR_REASON_NO_ACCOUNT] = "no-account",
+		[PWR_REASON_NOT_LOCAL] = "not-local-shadow",
+		[PWR_REASON_SYSTEM_ACCOUNT] = "system-account",
+		[PWR_REASON_EXCLUDED] = "excluded",
+		[PWR_REASON_EXPIRED] = "expired",
+		[PWR_REASON_NO_ADDRESS] = "no-address",
+		[PWR_REASON_LOCAL_ONLY] = "local-only-address",
+		[PWR_REASON_SHARED_ADDRESS] = "shared-address",
+	};
+
+	return (unsigned)r < PWR_REASON_COUNT ? words[r] : "?";
+}

@@ -57,6 +57,13 @@ const struct wire_field *wire_fields(uint16_t op, unsigned *n);
 /* Name of an op for logs ("offer", "verify", …), or "unknown". */
 const char *wire_op_name(uint16_t op);
 
+/* The words for enum pwr_mail_kind and enum pwr_mail_state ("?" for another value). */
+const char *wire_mail_kind(uint32_t kind);
+const char *wire_mail_state(uint32_t state);
+
+/* The word of a check's reason, enum pwr_reason. */
+const char *wire_reason(enum pwr_reason r);
+
 /* Whether op is a known message. */
 int wire_op_known(uint16_t op);
 

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		uint64_t id, now = util_now();
 
 		memset(&rec, 0, sizeof(rec));
-		rec.kind = MAIL_CODE;
+		rec.kind = PWR_MAIL_CODE;
 		rec.created = rec.next_try = now;
 		rec.code_expires = rec.give_up = now + 3600;
 		snprintf(rec.user, sizeof(rec.user), "bench%ld", i);

@@ -283,7 +283,7 @@ static void test_mailq_and_no_plaintext(void **state)
 		snprintf(user, sizeof(user), "user%d", i);
 		code_generate(codes[i]);
 		memset(&rec, 0, sizeof(rec));
-		rec.kind = MAIL_CODE;
+		rec.kind = PWR_MAIL_CODE;
 		snprintf(rec.user, sizeof(rec.user), "%s", user);
 		snprintf(rec.to, sizeof(rec.to), "%s@example.org", user);
 		assert_int_equal(
@@ -298,7 +298,7 @@ static void test_mailq_and_no_plaintext(void **state)
 	id = 0;
 	for (int i = 0; i < 20; i++) {
 		assert_int_equal(mailq_next(s, txn, id, &id, &rec), 0);
-		assert_int_equal(rec.state, MAIL_QUEUED);
+		assert_int_equal(rec.state, PWR_MAIL_QUEUED);
 		assert_int_equal(mailq_unseal(s, &rec, back), 0);
 		assert_string_equal(back, codes[i]);
 		rec.sealed[3] ^= 1; /* tampered: refused */
@@ -326,7 +326,7 @@ static void test_mailq_and_no_plaintext(void **state)
 /* Sent and failed mails go after a week; queued and deferred ones stay however old. */
 static void test_mailq_purge(void **state)
 {
-	static const uint32_t states[] = {MAIL_QUEUED, MAIL_SENT, MAIL_DEFERRED, MAIL_FAILED};
+	static const uint32_t states[] = {PWR_MAIL_QUEUED, PWR_MAIL_SENT, PWR_MAIL_DEFERRED, PWR_MAIL_FAILED};
 	struct store *s = open_store("purge");
 	struct mail_rec rec;
 	MDB_txn *txn;
@@ -336,7 +336,7 @@ static void test_mailq_purge(void **state)
 	assert_int_equal(store_begin(s, true, &txn), 0);
 	for (int i = 0; i < 8; i++) {
 		memset(&rec, 0, sizeof(rec));
-		rec.kind = MAIL_CHANGED;
+		rec.kind = PWR_MAIL_CHANGED;
 		rec.created = i < 4 ? now - week - 1 : now - week + 1; /* old, then young */
 		snprintf(rec.user, sizeof(rec.user), "user%d", i);
 		assert_int_equal(mailq_push(s, txn, &rec, NULL, &id), 0);
@@ -361,7 +361,7 @@ static void test_mailq_purge(void **state)
  * change, and a store made before the index existed gets it when opened. */
 static void test_mailq_due_index(void **state)
 {
-	static const uint32_t states[] = {MAIL_QUEUED, MAIL_SENT, MAIL_DEFERRED, MAIL_FAILED};
+	static const uint32_t states[] = {PWR_MAIL_QUEUED, PWR_MAIL_SENT, PWR_MAIL_DEFERRED, PWR_MAIL_FAILED};
 	struct store *s = open_store("due");
 	struct mail_rec rec;
 	MDB_txn *txn;
@@ -371,15 +371,15 @@ static void test_mailq_due_index(void **state)
 	assert_int_equal(store_begin(s, true, &txn), 0);
 	for (int i = 0; i < 8; i++) {
 		memset(&rec, 0, sizeof(rec));
-		rec.kind = MAIL_CHANGED;
+		rec.kind = PWR_MAIL_CHANGED;
 		assert_int_equal(mailq_push(s, txn, &rec, NULL, &id), 0);
 		rec.state = states[i % 4];
 		assert_int_equal(mailq_put(s, txn, id, &rec), 0);
 	}
 	/* due: 1 (queued), 3 (deferred), 5, 7; then 5 is sent, 2 is deferred again, 7 removed */
-	rec.state = MAIL_SENT;
+	rec.state = PWR_MAIL_SENT;
 	assert_int_equal(mailq_put(s, txn, 5, &rec), 0);
-	rec.state = MAIL_DEFERRED;
+	rec.state = PWR_MAIL_DEFERRED;
 	assert_int_equal(mailq_put(s, txn, 2, &rec), 0);
 	assert_int_equal(mailq_del(s, txn, 7), 0);
 	assert_int_equal(store_commit(txn), 0);

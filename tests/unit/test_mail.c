@@ -173,7 +173,7 @@ static int build(struct message_in *in, char **msg, char *why)
 
 static void test_code_mail(void **state)
 {
-	struct message_in in = {MAIL_CODE, "alice", "alice@example.org", "192.0.2.7", "ABCDE-12345",
+	struct message_in in = {PWR_MAIL_CODE, "alice", "alice@example.org", "192.0.2.7", "ABCDE-12345",
 		1795000000, 1795000900};
 	char *msg, why[512], h[1024], from[400], fromaddr[400];
 	(void)state;
@@ -232,7 +232,7 @@ static void test_code_mail(void **state)
 
 static void test_encodings(void **state)
 {
-	struct message_in in = {MAIL_CHANGED, "bob", "bob@example.org", "", NULL, 1, 2};
+	struct message_in in = {PWR_MAIL_CHANGED, "bob", "bob@example.org", "", NULL, 1, 2};
 	char *msg, why[512], h[1024];
 	(void)state;
 
@@ -271,7 +271,7 @@ static void test_encodings(void **state)
 
 static void test_injection_refused(void **state)
 {
-	struct message_in in = {MAIL_CODE, "alice", "alice@example.org", "", "ABCDE-12345", 1, 2};
+	struct message_in in = {PWR_MAIL_CODE, "alice", "alice@example.org", "", "ABCDE-12345", 1, 2};
 	char *msg = NULL, why[512];
 	(void)state;
 
@@ -327,7 +327,7 @@ static void test_injection_refused(void **state)
 	put_template("code.txt", "Subject: x\n\nbody\n", 0644);
 	assert_int_equal(build(&in, &msg, why), 0);
 	free(msg);
-	in.kind = MAIL_ADMIN;
+	in.kind = PWR_MAIL_ADMIN;
 	assert_int_equal(build(&in, &msg, why), -ENOENT);
 	assert_non_null(strstr(why, "admin-reset.txt: No such file or directory"));
 }
