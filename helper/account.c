@@ -45,10 +45,7 @@ static int shadow_find(const char *path, const char *user, struct account *a)
 	}
 	if (ferror(f))
 		r = -EIO;
-	if (line) {
-		explicit_bzero(line, cap);
-		free(line);
-	}
+	util_free_wiped(line, cap);
 	fclose(f);
 	if (r == 0 && a->binding) {
 		size_t len = strlen(a->binding);
@@ -84,18 +81,10 @@ static int local_lookup(const struct account_db *db, const char *user, struct ac
 	return shadow_find(db->shadow, user, a);
 }
 
-static void wipe(char *p)
-{
-	if (p) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
-}
-
 void account_clear(struct account *a)
 {
-	wipe(a->hash);
-	wipe(a->binding);
+	util_free_wiped(a->hash, a->hash ? strlen(a->hash) : 0);
+	util_free_wiped(a->binding, a->binding ? strlen(a->binding) : 0);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -219,31 +219,46 @@ int h_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 	return ans_done(p, PWR_OK, done, false, 0, NULL);
 }
 
-int h_revoke(struct helper *h, struct peer *p, union pwr_msg *m)
+/* A removal from the store about one user (a pending code, an address), answered
+ * PWR_ANS_DONE. */
+struct removal {
+	const char *event;
+	int (*remove)(struct store *s, MDB_txn *txn, const char *user); /* -ENOENT: none */
+	const char *none_reason, *none_text; /* logged and answered when there was none */
+	const char *cannot; /* "cannot revoke" */
+};
+
+static int remove_for(struct helper *h, struct peer *p, const char *user, const struct removal *d)
 {
-	const char *user = m->user.user;
 	MDB_txn *txn;
 	int r;
 
-	if ((r = may_act_on(h, p, user, "revoke")) != 0)
+	if ((r = may_act_on(h, p, user, d->event)) != 0)
 		return r < 0 ? r : 0;
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
-	r = code_revoke(h->store, txn, user);
-	if (r < 0) {
+	if ((r = d->remove(h->store, txn, user)) < 0) {
 		store_abort(txn);
 		if (r != -ENOENT)
 			goto fail;
-		audit(LOG_NOTICE, "revoke", p, user, NULL, "refused", "no-code");
-		return ans_error(p, PWR_E_NOTFOUND, "no pending code for %s", user);
+		audit(LOG_NOTICE, d->event, p, user, NULL, "refused", d->none_reason);
+		return ans_error(p, PWR_E_NOTFOUND, "%s %s", d->none_text, user);
 	}
 	if ((r = store_commit(txn)) < 0)
 		goto fail;
-	audit(LOG_NOTICE, "revoke", p, user, NULL, "ok", NULL);
+	audit(LOG_NOTICE, d->event, p, user, NULL, "ok", NULL);
 	return ans_done(p, PWR_OK, 1, false, 0, NULL);
 fail:
-	audit(LOG_ERR, "revoke", p, user, NULL, "error", strerror(-r));
-	return ans_error(p, PWR_E_INTERNAL, "cannot revoke: %s", strerror(-r));
+	audit(LOG_ERR, d->event, p, user, NULL, "error", strerror(-r));
+	return ans_error(p, PWR_E_INTERNAL, "%s: %s", d->cannot, strerror(-r));
+}
+
+int h_revoke(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	static const struct removal d = {
+		"revoke", code_revoke, "no-code", "no pending code for", "cannot revoke"};
+
+	return remove_for(h, p, m->user.user, &d);
 }
 
 /* ---- pages of records: addresses, codes ---- */
@@ -435,29 +450,10 @@ fail:
 
 int h_email_unset(struct helper *h, struct peer *p, union pwr_msg *m)
 {
-	const char *user = m->user.user;
-	MDB_txn *txn;
-	int r;
+	static const struct removal d = {"email-unset", address_unset, "no-address",
+		"no address is registered for", "cannot remove the address"};
 
-	if ((r = may_act_on(h, p, user, "email-unset")) != 0)
-		return r < 0 ? r : 0;
-	if ((r = store_begin(h->store, true, &txn)) < 0)
-		goto fail;
-	r = address_unset(h->store, txn, user);
-	if (r < 0) {
-		store_abort(txn);
-		if (r != -ENOENT)
-			goto fail;
-		audit(LOG_NOTICE, "email-unset", p, user, NULL, "refused", "no-address");
-		return ans_error(p, PWR_E_NOTFOUND, "no address is registered for %s", user);
-	}
-	if ((r = store_commit(txn)) < 0)
-		goto fail;
-	audit(LOG_NOTICE, "email-unset", p, user, NULL, "ok", NULL);
-	return ans_done(p, PWR_OK, 1, false, 0, NULL);
-fail:
-	audit(LOG_ERR, "email-unset", p, user, NULL, "error", strerror(-r));
-	return ans_error(p, PWR_E_INTERNAL, "cannot remove the address: %s", strerror(-r));
+	return remove_for(h, p, m->user.user, &d);
 }
 
 int h_email_show(struct helper *h, struct peer *p, union pwr_msg *m)

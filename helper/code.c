@@ -6,6 +6,7 @@
  * conversations cannot spend more tries than the limit allows.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -196,32 +197,29 @@ int code_revoke(struct store *s, MDB_txn *txn, const char *user)
 	return store_err(mdb_del(txn, store_db(s, STORE_DB_CODE), &k, NULL), "code revoke");
 }
 
+struct purge_ctx {
+	uint64_t now, grace;
+};
+
+/* A record dead for longer than grace, or not one of ours (only its header is read: the
+ * hashes stay where they are). */
+static bool purge_dead(void *vctx, const MDB_val *k, const MDB_val *v)
+{
+	const struct purge_ctx *p = vctx;
+	struct code_rec head;
+
+	(void)k;
+	if (v->mv_size != sizeof(head))
+		return true;
+	memcpy(&head, v->mv_data, offsetof(struct code_rec, hash));
+	return head.version != CODE_REC_VERSION || head.expires + p->grace <= p->now;
+}
+
 int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, n = 0;
+	struct purge_ctx p = {now, grace};
 
-	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_CODE), &c)))
-		return store_err(rc, "code purge");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct code_rec rec;
-		bool dead = v.mv_size != sizeof(rec);
-		if (!dead) {
-			memcpy(&rec, v.mv_data, sizeof(rec));
-			dead = rec.expires + grace <= now;
-		}
-		if (dead) {
-			if ((rc = mdb_cursor_del(c, 0)))
-				break;
-			n++;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return store_err(rc, "code purge");
-	return n;
+	return store_purge(s, txn, STORE_DB_CODE, purge_dead, &p);
 }
 
 struct each_ctx {

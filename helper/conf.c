@@ -233,11 +233,97 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* A comma-separated list: each item trimmed, none empty, names checked (but in
+ * local_domains). */
+static int parse_list(struct parser *ps, const struct key *k, const char *v, void *dst)
+{
+	struct conf_list l = {0};
+	const char *p = v;
+	int r;
+
+	if (!(l.items = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	while (*p) {
+		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+		const char *b = p, *e = end;
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		if (b == e) {
+			perr(ps, k->name, "empty item in list");
+			list_free(&l);
+			return 0;
+		}
+		if ((r = list_add(&l, b, (size_t)(e - b))) < 0) {
+			list_free(&l);
+			return r;
+		}
+		if (k->off != O(local_domains) && !valid_name(l.items[l.n - 1])) {
+			perr(ps, k->name, "'%s' is not a valid name", l.items[l.n - 1]);
+			list_free(&l);
+			return 0;
+		}
+		p = comma ? comma + 1 : end;
+	}
+	list_free(dst);
+	*(struct conf_list *)dst = l;
+	if (k->off == O(local_domains))
+		ps->c->local_domains_set = true;
+	return 0;
+}
+
+/* A whole number, or a duration (in seconds), within the key's range. */
+static void parse_number(struct parser *ps, const struct key *k, const char *v, uint32_t *dst)
+{
+	uint64_t n;
+	int r;
+
+	if (k->type == K_UINT) {
+		if (!isdigit((unsigned char)*v) || strspn(v, "0123456789") != strlen(v)) {
+			perr(ps, k->name, "'%s' is not a whole number", v);
+			return;
+		}
+		errno = 0;
+		n = strtoull(v, NULL, 10);
+		if (errno || n < k->min || n > k->max) {
+			perr(ps, k->name, "%s is out of range (%llu to %llu)", v,
+				(unsigned long long)k->min, (unsigned long long)k->max);
+			return;
+		}
+	} else {
+		r = conf_parse_duration(v, &n);
+		if (r == -EINVAL) {
+			perr(ps, k->name, "'%s' is not a duration (a number with s, m, h or d)", v);
+			return;
+		}
+		if (r < 0 || n < k->min || n > k->max) {
+			perr(ps, k->name, "%s is out of range (%llus to %llus)", v,
+				(unsigned long long)k->min, (unsigned long long)k->max);
+			return;
+		}
+	}
+	*dst = (uint32_t)n;
+}
+
+static const char *const hash_names[] = {"auto", "yescrypt", "sha512", "bcrypt", NULL};
+static const char *const tls_names[] = {"required", "opportunistic", "off", NULL};
+
+/* One of names (an enum's values in order) into the enum at dst. */
+static void parse_choice(struct parser *ps, const struct key *k, const char *v, void *dst,
+	const char *const *names, const char *said)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(v, names[i])) {
+			*(int *)dst = i;
+			return;
+		}
+	perr(ps, k->name, "'%s' is not %s", v, said);
+}
+
 static int parse_value(struct parser *ps, const struct key *k, const char *v)
 {
 	void *dst = (char *)ps->c + k->off;
-	uint64_t n;
-	int r;
 
 	if (!*v && !k->empty_ok && k->type != K_LIST) {
 		perr(ps, k->name, "a value is required");
@@ -295,87 +381,18 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 		}
 		return set_str(dst, v);
 	}
-	case K_LIST: {
-		struct conf_list l = {0};
-		const char *p = v;
-		if (!(l.items = calloc(1, sizeof(char *))))
-			return -ENOMEM;
-		while (*p) {
-			const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
-			const char *b = p, *e = end;
-			while (b < e && isspace((unsigned char)*b))
-				b++;
-			while (e > b && isspace((unsigned char)e[-1]))
-				e--;
-			if (b == e) {
-				perr(ps, k->name, "empty item in list");
-				list_free(&l);
-				return 0;
-			}
-			if ((r = list_add(&l, b, (size_t)(e - b))) < 0) {
-				list_free(&l);
-				return r;
-			}
-			if (k->off != O(local_domains) && !valid_name(l.items[l.n - 1])) {
-				perr(ps, k->name, "'%s' is not a valid name", l.items[l.n - 1]);
-				list_free(&l);
-				return 0;
-			}
-			p = comma ? comma + 1 : end;
-		}
-		list_free(dst);
-		*(struct conf_list *)dst = l;
-		if (k->off == O(local_domains))
-			ps->c->local_domains_set = true;
-		return 0;
-	}
+	case K_LIST:
+		return parse_list(ps, k, v, dst);
 	case K_UINT:
-		if (!isdigit((unsigned char)*v) || strspn(v, "0123456789") != strlen(v)) {
-			perr(ps, k->name, "'%s' is not a whole number", v);
-			return 0;
-		}
-		errno = 0;
-		n = strtoull(v, NULL, 10);
-		if (errno || n < k->min || n > k->max) {
-			perr(ps, k->name, "%s is out of range (%llu to %llu)", v,
-				(unsigned long long)k->min, (unsigned long long)k->max);
-			return 0;
-		}
-		*(uint32_t *)dst = (uint32_t)n;
-		return 0;
 	case K_DURATION:
-		r = conf_parse_duration(v, &n);
-		if (r == -EINVAL) {
-			perr(ps, k->name, "'%s' is not a duration (a number with s, m, h or d)", v);
-			return 0;
-		}
-		if (r < 0 || n < k->min || n > k->max) {
-			perr(ps, k->name, "%s is out of range (%llus to %llus)", v,
-				(unsigned long long)k->min, (unsigned long long)k->max);
-			return 0;
-		}
-		*(uint32_t *)dst = (uint32_t)n;
+		parse_number(ps, k, v, dst);
 		return 0;
-	case K_HASH: {
-		static const char *const names[] = {"auto", "yescrypt", "sha512", "bcrypt"};
-		for (int i = 0; i < 4; i++)
-			if (!strcmp(v, names[i])) {
-				*(enum conf_hash *)dst = (enum conf_hash)i;
-				return 0;
-			}
-		perr(ps, k->name, "'%s' is not auto, yescrypt, sha512 or bcrypt", v);
+	case K_HASH:
+		parse_choice(ps, k, v, dst, hash_names, "auto, yescrypt, sha512 or bcrypt");
 		return 0;
-	}
-	case K_TLS: {
-		static const char *const names[] = {"required", "opportunistic", "off"};
-		for (int i = 0; i < 3; i++)
-			if (!strcmp(v, names[i])) {
-				*(enum conf_starttls *)dst = (enum conf_starttls)i;
-				return 0;
-			}
-		perr(ps, k->name, "'%s' is not required, opportunistic or off", v);
+	case K_TLS:
+		parse_choice(ps, k, v, dst, tls_names, "required, opportunistic or off");
 		return 0;
-	}
 	}
 	return 0;
 }

@@ -103,8 +103,7 @@ void courier_free(struct courier *c)
 		kill(c->leaving, SIGKILL);
 		waitpid(c->leaving, NULL, 0);
 	}
-	sodium_memzero(c, sizeof(*c));
-	free(c);
+	util_free_wiped(c, sizeof(*c));
 }
 
 void courier_wake(struct courier *c)
@@ -267,8 +266,7 @@ static int smtp_password(const struct pwr_conf *conf, char **out, char *why, siz
 		memcpy(*out, data, len);
 		(*out)[len] = '\0';
 	}
-	sodium_memzero(data, total);
-	free(data);
+	util_free_wiped(data, total);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -337,14 +335,8 @@ done:
 	}
 	sodium_memzero(code, sizeof(code));
 	sodium_memzero(shown, sizeof(shown));
-	if (msg) {
-		sodium_memzero(msg, len);
-		free(msg);
-	}
-	if (packet) {
-		sodium_memzero(packet, MAILJOB_PACKET_MAX);
-		free(packet);
-	}
+	util_free_wiped(msg, len);
+	util_free_wiped(packet, MAILJOB_PACKET_MAX);
 	sodium_free(password);
 	return r;
 }

@@ -73,25 +73,15 @@ static void put(char *buf, size_t cap, size_t *pos, const char *key, const char 
 void log_event(int prio, const struct log_event *e)
 {
 	char line[2048] = "", by[24];
+	const char *const fields[][2] = {{"event", e->event}, {"user", e->user},
+		{"rhost", e->rhost}, {"tty", e->tty}, {"by", e->by >= 0 ? by : NULL},
+		{"result", e->result}, {"reason", e->reason}, {"detail", e->detail}};
 	size_t pos = 0;
 
-	put(line, sizeof(line), &pos, "event", e->event);
-	if (e->user)
-		put(line, sizeof(line), &pos, "user", e->user);
-	if (e->rhost)
-		put(line, sizeof(line), &pos, "rhost", e->rhost);
-	if (e->tty)
-		put(line, sizeof(line), &pos, "tty", e->tty);
-	if (e->by >= 0) {
-		snprintf(by, sizeof(by), "%ld", e->by);
-		put(line, sizeof(line), &pos, "by", by);
-	}
-	if (e->result)
-		put(line, sizeof(line), &pos, "result", e->result);
-	if (e->reason)
-		put(line, sizeof(line), &pos, "reason", e->reason);
-	if (e->detail)
-		put(line, sizeof(line), &pos, "detail", e->detail);
+	snprintf(by, sizeof(by), "%ld", e->by);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i][1])
+			put(line, sizeof(line), &pos, fields[i][0], fields[i][1]);
 	emit(prio, line);
 }
 

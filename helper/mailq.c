@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -110,82 +111,72 @@ int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec 
 	return r < 0 ? r : due_index(s, txn, id, rec->state);
 }
 
-int mailq_del(struct store *s, MDB_txn *txn, uint64_t id)
-{
-	MDB_val k = {sizeof(id), &id};
-	int r = store_err(mdb_del(txn, store_db(s, STORE_DB_MAILQ), &k, NULL), "mailq del");
+struct purge_ctx {
+	uint64_t now, keep;
+};
 
-	return r < 0 ? r : due_index(s, txn, id, PWR_MAIL_SENT);
+/* A mail sent or failed more than keep seconds ago (only its header is read). */
+static bool purge_dead(void *vctx, const MDB_val *k, const MDB_val *v)
+{
+	const struct purge_ctx *p = vctx;
+	struct mail_rec head;
+
+	(void)k;
+	if (v->mv_size != sizeof(head))
+		return false;
+	memcpy(&head, v->mv_data, offsetof(struct mail_rec, user));
+	return head.version == MAIL_REC_VERSION &&
+	       (head.state == PWR_MAIL_SENT || head.state == PWR_MAIL_FAILED) &&
+	       head.created + p->keep <= p->now;
 }
 
 int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep)
 {
-	struct mail_rec rec;
-	uint64_t id = 0;
-	int n = 0, r;
+	struct purge_ctx p = {now, keep};
 
-	while ((r = mailq_next(s, txn, id, &id, &rec)) == 0) {
-		if ((rec.state != PWR_MAIL_SENT && rec.state != PWR_MAIL_FAILED) ||
-			rec.created + keep > now)
-			continue;
-		if ((r = mailq_del(s, txn, id)) < 0)
-			break;
-		n++;
-	}
-	sodium_memzero(&rec, sizeof(rec));
-	return r == -ENOENT ? n : r;
+	/* neither state is in the index of mails to deliver: only the queue changes */
+	return store_purge(s, txn, STORE_DB_MAILQ, purge_dead, &p);
+}
+
+struct next_ctx {
+	struct store *s;
+	MDB_txn *txn;
+	bool by_index; /* db is the index: the record is looked up in the queue */
+	uint64_t *id;
+	struct mail_rec *rec;
+};
+
+/* The first id whose record is well-formed stops the walk (1); others are passed over. */
+static int next_one(void *vctx, const MDB_val *k, const MDB_val *v)
+{
+	struct next_ctx *n = vctx;
+	int r;
+
+	if (k->mv_size != sizeof(*n->id))
+		return 0;
+	memcpy(n->id, k->mv_data, sizeof(*n->id));
+	r = n->by_index ? mailq_get(n->s, n->txn, *n->id, n->rec) : rec_read(v, n->rec);
+	return r == 0 ? 1 : r == -ENOENT || r == -EBADMSG ? 0 : r;
+}
+
+static int next_in(struct store *s, MDB_txn *txn, enum store_db db, uint64_t after,
+	uint64_t *id, struct mail_rec *rec)
+{
+	struct next_ctx n = {s, txn, db == STORE_DB_MAILQ_DUE, id, rec};
+	int r = store_each(s, txn, db, &after, sizeof(after), next_one, &n);
+
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec)
 {
-	MDB_cursor *c;
-	uint64_t want = after + 1;
-	MDB_val k = {sizeof(want), &want}, v;
-	int rc, r = -ENOENT;
-
-	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_MAILQ), &c)))
-		return store_err(rc, "mailq next");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != sizeof(*id))
-			continue;
-		memcpy(id, k.mv_data, sizeof(*id));
-		if (rec_read(&v, rec) == 0) {
-			r = 0;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return store_err(rc, "mailq next");
-	return r;
+	return next_in(s, txn, STORE_DB_MAILQ, after, id, rec);
 }
 
 int mailq_next_due(
 	struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec)
 {
-	MDB_cursor *c;
-	uint64_t want = after + 1;
-	MDB_val k = {sizeof(want), &want}, v;
-	int rc, r = -ENOENT;
-
-	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_MAILQ_DUE), &c)))
-		return store_err(rc, "mailq next due");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != sizeof(*id))
-			continue;
-		memcpy(id, k.mv_data, sizeof(*id));
-		/* an index entry without a well-formed record is passed over, as mailq_next does */
-		r = mailq_get(s, txn, *id, rec);
-		if (r != -ENOENT && r != -EBADMSG)
-			break;
-		r = -ENOENT;
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return store_err(rc, "mailq next due");
-	return r;
+	return next_in(s, txn, STORE_DB_MAILQ_DUE, after, id, rec);
 }
 
 static int reindex(struct store *s, MDB_txn *txn)

@@ -63,9 +63,6 @@ int mailq_get(struct store *s, MDB_txn *txn, uint64_t id, struct mail_rec *rec);
 /* Replace the record with id (state changes). */
 int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec *rec);
 
-/* Remove the record with id: 0 or -ENOENT. */
-int mailq_del(struct store *s, MDB_txn *txn, uint64_t id);
-
 /* Remove sent and failed mails created more than keep seconds before now: how many, or < 0. */
 int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep);
 

@@ -43,8 +43,7 @@ static void put(struct buf *b, const char *s, size_t len)
 		}
 		if (b->p) {
 			memcpy(p, b->p, b->n);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
+			util_free_wiped(b->p, b->cap);
 		}
 		b->p = p;
 		b->cap = cap;
@@ -61,10 +60,7 @@ static void puts_(struct buf *b, const char *s)
 
 static void buf_free(struct buf *b)
 {
-	if (b->p) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
+	util_free_wiped(b->p, b->cap);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -212,89 +208,61 @@ static int read_template(
 	return r;
 }
 
-int message_build(const struct pwr_conf *c, const struct message_in *in, char **out, size_t *len,
-	char *from, size_t fromcap, char *why, size_t whylen)
+/* Where a template's complaints are said. */
+struct tmpl {
+	const char *dir, *name;
+	char *why;
+	size_t whylen;
+};
+
+typedef const char *const vars_t[][2];
+
+/* The subject of a template ("Subject: ..." then an empty line), expanded, and where its body
+ * starts. */
+static int subject_of(const struct tmpl *t, const char *text, size_t tlen, vars_t vars,
+	struct buf *subject, const char **body_start)
 {
-	const char *tname = message_template_name(in->kind);
-	char host[256], expires[64], when[64], date[64], from_hdr[768], id[40], *text = NULL;
-	struct buf subject = {0}, body = {0}, m = {0};
-	const char *rhost = in->rhost && *in->rhost ? in->rhost : "a local terminal";
-	const char *const vars[][2] = {{"{user}", in->user}, {"{host}", host},
-		{"{code}", in->code ? in->code : ""}, {"{expires}", expires}, {"{rhost}", rhost},
-		{"{time}", when}, {NULL, NULL}};
-	const char *nl, *body_start;
-	unsigned char rnd[12];
-	size_t tlen = 0, line = 1;
-	bool eight_bit = false;
-	time_t now = time(NULL);
-	struct tm tm;
-	int r;
+	const char *nl = memchr(text, '\n', tlen), *s = text + 8, *what;
+	size_t slen;
 
-	*out = NULL;
-	*len = 0;
-	if (!tname) {
-		snprintf(why, whylen, "unknown mail kind %u", in->kind);
-		return -EINVAL;
-	}
-	if (!util_text_ok(in->user) || !util_text_ok(rhost) ||
-		address_validate(in->to, why, whylen)) {
-		if (util_text_ok(in->user) && util_text_ok(rhost))
-			return -EINVAL; /* why says what is wrong with the address */
-		snprintf(why, whylen, "a control character in the user name or remote host");
-		return -EINVAL;
-	}
-	if ((r = message_from(
-		     c->mail_from, from_hdr, sizeof(from_hdr), from, fromcap, why, whylen)) < 0)
-		return r;
-	if ((r = read_template(c->templates_dir, tname, &text, &tlen, why, whylen)) < 0)
-		return r;
-	util_host_fqdn(host, sizeof(host));
-	local_time(in->expires, expires, sizeof(expires));
-	local_time(in->created, when, sizeof(when));
-
-	/* "Subject: ..." then an empty line */
-	nl = memchr(text, '\n', tlen);
 	if (tlen < 8 || strncasecmp(text, "Subject:", 8) != 0 || !nl) {
-		snprintf(why, whylen, "template %s/%s: the first line must be 'Subject: ...'",
-			c->templates_dir, tname);
-		r = -EINVAL;
-		goto out;
+		snprintf(t->why, t->whylen, "template %s/%s: the first line must be 'Subject: ...'",
+			t->dir, t->name);
+		return -EINVAL;
 	}
-	body_start = nl + 1;
-	if (*body_start == '\r')
-		body_start++;
-	if (*body_start != '\n') {
-		snprintf(why, whylen, "template %s/%s: line 2 must be empty", c->templates_dir,
-			tname);
-		r = -EINVAL;
-		goto out;
+	*body_start = nl + 1 + (nl[1] == '\r');
+	if (**body_start != '\n') {
+		snprintf(t->why, t->whylen, "template %s/%s: line 2 must be empty", t->dir,
+			t->name);
+		return -EINVAL;
 	}
-	body_start++;
-	{
-		const char *s = text + 8;
-		size_t slen = (size_t)(nl - s);
-		while (slen && (*s == ' ' || *s == '\t'))
-			s++, slen--;
-		while (slen && (s[slen - 1] == '\r' || s[slen - 1] == ' ' || s[slen - 1] == '\t'))
-			slen--;
-		expand(&subject, s, slen, vars);
-	}
-	if (subject.err || !subject.n || !util_text_ok(subject.p)) {
-		const char *what = subject.err  ? "is too long"
-				   : !subject.n ? "is empty"
-						: "would hold a control character";
-		snprintf(why, whylen, "template %s/%s: the subject %s", c->templates_dir, tname,
-			what);
-		r = -EINVAL;
-		goto out;
-	}
+	(*body_start)++;
+	slen = (size_t)(nl - s);
+	while (slen && (*s == ' ' || *s == '\t'))
+		s++, slen--;
+	while (slen && (s[slen - 1] == '\r' || s[slen - 1] == ' ' || s[slen - 1] == '\t'))
+		slen--;
+	expand(subject, s, slen, vars);
+	if (!subject->err && subject->n && util_text_ok(subject->p))
+		return 0;
+	what = subject->err ? "is too long" : !subject->n ? "is empty" : "would hold a control character";
+	snprintf(t->why, t->whylen, "template %s/%s: the subject %s", t->dir, t->name, what);
+	return -EINVAL;
+}
 
-	/* the body: every line end CRLF, no control byte but TAB, no line over 998 bytes */
-	expand(&m, body_start, tlen - (size_t)(body_start - text), vars);
-	for (const char *p = m.p; !m.err && p && p < m.p + m.n; line++) {
-		const char *e = memchr(p, '\n', (size_t)(m.p + m.n - p));
+/* The body, expanded: every line end CRLF, no control byte but TAB, no line over 998
+ * bytes. */
+static int body_of(const struct tmpl *t, const char *start, size_t len, vars_t vars,
+	struct buf *body, bool *eight_bit)
+{
+	struct buf m = {0};
+	size_t line = 1;
+	int r = 0;
+
+	expand(&m, start, len, vars);
+	for (const char *p = m.p; !m.err && p && p < m.p + m.n && !r; line++) {
+		const char *e = memchr(p, '\n', (size_t)(m.p + m.n - p)), *bad = NULL;
 		size_t l = e ? (size_t)(e - p) : (size_t)(m.p + m.n - p), next = e ? l + 1 : l;
-		const char *bad = NULL;
 
 		if (l && p[l - 1] == '\r')
 			l--;
@@ -304,25 +272,34 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 			unsigned char ch = (unsigned char)p[i];
 			if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
 				bad = "holds a control character";
-			eight_bit |= ch >= 0x80;
+			*eight_bit |= ch >= 0x80;
 		}
 		if (bad) {
-			snprintf(why, whylen, "template %s/%s: body line %zu %s", c->templates_dir,
-				tname, line, bad);
+			snprintf(t->why, t->whylen, "template %s/%s: body line %zu %s", t->dir,
+				t->name, line, bad);
 			r = -EINVAL;
-			goto out;
 		}
-		put(&body, p, l);
-		puts_(&body, "\r\n");
+		put(body, p, l);
+		puts_(body, "\r\n");
 		p += next;
 	}
-	if (m.err || body.err) {
-		r = m.err ? m.err : body.err;
-		snprintf(why, whylen, "%s",
+	if (!r && (m.err || body->err)) {
+		r = m.err ? m.err : body->err;
+		snprintf(t->why, t->whylen, "%s",
 			r == -EFBIG ? "the message is over 64 KiB" : strerror(-r));
-		goto out;
 	}
 	buf_free(&m);
+	return r;
+}
+
+/* The whole message: headers, an empty line, the body. */
+static void assemble(struct buf *m, const char *from_hdr, const char *to,
+	const struct buf *subject, const struct buf *body, const char *host, bool eight_bit)
+{
+	char date[64], id[40];
+	unsigned char rnd[12];
+	time_t now = time(NULL);
+	struct tm tm;
 
 	if (!localtime_r(&now, &tm) ||
 		!strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm))
@@ -330,43 +307,81 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
 
-	puts_(&m, "From: ");
-	puts_(&m, from_hdr);
-	puts_(&m, "\r\nTo: ");
-	puts_(&m, in->to);
-	puts_(&m, "\r\nSubject: ");
-	if (ascii_printable(subject.p, subject.n) && subject.n <= 68)
-		put(&m, subject.p, subject.n);
+	puts_(m, "From: ");
+	puts_(m, from_hdr);
+	puts_(m, "\r\nTo: ");
+	puts_(m, to);
+	puts_(m, "\r\nSubject: ");
+	if (ascii_printable(subject->p, subject->n) && subject->n <= 68)
+		put(m, subject->p, subject->n);
 	else
-		put_encoded(&m, subject.p, subject.n);
-	puts_(&m, "\r\nDate: ");
-	puts_(&m, date);
-	puts_(&m, "\r\nMessage-ID: <");
-	puts_(&m, id);
-	puts_(&m, "@");
-	puts_(&m, host);
-	puts_(&m, ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-		  "Content-Transfer-Encoding: ");
-	puts_(&m, eight_bit ? "8bit" : "7bit");
-	puts_(&m, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
-	put(&m, body.p ? body.p : "", body.n);
-	if (m.err) {
-		r = m.err;
-		snprintf(why, whylen, "%s",
-			r == -EFBIG ? "the message is over 64 KiB" : strerror(-r));
-		goto out;
+		put_encoded(m, subject->p, subject->n);
+	puts_(m, "\r\nDate: ");
+	puts_(m, date);
+	puts_(m, "\r\nMessage-ID: <");
+	puts_(m, id);
+	puts_(m, "@");
+	puts_(m, host);
+	puts_(m, ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+		 "Content-Transfer-Encoding: ");
+	puts_(m, eight_bit ? "8bit" : "7bit");
+	puts_(m, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
+	put(m, body->p ? body->p : "", body->n);
+}
+
+/* What the mail is about may be shown in it: no control character, and a good address. */
+static int input_ok(const struct message_in *in, const char *rhost, char *why, size_t whylen)
+{
+	if (util_text_ok(in->user) && util_text_ok(rhost))
+		return address_validate(in->to, why, whylen) < 0 ? -EINVAL : 0;
+	snprintf(why, whylen, "a control character in the user name or remote host");
+	return -EINVAL;
+}
+
+int message_build(const struct pwr_conf *c, const struct message_in *in, char **out, size_t *len,
+	char *from, size_t fromcap, char *why, size_t whylen)
+{
+	struct tmpl t = {c->templates_dir, message_template_name(in->kind), why, whylen};
+	char host[256], expires[64], when[64], from_hdr[768], *text = NULL;
+	struct buf subject = {0}, body = {0}, m = {0};
+	const char *rhost = in->rhost && *in->rhost ? in->rhost : "a local terminal", *body_start;
+	const char *const vars[][2] = {{"{user}", in->user}, {"{host}", host},
+		{"{code}", in->code ? in->code : ""}, {"{expires}", expires}, {"{rhost}", rhost},
+		{"{time}", when}, {NULL, NULL}};
+	size_t tlen = 0;
+	bool eight_bit = false;
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	if (!t.name) {
+		snprintf(why, whylen, "unknown mail kind %u", in->kind);
+		return -EINVAL;
 	}
-	*out = m.p;
-	*len = m.n;
-	m.p = NULL;
-	r = 0;
-out:
+	if ((r = input_ok(in, rhost, why, whylen)) < 0 ||
+		(r = message_from(c->mail_from, from_hdr, sizeof(from_hdr), from, fromcap, why,
+			 whylen)) < 0 ||
+		(r = read_template(c->templates_dir, t.name, &text, &tlen, why, whylen)) < 0)
+		return r;
+	util_host_fqdn(host, sizeof(host));
+	local_time(in->expires, expires, sizeof(expires));
+	local_time(in->created, when, sizeof(when));
+	if ((r = subject_of(&t, text, tlen, vars, &subject, &body_start)) == 0 &&
+		(r = body_of(&t, body_start, tlen - (size_t)(body_start - text), vars, &body,
+			 &eight_bit)) == 0) {
+		assemble(&m, from_hdr, in->to, &subject, &body, host, eight_bit);
+		if ((r = m.err) < 0)
+			snprintf(why, whylen, "%s",
+				r == -EFBIG ? "the message is over 64 KiB" : strerror(-r));
+	}
+	if (r == 0) {
+		*out = m.p;
+		*len = m.n;
+		m.p = NULL;
+	}
 	buf_free(&m);
 	buf_free(&subject);
 	buf_free(&body);
-	if (text) {
-		explicit_bzero(text, tlen);
-		free(text);
-	}
+	util_free_wiped(text, tlen);
 	return r;
 }

@@ -51,28 +51,26 @@ int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit,
 	return 0;
 }
 
+struct purge_ctx {
+	uint64_t now;
+	uint32_t max_window;
+};
+
+/* A bucket whose last event is older than the longest window. */
+static bool purge_dead(void *vctx, const MDB_val *k, const MDB_val *v)
+{
+	const struct purge_ctx *p = vctx;
+	uint64_t last = 0;
+
+	(void)k;
+	if (v->mv_size >= sizeof(last) && v->mv_size % sizeof(last) == 0)
+		memcpy(&last, (const char *)v->mv_data + v->mv_size - sizeof(last), sizeof(last));
+	return last + p->max_window <= p->now;
+}
+
 int rate_purge(struct store *s, MDB_txn *txn, uint64_t now, uint32_t max_window)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, n = 0;
+	struct purge_ctx p = {now, max_window};
 
-	if ((rc = mdb_cursor_open(txn, store_db(s, STORE_DB_RATE), &c)))
-		return store_err(rc, "rate purge");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint64_t last = 0;
-		if (v.mv_size >= sizeof(last) && v.mv_size % sizeof(last) == 0)
-			memcpy(&last, (const char *)v.mv_data + v.mv_size - sizeof(last),
-				sizeof(last));
-		if (last + max_window <= now) {
-			if ((rc = mdb_cursor_del(c, 0)))
-				break;
-			n++;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return store_err(rc, "rate purge");
-	return n;
+	return store_purge(s, txn, STORE_DB_RATE, purge_dead, &p);
 }

@@ -328,14 +328,8 @@ static int copy_edited(FILE *src, struct out *o, const char *user, shadow_edit_f
 		r = -EIO;
 	if (!r && !done)
 		r = -ENOENT;
-	if (line) {
-		explicit_bzero(line, cap);
-		free(line);
-	}
-	if (new_line) {
-		explicit_bzero(new_line, SHADOW_LINE_MAX);
-		free(new_line);
-	}
+	util_free_wiped(line, cap);
+	util_free_wiped(new_line, SHADOW_LINE_MAX);
 	return r;
 }
 
@@ -364,16 +358,84 @@ int shadow_update(const char *path, const char *user, shadow_edit_fn *edit, void
 	return r;
 }
 
-static int update_held(const char *path, const char *user, shadow_edit_fn *edit, void *ctx)
+/* Write the edited copy of path into the new file tmp (made from its template) with path's
+ * owner, mode and extended attributes, and sync it. On failure tmp may remain: the caller
+ * removes it when *made. */
+static int write_copy(const char *path, char *tmp, bool *made, const char *user,
+	shadow_edit_fn *edit, void *ctx)
 {
-	char lockpath[PATH_MAX], tmp[PATH_MAX], backup[PATH_MAX], dir[PATH_MAX];
-	bool system_file = strcmp(path, PWR_SHADOW_PATH) == 0, pw_locked = false;
-	bool file_locked = false, tmp_made = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY), r;
 	struct out *o = NULL;
 	FILE *src = NULL;
 	struct stat st;
-	int r, fd = -1, dfd = -1;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (!(src = fdopen(fd, "re"))) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!(o = malloc(sizeof(*o)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	*o = (struct out){.fd = mkostemp(tmp, O_CLOEXEC)};
+	if (o->fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	*made = true;
+	if (fchown(o->fd, st.st_uid, st.st_gid) < 0 || fchmod(o->fd, st.st_mode & 07777) < 0)
+		r = -errno;
+	else if ((r = copy_xattrs(fileno(src), o->fd)) == 0 &&
+		 (r = copy_edited(src, o, user, edit, ctx)) == 0) {
+		out_flush(o);
+		if ((r = o->err) == 0 && fsync(o->fd) < 0)
+			r = -errno;
+	}
+	if (close(o->fd) < 0 && r == 0)
+		r = -errno;
+out:
+	util_free_wiped(o, sizeof(*o));
+	fclose(src);
+	return r;
+}
+
+/* Put tmp in place of path, the old file kept as backup (the same inode, so nothing is
+ * copied), and sync the directory; if that sync fails the old file is put back. */
+static int swap_in(const char *path, const char *tmp, const char *backup, const char *dir,
+	bool *made)
+{
+	char spare[PATH_MAX];
+	int dfd, r = 0;
+
+	if ((unlink(backup) < 0 && errno != ENOENT) || link(path, backup) < 0)
+		return -errno;
+	if (rename(tmp, path) < 0)
+		return -errno;
+	*made = false;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		/* the rename may not survive a crash: put the old file back, report the failure */
+		r = -errno;
+		restore(path, backup, spare, sizeof(spare));
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+}
+
+static int update_held(const char *path, const char *user, shadow_edit_fn *edit, void *ctx)
+{
+	char lockpath[PATH_MAX], tmp[PATH_MAX], backup[PATH_MAX], dir[PATH_MAX];
+	bool system_file = strcmp(path, PWR_SHADOW_PATH) == 0, made = false;
 	char *slash;
+	int r;
 
 	if (!shadow_name_ok(user))
 		return -EINVAL;
@@ -386,101 +448,17 @@ static int update_held(const char *path, const char *user, shadow_edit_fn *edit,
 		return -EINVAL;
 	slash[slash == dir ? 1 : 0] = '\0';
 
-	if (system_file) {
-		if (lckpwdf() < 0)
-			return -EBUSY;
-		pw_locked = true;
-	}
-	if ((r = lock_file(path, lockpath, sizeof(lockpath))) < 0)
-		goto out;
-	file_locked = true;
-	sweep_leftovers(dir, strrchr(path, '/') + 1);
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	src = fdopen(fd, "re");
-	if (!src) {
-		r = -errno;
-		goto out;
-	}
-	fd = -1;
-
-	o = malloc(sizeof(*o));
-	if (!o) {
-		r = -ENOMEM;
-		goto out;
-	}
-	o->fd = mkostemp(tmp, O_CLOEXEC);
-	if (o->fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	tmp_made = true;
-	o->err = 0;
-	o->n = 0;
-	if (fchown(o->fd, st.st_uid, st.st_gid) < 0 || fchmod(o->fd, st.st_mode & 07777) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if ((r = copy_xattrs(fileno(src), o->fd)) < 0)
-		goto out;
-	if ((r = copy_edited(src, o, user, edit, ctx)) < 0)
-		goto out;
-	out_flush(o);
-	if ((r = o->err) < 0)
-		goto out;
-	if (fsync(o->fd) < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = close(o->fd) < 0 ? -errno : 0;
-	o->fd = -1;
-	if (r < 0)
-		goto out;
-
-	/* the old content stays as PATH- (the same inode, so nothing is copied) */
-	if ((unlink(backup) < 0 && errno != ENOENT) || link(path, backup) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		goto out;
-	}
-	tmp_made = false;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		/* the rename may not survive a crash: put the old file back, report the failure */
-		r = -errno;
-		restore(path, backup, tmp, sizeof(tmp));
-		goto out;
-	}
-	r = 0;
-out:
-	if (o) {
-		if (o->fd >= 0)
-			close(o->fd);
-		explicit_bzero(o, sizeof(*o));
-		free(o);
-	}
-	if (tmp_made)
-		unlink(tmp);
-	if (src)
-		fclose(src);
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (file_locked)
+	if (system_file && lckpwdf() < 0)
+		return -EBUSY;
+	if ((r = lock_file(path, lockpath, sizeof(lockpath))) == 0) {
+		sweep_leftovers(dir, strrchr(path, '/') + 1);
+		if ((r = write_copy(path, tmp, &made, user, edit, ctx)) == 0)
+			r = swap_in(path, tmp, backup, dir, &made);
+		if (made)
+			unlink(tmp);
 		unlink(lockpath);
-	if (pw_locked)
+	}
+	if (system_file)
 		ulckpwdf();
 	return r;
 }

@@ -328,15 +328,38 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *afte
 	if ((rc = mdb_cursor_open(txn, s->db[db], &c)))
 		return store_err(rc, "reading the store");
 	rc = mdb_cursor_get(c, &k, &v, after_len ? MDB_SET_RANGE : MDB_FIRST);
-	for (; rc == 0 && r == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (after_len && k.mv_size == after_len && !memcmp(k.mv_data, after, after_len))
-			continue;
-		r = fn(ctx, &k, &v);
+	while (rc == 0) {
+		bool skip = after_len && k.mv_size == after_len && !memcmp(k.mv_data, after, after_len);
+		if (!skip && (r = fn(ctx, &k, &v)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
 	if (r == 0 && rc != MDB_NOTFOUND)
 		r = store_err(rc, "reading the store");
 	return r;
+}
+
+int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_fn *dead, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, n = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->db[db], &c)))
+		return store_err(rc, "purge");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (!dead(ctx, &k, &v))
+			continue;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc, "purge");
+	return n;
 }
 
 long store_count(struct store *s, MDB_txn *txn, enum store_db db)

@@ -153,3 +153,11 @@ void util_host_fqdn(char *out, size_t cap)
 	}
 	snprintf(out, cap, "%s", name);
 }
+
+void util_free_wiped(void *p, size_t len)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}

@@ -33,4 +33,7 @@ void util_host_fqdn(char *out, size_t cap);
 /* Lower-case ASCII copy of s into dst of size n; -ENAMETOOLONG if it does not fit. */
 int util_lower(char *dst, size_t n, const char *s);
 
+/* Wipe len bytes at p, then free it (NULL: nothing). */
+void util_free_wiped(void *p, size_t len);
+
 #endif

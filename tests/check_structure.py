@@ -4,8 +4,11 @@
 comments not counted) and no function over MAX_FUNC lines (from its opening brace to its closing
 one). Prints every offender as FILE:LINE: what, and exits 1 when there is one.
 
-Usage: check_structure.py [--report] FILE...
-  --report  print every file's and the longest functions' sizes as well"""
+Usage: check_structure.py [--report] FILE|DIR...
+  --report  print every file's and the longest functions' sizes as well
+A directory stands for the .c files in it."""
+import glob
+import os
 import re
 import sys
 
@@ -87,7 +90,11 @@ def functions(lines):
 
 def main(argv):
     report = '--report' in argv
-    files = [a for a in argv if a != '--report']
+    files = []
+    for a in argv:
+        if a == '--report':
+            continue
+        files += sorted(glob.glob(os.path.join(a, '*.c'))) if os.path.isdir(a) else [a]
     bad = 0
     for path in files:
         with open(path, encoding='utf-8') as f:

@@ -376,12 +376,13 @@ static void test_mailq_due_index(void **state)
 		rec.state = states[i % 4];
 		assert_int_equal(mailq_put(s, txn, id, &rec), 0);
 	}
-	/* due: 1 (queued), 3 (deferred), 5, 7; then 5 is sent, 2 is deferred again, 7 removed */
+	/* due: 1 (queued), 3 (deferred), 5, 7; then 5 is sent, 2 is deferred again, 7 failed */
 	rec.state = PWR_MAIL_SENT;
 	assert_int_equal(mailq_put(s, txn, 5, &rec), 0);
 	rec.state = PWR_MAIL_DEFERRED;
 	assert_int_equal(mailq_put(s, txn, 2, &rec), 0);
-	assert_int_equal(mailq_del(s, txn, 7), 0);
+	rec.state = PWR_MAIL_FAILED;
+	assert_int_equal(mailq_put(s, txn, 7, &rec), 0);
 	assert_int_equal(store_commit(txn), 0);
 	for (int pass = 0; pass < 2; pass++) {
 		static const uint64_t want[] = {1, 2, 3};

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What pwresetctl's commands share (ctl_common.c): messages, JSON, tables, and the
+ * conversation with the helper. Each command is one function, cmd_*, in the file of its job:
+ * ctl_reset.c (reset, tokens, revoke), ctl_email.c (addresses), ctl_report.c (check, queue,
+ * status); pwresetctl.c reads the command line.
+ */
+#ifndef PWRESET_CTL_H
+#define PWRESET_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "client.h"
+#include "protocol.h"
+#include "wire.h"
+
+enum { EX_DONE = 0, EX_FAILED = 1, EX_USAGE = 2, EX_PERM = 3, EX_UNREACHABLE = 4 };
+
+struct opts {
+	const char *socket;
+	const char *helper;
+	bool json, print, no_lock, dry_run, help;
+	bool ttl_given;
+	uint32_t ttl;
+};
+
+extern const char *prog; /* "pwresetctl" */
+extern const char *cmd_name; /* for messages: "pwresetctl: reset: …" */
+extern struct pwr_client conn;
+extern struct opts *opts_for_conn;
+
+/* The commands: each returns the exit status. */
+typedef int cmd_fn(struct opts *o, int argc, char **argv);
+cmd_fn cmd_reset, cmd_tokens, cmd_revoke; /* ctl_reset.c */
+cmd_fn cmd_email_set, cmd_email_unset, cmd_email_show, cmd_email_import, cmd_email_export;
+cmd_fn cmd_check, cmd_queue, cmd_queue_flush, cmd_status; /* ctl_report.c */
+
+/* "pwresetctl: COMMAND: what" on stderr. */
+void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, pointing at --help; returns EX_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a terminal may show of a value from the store or a mail server: no control bytes. */
+const char *safe(const char *s, char *buf, size_t n);
+
+/* JSON: a string value (escaped), and a key (with the comma before it unless *first). */
+void jstr(const char *s);
+void jkey(const char *key, bool *first);
+/* "key": number, and `{"key": "value"` opening an object. */
+void jnum(const char *key, uint64_t value, bool *first);
+void jopen(const char *key, const char *value, bool *first);
+/* Times: local time with the zone; JSON's ISO 8601 UTC; a span of seconds in words. */
+const char *local_time(uint64_t t, char *buf, size_t n);
+void jtime(uint64_t t);
+const char *span(uint64_t seconds, char *buf, size_t n);
+
+/* A table for people: rows added, then printed in aligned columns (and freed). */
+#define TABLE_COLS 8
+struct table {
+	size_t ncols, nrows, cap;
+	char **cells;
+};
+void table_row(struct table *t, const char *const *cols);
+void table_discard(struct table *t);
+void table_print_free(struct table *t);
+
+/* A listing's state, for the item callbacks of list_all. */
+struct listing {
+	struct opts *o;
+	struct table t;
+	size_t n;
+};
+
+/* The start of a listing: {"array":[ with --json, else a table of ncols with head as its
+ * first row. */
+void listing_start(struct listing *l, struct opts *o, const char *array, size_t ncols,
+	const char *const *head);
+/* The end of a listing: the JSON array closed, or the table printed (empty_text when it has
+ * no row). EX_DONE. */
+int listing_end(struct listing *l, const char *empty_text);
+
+/* The conversation with the helper. Each failure ends the program with its exit status
+ * (die): JSON not yet written out is dropped, so a script never reads half a document. */
+void die(int status);
+void helper_open(void);
+void helper_send(uint16_t op, const union pwr_msg *msg);
+/* The next answer; an error answer ends the program with its exit status. */
+uint16_t helper_recv(union pwr_msg *m);
+/* The next answer, which must be want1 or want2. */
+uint16_t helper_expect(union pwr_msg *m, uint16_t want1, uint16_t want2);
+
+bool user_name_ok(const char *u);
+/* A request about one user answered with PWR_ANS_DONE; with --json, {"user", key: true}. */
+int user_request(struct opts *o, const char *user, uint16_t op, const char *key);
+/* Every page of a listing: calls item() for each item message. */
+void list_all(uint16_t op, uint16_t item_op, const char *user,
+	void (*item)(const union pwr_msg *m, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pwresetctl: what the helper knows: the eligibility check, the mail queue, the status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "util.h"
+
+/* ---- check ---- */
+
+#define NREASONS PWR_REASON_COUNT
+
+struct check_ctx {
+	struct opts *o;
+	size_t users, eligible;
+	size_t per_reason[NREASONS];
+};
+
+/* Calls fn for each reason of a check item's list: shared-address:… is last and takes all
+ * that follows, commas included. */
+static void each_reason(const char *list, void (*fn)(const char *r, size_t n, void *ctx), void *ctx)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strncmp(p, "shared-address:", 15) == 0 ? strlen(p) : strcspn(p, ",");
+		fn(p, n, ctx);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
+static void count_reason(const char *r, size_t n, void *vctx)
+{
+	struct check_ctx *c = vctx;
+
+	for (size_t i = 0; i < NREASONS; i++) {
+		const char *word = wire_reason((enum pwr_reason)i);
+		size_t l = strlen(word);
+		if (n >= l && !strncmp(r, word, l) && (n == l || r[l] == ':'))
+			c->per_reason[i]++;
+	}
+}
+
+static void json_reason(const char *r, size_t n, void *vctx)
+{
+	bool *first = vctx;
+	char buf[PWR_TEXT_MAX + 1];
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, r);
+	if (!*first)
+		putchar(',');
+	*first = false;
+	jstr(buf);
+}
+
+static void check_item(const union pwr_msg *m, void *vctx)
+{
+	struct check_ctx *c = vctx;
+	const struct pwr_check_item *it = &m->check;
+
+	if (c->o->json) {
+		bool f = true, g = true;
+		printf("%s{", c->users ? "," : "");
+		jkey("user", &f);
+		jstr(it->user);
+		jkey("uid", &f);
+		if (it->uid == UINT32_MAX)
+			fputs("null", stdout);
+		else
+			printf("%u", it->uid);
+		jkey("eligible", &f);
+		fputs(it->eligible ? "true" : "false", stdout);
+		jkey("reasons", &f);
+		putchar('[');
+		each_reason(it->reasons, json_reason, &g);
+		fputs("]}", stdout);
+	} else {
+		char u[PWR_USER_MAX + 1], r[PWR_TEXT_MAX + 1];
+		printf("%s\t%s\n", safe(it->user, u, sizeof(u)),
+			it->eligible ? "eligible" : safe(it->reasons, r, sizeof(r)));
+	}
+	c->users++;
+	c->eligible += it->eligible != 0;
+	each_reason(it->reasons, count_reason, c);
+}
+
+int cmd_check(struct opts *o, int argc, char **argv)
+{
+	struct check_ctx c = {.o = o};
+	bool f = true;
+
+	if (o->json)
+		fputs("{\"users\":[", stdout);
+	if (argc == 0)
+		list_all(PWR_REQ_CHECK, PWR_ITEM_CHECK, NULL, check_item, &c);
+	for (int i = 0; i < argc; i++) {
+		if (!user_name_ok(argv[i])) {
+			union pwr_msg fake = {0};
+			snprintf(fake.check.user, sizeof(fake.check.user), "%.*s", PWR_USER_MAX,
+				argv[i]);
+			fake.check.uid = UINT32_MAX;
+			snprintf(fake.check.reasons, sizeof(fake.check.reasons), "no-account");
+			check_item(&fake, &c);
+			continue;
+		}
+		list_all(PWR_REQ_CHECK, PWR_ITEM_CHECK, argv[i], check_item, &c);
+	}
+	if (o->json) {
+		fputs("],\"summary\":{", stdout);
+		jkey("users", &f);
+		printf("%zu", c.users);
+		jkey("eligible", &f);
+		printf("%zu", c.eligible);
+		jkey("reasons", &f);
+		putchar('{');
+		for (size_t i = 0, k = 0; i < NREASONS; i++)
+			if (c.per_reason[i])
+				printf("%s\"%s\":%zu", k++ ? "," : "", wire_reason((enum pwr_reason)i),
+					c.per_reason[i]);
+		puts("}}}");
+	} else {
+		printf("%zu user%s: %zu eligible, %zu cannot reset", c.users,
+			c.users == 1 ? "" : "s", c.eligible, c.users - c.eligible);
+		for (size_t i = 0, k = 0; i < NREASONS; i++)
+			if (c.per_reason[i])
+				printf("%s%s %zu", k++ ? ", " : " (", wire_reason((enum pwr_reason)i),
+					c.per_reason[i]);
+		puts(c.eligible == c.users ? "" : ")");
+	}
+	return c.eligible == c.users ? EX_DONE : EX_FAILED;
+}
+
+/* ---- the mail queue ---- */
+
+static void mail_item(const union pwr_msg *m, void *vctx)
+{
+	struct listing *l = vctx;
+	const struct pwr_mail_item *it = &m->mail;
+
+	if (l->o->json) {
+		bool f = true;
+		printf("%s{", l->n ? "," : "");
+		jkey("id", &f);
+		printf("%llu", (unsigned long long)it->id);
+		jkey("user", &f);
+		jstr(it->user);
+		jkey("to", &f);
+		jstr(it->to);
+		jkey("kind", &f);
+		jstr(wire_mail_kind(it->kind));
+		jkey("state", &f);
+		jstr(wire_mail_state(it->state));
+		jnum("attempts", it->attempts, &f);
+		jkey("created", &f);
+		jtime(it->created);
+		jkey(it->state == 2 ? "sent" : "next_try", &f);
+		if (it->state == 4)
+			fputs("null", stdout);
+		else
+			jtime(it->next_try);
+		jkey("reply", &f);
+		jstr(it->reply);
+		putchar('}');
+	} else {
+		char id[24], tries[16], when[64];
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)it->id);
+		snprintf(tries, sizeof(tries), "%u", it->attempts);
+		if (it->state == 4)
+			snprintf(when, sizeof(when), "-");
+		else
+			local_time(it->next_try, when, sizeof(when));
+		table_row(&l->t, (const char *const[]){id, it->user, it->to, wire_mail_kind(it->kind),
+					 wire_mail_state(it->state), tries, when,
+					 it->reply[0] ? it->reply : "-"});
+	}
+	l->n++;
+}
+
+int cmd_queue(struct opts *o, int argc, char **argv)
+{
+	struct listing l;
+
+	(void)argc;
+	(void)argv;
+	listing_start(&l, o, "mails", 8,
+		(const char *const[]){"ID", "USER", "TO", "KIND", "STATE", "TRIES",
+			"SENT / NEXT TRY", "LAST REPLY"});
+	list_all(PWR_REQ_QUEUE, PWR_ITEM_MAIL, NULL, mail_item, &l);
+	return listing_end(&l, "The mail queue is empty.");
+}
+
+int cmd_queue_flush(struct opts *o, int argc, char **argv)
+{
+	union pwr_msg req = {0}, m;
+
+	if (argc && !user_name_ok(argv[0]))
+		return usage_error("'%s' is not a user name", argv[0]);
+	snprintf(req.user.user, sizeof(req.user.user), "%s", argc ? argv[0] : "");
+	helper_send(PWR_REQ_QUEUE_FLUSH, &req);
+	helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);
+	if (o->json)
+		printf("{\"flushed\":%u}\n", m.done.count);
+	else
+		printf("%u mail%s waiting for a retry %s due now; see %s queue\n", m.done.count,
+			m.done.count == 1 ? "" : "s", m.done.count == 1 ? "is" : "are", prog);
+	return EX_DONE;
+}
+
+/* ---- status ---- */
+
+int cmd_status(struct opts *o, int argc, char **argv)
+{
+	union pwr_msg req = {0}, m;
+	const struct pwr_status_ans *s = &m.status;
+	char a[64], b[64], buf[PWR_TEXT_MAX + 1];
+
+	(void)argc;
+	(void)argv;
+	helper_send(PWR_REQ_STATUS, &req);
+	helper_expect(&m, PWR_ANS_STATUS, PWR_ANS_STATUS);
+	if (o->json) {
+		bool f = true, g = true;
+		putchar('{');
+		jkey("version", &f);
+		jstr(s->version);
+		jkey("mode", &f);
+		jstr(s->mode == PWR_MODE_DAEMON ? "daemon" : "one-shot");
+		jkey("started", &f);
+		jtime(s->started);
+		jkey("self_reset", &f);
+		fputs(s->self_reset ? "true" : "false", stdout);
+		jkey("help_message", &f);
+		jstr(s->help);
+		jkey("admin_group", &f);
+		jstr(s->admin_group);
+		jnum("code_ttl", s->code_ttl, &f);
+		jnum("admin_code_ttl", s->admin_code_ttl, &f);
+		jkey("smtp_url", &f);
+		jstr(s->smtp_url);
+		jnum("addresses", s->addresses, &f);
+		jkey("codes", &f);
+		putchar('{');
+		jnum("self", s->codes_self, &g);
+		jkey("admin", &g);
+		printf("%u}", s->codes_admin);
+		g = true;
+		jkey("mail", &f);
+		putchar('{');
+		jnum("queued", s->mail_queued, &g);
+		jnum("deferred", s->mail_deferred, &g);
+		jnum("failed", s->mail_failed, &g);
+		jkey("sent", &g);
+		printf("%u}", s->mail_sent);
+		jkey("store_bytes", &f);
+		printf("%llu", (unsigned long long)s->store_bytes);
+		jkey("problems", &f);
+		putchar('[');
+		g = true;
+		for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
+			one = strtok_r(NULL, "\n", &save)) {
+			if (!g)
+				putchar(',');
+			g = false;
+			jstr(one);
+		}
+		puts("]}");
+		return EX_DONE;
+	}
+	if (s->mode == PWR_MODE_DAEMON)
+		printf("helper:         pwreset-helper %s, daemon running since %s\n", s->version,
+			local_time(s->started, a, sizeof(a)));
+	else
+		printf("helper:         pwreset-helper %s, one-shot (no daemon answers at %s)\n",
+			s->version, o->socket);
+	printf("self-service:   %s\n", s->self_reset ? "on" : "off");
+	printf("help message:   %s\n", s->help[0] ? safe(s->help, buf, sizeof(buf)) : "(none)");
+	printf("admin group:    %s\n",
+		s->admin_group[0] ? safe(s->admin_group, buf, sizeof(buf)) : "(none: root only)");
+	printf("code lifetime:  %s self-service, %s administrator's\n",
+		span(s->code_ttl, a, sizeof(a)), span(s->admin_code_ttl, b, sizeof(b)));
+	printf("mail server:    %s\n", safe(s->smtp_url, buf, sizeof(buf)));
+	printf("addresses:      %u registered\n", s->addresses);
+	printf("pending codes:  %u self-service, %u administrator's\n", s->codes_self,
+		s->codes_admin);
+	printf("mail queue:     %u queued, %u deferred, %u failed, %u sent\n", s->mail_queued,
+		s->mail_deferred, s->mail_failed, s->mail_sent);
+	printf("store:          %.1f MiB used\n", (double)s->store_bytes / (1024.0 * 1024.0));
+	/* what keeps resets from working, last: where an administrator's eye ends */
+	for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
+		one = strtok_r(NULL, "\n", &save))
+		printf("PROBLEM:        %s\n", safe(one, buf, sizeof(buf)));
+	return EX_DONE;
+}

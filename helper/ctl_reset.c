@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pwresetctl: forced resets (with the hand-over sheet) and pending codes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_QRENCODE
+#include <qrencode.h>
+#endif
+
+#include "ctl.h"
+#include "util.h"
+
+/* ---- reset ---- */
+
+static void draw_qr(const char *code)
+{
+#ifdef HAVE_QRENCODE
+	QRcode *q = QRcode_encodeString(code, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	int w;
+
+	if (!q)
+		return;
+	w = q->width;
+	/* two rows of modules per line; light modules (and the quiet zone) drawn, for terminals
+	 * with a dark background */
+	for (int y = -2; y < w + 2; y += 2) {
+		fputs("    ", stdout);
+		for (int x = -2; x < w + 2; x++) {
+			bool top = x >= 0 && x < w && y >= 0 && y < w && (q->data[y * w + x] & 1);
+			bool bot = x >= 0 && x < w && y + 1 >= 0 && y + 1 < w &&
+				   (q->data[(y + 1) * w + x] & 1);
+			fputs(!top && !bot ? "\u2588"
+				: !top     ? "\u2580"
+				: !bot     ? "\u2584"
+					   : " ",
+				stdout);
+		}
+		putchar('\n');
+	}
+	QRcode_free(q);
+#else
+	(void)code;
+#endif
+}
+
+static void handover_sheet(const struct pwr_reset_item *it)
+{
+	char host[256] = "this host", when[64];
+
+	gethostname(host, sizeof(host) - 1);
+	printf("==== Password reset: hand this to %s ====\n", it->user);
+	printf("user:     %s\nhost:     %s\ncode:     %s\nexpires:  %s\n", it->user, host, it->code,
+		local_time(it->expires, when, sizeof(when)));
+	printf("\nAt the login prompt of %s (ssh or console):\n"
+	       "  1. Log in as %s and type any password%s.\n"
+	       "  2. At \"Forgot your password? Enter a reset code ...\" type the code above.\n"
+	       "  3. Choose a new password and type it twice.\n"
+	       "  4. Log in with the new password.\n"
+	       "The code works once, until it expires.\n",
+		host, it->user, it->locked ? " (the old one is locked)" : "");
+	if (isatty(STDOUT_FILENO))
+		draw_qr(it->code);
+	putchar('\n');
+}
+
+static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *first)
+{
+	char when[64];
+
+	if (o->json) {
+		bool f = true;
+		printf("%s{", *first ? "" : ",");
+		*first = false;
+		jkey("user", &f);
+		jstr(it->user);
+		jkey("ok", &f);
+		fputs(it->status == PWR_OK ? "true" : "false", stdout);
+		if (it->status == PWR_OK) {
+			jkey("locked", &f);
+			fputs(it->locked ? "true" : "false", stdout);
+			jkey("mailed", &f);
+			fputs(it->mailed ? "true" : "false", stdout);
+			jkey("code", &f);
+			jstr(it->code[0] ? it->code : NULL);
+			jkey("expires", &f);
+			jtime(it->expires);
+		} else {
+			jkey("error", &f);
+			jstr(it->text);
+		}
+		putchar('}');
+		return;
+	}
+	if (it->status != PWR_OK) {
+		char buf[PWR_TEXT_MAX + 1];
+		errorf("%s: %s", it->user, safe(it->text, buf, sizeof(buf)));
+		return;
+	}
+	if (it->code[0]) {
+		handover_sheet(it);
+		return;
+	}
+	printf("%s: %s; a code was queued for mail to the recovery address, valid until %s "
+	       "(delivery: %s queue)\n",
+		it->user, it->locked ? "password locked" : "password unchanged",
+		local_time(it->expires, when, sizeof(when)), prog);
+}
+
+int cmd_reset(struct opts *o, int argc, char **argv)
+{
+	union pwr_msg req, m;
+	int failed = 0, refused = 0, i = 0;
+	bool first = true;
+
+	if (o->json)
+		fputs("{\"results\":[", stdout);
+	while (i < argc) {
+		size_t used = 0;
+		int sent = 0;
+
+		memset(&req, 0, sizeof(req));
+		req.reset.flags =
+			(o->print ? PWR_RESET_PRINT : 0) | (o->no_lock ? PWR_RESET_NO_LOCK : 0);
+		req.reset.ttl = o->ttl;
+		for (; i < argc; i++) {
+			size_t l = strlen(argv[i]);
+			if (!user_name_ok(argv[i])) {
+				struct pwr_reset_item bad = {.status = PWR_E_INVALID};
+				snprintf(bad.user, sizeof(bad.user), "%.*s", PWR_USER_MAX, argv[i]);
+				snprintf(bad.text, sizeof(bad.text), "not a user name");
+				reset_result(o, &bad, &first);
+				failed++;
+				continue;
+			}
+			if (used + l + 1 > PWR_IMPORT_MAX)
+				break;
+			memcpy(req.reset.users + used, argv[i], l);
+			req.reset.users[used + l] = '\n';
+			used += l + 1;
+			sent++;
+		}
+		if (!sent)
+			continue;
+		helper_send(PWR_REQ_RESET, &req);
+		for (;;) {
+			uint16_t op = helper_expect(&m, PWR_ITEM_RESET, PWR_ANS_DONE);
+			if (op == PWR_ANS_DONE)
+				break;
+			failed += m.reset_item.status != PWR_OK;
+			refused += m.reset_item.status == PWR_E_PERM;
+			reset_result(o, &m.reset_item, &first);
+			explicit_bzero(&m, sizeof(m));
+		}
+	}
+	if (o->json)
+		fputs("]}\n", stdout);
+	/* not permitted for every user that failed: say so as a refused command would */
+	return refused && refused == failed ? EX_PERM : failed ? EX_FAILED : EX_DONE;
+}
+
+/* ---- codes ---- */
+
+static void token_item(const union pwr_msg *m, void *vctx)
+{
+	struct listing *l = vctx;
+	const struct pwr_token_item *t = &m->token;
+	const char *kind = t->kind == PWR_KIND_ADMIN ? "admin" : "self";
+
+	if (l->o->json) {
+		bool f = true;
+		printf("%s{", l->n ? "," : "");
+		jkey("user", &f);
+		jstr(t->user);
+		jkey("kind", &f);
+		jstr(kind);
+		jkey("issued", &f);
+		jtime(t->issued);
+		jkey("expires", &f);
+		jtime(t->expires);
+		jnum("failures", t->failures, &f);
+		jkey("tries_left", &f);
+		printf("%u}", t->tries_left);
+	} else {
+		char issued[64], expires[64], left[16];
+		snprintf(left, sizeof(left), "%u", t->tries_left);
+		table_row(&l->t, (const char *const[]){t->user, kind,
+					 local_time(t->issued, issued, sizeof(issued)),
+					 local_time(t->expires, expires, sizeof(expires)), left});
+	}
+	l->n++;
+}
+
+int cmd_tokens(struct opts *o, int argc, char **argv)
+{
+	struct listing l;
+
+	(void)argc;
+	(void)argv;
+	listing_start(&l, o, "tokens", 5,
+		(const char *const[]){"USER", "KIND", "ISSUED", "EXPIRES", "TRIES LEFT"});
+	list_all(PWR_REQ_TOKENS, PWR_ITEM_TOKEN, NULL, token_item, &l);
+	return listing_end(&l, "No pending codes.");
+}
+
+int cmd_revoke(struct opts *o, int argc, char **argv)
+{
+	(void)argc;
+	return user_request(o, argv[0], PWR_REQ_REVOKE, "revoked");
+}
