@@ -178,7 +178,8 @@ static void expand(struct buf *b, const char *text, size_t len, const char *cons
 	}
 }
 
-/* Read the template: a regular file of root's that nobody else may write. */
+/* Read the template: a regular file of root's that nobody else may write (of the helper's
+ * user, which is root but in the unit tests). */
 static int read_template(
 	const char *dir, const char *name, char **text, size_t *len, char *why, size_t whylen)
 {
@@ -193,7 +194,8 @@ static int read_template(
 		snprintf(why, whylen, "template %s: %s", path, strerror(errno));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		(st.st_mode & 022)) {
 		close(fd);
 		snprintf(why, whylen,
 			"template %s: must be a regular file of root's that only root can write",
