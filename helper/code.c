@@ -197,29 +197,21 @@ int code_revoke(struct store *s, MDB_txn *txn, const char *user)
 	return store_err(mdb_del(txn, store_db(s, STORE_DB_CODE), &k, NULL), "code revoke");
 }
 
-struct purge_ctx {
-	uint64_t now, grace;
-};
-
-/* A record dead for longer than grace, or not one of ours (only its header is read: the
- * hashes stay where they are). */
-static bool purge_dead(void *vctx, const MDB_val *k, const MDB_val *v)
+/* Dead since it expired, or not one of ours (only its header is read: the hashes stay where
+ * they are). */
+static uint64_t dead_since(const MDB_val *v)
 {
-	const struct purge_ctx *p = vctx;
 	struct code_rec head;
 
-	(void)k;
 	if (v->mv_size != sizeof(head))
-		return true;
+		return 0;
 	memcpy(&head, v->mv_data, offsetof(struct code_rec, hash));
-	return head.version != CODE_REC_VERSION || head.expires + p->grace <= p->now;
+	return head.version == CODE_REC_VERSION ? head.expires : 0;
 }
 
 int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)
 {
-	struct purge_ctx p = {now, grace};
-
-	return store_purge(s, txn, STORE_DB_CODE, purge_dead, &p);
+	return store_purge(s, txn, STORE_DB_CODE, dead_since, now, grace);
 }
 
 struct each_ctx {

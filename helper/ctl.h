@@ -73,13 +73,17 @@ struct listing {
 	size_t n;
 };
 
-/* The start of a listing: {"array":[ with --json, else a table of ncols with head as its
- * first row. */
-void listing_start(struct listing *l, struct opts *o, const char *array, size_t ncols,
-	const char *const *head);
-/* The end of a listing: the JSON array closed, or the table printed (empty_text when it has
- * no row). EX_DONE. */
-int listing_end(struct listing *l, const char *empty_text);
+/* A command that lists every item of one kind: {"array":[…]} with --json, else a table of
+ * ncols under head (empty_text when it has no row). */
+struct listing_kind {
+	const char *array;
+	size_t ncols;
+	const char *head[TABLE_COLS];
+	uint16_t op, item_op;
+	void (*item)(const union pwr_msg *m, void *listing);
+	const char *empty_text;
+};
+int list_command(struct opts *o, const struct listing_kind *k);
 
 /* The conversation with the helper. Each failure ends the program with its exit status
  * (die): JSON not yet written out is dropped, so a script never reads half a document. */

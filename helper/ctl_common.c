@@ -321,25 +321,22 @@ bool user_name_ok(const char *u)
 	return *u && strlen(u) <= PWR_USER_MAX && util_text_ok(u);
 }
 
-void listing_start(struct listing *l, struct opts *o, const char *array, size_t ncols,
-	const char *const *head)
+int list_command(struct opts *o, const struct listing_kind *k)
 {
-	*l = (struct listing){.o = o, .t = {.ncols = ncols}};
-	if (o->json)
-		printf("{\"%s\":[", array);
-	else
-		table_row(&l->t, head);
-}
+	struct listing l = {.o = o, .t = {.ncols = k->ncols}};
 
-int listing_end(struct listing *l, const char *empty_text)
-{
-	if (l->o->json) {
+	if (o->json)
+		printf("{\"%s\":[", k->array);
+	else
+		table_row(&l.t, k->head);
+	list_all(k->op, k->item_op, NULL, k->item, &l);
+	if (o->json) {
 		puts("]}");
-	} else if (l->n == 0) {
-		table_discard(&l->t);
-		puts(empty_text);
+	} else if (l.n == 0) {
+		table_discard(&l.t);
+		puts(k->empty_text);
 	} else {
-		table_print_free(&l->t);
+		table_print_free(&l.t);
 	}
 	return EX_DONE;
 }

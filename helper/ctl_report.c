@@ -183,15 +183,13 @@ static void mail_item(const union pwr_msg *m, void *vctx)
 
 int cmd_queue(struct opts *o, int argc, char **argv)
 {
-	struct listing l;
+	static const struct listing_kind k = {"mails", 8,
+		{"ID", "USER", "TO", "KIND", "STATE", "TRIES", "SENT / NEXT TRY", "LAST REPLY"},
+		PWR_REQ_QUEUE, PWR_ITEM_MAIL, mail_item, "The mail queue is empty."};
 
 	(void)argc;
 	(void)argv;
-	listing_start(&l, o, "mails", 8,
-		(const char *const[]){"ID", "USER", "TO", "KIND", "STATE", "TRIES",
-			"SENT / NEXT TRY", "LAST REPLY"});
-	list_all(PWR_REQ_QUEUE, PWR_ITEM_MAIL, NULL, mail_item, &l);
-	return listing_end(&l, "The mail queue is empty.");
+	return list_command(o, &k);
 }
 
 int cmd_queue_flush(struct opts *o, int argc, char **argv)

@@ -194,14 +194,13 @@ static void token_item(const union pwr_msg *m, void *vctx)
 
 int cmd_tokens(struct opts *o, int argc, char **argv)
 {
-	struct listing l;
+	static const struct listing_kind k = {"tokens", 5,
+		{"USER", "KIND", "ISSUED", "EXPIRES", "TRIES LEFT"}, PWR_REQ_TOKENS, PWR_ITEM_TOKEN,
+		token_item, "No pending codes."};
 
 	(void)argc;
 	(void)argv;
-	listing_start(&l, o, "tokens", 5,
-		(const char *const[]){"USER", "KIND", "ISSUED", "EXPIRES", "TRIES LEFT"});
-	list_all(PWR_REQ_TOKENS, PWR_ITEM_TOKEN, NULL, token_item, &l);
-	return listing_end(&l, "No pending codes.");
+	return list_command(o, &k);
 }
 
 int cmd_revoke(struct opts *o, int argc, char **argv)

@@ -111,31 +111,25 @@ int mailq_put(struct store *s, MDB_txn *txn, uint64_t id, const struct mail_rec 
 	return r < 0 ? r : due_index(s, txn, id, rec->state);
 }
 
-struct purge_ctx {
-	uint64_t now, keep;
-};
-
-/* A mail sent or failed more than keep seconds ago (only its header is read). */
-static bool purge_dead(void *vctx, const MDB_val *k, const MDB_val *v)
+/* A mail is done with once sent or failed, from when it was queued (only its header is
+ * read); one of another layout is kept. */
+static uint64_t dead_since(const MDB_val *v)
 {
-	const struct purge_ctx *p = vctx;
 	struct mail_rec head;
 
-	(void)k;
 	if (v->mv_size != sizeof(head))
-		return false;
+		return UINT64_MAX;
 	memcpy(&head, v->mv_data, offsetof(struct mail_rec, user));
-	return head.version == MAIL_REC_VERSION &&
-	       (head.state == PWR_MAIL_SENT || head.state == PWR_MAIL_FAILED) &&
-	       head.created + p->keep <= p->now;
+	if (head.version != MAIL_REC_VERSION ||
+		(head.state != PWR_MAIL_SENT && head.state != PWR_MAIL_FAILED))
+		return UINT64_MAX;
+	return head.created;
 }
 
 int mailq_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t keep)
 {
-	struct purge_ctx p = {now, keep};
-
 	/* neither state is in the index of mails to deliver: only the queue changes */
-	return store_purge(s, txn, STORE_DB_MAILQ, purge_dead, &p);
+	return store_purge(s, txn, STORE_DB_MAILQ, dead_since, now, keep);
 }
 
 struct next_ctx {

@@ -51,26 +51,17 @@ int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit,
 	return 0;
 }
 
-struct purge_ctx {
-	uint64_t now;
-	uint32_t max_window;
-};
-
-/* A bucket whose last event is older than the longest window. */
-static bool purge_dead(void *vctx, const MDB_val *k, const MDB_val *v)
+/* A bucket is done with when its last event leaves the longest window. */
+static uint64_t dead_since(const MDB_val *v)
 {
-	const struct purge_ctx *p = vctx;
 	uint64_t last = 0;
 
-	(void)k;
 	if (v->mv_size >= sizeof(last) && v->mv_size % sizeof(last) == 0)
 		memcpy(&last, (const char *)v->mv_data + v->mv_size - sizeof(last), sizeof(last));
-	return last + p->max_window <= p->now;
+	return last;
 }
 
 int rate_purge(struct store *s, MDB_txn *txn, uint64_t now, uint32_t max_window)
 {
-	struct purge_ctx p = {now, max_window};
-
-	return store_purge(s, txn, STORE_DB_RATE, purge_dead, &p);
+	return store_purge(s, txn, STORE_DB_RATE, dead_since, now, max_window);
 }

@@ -340,7 +340,8 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *afte
 	return r;
 }
 
-int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_fn *dead, void *ctx)
+int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_since_fn *dead_since,
+	uint64_t now, uint64_t grace)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -350,7 +351,8 @@ int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_fn *
 		return store_err(rc, "purge");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (!dead(ctx, &k, &v))
+		uint64_t since = dead_since(&v);
+		if (since == UINT64_MAX || since > now || now - since < grace)
 			continue;
 		if ((rc = mdb_cursor_del(c, 0)))
 			break;

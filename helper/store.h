@@ -71,9 +71,11 @@ typedef int store_each_fn(void *ctx, const MDB_val *k, const MDB_val *v);
 int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after,
 	size_t after_len, store_each_fn *fn, void *ctx);
 
-/* Remove every record of db that dead() says is dead: how many, or < 0. */
-typedef bool store_dead_fn(void *ctx, const MDB_val *k, const MDB_val *v);
-int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_fn *dead, void *ctx);
+/* Remove every record of db dead for grace seconds or more at now: dead_since(v) says since
+ * when a record is dead (0: not one of ours, so dead; UINT64_MAX: alive). How many, or < 0. */
+typedef uint64_t store_dead_since_fn(const MDB_val *v);
+int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_since_fn *dead_since,
+	uint64_t now, uint64_t grace);
 
 /* How many records db holds, or < 0. */
 long store_count(struct store *s, MDB_txn *txn, enum store_db db);

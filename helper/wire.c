@@ -11,10 +11,13 @@
 
 #include "wire.h"
 
-#define F_U32 WIRE_U32
-#define F_U64 WIRE_U64
-#define F_STR WIRE_STR
-#define field wire_field
+/* How an op's payload is laid out: its fields in wire order. */
+enum field_type { F_U32, F_U64, F_STR };
+struct field {
+	unsigned char type;
+	unsigned short max; /* F_STR: longest string; the struct holds max + 1 bytes */
+	unsigned short off; /* offset in the decoded struct */
+};
 
 struct message {
 	uint16_t op;
@@ -151,53 +154,67 @@ int wire_op_known(uint16_t op)
 	return message_find(op) != NULL;
 }
 
-const struct wire_field *wire_fields(uint16_t op, unsigned *n)
+/* Field f of the struct at src, encoded at out (room bytes): how many bytes, or -1. */
+static long put_field(const struct field *f, const uint8_t *src, uint8_t *out, size_t room)
 {
-	const struct message *m = message_find(op);
+	size_t n = f->type == F_U32 ? 4 : f->type == F_U64 ? 8 : 0;
+	uint16_t slen;
 
-	*n = m ? m->nfields : 0;
-	return m ? m->fields : NULL;
+	if (f->type != F_STR) {
+		if (room < n)
+			return -1;
+		memcpy(out, src + f->off, n);
+		return (long)n;
+	}
+	n = strnlen((const char *)src + f->off, (size_t)f->max + 1);
+	if (n > f->max || room < 2 + n)
+		return -1;
+	slen = (uint16_t)n;
+	memcpy(out, &slen, 2);
+	memcpy(out + 2, src + f->off, n);
+	return (long)(2 + n);
+}
+
+/* Field f decoded from in (left bytes) into the struct at dst: how many bytes it took, or -1
+ * when it does not fit in what is left (or a string holds a NUL or is too long). */
+static long get_field(const struct field *f, const uint8_t *in, size_t left, uint8_t *dst)
+{
+	size_t n = f->type == F_U32 ? 4 : f->type == F_U64 ? 8 : 2;
+	uint16_t slen;
+
+	if (left < n)
+		return -1;
+	if (f->type != F_STR) {
+		memcpy(dst + f->off, in, n);
+		return (long)n;
+	}
+	memcpy(&slen, in, 2);
+	if (slen > f->max || left - 2 < slen || memchr(in + 2, 0, slen))
+		return -1;
+	memcpy(dst + f->off, in + 2, slen);
+	dst[f->off + slen] = '\0';
+	return 2 + (long)slen;
 }
 
 int wire_encode(uint16_t op, const void *msg, uint8_t *buf, size_t cap, size_t *len)
 {
 	const struct message *m = message_find(op);
-	const uint8_t *src = msg;
 	size_t pos = sizeof(struct pwr_hdr);
+	struct pwr_hdr h = {PWR_PROTO_VERSION, op, 0};
 
 	if (!m)
 		return -EPROTO;
 	if (cap < pos)
 		return -EMSGSIZE;
 	for (unsigned i = 0; i < m->nfields; i++) {
-		const struct field *f = &m->fields[i];
-		size_t n;
-
-		switch (f->type) {
-		case F_U32:
-		case F_U64:
-			n = f->type == F_U32 ? 4 : 8;
-			if (cap - pos < n)
-				return -EMSGSIZE;
-			memcpy(buf + pos, src + f->off, n);
-			pos += n;
-			break;
-		case F_STR: {
-			uint16_t slen;
-			n = strnlen((const char *)src + f->off, (size_t)f->max + 1);
-			if (n > f->max || cap - pos < 2 + n)
-				return -EMSGSIZE;
-			slen = (uint16_t)n;
-			memcpy(buf + pos, &slen, 2);
-			memcpy(buf + pos + 2, src + f->off, n);
-			pos += 2 + n;
-			break;
-		}
-		}
+		long n = put_field(&m->fields[i], msg, buf + pos, cap - pos);
+		if (n < 0)
+			return -EMSGSIZE;
+		pos += (size_t)n;
 	}
 	if (pos > PWR_MSG_MAX)
 		return -EMSGSIZE;
-	struct pwr_hdr h = {PWR_PROTO_VERSION, op, (uint32_t)(pos - sizeof(h))};
+	h.len = (uint32_t)(pos - sizeof(h));
 	memcpy(buf, &h, sizeof(h));
 	*len = pos;
 	return 0;
@@ -207,7 +224,6 @@ int wire_decode(const uint8_t *buf, size_t len, uint16_t *op, union pwr_msg *msg
 {
 	const struct message *m;
 	struct pwr_hdr h;
-	uint8_t *dst = (uint8_t *)msg;
 	size_t pos = sizeof(h);
 
 	memset(msg, 0, sizeof(*msg));
@@ -221,41 +237,16 @@ int wire_decode(const uint8_t *buf, size_t len, uint16_t *op, union pwr_msg *msg
 	m = message_find(h.op);
 	if (!m)
 		return -EPROTO;
-	for (unsigned i = 0; i < m->nfields; i++) {
-		const struct field *f = &m->fields[i];
-		size_t n;
-
-		switch (f->type) {
-		case F_U32:
-		case F_U64:
-			n = f->type == F_U32 ? 4 : 8;
-			if (len - pos < n)
-				goto bad;
-			memcpy(dst + f->off, buf + pos, n);
-			pos += n;
-			break;
-		case F_STR: {
-			uint16_t slen;
-			if (len - pos < 2)
-				goto bad;
-			memcpy(&slen, buf + pos, 2);
-			pos += 2;
-			if (slen > f->max || len - pos < slen || memchr(buf + pos, 0, slen))
-				goto bad;
-			memcpy(dst + f->off, buf + pos, slen);
-			dst[f->off + slen] = '\0';
-			pos += slen;
-			break;
-		}
-		}
+	for (unsigned i = 0; i < m->nfields && pos <= len; i++) {
+		long n = get_field(&m->fields[i], buf + pos, len - pos, (uint8_t *)msg);
+		pos = n < 0 ? len + 1 : pos + (size_t)n;
 	}
-	if (pos != len)
-		goto bad;
+	if (pos != len) {
+		explicit_bzero(msg, sizeof(*msg));
+		return -EPROTO;
+	}
 	*op = h.op;
 	return 0;
-bad:
-	explicit_bzero(msg, sizeof(*msg));
-	return -EPROTO;
 }
 
 int wire_send(int fd, uint16_t op, const void *msg, int flags)

@@ -45,15 +45,6 @@ union pwr_msg {
 	struct pwr_status_ans status;
 };
 
-/* How an op's payload is laid out: its fields in wire order (for the tests and fuzzers). */
-enum wire_type { WIRE_U32, WIRE_U64, WIRE_STR };
-struct wire_field {
-	unsigned char type;
-	unsigned short max; /* WIRE_STR: longest string; the struct holds max + 1 bytes */
-	unsigned short off; /* offset in the decoded struct */
-};
-const struct wire_field *wire_fields(uint16_t op, unsigned *n);
-
 /* Name of an op for logs ("offer", "verify", …), or "unknown". */
 const char *wire_op_name(uint16_t op);
 
