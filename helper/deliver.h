@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Delivering the mail queue through pwreset-mailer. The courier claims the mails that are due
- * (a lease in the store, so two helpers never send the same mail at once), builds each message,
- * hands it to the mailer and records the outcome: sent, deferred with the server's reply and a
+ * Delivering the mail queue through pwreset-mailer, one mail at a time. The courier claims the
+ * first mail that is due (a lease in the store, so two helpers never send the same mail at
+ * once), builds the message, hands it to the mailer and records the outcome: sent, deferred with the server's reply and a
  * later try, or failed (a 5xx to the recipient or the message, or too old to be of use).
  * It never blocks the caller on SMTP: the daemon and the one-shot helper poll courier_fd()
  * beside their peers and call courier_run() when it is ready or courier_timeout_ms() passes.
@@ -17,20 +17,11 @@
 
 struct helper;
 struct courier;
-struct mail_rec;
 
 struct courier *courier_new(void);
 /* Stop the mailer (closing its socket; it exits) and free. Mails in flight stay claimed until
  * their lease ends, then another helper retries them. */
 void courier_free(struct courier *c);
-
-/* A mail about to be queued in a transaction not yet committed: when the courier has room in
- * its batch, the mail is leased to it in that same transaction (rec->lease_until set) and
- * true returned; after the commit, courier_adopt() hands it over, and it goes out with no claim
- * (and no durable commit) of its own. If the commit fails, nothing more is to be done. */
-bool courier_lease(
-	const struct helper *h, const struct courier *c, struct mail_rec *rec, uint64_t now);
-void courier_adopt(struct courier *c, uint64_t id, const struct mail_rec *rec);
 
 /* Something was queued: look at the queue at the next courier_run. */
 void courier_wake(struct courier *c);

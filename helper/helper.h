@@ -24,7 +24,7 @@ struct helper {
 	uint32_t mode; /* PWR_MODE_DAEMON or PWR_MODE_ONESHOT, for status */
 	uint64_t started; /* Unix time the helper started */
 	uint32_t idle_exit; /* daemon started by systemd: exit after this many quiet s (0: never) */
-	/* whether a reset can complete (the password dictionary), as last looked at (dispatch.c) */
+	/* whether a reset can complete (the password dictionary), as last looked at (route.c) */
 	uint64_t ready_at; /* when; 0: not yet */
 	bool ready;
 	char unready[PWR_TEXT_MAX + 1]; /* why not, for the administrator */
