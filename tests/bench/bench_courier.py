@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Benchmark: what a person and an administrator feel of the mail path (issue 16, step 4:
-measured before the courier is made simpler).
+"""Benchmark: what a person and an administrator feel of the mail path (issue 16, step 4: the
+figures that decided how simple the courier could be).
 
 - One mail: the time from a person's `reset` (the request sent to the helper) until the SMTP
   server has accepted the code's mail; through the daemon, and through the one-shot helper

@@ -112,7 +112,8 @@ def main():
         best = cpu[ours.index(o)]
         print(f"  CPU of that run: helper {best[0]:.2f} s, mailer {best[1]:.2f} s, "
               f"SMTP server {best[2]:.2f} s ({os.cpu_count()} CPUs)")
-        print(f"  target: at least 0.8x the anchor: {'met' if a / o >= 0.8 else 'NOT MET'}")
+        # no longer a target (issue 16): the courier sends one mail at a time, which is what
+        # 30 mails a minute need; reported so that a change of it shows
         return 0
     finally:
         if sink:
