@@ -61,6 +61,8 @@ def configure(extra=""):
     with open(CONF, "w") as f:
         f.write(text)
     run("pwreset-helper", "--check-config")
+    # a running daemon keeps the configuration it started with
+    run("systemctl", "try-restart", "pwreset-helper.service")
 
 
 def add_user(name, password, address):
