@@ -11,6 +11,7 @@ import time
 
 CONF = "/etc/pwreset/pwreset.conf"
 SMTP_PORT = 2525
+SSH_PORT = 2022  # the test's own sshd, on loopback: the machine's ssh.service is left alone
 
 
 def run(*argv, check=True, **kw):
@@ -118,11 +119,32 @@ class Smtp:
         return m.group(1)
 
 
+class Sshd:
+    """sshd with the system's configuration (so the drop-ins the README names), on
+    127.0.0.1:SSH_PORT only, in the foreground until stop()."""
+
+    def __init__(self):
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        self.p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-p", str(SSH_PORT), "-o",
+                                   "ListenAddress=127.0.0.1"], stderr=subprocess.DEVNULL)
+        import socket
+
+        def up():
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", SSH_PORT)) == 0
+        wait_until(up, 20, "the test's sshd does not listen")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(10)
+
+
 def ssh(user, command="true"):
     """ssh to this machine's sshd, keyboard-interactive only (pexpect)."""
     import pexpect
     return pexpect.spawn("ssh", ["-o", "StrictHostKeyChecking=no", "-o",
                                  "UserKnownHostsFile=/dev/null", "-o",
                                  "PreferredAuthentications=keyboard-interactive", "-o",
-                                 "NumberOfPasswordPrompts=1", f"{user}@127.0.0.1", command],
+                                 "NumberOfPasswordPrompts=1", "-p", str(SSH_PORT),
+                                 f"{user}@127.0.0.1", command],
                          encoding="utf-8", timeout=60)

@@ -44,6 +44,15 @@ daemon-reload | "reload ssh") ;;
 		i=$((i + 1))
 	done
 	;;
+"try-restart pwreset-helper.service")
+	# systemd-socket-activate becomes the daemon at the first connection: until then there
+	# is nothing to restart; after, the daemon is stopped and the socket listens again
+	if [ -f $pidfile ] && readlink "/proc/$(cat $pidfile)/exe" | grep -q pwreset-helper; then
+		kill "$(cat $pidfile)" 2>/dev/null
+		rm -f $pidfile /run/pwreset/helper.sock
+		exec "$0" enable --now pwreset-helper.socket
+	fi
+	;;
 "disable --now pwreset-helper.socket pwreset-helper.service")
 	[ -f $pidfile ] && kill "$(cat $pidfile)" 2>/dev/null
 	rm -f $pidfile /run/pwreset/helper.sock
