@@ -62,18 +62,44 @@ static int idx_key(char *buf, size_t cap, const char *addr, const char *user, MD
 	return 0;
 }
 
-int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1])
+/* A record is the address; since SPEC §11, a NUL, the source (u32) and the time it was
+ * confirmed (u64) follow it. A record without them was set by an administrator. */
+#define TAIL_BYTES (1 + 4 + 8)
+
+static int info_read(const MDB_val *v, struct address_info *a)
+{
+	const char *p = v->mv_data, *nul = memchr(p, 0, v->mv_size);
+	size_t len = nul ? (size_t)(nul - p) : v->mv_size;
+
+	memset(a, 0, sizeof(*a));
+	if (len > PWR_ADDR_MAX || (nul && v->mv_size != len + TAIL_BYTES))
+		return -EBADMSG;
+	memcpy(a->addr, p, len);
+	if (nul) {
+		memcpy(&a->source, p + len + 1, 4);
+		memcpy(&a->confirmed, p + len + 5, 8);
+	}
+	return 0;
+}
+
+int address_get_info(struct store *s, MDB_txn *txn, const char *user, struct address_info *out)
 {
 	MDB_val k = {strlen(user), (void *)user}, v;
 	int rc = mdb_get(txn, store_db(s, STORE_DB_ADDR), &k, &v);
 
 	if (rc)
 		return store_err(rc, "address get");
-	if (v.mv_size > PWR_ADDR_MAX || memchr(v.mv_data, 0, v.mv_size))
-		return -EBADMSG;
-	memcpy(out, v.mv_data, v.mv_size);
-	out[v.mv_size] = '\0';
-	return 0;
+	return info_read(&v, out);
+}
+
+int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1])
+{
+	struct address_info a;
+	int r = address_get_info(s, txn, user, &a);
+
+	if (r == 0)
+		memcpy(out, a.addr, sizeof(a.addr));
+	return r;
 }
 
 int address_unset(struct store *s, MDB_txn *txn, const char *user)
@@ -94,15 +120,28 @@ int address_unset(struct store *s, MDB_txn *txn, const char *user)
 
 int address_set(struct store *s, MDB_txn *txn, const char *user, const char *addr)
 {
-	char buf[IDX_KEY_MAX + PWR_USER_MAX];
-	MDB_val k = {strlen(user), (void *)user}, v = {strlen(addr), (void *)addr}, ik,
-		empty = {0, ""};
+	struct address_info a = {.source = PWR_SOURCE_ADMIN};
+
+	if (util_copy(a.addr, sizeof(a.addr), addr) < 0)
+		return -ENAMETOOLONG;
+	return address_set_info(s, txn, user, &a);
+}
+
+int address_set_info(struct store *s, MDB_txn *txn, const char *user, const struct address_info *a)
+{
+	char buf[IDX_KEY_MAX + PWR_USER_MAX], rec[PWR_ADDR_MAX + TAIL_BYTES];
+	size_t len = strlen(a->addr);
+	MDB_val k = {strlen(user), (void *)user}, v = {len + TAIL_BYTES, rec}, ik, empty = {0, ""};
 	int r = address_unset(s, txn, user), rc;
 
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if ((r = idx_key(buf, sizeof(buf), addr, user, &ik)) < 0)
+	if ((r = idx_key(buf, sizeof(buf), a->addr, user, &ik)) < 0)
 		return r;
+	memcpy(rec, a->addr, len);
+	rec[len] = '\0';
+	memcpy(rec + len + 1, &a->source, 4);
+	memcpy(rec + len + 5, &a->confirmed, 8);
 	if ((rc = mdb_put(txn, store_db(s, STORE_DB_ADDR), &k, &v, 0)) ||
 		(rc = mdb_put(txn, store_db(s, STORE_DB_ADDR_IDX), &ik, &empty, 0)))
 		return store_err(rc, "address set");
@@ -225,16 +264,14 @@ struct each_ctx {
 static int each_one(void *vctx, const MDB_val *k, const MDB_val *v)
 {
 	struct each_ctx *e = vctx;
-	char user[PWR_USER_MAX + 1], addr[PWR_ADDR_MAX + 1];
+	char user[PWR_USER_MAX + 1];
+	struct address_info a;
 
-	if (k->mv_size > PWR_USER_MAX || v->mv_size > PWR_ADDR_MAX ||
-		memchr(v->mv_data, 0, v->mv_size))
+	if (k->mv_size > PWR_USER_MAX || info_read(v, &a) < 0)
 		return 0;
 	memcpy(user, k->mv_data, k->mv_size);
 	user[k->mv_size] = '\0';
-	memcpy(addr, v->mv_data, v->mv_size);
-	addr[v->mv_size] = '\0';
-	return e->fn(e->ctx, user, addr);
+	return e->fn(e->ctx, user, a.addr);
 }
 
 int address_each(

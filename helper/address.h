@@ -34,8 +34,19 @@ int address_import_line(char *line, const char **user, const char **addr, char *
  * host name without a dot. */
 bool address_local_only(struct pwr_conf *c, const char *addr);
 
+/* A registered address, where it came from and when its owner proved it (SPEC §11). */
+struct address_info {
+	char addr[PWR_ADDR_MAX + 1];
+	uint32_t source; /* enum pwr_address_source */
+	uint64_t confirmed; /* Unix time the owner confirmed it with a code; 0: never */
+};
+
 int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1]);
+int address_get_info(struct store *s, MDB_txn *txn, const char *user, struct address_info *out);
+/* Register addr for user as set by an administrator. */
 int address_set(struct store *s, MDB_txn *txn, const char *user, const char *addr);
+/* The same, saying where it came from and when it was confirmed. */
+int address_set_info(struct store *s, MDB_txn *txn, const char *user, const struct address_info *a);
 /* 0, or -ENOENT when none was registered. */
 int address_unset(struct store *s, MDB_txn *txn, const char *user);
 

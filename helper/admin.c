@@ -459,13 +459,19 @@ int h_email_unset(struct helper *h, struct peer *p, union pwr_msg *m)
 int h_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_email_show_ans a = {.status = PWR_OK};
+	struct address_info info;
 	MDB_txn *txn;
 	int r;
 
 	if ((r = store_begin(h->store, false, &txn)) < 0)
 		return ans_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	r = address_get(h->store, txn, m->user.user, a.addr);
+	r = address_get_info(h->store, txn, m->user.user, &info);
 	store_abort(txn);
+	if (r == 0) {
+		util_copy(a.addr, sizeof(a.addr), info.addr);
+		a.source = info.source;
+		a.confirmed = info.confirmed;
+	}
 	audit(LOG_INFO, "email-show", p, m->user.user, NULL, r == 0 ? "ok" : "fail",
 		r == 0 ? NULL : "no-address");
 	if (r == -ENOENT)

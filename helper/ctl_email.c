@@ -73,6 +73,7 @@ int cmd_email_show(struct opts *o, int argc, char **argv)
 {
 	union pwr_msg req = {0}, m;
 	char buf[PWR_ADDR_MAX + 1];
+	const char *source;
 
 	(void)argc;
 	if (!user_name_ok(argv[0]))
@@ -80,14 +81,25 @@ int cmd_email_show(struct opts *o, int argc, char **argv)
 	snprintf(req.user.user, sizeof(req.user.user), "%s", argv[0]);
 	helper_send(PWR_REQ_EMAIL_SHOW, &req);
 	helper_expect(&m, PWR_ANS_EMAIL_SHOW, PWR_ANS_EMAIL_SHOW);
+	source = m.email_show.source == PWR_SOURCE_USER ? "user" : "admin";
 	if (o->json) {
 		bool f;
 		jopen("user", argv[0], &f);
 		jkey("address", &f);
 		jstr(m.email_show.addr);
+		jkey("source", &f);
+		jstr(source);
+		jkey("confirmed", &f);
+		jtime(m.email_show.confirmed); /* null: never confirmed by a code */
 		puts("}");
 	} else {
+		/* the address alone on the first line (SPEC §8), then where it came from */
+		char when[64];
 		puts(safe(m.email_show.addr, buf, sizeof(buf)));
+		printf("source: %s\nconfirmed: %s\n", source,
+			m.email_show.confirmed
+				? local_time(m.email_show.confirmed, when, sizeof(when))
+				: "never (set by an administrator)");
 	}
 	return EX_DONE;
 }

@@ -259,10 +259,16 @@ struct pwr_email_set_ans {
 	char shared_with[PWR_TEXT_MAX + 1];
 };
 
-/* PWR_ANS_EMAIL_SHOW: u32 status, str addr */
+/* Who registered an address: an administrator (pwresetctl), or the user (pwreset-address). */
+enum pwr_address_source { PWR_SOURCE_ADMIN = 0, PWR_SOURCE_USER = 1 };
+
+/* PWR_ANS_EMAIL_SHOW: u32 status, str addr, u32 source (enum pwr_address_source),
+ * u64 confirmed (Unix time the user confirmed it with a code; 0: never) */
 struct pwr_email_show_ans {
 	uint32_t status;
 	char addr[PWR_ADDR_MAX + 1];
+	uint32_t source;
+	uint64_t confirmed;
 };
 
 /* PWR_ANS_DONE: u32 status, u32 count (items in this page, or lines imported),

@@ -68,7 +68,8 @@ static const struct field f_email_set_ans[] = {U32(struct pwr_email_set_ans, sta
 	U32(struct pwr_email_set_ans, warnings),
 	STR(struct pwr_email_set_ans, shared_with, PWR_TEXT_MAX)};
 static const struct field f_email_show[] = {
-	U32(struct pwr_email_show_ans, status), STR(struct pwr_email_show_ans, addr, PWR_ADDR_MAX)};
+	U32(struct pwr_email_show_ans, status), STR(struct pwr_email_show_ans, addr, PWR_ADDR_MAX),
+	U32(struct pwr_email_show_ans, source), U64(struct pwr_email_show_ans, confirmed)};
 static const struct field f_done[] = {U32(struct pwr_done_ans, status),
 	U32(struct pwr_done_ans, count), U32(struct pwr_done_ans, more),
 	U32(struct pwr_done_ans, next), STR(struct pwr_done_ans, text, PWR_TEXT_MAX)};

@@ -120,7 +120,8 @@ def test_ctl_email():
         rc, out, err = ctl("email", "set", "dave", "dave@example.org", transport=t)
         eq((rc, out, err), (0, "", ""), t)
         rc, out, err = ctl("email", "show", "dave", transport=t)
-        eq((rc, out), (0, "dave@example.org\n"), t)
+        eq((rc, out), (0, "dave@example.org\nsource: admin\n"
+                          "confirmed: never (set by an administrator)\n"), t)
         rc, out, err = ctl("email", "set", "dave", "TEAM@example.org", transport=t)
         eq(rc, 0, t)
         check("warning" in err and "carol" in err and "erin" in err, err)
@@ -131,7 +132,8 @@ def test_ctl_email():
         eq(js, {"user": "dave", "address": "dave@localhost",
                 "warnings": ["local-only-address"]})
         rc, js, err = ctl_json("email", "show", "dave", transport=t)
-        eq(js, {"user": "dave", "address": "dave@localhost"})
+        eq(js, {"user": "dave", "address": "dave@localhost", "source": "admin",
+                "confirmed": None})
         rc, out, err = ctl("email", "unset", "dave", transport=t)
         eq((rc, out, err), (0, "", ""))
         rc, out, err = ctl("email", "show", "dave", transport=t)
@@ -187,7 +189,7 @@ def test_ctl_import_export():
     eq(len(lines), 6, err)
     check(all(re.match(rf"pwresetctl: {re.escape(path)}:\d+: .+", l) for l in lines), err)
     rc, out, err = ctl("email", "show", "hank")
-    eq(out, "hank@new.example.org\n")
+    eq(out.splitlines()[:2], ["hank@new.example.org", "source: admin"])
     rc, exported, _ = ctl("email", "export")
     check("dave dave@example.org\n" in exported and "erin erin@example.org\n" in exported,
           exported)

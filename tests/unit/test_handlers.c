@@ -472,6 +472,8 @@ static void test_email_set_show_unset(void **state)
 	assert_int_equal(ask(f, PWR_REQ_EMAIL_SHOW, &m), 0);
 	assert_int_equal(answer(f, &m), PWR_ANS_EMAIL_SHOW);
 	assert_string_equal(m.email_show.addr, "shared@example.org");
+	assert_int_equal(m.email_show.source, PWR_SOURCE_ADMIN);
+	assert_int_equal(m.email_show.confirmed, 0);
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.user.user, sizeof(m.user.user), "daemon");
@@ -482,6 +484,45 @@ static void test_email_set_show_unset(void **state)
 	assert_int_equal(ask(f, PWR_REQ_EMAIL_SHOW, &m), 0);
 	expect_error(f, PWR_E_NOTFOUND, NULL);
 	assert_true(logged(f, "event=email-unset", "user=daemon", "reason=no-address"));
+}
+
+/* An address registered before SPEC §11 (the bare address) reads as an administrator's; one a
+ * user confirmed keeps its source and time, and both stay in the index of shared addresses. */
+static void test_address_records(void **state)
+{
+	struct fx *f = *state;
+	struct address_info a = {"sys@example.org", PWR_SOURCE_USER, 1795000000}, got;
+	MDB_val k = {6, "daemon"}, v = {15, "old@example.org"};
+	char shared[64];
+	union pwr_msg m = {0};
+	MDB_txn *txn;
+
+	assert_int_equal(store_begin(f->h.store, true, &txn), 0);
+	assert_int_equal(mdb_put(txn, store_db(f->h.store, STORE_DB_ADDR), &k, &v, 0), 0);
+	assert_int_equal(address_set_info(f->h.store, txn, "sys", &a), 0);
+	assert_int_equal(address_set(f->h.store, txn, "bin", "SYS@example.org"), 0);
+	assert_int_equal(store_commit(txn), 0);
+
+	snprintf(m.user.user, sizeof(m.user.user), "daemon");
+	assert_int_equal(ask(f, PWR_REQ_EMAIL_SHOW, &m), 0);
+	assert_int_equal(answer(f, &m), PWR_ANS_EMAIL_SHOW);
+	assert_string_equal(m.email_show.addr, "old@example.org");
+	assert_int_equal(m.email_show.source, PWR_SOURCE_ADMIN);
+	snprintf(m.user.user, sizeof(m.user.user), "sys");
+	assert_int_equal(ask(f, PWR_REQ_EMAIL_SHOW, &m), 0);
+	assert_int_equal(answer(f, &m), PWR_ANS_EMAIL_SHOW);
+	assert_string_equal(m.email_show.addr, "sys@example.org");
+	assert_int_equal(m.email_show.source, PWR_SOURCE_USER);
+	assert_int_equal(m.email_show.confirmed, 1795000000);
+
+	assert_int_equal(store_begin(f->h.store, false, &txn), 0);
+	assert_int_equal(address_get_info(f->h.store, txn, "sys", &got), 0);
+	assert_memory_equal(&got, &a, sizeof(a));
+	assert_int_equal(address_sharers(f->h.store, txn, "sys@example.org", "sys", shared,
+				 sizeof(shared)),
+		1);
+	assert_string_equal(shared, "bin");
+	store_abort(txn);
 }
 
 static void test_email_import_export(void **state)
@@ -672,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_self_only_for_own_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_email_set_show_unset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_email_import_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_print_tokens_revoke, setup, teardown),
