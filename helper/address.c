@@ -286,3 +286,13 @@ long address_count(struct store *s, MDB_txn *txn)
 {
 	return store_count(s, txn, STORE_DB_ADDR);
 }
+
+void address_mask(const char *addr, char *out, size_t cap)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (!at || at == addr)
+		snprintf(out, cap, "***");
+	else
+		snprintf(out, cap, "%c***%s", addr[0], at);
+}

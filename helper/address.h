@@ -30,6 +30,11 @@ int address_sender(const char *mail_from, char *name, size_t ncap, char *addr, s
  * starts with '#'), -EINVAL with why for anything else. The address is not validated. */
 int address_import_line(char *line, const char **user, const char **addr, char *why, size_t whylen);
 
+/* addr as a user may see it when it is not theirs to know whole (SPEC §11): the first
+ * character of the local part, "***", then '@' and the domain ("a***@example.org"); "***" for
+ * something without an '@'. Into out (cap bytes, cut if need be). */
+void address_mask(const char *addr, char *out, size_t cap);
+
 /* Whether only this host can receive mail at addr: its domain is in local_domains or is a bare
  * host name without a dot. */
 bool address_local_only(struct pwr_conf *c, const char *addr);

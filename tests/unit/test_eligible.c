@@ -127,6 +127,23 @@ static void test_address_validate(void **state)
 	assert_string_equal(why, "the address is longer than 254 bytes");
 }
 
+static void test_mask(void **state)
+{
+	char out[PWR_ADDR_MAX + 1], small[8];
+	(void)state;
+
+	address_mask("alice@example.org", out, sizeof(out));
+	assert_string_equal(out, "a***@example.org");
+	address_mask("b@x.org", out, sizeof(out));
+	assert_string_equal(out, "b***@x.org");
+	address_mask("no-at-sign", out, sizeof(out));
+	assert_string_equal(out, "***");
+	address_mask("@example.org", out, sizeof(out));
+	assert_string_equal(out, "***");
+	address_mask("carol@example.org", small, sizeof(small));
+	assert_string_equal(small, "c***@ex"); /* cut, never overrun */
+}
+
 static void test_local_only(void **state)
 {
 	struct pwr_conf c;
@@ -193,6 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_address_validate),
+		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_local_only),
 		cmocka_unit_test(test_sharers),
 	};
