@@ -193,20 +193,14 @@ int code_verify(struct store *s, MDB_txn *txn, const char *user, const char *cod
 
 int code_revoke(struct store *s, MDB_txn *txn, const char *user)
 {
-	MDB_val k = {strlen(user), (void *)user};
-	return store_err(mdb_del(txn, store_db(s, STORE_DB_CODE), &k, NULL), "code revoke");
+	return store_del(s, txn, STORE_DB_CODE, user);
 }
 
-/* Dead since it expired, or not one of ours (only its header is read: the hashes stay where
- * they are). */
+/* Dead since it expired, or not one of ours (the hashes are not read). */
 static uint64_t dead_since(const MDB_val *v)
 {
-	struct code_rec head;
-
-	if (v->mv_size != sizeof(head))
-		return 0;
-	memcpy(&head, v->mv_data, offsetof(struct code_rec, hash));
-	return head.version == CODE_REC_VERSION ? head.expires : 0;
+	return store_expiry(v, sizeof(struct code_rec), CODE_REC_VERSION,
+		offsetof(struct code_rec, expires));
 }
 
 int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)

@@ -38,6 +38,7 @@ struct key {
 #define DAY (24u * 3600u)
 static const struct key keys[] = {
 	{"self_reset", K_BOOL, O(self_reset), 0, 0, false},
+	{"user_addresses", K_BOOL, O(user_addresses), 0, 0, false},
 	{"help_message", K_TEXT, O(help_message), 0, 0, false},
 	{"admin_group", K_NAME, O(admin_group), 0, 0, true},
 	{"min_uid", K_UINT, O(min_uid), 0, INT32_MAX, false},
@@ -138,6 +139,7 @@ int conf_init(struct pwr_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->self_reset = true;
+	c->user_addresses = true;
 	c->min_uid = login_defs_uid("UID_MIN", 1000);
 	c->max_uid = login_defs_uid("UID_MAX", 60000);
 	c->code_ttl = 10 * 60;

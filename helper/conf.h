@@ -23,6 +23,7 @@ struct conf_list {
 
 struct pwr_conf {
 	bool self_reset;
+	bool user_addresses; /* users may register their own recovery address (SPEC §11) */
 	char *help_message;
 	char *admin_group; /* "" for none */
 	uint32_t min_uid;

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "password.h"
+#include "pending.h"
 #include "rate.h"
 #include "util.h"
 
@@ -257,7 +258,7 @@ void dispatch_housekeeping(struct helper *h, uint64_t now)
 {
 	uint64_t last = 0;
 	MDB_txn *txn;
-	int a, b, c;
+	int a, b, c, d;
 
 	if (!h->store || store_begin(h->store, true, &txn) < 0)
 		return;
@@ -271,12 +272,16 @@ void dispatch_housekeeping(struct helper *h, uint64_t now)
 	b = rate_purge(h->store, txn, now, 3600);
 	/* sent and failed mails stay a week, for `pwresetctl queue` and the audit trail */
 	c = mailq_purge(h->store, txn, now, 7 * 86400);
-	if (a < 0 || b < 0 || c < 0 ||
+	/* addresses awaiting confirmation: a day after their code died, like codes */
+	d = pending_purge(h->store, txn, now, 86400);
+	if (a < 0 || b < 0 || c < 0 || d < 0 ||
 		store_meta_put(h->store, txn, "last_purge", &now, sizeof(now)) < 0) {
 		store_abort(txn);
 		return;
 	}
-	if (store_commit(txn) == 0 && (a > 0 || b > 0 || c > 0))
-		log_msg(LOG_INFO, "purged %d expired code(s), %d rate window(s), %d old mail(s)", a,
-			b, c);
+	if (store_commit(txn) == 0 && (a > 0 || b > 0 || c > 0 || d > 0))
+		log_msg(LOG_INFO,
+			"purged %d expired code(s), %d rate window(s), %d old mail(s), %d unconfirmed "
+			"address(es)",
+			a, b, c, d);
 }

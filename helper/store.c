@@ -38,6 +38,7 @@ static const struct {
 	[STORE_DB_MAILQ] = {"mailq", MDB_INTEGERKEY},
 	[STORE_DB_MAILQ_DUE] = {"mailq_due", MDB_INTEGERKEY},
 	[STORE_DB_META] = {"meta", 0},
+	[STORE_DB_PENDING] = {"pending", 0},
 };
 #define STORE_FULL_LOG_EVERY 60 /* seconds */
 
@@ -216,7 +217,7 @@ int store_open(
 		goto fail;
 	sodium_mprotect_noaccess(s->key);
 
-	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 8)) ||
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, STORE_DB_COUNT)) ||
 		(rc = mdb_env_set_mapsize(s->env, map_size ? map_size : STORE_MAP_SIZE)) ||
 		(rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600))) {
 		r = store_err(rc, "open");
@@ -362,6 +363,25 @@ int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_sinc
 	if (rc && rc != MDB_NOTFOUND)
 		return store_err(rc, "purge");
 	return n;
+}
+
+uint64_t store_expiry(const MDB_val *v, size_t size, uint32_t version, size_t off)
+{
+	uint32_t ver;
+	uint64_t when;
+
+	if (v->mv_size != size || off + sizeof(when) > size)
+		return 0;
+	memcpy(&ver, v->mv_data, sizeof(ver));
+	memcpy(&when, (const char *)v->mv_data + off, sizeof(when));
+	return ver == version ? when : 0;
+}
+
+int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key)
+{
+	MDB_val k = {strlen(key), (void *)key};
+
+	return store_err(mdb_del(txn, s->db[db], &k, NULL), "delete");
 }
 
 long store_count(struct store *s, MDB_txn *txn, enum store_db db)

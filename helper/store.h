@@ -3,8 +3,9 @@
  * The helper's persistent state: an LMDB environment and the server key in state_dir.
  * Named databases: "addr" (user -> address), "addr_idx" (lower-case address NUL user -> ""),
  * "code" (user -> struct code_rec), "rate" (bucket -> window), "mailq" (id -> struct mail_rec),
- * "mailq_due" (the ids of the mails still to deliver -> ""), "meta" (small counters). Commits are durable (no MDB_NOSYNC); a full map fails the
- * transaction with a log line, never silently.
+ * "mailq_due" (the ids of the mails still to deliver -> ""), "meta" (small counters),
+ * "pending" (user -> an address it set, awaiting its confirmation code). Commits are durable
+ * (no MDB_NOSYNC); a full map fails the transaction with a log line, never silently.
  */
 #ifndef PWRESET_STORE_H
 #define PWRESET_STORE_H
@@ -17,7 +18,12 @@
 #define STORE_KEY_BYTES 32
 #define STORE_MAP_SIZE (64u * 1024 * 1024)
 
-enum store_subkey { STORE_SUBKEY_CODE = 1, STORE_SUBKEY_SHADOW = 2, STORE_SUBKEY_MAIL = 3 };
+enum store_subkey {
+	STORE_SUBKEY_CODE = 1,
+	STORE_SUBKEY_SHADOW = 2,
+	STORE_SUBKEY_MAIL = 3,
+	STORE_SUBKEY_PENDING = 4,
+};
 
 /* Opaque outside store.c: the records are reached through the functions of the file that owns
  * each database (address.c, code.c, rate.c, mailq.c), and small named values through
@@ -32,6 +38,7 @@ enum store_db {
 	STORE_DB_MAILQ, /* mailq.c */
 	STORE_DB_MAILQ_DUE, /* mailq.c */
 	STORE_DB_META, /* store_meta_get/put */
+	STORE_DB_PENDING, /* pending.c */
 	STORE_DB_COUNT
 };
 
@@ -76,6 +83,14 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *afte
 typedef uint64_t store_dead_since_fn(const MDB_val *v);
 int store_purge(struct store *s, MDB_txn *txn, enum store_db db, store_dead_since_fn *dead_since,
 	uint64_t now, uint64_t grace);
+
+/* For store_purge, of records that start with a u32 version: since when a record of size
+ * bytes and that version is dead (the u64 at offset off: its expiry); 0 for any other record
+ * (not one of ours). Only those bytes are read. */
+uint64_t store_expiry(const MDB_val *v, size_t size, uint32_t version, size_t off);
+
+/* Remove the record of db whose key is the string key: 0, or -ENOENT when there was none. */
+int store_del(struct store *s, MDB_txn *txn, enum store_db db, const char *key);
 
 /* How many records db holds, or < 0. */
 long store_count(struct store *s, MDB_txn *txn, enum store_db db);

@@ -20,6 +20,7 @@
 #include "code.h"
 #include "log.h"
 #include "mailq.h"
+#include "pending.h"
 #include "rate.h"
 #include "store.h"
 #include "util.h"
@@ -50,6 +51,49 @@ static struct store *open_store(const char *sub)
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), 0);
 	return s;
+}
+
+/* An address awaiting confirmation: its code is good for that account and that address only,
+ * counts wrong tries, dies with its lifetime, is spent once used, and a newer one voids it. */
+static void test_pending_address(void **state)
+{
+	struct store *s = open_store("pending");
+	char a[CODE_LEN + 1], b[CODE_LEN + 1], addr[PWR_ADDR_MAX + 1];
+	uint64_t now = 1800000000;
+	MDB_txn *txn;
+	(void)state;
+
+	code_generate(a);
+	code_generate(b);
+	assert_int_equal(store_begin(s, true, &txn), 0);
+	assert_int_equal(pending_confirm(s, txn, "alice", a, now, addr), -ENOENT);
+	assert_int_equal(pending_issue(s, txn, "alice", "new@example.org", a, now, 600, 3), 0);
+	assert_int_equal(pending_get(s, txn, "alice", now, addr), 0);
+	assert_string_equal(addr, "new@example.org");
+	/* bob's code is not alice's, nor alice's code bob's */
+	assert_int_equal(pending_issue(s, txn, "bob", "new@example.org", b, now, 600, 3), 0);
+	assert_int_equal(pending_confirm(s, txn, "alice", b, now, addr), -EACCES);
+	assert_int_equal(pending_confirm(s, txn, "bob", a, now, addr), -EACCES);
+	/* a second set voids the first code */
+	assert_int_equal(pending_issue(s, txn, "alice", "other@example.org", b, now, 600, 3), 0);
+	assert_int_equal(pending_confirm(s, txn, "alice", a, now, addr), -EACCES);
+	/* two more wrong tries use alice's three attempts up: the right code no longer works */
+	assert_int_equal(pending_confirm(s, txn, "alice", a, now, addr), -EACCES);
+	assert_int_equal(pending_confirm(s, txn, "alice", a, now, addr), -EACCES);
+	assert_int_equal(pending_confirm(s, txn, "alice", b, now, addr), -EACCES);
+	assert_int_equal(pending_get(s, txn, "alice", now, addr), -ENOENT);
+	/* bob's, right and alive, confirms once */
+	assert_int_equal(pending_confirm(s, txn, "bob", b, now + 599, addr), 0);
+	assert_string_equal(addr, "new@example.org");
+	assert_int_equal(pending_confirm(s, txn, "bob", b, now + 599, addr), -ENOENT);
+	/* expired */
+	assert_int_equal(pending_issue(s, txn, "carol", "c@example.org", a, now, 600, 3), 0);
+	assert_int_equal(pending_confirm(s, txn, "carol", a, now + 600, addr), -EACCES);
+	/* purged a day after they died */
+	assert_int_equal(pending_purge(s, txn, now + 600 + 86399, 86400), 0);
+	assert_int_equal(pending_purge(s, txn, now + 600 + 86400, 86400), 2);
+	assert_int_equal(store_commit(txn), 0);
+	store_close(s);
 }
 
 static void test_normalize(void **state)
@@ -534,6 +578,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_pending_address),
 		cmocka_unit_test(test_generate_and_format),
 		cmocka_unit_test(test_uniformity),
 		cmocka_unit_test(test_issue_verify_consume_rules),

@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	(void)state;
 	assert_int_equal(conf_init(&c), 0);
 	assert_true(c.self_reset);
+	assert_true(c.user_addresses);
 	assert_int_equal(c.code_ttl, 600);
 	assert_int_equal(c.admin_code_ttl, 72 * 3600);
 	assert_int_equal(c.code_attempts, 5);
@@ -70,6 +71,7 @@ static void test_every_key(void **state)
 				   "   # an indented comment\n"
 				   "\n"
 				   "self_reset = no\n"
+				   "user_addresses = no\n"
 				   "help_message = Call #4242 (the help desk) = fast\n"
 				   "admin_group = pwadmin\n"
 				   "min_uid = 2000\n"
@@ -103,6 +105,7 @@ static void test_every_key(void **state)
 	(void)state;
 	assert_int_equal(parse(&c, text, &e), 0);
 	assert_false(c.self_reset);
+	assert_false(c.user_addresses);
 	assert_string_equal(c.help_message, "Call #4242 (the help desk) = fast");
 	assert_string_equal(c.admin_group, "pwadmin");
 	assert_int_equal(c.min_uid, 2000);
