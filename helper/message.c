@@ -73,9 +73,20 @@ const char *message_template_name(uint32_t kind)
 		return "admin-reset.txt";
 	case PWR_MAIL_CHANGED:
 		return "changed.txt";
+	case PWR_MAIL_ADDRESS_CONFIRM:
+		return "address-confirm.txt";
+	case PWR_MAIL_ADDRESS_REPLACED:
+	case PWR_MAIL_ADDRESS_REMOVED:
+		return "address-changed.txt";
 	default:
 		return NULL;
 	}
+}
+
+/* {change}, in address-changed.txt: what happened to the old address. */
+static const char *change_word(uint32_t kind)
+{
+	return kind == PWR_MAIL_ADDRESS_REMOVED ? "removed" : "replaced";
 }
 
 static bool ascii_printable(const char *s, size_t len)
@@ -349,7 +360,7 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 	const char *rhost = in->rhost && *in->rhost ? in->rhost : "a local terminal", *body_start;
 	const char *const vars[][2] = {{"{user}", in->user}, {"{host}", host},
 		{"{code}", in->code ? in->code : ""}, {"{expires}", expires}, {"{rhost}", rhost},
-		{"{time}", when}, {NULL, NULL}};
+		{"{time}", when}, {"{change}", change_word(in->kind)}, {NULL, NULL}};
 	size_t tlen = 0;
 	bool eight_bit = false;
 	int r;

@@ -2,7 +2,8 @@
 /*
  * Building a mail from its template: the RFC 5322 message the mailer sends as it is.
  * A template is a text file: "Subject: ..." on its first line, an empty line, the body.
- * Placeholders {user} {host} {code} {expires} {rhost} {time} expand in both parts.
+ * Placeholders {user} {host} {code} {expires} {rhost} {time} expand in both parts, and
+ * {change} ("replaced" or "removed") in address-changed.txt.
  * MUST: no header can be injected. The subject is refused when a value would put a control
  * character in it; To and From are checked addresses; the body's line ends become CRLF and
  * any other control byte but TAB refuses the template.

@@ -320,7 +320,14 @@ struct pwr_check_item {
 
 /* The kinds of mail, and the states of a mail in the queue (wire_mail_kind() and
  * wire_mail_state() name them, as `pwresetctl queue` and the audit lines do). */
-enum pwr_mail_kind { PWR_MAIL_CODE = 1, PWR_MAIL_ADMIN = 2, PWR_MAIL_CHANGED = 3 };
+enum pwr_mail_kind {
+	PWR_MAIL_CODE = 1, /* a reset code the user asked for */
+	PWR_MAIL_ADMIN = 2, /* a reset code an administrator issued */
+	PWR_MAIL_CHANGED = 3, /* the password was changed */
+	PWR_MAIL_ADDRESS_CONFIRM = 4, /* the code that confirms a new recovery address */
+	PWR_MAIL_ADDRESS_REPLACED = 5, /* to the old address: it was replaced */
+	PWR_MAIL_ADDRESS_REMOVED = 6, /* to the old address: it was removed */
+};
 enum pwr_mail_state {
 	PWR_MAIL_QUEUED = 1,
 	PWR_MAIL_SENT = 2,

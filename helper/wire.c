@@ -296,8 +296,12 @@ int wire_recv(int fd, uint16_t *op, union pwr_msg *msg)
 
 const char *wire_mail_kind(uint32_t kind)
 {
-	static const char *const words[] = {
-		[PWR_MAIL_CODE] = "code", [PWR_MAIL_ADMIN] = "admin-reset", [PWR_MAIL_CHANGED] = "changed"};
+	static const char *const words[] = {[PWR_MAIL_CODE] = "code",
+		[PWR_MAIL_ADMIN] = "admin-reset",
+		[PWR_MAIL_CHANGED] = "changed",
+		[PWR_MAIL_ADDRESS_CONFIRM] = "address-confirm",
+		[PWR_MAIL_ADDRESS_REPLACED] = "address-replaced",
+		[PWR_MAIL_ADDRESS_REMOVED] = "address-removed"};
 
 	return kind < sizeof(words) / sizeof(words[0]) && words[kind] ? words[kind] : "?";
 }

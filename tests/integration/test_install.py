@@ -29,6 +29,8 @@ EXPECTED = {
     "etc/pwreset/mail/code.txt": 0o644,
     "etc/pwreset/mail/admin-reset.txt": 0o644,
     "etc/pwreset/mail/changed.txt": 0o644,
+    "etc/pwreset/mail/address-confirm.txt": 0o644,
+    "etc/pwreset/mail/address-changed.txt": 0o644,
     "usr/sbin/pwreset-helper": 0o4755,
     "usr/sbin/pwresetctl": 0o755,
     "usr/libexec/pwreset/pwreset-mailer": 0o755,

@@ -332,6 +332,56 @@ static void test_injection_refused(void **state)
 	assert_non_null(strstr(why, "admin-reset.txt: No such file or directory"));
 }
 
+/* A shipped template, as installed, into the test's templates directory. */
+static void put_shipped(const char *name)
+{
+	char path[512], text[MESSAGE_TEMPLATE_MAX];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/conf/mail/%s", PWR_SOURCE_ROOT, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	put_template(name, text, 0644);
+}
+
+/* SPEC §11: the confirmation code goes to the new address; the old one is told that it was
+ * replaced or removed, from the shipped templates. */
+static void test_address_mails(void **state)
+{
+	struct message_in in = {PWR_MAIL_ADDRESS_CONFIRM, "alice", "new@example.org", "192.0.2.7",
+		"ABCDE-12345", 1795000000, 1795000900};
+	char *msg, why[512], h[1024];
+	(void)state;
+
+	put_shipped("address-confirm.txt");
+	put_shipped("address-changed.txt");
+	assert_int_equal(build(&in, &msg, why), 0);
+	assert_string_equal(header(msg, "To", h, sizeof(h)), "new@example.org");
+	assert_non_null(strstr(msg, "pwreset-address confirm ABCDE-12345"));
+	assert_non_null(strstr(msg, "\"alice\""));
+	free(msg);
+
+	in.kind = PWR_MAIL_ADDRESS_REPLACED;
+	in.to = "old@example.org";
+	in.code = NULL;
+	assert_int_equal(build(&in, &msg, why), 0);
+	assert_non_null(header(msg, "Subject", h, sizeof(h)));
+	assert_non_null(strstr(h, "was replaced"));
+	assert_non_null(strstr(msg, "192.0.2.7"));
+	assert_null(strstr(msg, "ABCDE"));
+	free(msg);
+
+	in.kind = PWR_MAIL_ADDRESS_REMOVED;
+	assert_int_equal(build(&in, &msg, why), 0);
+	assert_non_null(header(msg, "Subject", h, sizeof(h)));
+	assert_non_null(strstr(h, "was removed"));
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_answer_round_trip),
 		cmocka_unit_test(test_code_mail),
 		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_address_mails),
 		cmocka_unit_test(test_injection_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
