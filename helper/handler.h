@@ -17,6 +17,8 @@ typedef int handler_fn(struct helper *h, struct peer *p, union pwr_msg *m);
 
 /* self-service (selfservice.c) */
 handler_fn h_offer, h_request, h_verify, h_set_password;
+/* recovery addresses users register (selfaddress.c) */
+handler_fn h_address_show, h_address_set, h_address_confirm, h_address_remove;
 /* administration (admin.c) */
 handler_fn h_email_set, h_email_unset, h_email_show, h_email_import, h_email_export, h_check,
 	h_tokens, h_revoke, h_reset, h_queue, h_queue_flush, h_status;

@@ -93,28 +93,41 @@ int password_ready(char *why, size_t whylen)
 	return 0;
 }
 
-/* Whether pw hashes to current (lock stripped): the new password may not be the old one. */
-static int same_as_current(const char *pw, const char *current)
+/* 1 when pw hashes to hash, 0 when not (or hash is no hash: empty, '*', locked), < 0. */
+static int hash_matches(const char *pw, const char *hash)
 {
 	struct crypt_data *cd;
 	const char *h;
 	int same;
 
-	if (!current)
-		return 0;
-	while (*current == '!')
-		current++;
-	if (!*current || *current == '*')
+	if (!hash || !*hash || *hash == '*' || *hash == '!')
 		return 0;
 	cd = sodium_malloc(sizeof(*cd));
 	if (!cd)
 		return -ENOMEM;
 	memset(cd, 0, sizeof(*cd));
-	h = crypt_r(pw, current, cd);
-	same = h && h[0] != '*' && strlen(h) == strlen(current) &&
-	       sodium_memcmp(h, current, strlen(h)) == 0;
+	h = crypt_r(pw, hash, cd);
+	same = h && h[0] != '*' && strlen(h) == strlen(hash) &&
+	       sodium_memcmp(h, hash, strlen(h)) == 0;
 	sodium_free(cd);
 	return same;
+}
+
+/* Whether pw hashes to current (lock stripped): the new password may not be the old one. */
+static int same_as_current(const char *pw, const char *current)
+{
+	if (!current)
+		return 0;
+	while (*current == '!')
+		current++;
+	return hash_matches(pw, current);
+}
+
+int password_verify(const char *pw, const char *hash)
+{
+	int r = hash_matches(pw, hash);
+
+	return r < 0 ? r : r ? 0 : -EACCES;
 }
 
 int password_check(const struct pwr_conf *c, const char *user, const char *pw, const char *current,

@@ -27,4 +27,8 @@ int password_check(const struct pwr_conf *c, const char *user, const char *pw, c
 /* Hash pw with the configured method into out (PASSWORD_HASH_MAX bytes). 0, or < 0. */
 int password_hash(const struct pwr_conf *c, const char *pw, char *out);
 
+/* Whether pw is the password hash stands for: 0; -EACCES when not, or when hash is locked or
+ * no hash at all (a locked account proves nothing with its old password); or another < 0. */
+int password_verify(const char *pw, const char *hash);
+
 #endif

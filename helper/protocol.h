@@ -56,6 +56,10 @@ enum pwr_op {
 	PWR_REQ_REQUEST = 2, /* self-service: send a code if the user can reset */
 	PWR_REQ_VERIFY = 3, /* self-service: check a code */
 	PWR_REQ_SET_PASSWORD = 4, /* self-service, after a valid code on this connection */
+	PWR_REQ_ADDRESS_SHOW = 5, /* self-service: the account's recovery address (SPEC §11) */
+	PWR_REQ_ADDRESS_SET = 6, /* self-service, with the current password: mail a code */
+	PWR_REQ_ADDRESS_CONFIRM = 7, /* self-service: the code registers the pending address */
+	PWR_REQ_ADDRESS_REMOVE = 8, /* self-service, with the current password */
 	PWR_REQ_EMAIL_SET = 16,
 	PWR_REQ_EMAIL_UNSET = 17,
 	PWR_REQ_EMAIL_SHOW = 18,
@@ -75,6 +79,8 @@ enum pwr_op {
 	PWR_ANS_REQUEST = 0x8002,
 	PWR_ANS_VERIFY = 0x8003,
 	PWR_ANS_SET_PASSWORD = 0x8004,
+	PWR_ANS_ADDRESS = 0x8005,
+	PWR_ANS_ADDRESS_CHANGE = 0x8006,
 	PWR_ANS_EMAIL_SET = 0x8010,
 	PWR_ANS_EMAIL_SHOW = 0x8012,
 	PWR_ANS_STATUS = 0x8013,
@@ -102,6 +108,8 @@ enum pwr_status {
 	PWR_E_QUALITY = 10, /* the new password was refused; the text says why, for the person */
 	PWR_E_UNAVAILABLE = 11, /* this host cannot complete a reset now (the helper's log and
 				   status say why); the same for every user */
+	PWR_E_PASSWORD = 12, /* the current password is not right (counted in the window) */
+	PWR_E_LIMIT = 13, /* too many requests for this account or host: try again later */
 };
 
 /* Layouts. Each struct is the decoded form; the wire form is its fields in order. */
@@ -257,6 +265,32 @@ struct pwr_email_set_ans {
 	uint32_t status;
 	uint32_t warnings;
 	char shared_with[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_REQ_ADDRESS_*: who; SET also str password, str addr; CONFIRM also str code; REMOVE also
+ * str password (the fields a request does not carry stay empty) */
+struct pwr_address_req {
+	struct pwr_who who;
+	char password[PWR_PASSWORD_MAX + 1];
+	char addr[PWR_ADDR_MAX + 1];
+	char code[PWR_CODE_MAX + 1];
+};
+
+/* PWR_ANS_ADDRESS: u32 status, str addr ("" when none), u32 source, u64 confirmed, str
+ * pending (an address set and awaiting its code, ""), u32 allowed (user_addresses) */
+struct pwr_address_ans {
+	uint32_t status;
+	char addr[PWR_ADDR_MAX + 1];
+	uint32_t source;
+	uint64_t confirmed;
+	char pending[PWR_ADDR_MAX + 1];
+	uint32_t allowed;
+};
+
+/* PWR_ANS_ADDRESS_CHANGE: u32 status, str text (for the person: what was done, or why not) */
+struct pwr_address_change_ans {
+	uint32_t status;
+	char text[PWR_TEXT_MAX + 1];
 };
 
 /* Who registered an address: an administrator (pwresetctl), or the user (pwreset-address). */

@@ -36,7 +36,7 @@ enum {
 };
 
 /* Where a self-service request says whom it is about. */
-enum about { ABOUT_WHO, ABOUT_VERIFY, ABOUT_SET_PASSWORD, ABOUT_NOBODY };
+enum about { ABOUT_WHO, ABOUT_VERIFY, ABOUT_SET_PASSWORD, ABOUT_ADDRESS, ABOUT_NOBODY };
 
 struct route {
 	uint16_t op;
@@ -52,6 +52,11 @@ static const struct route routes[] = {
 	{PWR_REQ_VERIFY, PERM_SELF, NEEDS_STORE, ABOUT_VERIFY, h_verify},
 	{PWR_REQ_SET_PASSWORD, PERM_SELF, NEEDS_STORE | NEEDS_CODE | MAILS, ABOUT_SET_PASSWORD,
 		h_set_password},
+	{PWR_REQ_ADDRESS_SHOW, PERM_SELF, NEEDS_STORE, ABOUT_ADDRESS, h_address_show},
+	{PWR_REQ_ADDRESS_SET, PERM_SELF, NEEDS_STORE | MAILS, ABOUT_ADDRESS, h_address_set},
+	{PWR_REQ_ADDRESS_CONFIRM, PERM_SELF, NEEDS_STORE | MAILS, ABOUT_ADDRESS,
+		h_address_confirm},
+	{PWR_REQ_ADDRESS_REMOVE, PERM_SELF, NEEDS_STORE | MAILS, ABOUT_ADDRESS, h_address_remove},
 	{PWR_REQ_EMAIL_SET, PERM_ADMIN, NEEDS_STORE, ABOUT_NOBODY, h_email_set},
 	{PWR_REQ_EMAIL_UNSET, PERM_ADMIN, NEEDS_STORE, ABOUT_NOBODY, h_email_unset},
 	{PWR_REQ_EMAIL_SHOW, PERM_ADMIN, NEEDS_STORE, ABOUT_NOBODY, h_email_show},
@@ -162,6 +167,8 @@ static struct pwr_who *about(enum about a, union pwr_msg *m)
 		return &m->verify.who;
 	case ABOUT_SET_PASSWORD:
 		return &m->set_password.who;
+	case ABOUT_ADDRESS:
+		return &m->address.who;
 	case ABOUT_WHO:
 		return &m->who;
 	default:
@@ -188,6 +195,7 @@ static int self_permitted(const struct route *rt, struct peer *p, union pwr_msg 
 	if (!peer_may_act_for(p, who->user)) {
 		audit(LOG_WARNING, event, p, who->user, NULL, "refused", "not-permitted");
 		ans_error(p, PWR_E_PERM, "uid %ld may not act for %s", (long)p->uid, who->user);
+		sodium_memzero(m, sizeof(*m)); /* it may hold a password */
 		return -EPERM;
 	}
 	if ((rt->flags & NEEDS_CODE) &&

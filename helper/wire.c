@@ -50,6 +50,20 @@ static const struct field f_reset_item[] = {STR(struct pwr_reset_item, user, PWR
 	STR(struct pwr_reset_item, code, PWR_SHOWN_CODE_MAX),
 	STR(struct pwr_reset_item, text, PWR_TEXT_MAX)};
 static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MAX)};
+static const struct field f_address_show[] = {WHO(struct pwr_address_req, who.)};
+static const struct field f_address_set[] = {WHO(struct pwr_address_req, who.),
+	STR(struct pwr_address_req, password, PWR_PASSWORD_MAX),
+	STR(struct pwr_address_req, addr, PWR_ADDR_MAX)};
+static const struct field f_address_confirm[] = {
+	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, code, PWR_CODE_MAX)};
+static const struct field f_address_remove[] = {
+	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, password, PWR_PASSWORD_MAX)};
+static const struct field f_address_ans[] = {U32(struct pwr_address_ans, status),
+	STR(struct pwr_address_ans, addr, PWR_ADDR_MAX), U32(struct pwr_address_ans, source),
+	U64(struct pwr_address_ans, confirmed), STR(struct pwr_address_ans, pending, PWR_ADDR_MAX),
+	U32(struct pwr_address_ans, allowed)};
+static const struct field f_address_change[] = {U32(struct pwr_address_change_ans, status),
+	STR(struct pwr_address_change_ans, text, PWR_TEXT_MAX)};
 static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
 	STR(struct pwr_email_set_req, addr, PWR_ADDR_MAX)};
 static const struct field f_import[] = {U32(struct pwr_import_req, first_line),
@@ -107,6 +121,10 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_REQUEST, "request", f_who),
 	MSG(PWR_REQ_VERIFY, "verify", f_verify),
 	MSG(PWR_REQ_SET_PASSWORD, "set-password", f_set_password),
+	MSG(PWR_REQ_ADDRESS_SHOW, "address-show", f_address_show),
+	MSG(PWR_REQ_ADDRESS_SET, "address-set", f_address_set),
+	MSG(PWR_REQ_ADDRESS_CONFIRM, "address-confirm", f_address_confirm),
+	MSG(PWR_REQ_ADDRESS_REMOVE, "address-remove", f_address_remove),
 	MSG(PWR_REQ_EMAIL_SET, "email-set", f_email_set),
 	MSG(PWR_REQ_EMAIL_UNSET, "email-unset", f_user),
 	MSG(PWR_REQ_EMAIL_SHOW, "email-show", f_user),
@@ -124,6 +142,8 @@ static const struct message messages[] = {
 	MSG(PWR_ANS_REQUEST, "request-answer", f_request),
 	MSG(PWR_ANS_VERIFY, "verify-answer", f_verify_ans),
 	MSG(PWR_ANS_SET_PASSWORD, "set-password-answer", f_set_password_ans),
+	MSG(PWR_ANS_ADDRESS, "address-answer", f_address_ans),
+	MSG(PWR_ANS_ADDRESS_CHANGE, "address-change-answer", f_address_change),
 	MSG(PWR_ANS_EMAIL_SET, "email-set-answer", f_email_set_ans),
 	MSG(PWR_ANS_EMAIL_SHOW, "email-show-answer", f_email_show),
 	MSG(PWR_ANS_STATUS, "status-answer", f_status),

@@ -23,6 +23,9 @@ union pwr_msg {
 	struct pwr_who who;
 	struct pwr_verify_req verify;
 	struct pwr_set_password_req set_password;
+	struct pwr_address_req address;
+	struct pwr_address_ans address_ans;
+	struct pwr_address_change_ans address_change;
 	struct pwr_reset_req reset;
 	struct pwr_set_password_ans set_password_ans;
 	struct pwr_reset_item reset_item;

@@ -685,6 +685,134 @@ static void test_status(void **state)
 	assert_true(m.status.store_bytes > 0);
 }
 
+/* ---- recovery addresses users register (SPEC §11) ---- */
+
+static uint32_t address_op(struct fx *f, uint16_t op, const char *user, const char *password,
+	const char *addr, const char *code, char *text)
+{
+	union pwr_msg m = {0};
+
+	snprintf(m.address.who.user, sizeof(m.address.who.user), "%s", user);
+	snprintf(m.address.password, sizeof(m.address.password), "%s", password ? password : "");
+	snprintf(m.address.addr, sizeof(m.address.addr), "%s", addr ? addr : "");
+	snprintf(m.address.code, sizeof(m.address.code), "%s", code ? code : "");
+	assert_int_equal(ask(f, op, &m), 0);
+	assert_int_equal(answer(f, &m), PWR_ANS_ADDRESS_CHANGE);
+	if (text)
+		snprintf(text, PWR_TEXT_MAX + 1, "%s", m.address_change.text);
+	return m.address_change.status;
+}
+
+static void address_show(struct fx *f, const char *user, union pwr_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->address.who.user, sizeof(m->address.who.user), "%s", user);
+	assert_int_equal(ask(f, PWR_REQ_ADDRESS_SHOW, m), 0);
+	assert_int_equal(answer(f, m), PWR_ANS_ADDRESS);
+}
+
+static void test_user_sets_and_confirms(void **state)
+{
+	struct fx *f = *state;
+	char text[PWR_TEXT_MAX + 1], code[CODE_LEN + 1], first[CODE_LEN + 1];
+	struct mail_rec rec;
+	union pwr_msg m;
+
+	set_address(f, "daemon", "old@example.org"); /* by an administrator */
+	f->h.conf.user_requests_per_hour = 10;
+	f->p.uid = 1; /* daemon itself */
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "daemon", OLD_PASSWORD,
+				 "first@example.org", NULL, text),
+		PWR_OK);
+	assert_non_null(strstr(text, "first@example.org"));
+	assert_int_equal(queued(f, &rec, first), 1);
+	assert_int_equal(rec.kind, PWR_MAIL_ADDRESS_CONFIRM);
+	assert_string_equal(rec.to, "first@example.org");
+	/* a second set voids the first code; nothing changes until a confirm */
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "daemon", OLD_PASSWORD,
+				 "new@example.org", NULL, NULL),
+		PWR_OK);
+	assert_int_equal(queued(f, &rec, code), 2);
+	address_show(f, "daemon", &m);
+	assert_string_equal(m.address_ans.addr, "old@example.org");
+	assert_string_equal(m.address_ans.pending, "new@example.org");
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_CONFIRM, "daemon", NULL, NULL, first, NULL),
+		PWR_E_BADCODE);
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_CONFIRM, "daemon", NULL, NULL, code, text),
+		PWR_OK);
+	assert_non_null(strstr(text, "o***@example.org"));
+	assert_null(strstr(text, "old@example.org"));
+	address_show(f, "daemon", &m);
+	assert_string_equal(m.address_ans.addr, "new@example.org");
+	assert_int_equal(m.address_ans.source, PWR_SOURCE_USER);
+	assert_true(m.address_ans.confirmed > 0);
+	assert_string_equal(m.address_ans.pending, "");
+	/* the old address is told */
+	assert_int_equal(queued(f, &rec, NULL), 3);
+	assert_int_equal(rec.kind, PWR_MAIL_ADDRESS_REPLACED);
+	assert_string_equal(rec.to, "old@example.org");
+	assert_true(logged(f, "event=address-set-requested", "user=daemon", "result=ok"));
+	assert_true(logged(f, "event=address-confirmed", "user=daemon", "result=ok"));
+	/* then removed, with the password; the removed address is told */
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_REMOVE, "daemon", OLD_PASSWORD, NULL, NULL,
+				 text),
+		PWR_OK);
+	assert_non_null(strstr(text, "n***@example.org"));
+	assert_int_equal(queued(f, &rec, NULL), 4);
+	assert_int_equal(rec.kind, PWR_MAIL_ADDRESS_REMOVED);
+	assert_string_equal(rec.to, "new@example.org");
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_REMOVE, "daemon", OLD_PASSWORD, NULL, NULL,
+				 NULL),
+		PWR_E_NOTFOUND);
+}
+
+static void test_user_address_refusals(void **state)
+{
+	struct fx *f = *state;
+	char text[PWR_TEXT_MAX + 1];
+	union pwr_msg m = {0};
+
+	/* wrong current password: refused, counted; the window then refuses the right one */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "daemon", "not-it",
+					 "d@example.org", NULL, NULL),
+			PWR_E_PASSWORD);
+	assert_true(logged(f, "event=address-set-requested", "user=daemon", "wrong-password"));
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "daemon", OLD_PASSWORD,
+				 "d@example.org", NULL, NULL),
+		PWR_E_LIMIT);
+	/* shared and host-only addresses: the same words for both, the reason in the log */
+	set_address(f, "games", "taken@example.org");
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "bin", OLD_PASSWORD,
+				 "TAKEN@example.org", NULL, text),
+		PWR_E_INVALID);
+	assert_string_equal(text, "This address cannot be used for password reset.");
+	assert_true(logged(f, "event=address-set-requested", "user=bin", "shared-address:games"));
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "bin", OLD_PASSWORD, "bin@localhost",
+				 NULL, text),
+		PWR_E_INVALID);
+	assert_string_equal(text, "This address cannot be used for password reset.");
+	assert_true(logged(f, "event=address-set-requested", "user=bin", "local-only-address"));
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "bin", OLD_PASSWORD,
+				 "x@y.org\r\nBcc: e@z.org", NULL, NULL),
+		PWR_E_INVALID);
+	assert_int_equal(queued(f, NULL, NULL), 0);
+	/* switched off: the administrators' word */
+	f->h.conf.user_addresses = false;
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "sys", OLD_PASSWORD, "s@example.org",
+				 NULL, text),
+		PWR_E_DISABLED);
+	assert_string_equal(text, "Recovery addresses are set by your administrator. Ask the desk.");
+	f->h.conf.user_addresses = true;
+	/* an ordinary user cannot name another */
+	f->p.uid = 1;
+	snprintf(m.address.who.user, sizeof(m.address.who.user), "bin");
+	snprintf(m.address.password, sizeof(m.address.password), OLD_PASSWORD);
+	assert_int_equal(ask(f, PWR_REQ_ADDRESS_SET, &m), -EPERM);
+	expect_error(f, PWR_E_PERM, "may not act for bin");
+	assert_int_equal(m.address.password[0], '\0');
+}
+
 /* ---- the front ---- */
 
 static void test_not_a_request_and_broken_config(void **state)
@@ -720,6 +848,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_mails_and_bad_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_sets_and_confirms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_address_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_not_a_request_and_broken_config, setup, teardown),
 	};
