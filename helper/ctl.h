@@ -28,6 +28,7 @@ struct opts {
 };
 
 extern const char *prog; /* "pwresetctl" */
+extern int ex_perm; /* the exit status of a refusal to the peer (EX_PERM) */
 extern const char *cmd_name; /* for messages: "pwresetctl: reset: …" */
 extern struct pwr_client conn;
 extern struct opts *opts_for_conn;

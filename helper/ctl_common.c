@@ -12,6 +12,7 @@
 #include "util.h"
 
 const char *prog = "pwresetctl";
+int ex_perm = EX_PERM;
 const char *cmd_name = NULL;
 struct pwr_client conn = {.fd = -1};
 struct opts *opts_for_conn;
@@ -300,7 +301,7 @@ uint16_t helper_recv(union pwr_msg *m)
 	if (op == PWR_ANS_ERROR) {
 		char buf[PWR_TEXT_MAX + 1];
 		errorf("%s", safe(m->error.text, buf, sizeof(buf)));
-		die(m->error.status == PWR_E_PERM ? EX_PERM : EX_FAILED);
+		die(m->error.status == PWR_E_PERM ? ex_perm : EX_FAILED);
 	}
 	return op;
 }
