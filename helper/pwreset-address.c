@@ -22,9 +22,11 @@
 #include "ctl.h"
 #include "util.h"
 
-static struct pwr_address_req req;
+/* the request, in a whole message: helper_send keeps a copy of the first one it sends */
+static union pwr_msg msg;
+static struct pwr_address_req *const req = &msg.address;
 
-/* The current password, into req.password: from the terminal with echo off, else one line of
+/* The current password, into req->password: from the terminal with echo off, else one line of
  * standard input. 0, or the exit status of a failure. */
 static int read_password(void)
 {
@@ -38,15 +40,15 @@ static int read_password(void)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(0, TCSAFLUSH, &quiet);
 	}
-	if (!fgets(req.password, sizeof(req.password), stdin))
-		req.password[0] = '\0';
+	if (!fgets(req->password, sizeof(req->password), stdin))
+		req->password[0] = '\0';
 	if (tty) {
 		tcsetattr(0, TCSAFLUSH, &old);
 		fputc('\n', stderr);
 	}
-	nl = strchr(req.password, '\n');
-	if (!nl && strlen(req.password) == sizeof(req.password) - 1) {
-		explicit_bzero(req.password, sizeof(req.password));
+	nl = strchr(req->password, '\n');
+	if (!nl && strlen(req->password) == sizeof(req->password) - 1) {
+		explicit_bzero(req->password, sizeof(req->password));
 		errorf("the password is longer than %d bytes", PWR_PASSWORD_MAX);
 		return EX_FAILED;
 	}
@@ -61,13 +63,13 @@ static int change(struct opts *o, uint16_t op)
 	union pwr_msg m;
 	char text[PWR_TEXT_MAX + 1];
 
-	helper_send(op, (const union pwr_msg *)&req);
-	explicit_bzero(req.password, sizeof(req.password));
+	helper_send(op, &msg);
+	explicit_bzero(req->password, sizeof(req->password));
 	helper_expect(&m, PWR_ANS_ADDRESS_CHANGE, PWR_ANS_ADDRESS_CHANGE);
 	safe(m.address_change.text, text, sizeof(text));
 	if (o->json) {
 		bool f;
-		jopen("user", req.who.user, &f);
+		jopen("user", req->who.user, &f);
 		jkey("ok", &f);
 		fputs(m.address_change.status == PWR_OK ? "true" : "false", stdout);
 		jkey("message", &f);
@@ -87,11 +89,11 @@ static int show(struct opts *o)
 	const struct pwr_address_ans *a = &m.address_ans;
 	char addr[PWR_ADDR_MAX + 1], when[64];
 
-	helper_send(PWR_REQ_ADDRESS_SHOW, (const union pwr_msg *)&req);
+	helper_send(PWR_REQ_ADDRESS_SHOW, &msg);
 	helper_expect(&m, PWR_ANS_ADDRESS, PWR_ANS_ADDRESS);
 	if (o->json) {
 		bool f;
-		jopen("user", req.who.user, &f);
+		jopen("user", req->who.user, &f);
 		jkey("address", &f);
 		if (*a->addr)
 			jstr(a->addr);
@@ -151,14 +153,14 @@ static int whoami(const char *user)
 			return usage_error("only root may name a user (--user)");
 		if (!user_name_ok(user))
 			return usage_error("'%s' is not a user name", user);
-		snprintf(req.who.user, sizeof(req.who.user), "%s", user);
+		snprintf(req->who.user, sizeof(req->who.user), "%s", user);
 		return 0;
 	}
 	if (!(pw = getpwuid(getuid()))) {
 		errorf("your uid %lu has no name", (unsigned long)getuid());
 		return EX_FAILED;
 	}
-	snprintf(req.who.user, sizeof(req.who.user), "%s", pw->pw_name);
+	snprintf(req->who.user, sizeof(req->who.user), "%s", pw->pw_name);
 	return 0;
 }
 
@@ -199,12 +201,12 @@ int main(int argc, char **argv)
 	else if (!strcmp(pos[0], "set") && npos == 2) {
 		if (strlen(pos[1]) > PWR_ADDR_MAX || !util_text_ok(pos[1]))
 			return usage_error("'%s' cannot be an address", pos[1]);
-		snprintf(req.addr, sizeof(req.addr), "%s", pos[1]);
+		snprintf(req->addr, sizeof(req->addr), "%s", pos[1]);
 		r = read_password();
 		if (r == 0)
 			r = change(&o, PWR_REQ_ADDRESS_SET);
 	} else if (!strcmp(pos[0], "confirm") && npos == 2) {
-		snprintf(req.code, sizeof(req.code), "%.*s", PWR_CODE_MAX, pos[1]);
+		snprintf(req->code, sizeof(req->code), "%.*s", PWR_CODE_MAX, pos[1]);
 		r = change(&o, PWR_REQ_ADDRESS_CONFIRM);
 	} else if (!strcmp(pos[0], "remove") && npos == 1) {
 		r = read_password();
@@ -213,7 +215,7 @@ int main(int argc, char **argv)
 	} else {
 		return usage_error("usage: %s [set ADDRESS | confirm CODE | remove]", prog);
 	}
-	explicit_bzero(&req, sizeof(req));
+	explicit_bzero(&msg, sizeof(msg));
 	client_close(&conn);
 	if (fflush(stdout) != 0)
 		return EX_FAILED;
