@@ -72,3 +72,9 @@ int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen)
 				r == PWR_REASON_SHARED_ADDRESS ? f->shared_with : NULL);
 	return n;
 }
+
+bool eligible_but_address(const struct elig_facts *f)
+{
+	return f->self_reset && f->exists && f->local_shadow && !f->system_account &&
+	       !f->excluded && !f->expired && !f->has_address;
+}

@@ -38,4 +38,8 @@ int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct stor
  * (0: eligible). shared-address:USER[,USER…] comes last when present. */
 int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen);
 
+/* Whether nothing but a missing address keeps the account from a reset of its own: the
+ * session hint of SPEC §11 is for these accounts only. */
+bool eligible_but_address(const struct elig_facts *f);
+
 #endif

@@ -277,7 +277,9 @@ struct pwr_address_req {
 };
 
 /* PWR_ANS_ADDRESS: u32 status, str addr ("" when none), u32 source, u64 confirmed, str
- * pending (an address set and awaiting its code, ""), u32 allowed (user_addresses) */
+ * pending (an address set and awaiting its code, ""), u32 allowed (user_addresses), u32 hint
+ * (the session hint of SPEC §11 is due: users may register an address, and nothing but the
+ * missing address keeps this account from a reset) */
 struct pwr_address_ans {
 	uint32_t status;
 	char addr[PWR_ADDR_MAX + 1];
@@ -285,6 +287,7 @@ struct pwr_address_ans {
 	uint64_t confirmed;
 	char pending[PWR_ADDR_MAX + 1];
 	uint32_t allowed;
+	uint32_t hint;
 };
 
 /* PWR_ANS_ADDRESS_CHANGE: u32 status, str text (for the person: what was done, or why not) */

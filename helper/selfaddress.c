@@ -18,6 +18,7 @@
 #include "account.h"
 #include "address.h"
 #include "code.h"
+#include "eligible.h"
 #include "handler.h"
 #include "mailq.h"
 #include "password.h"
@@ -98,12 +99,18 @@ int h_address_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	struct pwr_address_ans a = {.status = PWR_OK, .allowed = h->conf.user_addresses};
 	const struct pwr_who *who = &m->address.who;
 	struct address_info info;
+	struct elig_facts f;
+	struct account acct;
 	MDB_txn *txn;
 	int r;
 
 	if ((r = store_begin(h->store, false, &txn)) < 0)
 		return ans_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	if ((r = address_get_info(h->store, txn, who->user, &info)) == 0) {
+	memset(&acct, 0, sizeof(acct));
+	r = eligible_gather(&h->accounts, &h->conf, h->store, txn, who->user, util_now(), &f, &acct);
+	account_clear(&acct);
+	a.hint = r == 0 && h->conf.user_addresses && eligible_but_address(&f);
+	if (r == 0 && (r = address_get_info(h->store, txn, who->user, &info)) == 0) {
 		util_copy(a.addr, sizeof(a.addr), info.addr);
 		a.source = info.source;
 		a.confirmed = info.confirmed;

@@ -61,7 +61,7 @@ static const struct field f_address_remove[] = {
 static const struct field f_address_ans[] = {U32(struct pwr_address_ans, status),
 	STR(struct pwr_address_ans, addr, PWR_ADDR_MAX), U32(struct pwr_address_ans, source),
 	U64(struct pwr_address_ans, confirmed), STR(struct pwr_address_ans, pending, PWR_ADDR_MAX),
-	U32(struct pwr_address_ans, allowed)};
+	U32(struct pwr_address_ans, allowed), U32(struct pwr_address_ans, hint)};
 static const struct field f_address_change[] = {U32(struct pwr_address_change_ans, status),
 	STR(struct pwr_address_change_ans, text, PWR_TEXT_MAX)};
 static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),

@@ -813,6 +813,48 @@ static void test_user_address_refusals(void **state)
 	assert_int_equal(m.address.password[0], '\0');
 }
 
+/* The id of the store's last write, read in a transaction of its own. */
+static size_t last_write(struct fx *f)
+{
+	MDB_txn *txn;
+	size_t id;
+
+	assert_int_equal(store_begin(f->h.store, false, &txn), 0);
+	id = mdb_txn_id(txn);
+	store_abort(txn);
+	return id;
+}
+
+/* The session hint (SPEC §11) is due for an account that nothing but its missing address keeps
+ * from a reset, while users may register one; asking writes nothing. */
+static void test_session_hint(void **state)
+{
+	struct fx *f = *state;
+	union pwr_msg m;
+	size_t before;
+
+	set_address(f, "bin", "bin@example.org");
+	before = last_write(f);
+	address_show(f, "daemon", &m);
+	assert_int_equal(m.address_ans.hint, 1);
+	address_show(f, "bin", &m);
+	assert_int_equal(m.address_ans.hint, 0);
+	address_show(f, "nobody-here", &m);
+	assert_int_equal(m.address_ans.hint, 0);
+	f->h.conf.min_uid = 2; /* daemon (uid 1) becomes a system account */
+	address_show(f, "daemon", &m);
+	assert_int_equal(m.address_ans.hint, 0);
+	f->h.conf.min_uid = 1;
+	f->h.conf.user_addresses = false;
+	address_show(f, "daemon", &m);
+	assert_int_equal(m.address_ans.hint, 0);
+	f->h.conf.user_addresses = true;
+	f->h.conf.self_reset = false;
+	address_show(f, "daemon", &m);
+	assert_int_equal(m.address_ans.hint, 0);
+	assert_int_equal(last_write(f), before);
+}
+
 /* ---- the front ---- */
 
 static void test_not_a_request_and_broken_config(void **state)
@@ -850,6 +892,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_sets_and_confirms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_address_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_not_a_request_and_broken_config, setup, teardown),
 	};
