@@ -16,7 +16,8 @@ struct pwr_client {
 };
 
 /* Connect to socket_path (NULL: skip), else run helper_path (NULL: do not). 0, or -ENOENT when
- * neither could be reached, or another negative errno. */
+ * neither could be reached, or another negative errno. The connect never waits: a daemon whose
+ * backlog is full counts as not answering (-EAGAIN). */
 int client_open(struct pwr_client *c, const char *socket_path, const char *helper_path);
 
 /* The daemon closes a connection it will not hold (too many of them) before answering it: when

@@ -7,6 +7,9 @@
  * PAM_SUCCESS (and only with login_after_reset); anything unexpected from the helper ends the
  * conversation with PAM_AUTH_ERR. What the person types and what the helper answers is wiped
  * on every path. The texts do not depend on whether the account exists or can be reset.
+ * In the session stack it tells a user who has no recovery address how to register one
+ * (SPEC §11): one read-only question to the daemon's socket, never the one-shot helper, and
+ * nothing at all (no message, no error) when the daemon does not answer.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -47,6 +50,11 @@
 #define T_CHANGED "Password changed."
 #define T_LOGIN "Log in with your new password."
 #define T_UNAVAILABLE "Password reset is not available right now."
+#define T_HINT "No recovery address is set for %s. Run: pwreset-address set you@example.org"
+
+/* The longest a session waits for the daemon's answer to the hint's question: it may have to
+ * start (socket activation) but must not hold a login for long. */
+#define HINT_TIMEOUT_S 2
 
 /* sshd passes junk of the typed length instead of what an unknown user typed: the first
  * answer is judged by its length alone, for every user (an answer as long as this word asks
@@ -59,6 +67,7 @@ struct opts {
 	unsigned tries;
 	unsigned timeout; /* seconds the helper may take to answer */
 	bool login_after_reset;
+	bool nohint; /* no session hint */
 	bool debug;
 };
 
@@ -90,6 +99,7 @@ static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct o
 	o->tries = TRIES_DEFAULT;
 	o->timeout = TIMEOUT_DEFAULT;
 	o->login_after_reset = false;
+	o->nohint = false;
 	o->debug = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -103,6 +113,8 @@ static void parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct o
 			opt_number(pamh, a, a + 8, TIMEOUT_MAX, &o->timeout);
 		} else if (!strcmp(a, "login_after_reset")) {
 			o->login_after_reset = true;
+		} else if (!strcmp(a, "nohint")) {
+			o->nohint = true;
 		} else if (!strcmp(a, "debug")) {
 			o->debug = true;
 		} else {
@@ -308,11 +320,12 @@ static int take_codes(struct session *s, char *answer)
 /* The connection just opened: a helper that does not answer must not hold the login (a
  * receive timeout), and the daemon's socket must be served by root (SO_PEERCRED), or what it
  * answers is not believed. 0, or < 0. */
-static int helper_ready(struct session *s)
+static int helper_ready(struct session *s, unsigned timeout)
 {
-	struct timeval tv = {(time_t)s->o.timeout, 0};
+	struct timeval tv = {(time_t)timeout, 0};
 
-	if (setsockopt(s->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+	if (setsockopt(s->c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+		setsockopt(s->c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		return -errno;
 	if (s->c.via_socket) {
 		struct ucred cred;
@@ -343,7 +356,7 @@ static int converse(struct session *s)
 		pam_syslog(s->pamh, LOG_NOTICE,
 			"the helper's daemon closed the connection unanswered; running %s",
 			s->o.helper);
-		if ((r = helper_ready(s)) < 0)
+		if ((r = helper_ready(s, s->o.timeout)) < 0)
 			return unavailable(s, "offer", r);
 		s->m.who = s->who;
 		aop = exchange(s, PWR_REQ_OFFER);
@@ -394,23 +407,19 @@ static int converse(struct session *s)
 	return take_codes(s, answer);
 }
 
-PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+/* A session for user (NULL: the PAM item), its options parsed and what PAM says of where the
+ * person is copied; NULL when there is no memory. */
+static struct session *session_new(pam_handle_t *pamh, int argc, const char **argv,
+	const char *user)
 {
 	struct session *s = calloc(1, sizeof(*s));
-	const char *user = NULL;
 	const void *item = NULL;
-	int r;
 
-	(void)flags;
 	if (!s)
-		return PAM_BUF_ERR;
+		return NULL;
 	s->pamh = pamh;
 	s->c.fd = -1;
 	parse_opts(pamh, argc, argv, &s->o);
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) {
-		free(s);
-		return PAM_USER_UNKNOWN;
-	}
 	/* a name too long to be an account still gets the same conversation */
 	snprintf(s->who.user, sizeof(s->who.user), "%s", user);
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item)
@@ -419,14 +428,34 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		snprintf(s->who.tty, sizeof(s->who.tty), "%s", (const char *)item);
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item)
 		snprintf(s->who.service, sizeof(s->who.service), "%s", (const char *)item);
+	return s;
+}
 
+static void session_end(struct session *s)
+{
+	client_close(&s->c);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct session *s;
+	const char *user = NULL;
+	int r;
+
+	(void)flags;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user)
+		return PAM_USER_UNKNOWN;
+	if (!(s = session_new(pamh, argc, argv, user)))
+		return PAM_BUF_ERR;
 	if ((r = client_open(&s->c, s->o.socket, s->o.helper)) == 0)
-		r = helper_ready(s);
+		r = helper_ready(s, s->o.timeout);
 	if (r == -EPERM && s->c.via_socket) {
 		/* whatever serves the socket is not the helper: run the helper itself */
 		client_close(&s->c);
 		if ((r = client_open(&s->c, NULL, s->o.helper)) == 0)
-			r = helper_ready(s);
+			r = helper_ready(s, s->o.timeout);
 	}
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot reach the helper at %s or %s: %s", s->o.socket,
@@ -443,14 +472,68 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 			}
 		}
 	}
-	client_close(&s->c);
-	explicit_bzero(s, sizeof(*s));
-	free(s);
+	session_end(s);
 	/* fail safe: only the two outcomes above may leave as success */
 	return r == PAM_SUCCESS || r == PAM_MAXTRIES ? r : PAM_AUTH_ERR;
 }
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
+
+/* Ask the daemon whether the hint is due for s->who: 1 yes, 0 no, < 0 it could not be told
+ * (logged unless the daemon is simply not there). The one-shot helper is never run for this:
+ * a session must not wait for a program to start, nor write anything. */
+static int hint_due(struct session *s)
+{
+	int aop, r;
+
+	if ((r = client_open(&s->c, s->o.socket, NULL)) < 0) {
+		if (s->o.debug)
+			pam_syslog(s->pamh, LOG_DEBUG, "no session hint: %s: %s", s->o.socket,
+				strerror(-r));
+		return r;
+	}
+	if ((r = helper_ready(s, HINT_TIMEOUT_S)) < 0)
+		return r; /* not root's: helper_ready said so */
+	s->m.address.who = s->who;
+	aop = exchange(s, PWR_REQ_ADDRESS_SHOW);
+	if (aop != PWR_ANS_ADDRESS || s->m.address_ans.status != PWR_OK) {
+		pam_syslog(s->pamh, LOG_WARNING, "no session hint: the helper %s",
+			aop == -EAGAIN ? "did not answer in time" :
+			aop < 0 ? strerror(-aop) : "answered something unexpected");
+		return -EPROTO;
+	}
+	r = s->m.address_ans.hint != 0;
+	msg_wipe(s);
+	return r;
+}
+
+/* SPEC §11: a user without a recovery address is told how to register one, once per login. */
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct session *s;
+	const void *user = NULL;
+	int r;
+
+	if (pam_get_item(pamh, PAM_USER, &user) != PAM_SUCCESS || !user || !*(const char *)user)
+		return PAM_SUCCESS;
+	if (!(s = session_new(pamh, argc, argv, user)))
+		return PAM_SUCCESS;
+	r = s->o.nohint || (flags & PAM_SILENT) ? 0 : hint_due(s);
+	if (r == 1)
+		say(s, PAM_TEXT_INFO, T_HINT, s->who.user);
+	session_end(s);
+	/* a hint never decides a session, but a stack in which every module ignores it fails */
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)pamh;
 	(void)flags;

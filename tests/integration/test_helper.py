@@ -813,6 +813,11 @@ def test_example_files():
     check(auth[mods.index("pam_unix.so")][1] == "[success=2", auth)
     eq(auth[mods.index("pam_pwreset.so")][1:], ["[success=1", "default=ignore]",
                                                 "pam_pwreset.so"])
+    # the session hint (SPEC §11): interactive sessions only, never deciding one
+    session = [l.split() for l in open("/etc/pam.d/common-session") if l.startswith("session")]
+    check(["session", "optional", "pam_pwreset.so"] in session, session)
+    check("pam_pwreset.so" not in open("/etc/pam.d/common-session-noninteractive").read(),
+          "no hint for cron and the like")
 
 
 def run_case(namespace):

@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -55,6 +60,11 @@ static int stand_in_answer(const char *line)
 									   : PWR_E_BADCODE;
 		snprintf(a.set_password_ans.text, sizeof(a.set_password_ans.text),
 			"it is based on a dictionary word");
+	} else if (!strcmp(line, "address hint") || !strcmp(line, "address none")) {
+		op = PWR_ANS_ADDRESS;
+		a.address_ans.status = PWR_OK;
+		a.address_ans.allowed = 1;
+		a.address_ans.hint = !strcmp(line, "address hint");
 	} else if (!strcmp(line, "junk")) {
 		op = PWR_ANS_DONE; /* an answer, but not to this request */
 	} else {
@@ -79,6 +89,8 @@ static int stand_in(const char *scenario, const char *seen_path)
 			fprintf(seen, " code=%s", m.verify.code);
 		if (op == PWR_REQ_SET_PASSWORD)
 			fprintf(seen, " password=%s", m.set_password.password);
+		if (op == PWR_REQ_ADDRESS_SHOW)
+			fprintf(seen, " tty=%s", m.address.who.tty);
 		fputc('\n', seen);
 		fflush(seen);
 		if (!fgets(line, sizeof(line), sc))
@@ -359,6 +371,125 @@ static void test_person_goes_away(void **state)
 	asked(f, "offer user=daemon\nrequest user=daemon\n");
 }
 
+/* ---- the session hint ---- */
+
+/* A daemon of our own on DIR/helper.sock that takes one connection and answers it as scenario
+ * says: its pid. */
+static pid_t daemon_start(struct fx *f, const char *scenario)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/helper.sock", f->dir);
+	write_file(f->path[1], scenario, 0600);
+	assert_true(fd >= 0);
+	unlink(sa.sun_path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int c = accept(fd, NULL, NULL);
+		_exit(c < 0 || dup2(c, 0) < 0 ? 1 : stand_in(f->path[1], f->path[2]));
+	}
+	close(fd);
+	return pid;
+}
+
+/* A session of "daemon" on tty pts/4 through the module with options (the daemon, if any,
+ * started beforehand): the result of pam_open_session, and how long it took in *ms. */
+static int session(struct fx *f, const char *options, int flags, double *ms)
+{
+	struct pam_conv c = {conv, &f->person};
+	const char *module = getenv("PWR_PAM_MODULE");
+	char service[PATH_MAX + 512];
+	pam_handle_t *pamh = NULL;
+	struct timespec t0, t1;
+	int r;
+
+	assert_non_null(module);
+	snprintf(service, sizeof(service),
+		"session optional %s socket=%s/helper.sock helper=%s %s\n", module, f->dir,
+		f->path[0], options);
+	write_file(f->path[3], service, 0600);
+	memset(&f->person, 0, sizeof(f->person));
+	f->person.answers = (const char *const[]){NULL};
+	assert_int_equal(pam_start_confdir("pwreset-unit", "daemon", &c, f->dir, &pamh), PAM_SUCCESS);
+	pam_set_item(pamh, PAM_TTY, "pts/4");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = pam_open_session(pamh, flags);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pam_close_session(pamh, 0);
+	pam_end(pamh, r);
+	if (ms)
+		*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	return r;
+}
+
+static void daemon_end(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+#define HINT "i No recovery address is set for daemon. Run: pwreset-address set you@example.org\n"
+
+static void test_hint_from_the_daemon(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid = daemon_start(f, "address hint\n");
+
+	session(f, "", 0, NULL);
+	daemon_end(pid);
+	if (geteuid() == 0) {
+		said(f, HINT);
+		asked(f, "address-show user=daemon tty=pts/4\n");
+	} else {
+		/* only a daemon run by root is believed: ours is not */
+		said(f, "");
+	}
+}
+
+static void test_no_hint_when_not_due_or_silenced(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid = daemon_start(f, "address none\n");
+
+	session(f, "", 0, NULL);
+	daemon_end(pid);
+	said(f, "");
+	/* nohint and PAM_SILENT: the daemon is not even asked */
+	write_file(f->path[2], "", 0600);
+	pid = daemon_start(f, "address hint\n");
+	session(f, "nohint", 0, NULL);
+	session(f, "", PAM_SILENT, NULL);
+	daemon_end(pid);
+	said(f, "");
+	asked(f, "");
+	/* an answer that is not the one asked for, and a daemon that leaves: nothing said */
+	pid = daemon_start(f, "junk\n");
+	session(f, "", 0, NULL);
+	daemon_end(pid);
+	said(f, "");
+	pid = daemon_start(f, "close\n");
+	session(f, "", 0, NULL);
+	daemon_end(pid);
+	said(f, "");
+}
+
+static void test_no_daemon_costs_nothing(void **state)
+{
+	struct fx *f = *state;
+	double ms;
+
+	/* the one-shot helper is never run for a hint: the stand-in is there, and not asked */
+	assert_int_equal(session(f, "", 0, &ms), PAM_SUCCESS);
+	said(f, "");
+	asked(f, "");
+	assert_true(ms < 1000);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +505,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_helper_fails_us, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_helper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_goes_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hint_from_the_daemon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_hint_when_not_due_or_silenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_daemon_costs_nothing, setup, teardown),
 	};
 
 	if (argc == 4 && !strcmp(argv[1], "--stand-in"))
