@@ -334,8 +334,8 @@ static int helper_ready(struct session *s, unsigned timeout)
 			return -errno;
 		if (cred.uid != 0) {
 			pam_syslog(s->pamh, LOG_ERR,
-				"%s is served by uid %ld, not root: not the helper; running %s",
-				s->o.socket, (long)cred.uid, s->o.helper);
+				"%s is served by uid %ld, not root: not the helper", s->o.socket,
+				(long)cred.uid);
 			return -EPERM;
 		}
 	}
@@ -453,6 +453,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		r = helper_ready(s, s->o.timeout);
 	if (r == -EPERM && s->c.via_socket) {
 		/* whatever serves the socket is not the helper: run the helper itself */
+		pam_syslog(pamh, LOG_NOTICE, "running %s instead", s->o.helper);
 		client_close(&s->c);
 		if ((r = client_open(&s->c, NULL, s->o.helper)) == 0)
 			r = helper_ready(s, s->o.timeout);
