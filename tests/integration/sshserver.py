@@ -37,7 +37,8 @@ class Sshd:
     False: password authentication alone; None: as /etc/ssh/sshd_config.d/*.conf says (read
     first, so what it sets wins)."""
 
-    def __init__(self, sandbox, kbdint=True, pam_auth=None):
+    def __init__(self, sandbox, kbdint=True, pam_auth=None,
+                 pam_session="session required pam_permit.so\n"):
         self.s = sandbox
         sshd, libs = find_sshd()
         if not os.path.isfile(sshd):
@@ -54,9 +55,7 @@ class Sshd:
                             "/usr/sbin/nologin", "sshd"], check=True)
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         if pam_auth is not None:
-            with open("/etc/pam.d/sshd", "w") as f:
-                f.write(pam_auth + "account required pam_unix.so\n"
-                        "session required pam_permit.so\npassword required pam_deny.so\n")
+            self.write_pam(pam_auth, pam_session)
         self.port = smtpserver.free_port()
         # the client knows the host key beforehand, as a person who logged in before would
         self.known_hosts = os.path.join(self.dir, "known_hosts")
@@ -89,19 +88,27 @@ class Sshd:
                 raise RuntimeError("sshd did not start: " + self.read_log())
             time.sleep(0.02)
 
+    @staticmethod
+    def write_pam(pam_auth, pam_session="session required pam_permit.so\n"):
+        """/etc/pam.d/sshd: these auth and session lines; sshd reads it at each login."""
+        with open("/etc/pam.d/sshd", "w") as f:
+            f.write(pam_auth + "account required pam_unix.so\n" + pam_session +
+                    "password required pam_deny.so\n")
+
     def read_log(self):
         with open(self.log) as f:
             return f.read()
 
     def client_argv(self, user, command, kbdint=True):
-        """ssh's arguments: only this server's host key trusted, only the one method."""
+        """ssh's arguments: only this server's host key trusted, only the one method. Without a
+        command: an interactive login on a terminal (sshd shows its login messages then)."""
         method = "keyboard-interactive" if kbdint else "password"
+        tail = [f"{user}@127.0.0.1", command] if command else ["-tt", f"{user}@127.0.0.1"]
         return ["-F", "/dev/null", "-p", str(self.port), "-o", "StrictHostKeyChecking=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts}",
                 "-o", "GlobalKnownHostsFile=/dev/null",
                 "-o", f"PreferredAuthentications={method}", "-o", "PubkeyAuthentication=no",
-                "-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=10",
-                f"{user}@127.0.0.1", command]
+                "-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=10"] + tail
 
     def ssh(self, user, command="echo LOGGED-IN as $(id -un)", kbdint=True, timeout=60):
         """An ssh client for user on a pseudo-terminal; its transcript in logfile_read."""

@@ -7,6 +7,7 @@ and a fresh login are the judges of the new password. Run one case: test_ssh.py 
 import email
 import email.policy
 import io
+import json
 import os
 import re
 import statistics
@@ -45,12 +46,13 @@ def auth_stack(options=""):
             "auth requisite pam_deny.so\nauth required pam_permit.so\n")
 
 
-def mailed_code(srv, count, user):
-    """The code in the count-th mail the SMTP server received, which must be user's."""
+def mailed_code(srv, count, user, to=None):
+    """The code in the count-th mail the SMTP server received, which must be user's (sent to
+    to, by default user@example.org)."""
     msgs = srv.wait_for(count)
     eq(len(msgs), count, "mails at the server")
     mail_from, rcpt, data = msgs[count - 1]
-    eq(rcpt, [f"{user}@example.org"], "recipient")
+    eq(rcpt, [to or f"{user}@example.org"], "recipient")
     body = email.message_from_bytes(data, policy=email.policy.default).get_content()
     m = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", body)
     check(m, body)
@@ -76,12 +78,12 @@ def ssh_login(sshd, user, password):
     return sshserver.finish(p)
 
 
-def ssh_reset(sshd, srv, user, mails_before):
+def ssh_reset(sshd, srv, user, mails_before, to=None):
     p = sshd.ssh(user)
     wrong_password_then(p, "reset")
     p.expect_exact(SENT)
     p.expect_exact("Reset code: ")
-    p.sendline(mailed_code(srv, mails_before + 1, user).lower())
+    p.sendline(mailed_code(srv, mails_before + 1, user, to).lower())
     p.expect_exact("New password: ")
     p.sendline(NEW)
     p.expect_exact("Retype new password: ")
@@ -249,6 +251,130 @@ def test_su_reset():
         check(f"SU-OK as {user}" in out, out)
         eq(rc, 0, f"{transport}: su with the new password")
         srv.wait_for(2 * n + 2)
+    srv.stop()
+
+
+# ---- SPEC §11 at the ssh prompt: addresses users register, and the session hint ----
+
+HINT = "No recovery address is set for {}. Run: pwreset-address set you@example.org"
+NO_SESSION_LINE = "session required pam_permit.so\n"
+
+
+def session_line(options=""):
+    return f"session optional {MODULE} helper={S.helper} {options}\n"
+
+
+def interactive_login(sshd, user, password):
+    """An interactive ssh login on a terminal (sshd shows its login messages then): the shell
+    says who it runs as and exits. (transcript, exit status, seconds from the password sent
+    to the shell's prompt)."""
+    p = sshd.ssh(user, command=None)
+    p.expect_exact("Password: ")
+    t0 = time.monotonic()
+    p.sendline(password)
+    p.expect_exact("$ ")  # dash's prompt: the login is done
+    t = time.monotonic() - t0
+    p.sendline("echo LOGGED-IN as $(id -un); exit")
+    out, rc = sshserver.finish(p)
+    return out, rc, t
+
+
+def register(user, address, transport, srv, sent):
+    """user registers address with pwreset-address: set (the current password), the code from
+    the mail, confirm. How many mails the server then has."""
+    import test_address as ta
+    ta.S = S
+    rc, out, err = ta.address("set", address, user=user, password=OLD, transport=transport)
+    eq(rc, 0, f"{transport}: {err}")
+    code = mailed_code(srv, sent + 1, user, address)
+    rc, out, err = ta.address("confirm", code, user=user, transport=transport)
+    eq(rc, 0, f"{transport}: {err}")
+    return sent + 1 + ("was told" in out)
+
+
+def test_ssh_reset_to_user_address():
+    """A user registers an address of their own (pwreset-address set, the mailed code,
+    confirm); pwresetctl email show says source user; a reset at the ssh prompt mails that
+    address and not the old one. On both transports."""
+    srv = smtpserver.Server()
+    world(srv)
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack())
+    sent = 0
+    for transport, user in (("socket", "alice"), ("oneshot", "gina")):
+        if transport == "oneshot":
+            S.stop_daemon()
+        own = f"{user}.own@example.net"
+        sent = register(user, own, transport, srv, sent)
+        eq(srv.wait_for(sent)[sent - 1][1], [f"{user}@example.org"], "the old address told")
+        p = subprocess.run([os.environ["PWR_CTL"], "--helper", S.helper, "--json", "email",
+                            "show", user], capture_output=True, text=True)
+        eq(p.returncode, 0, p.stderr)
+        js = json.loads(p.stdout)
+        eq((js["address"], js["source"]), (own, "user"), transport)
+        out, rc = ssh_reset(sshd, srv, user, sent, to=own)
+        check("Password changed." in out, out)
+        sent += 2  # the code, then the notice that the password changed
+        eq(srv.wait_for(sent)[sent - 1][1], [own], "the notice goes to the new address too")
+        out, rc = ssh_login(sshd, user, NEW)
+        eq(rc, 0, f"{transport}: the new password logs in: {out}")
+    sshd.stop()
+    srv.stop()
+
+
+def test_ssh_session_hint():
+    """Through real sshd, after an interactive login: a user without a recovery address reads
+    the hint once, and the daemon was asked one read-only question; a user with one does not;
+    nohint silences it (the daemon is not even asked); once the user registered an address the
+    hint is gone."""
+    srv = smtpserver.Server()
+    world(srv)
+    S.useradd("nina")
+    for u in ("dave", "nina"):
+        S.set_password(u, OLD)
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack(), pam_session=session_line())
+    out, rc, _ = interactive_login(sshd, "dave", OLD)
+    check("LOGGED-IN as dave" in out, out)
+    eq(out.count(HINT.format("dave")), 1, f"the hint once: {out}")
+    check(re.search(r"event=address-show user=dave .*result=ok", S.log()), S.log()[-2000:])
+    eq(S.mails(), [], "nothing queued by a session")
+    out, rc, _ = interactive_login(sshd, "alice", OLD)
+    check("LOGGED-IN as alice" in out and "No recovery address" not in out, out)
+    sshserver.Sshd.write_pam(auth_stack(), session_line("nohint"))
+    out, rc, _ = interactive_login(sshd, "nina", OLD)
+    check("LOGGED-IN as nina" in out and "No recovery address" not in out, out)
+    check("user=nina" not in S.log(), "nohint: the daemon is not asked")
+    sshserver.Sshd.write_pam(auth_stack(), session_line())
+    out, rc, _ = interactive_login(sshd, "nina", OLD)
+    eq(out.count(HINT.format("nina")), 1, f"without nohint nina is told: {out}")
+    register("dave", "dave.own@example.net", "socket", srv, 0)
+    out, rc, _ = interactive_login(sshd, "dave", OLD)
+    check("LOGGED-IN as dave" in out and "No recovery address" not in out, out)
+    sshd.stop()
+    srv.stop()
+
+
+def test_ssh_session_hint_without_helper():
+    """With the helper's daemon gone, the session line costs a login nothing a person would
+    notice: no message, the one-shot helper not run, and the median of 10 logins within 50 ms
+    of the median of the same logins without the line (taken in turn)."""
+    srv = smtpserver.Server()
+    world(srv)
+    S.set_password("dave", OLD)
+    S.stop_daemon()
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack(), pam_session=session_line())
+    times = {"with": [], "without": []}
+    for n in range(10):
+        for kind, line in (("with", session_line()), ("without", NO_SESSION_LINE)):
+            sshserver.Sshd.write_pam(auth_stack(), line)
+            out, rc, t = interactive_login(sshd, "dave", OLD)
+            check("LOGGED-IN as dave" in out and "No recovery address" not in out, out)
+            times[kind].append(t * 1000)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"password → shell prompt, medians of 10: with the session line {med['with']:.1f} ms,"
+          f" without {med['without']:.1f} ms")
+    check(med["with"] - med["without"] <= 50, med)
+    check("event=address-show" not in S.syslog(), "the one-shot helper was run for a hint")
+    sshd.stop()
     srv.stop()
 
 
