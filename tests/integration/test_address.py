@@ -21,10 +21,14 @@ ADDRESS = os.environ.get("PWR_ADDRESS", "")
 CTL = os.environ.get("PWR_CTL", "")
 
 
-def world(srv):
-    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
-                   "exclude_users = root, excl\nexclude_groups = noreset\n"
-                   "user_requests_per_hour = 20\nmails_per_minute = 0\n")
+def config(srv, extra="", window=20):
+    return (f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
+            "exclude_users = root, excl\nexclude_groups = noreset\n"
+            f"user_requests_per_hour = {window}\nmails_per_minute = 0\n" + extra)
+
+
+def world(srv, extra="", window=20):
+    th.setup_world(config(srv, extra, window))
 
 
 def address(*args, user="alice", password=None, transport="socket"):
@@ -44,6 +48,13 @@ def last_mail(srv, count):
     eq(len(msgs), count, "mails at the server")
     _, rcpt, data = msgs[count - 1]
     return rcpt, email.message_from_bytes(data, policy=email.policy.default)
+
+
+def mailed_code(srv, count, to):
+    """The confirmation code in the count-th mail, which must have gone to to."""
+    rcpt, msg = last_mail(srv, count)
+    eq(rcpt, [to], "the code goes to the address being set")
+    return re.search(r"confirm ([0-9A-Z]{5}-[0-9A-Z]{5})", msg.get_content()).group(1)
 
 
 def test_address_set_confirm_remove():
@@ -107,6 +118,76 @@ def test_address_refusals():
     eq(rc, 1)
     check("cannot be used for password reset" in err, err)
     check("shared-address:bob" in S.log(), S.log()[-2000:])
+    eq(len(srv.handler.messages), 0, "nothing mailed")
+    srv.stop()
+
+
+def test_address_codes_are_bound():
+    """A code confirms only the account and the address it was mailed for: not another
+    account's pending address, and not once a newer set replaced its address."""
+    srv = smtpserver.Server()
+    world(srv)
+    rc, out, err = address("set", "alice.a@example.org", password="Old-password-1")
+    eq(rc, 0, err)
+    code_a = mailed_code(srv, 1, "alice.a@example.org")
+    rc, out, err = address("set", "bob.b@example.org", user="bob", password="Old-password-1")
+    eq(rc, 0, err)
+    code_b = mailed_code(srv, 2, "bob.b@example.org")
+    rc, out, err = address("confirm", code_a, user="bob")
+    eq(rc, 1, f"alice's code for bob: {err}")
+    check("not valid" in err, err)
+    rc, out, err = address("set", "alice.c@example.org", password="Old-password-1")
+    eq(rc, 0, err)
+    code_c = mailed_code(srv, 3, "alice.c@example.org")
+    rc, out, err = address("confirm", code_a)
+    eq(rc, 1, f"a code voided by a newer set: {err}")
+    rc, out, err = address("--json")
+    js = json.loads(out)
+    eq((js["address"], js["pending"]), ("alice@example.org", "alice.c@example.org"),
+       "nothing changed yet")
+    rc, out, err = address("confirm", code_c)
+    eq(rc, 0, err)
+    rc, out, err = address("confirm", code_b, user="bob")
+    eq(rc, 0, err)
+    for user, want in (("alice", "alice.c@example.org"), ("bob", "bob.b@example.org")):
+        rc, out, err = address("--json", user=user)
+        eq(json.loads(out)["address"], want, user)
+    srv.stop()
+
+
+def test_address_window_and_policy():
+    """Wrong current passwords are refused, logged and counted: once the account's request
+    window is used up even the right one is refused, and nothing is mailed. A host-only
+    address is refused in the generic words, the log naming why. With user_addresses = no,
+    set, confirm and remove are refused with the administrators' words, on both transports."""
+    srv = smtpserver.Server()
+    world(srv, window=3)
+    for n in range(3):
+        rc, out, err = address("set", "alice.new@example.org", password=f"Wrong-{n}")
+        eq((rc, err), (1, "pwreset-address: The current password is not right.\n"))
+    eq(S.log().count("event=address-set-requested user=alice"), 3, "each one logged")
+    rc, out, err = address("set", "alice.new@example.org", password="Old-password-1")
+    eq(rc, 1, err)
+    check("Too many requests" in err, err)
+    check("rate-limit" in S.log(), S.log()[-2000:])
+    rc, out, err = address("set", "bob@localhost", user="bob", password="Old-password-1")
+    eq((rc, err), (1, "pwreset-address: This address cannot be used for password reset.\n"))
+    check(re.search(r"event=address-set-requested user=bob .*local-only-address", S.log()),
+          S.log()[-2000:])
+    eq(len(srv.handler.messages), 0, "nothing mailed")
+    S.write_config(config(srv, "user_addresses = no\n"
+                                "help_message = Write to it-desk@example.org.\n"))
+    S.stop_daemon()
+    S.start_daemon()
+    refusal = ("pwreset-address: Recovery addresses are set by your administrator. "
+               "Write to it-desk@example.org.\n")
+    for t in BOTH:
+        for args, pw in ((("set", "bob.new@example.org"), "Old-password-1"),
+                         (("confirm", "ABCDE-12345"), None), (("remove",), "Old-password-1")):
+            rc, out, err = address(*args, user="bob", password=pw, transport=t)
+            eq((rc, err), (1, refusal), f"{t} {args[0]}")
+    rc, out, err = address(user="bob")
+    eq((rc, out), (0, "bob@example.org\nset by:    your administrator\n"), "show still works")
     eq(len(srv.handler.messages), 0, "nothing mailed")
     srv.stop()
 
