@@ -66,20 +66,38 @@ static int idx_key(char *buf, size_t cap, const char *addr, const char *user, MD
  * confirmed (u64) follow it. A record without them was set by an administrator. */
 #define TAIL_BYTES (1 + 4 + 8)
 
-static int info_read(const MDB_val *v, struct address_info *a)
+int address_record_decode(const void *data, size_t size, struct address_info *a)
 {
-	const char *p = v->mv_data, *nul = memchr(p, 0, v->mv_size);
-	size_t len = nul ? (size_t)(nul - p) : v->mv_size;
+	const char *p = data, *nul = memchr(p, 0, size);
+	size_t len = nul ? (size_t)(nul - p) : size;
 
 	memset(a, 0, sizeof(*a));
-	if (len > PWR_ADDR_MAX || (nul && v->mv_size != len + TAIL_BYTES))
+	if (len == 0 || len > PWR_ADDR_MAX || (nul && size != len + TAIL_BYTES))
 		return -EBADMSG;
 	memcpy(a->addr, p, len);
 	if (nul) {
 		memcpy(&a->source, p + len + 1, 4);
 		memcpy(&a->confirmed, p + len + 5, 8);
+		if (a->source != PWR_SOURCE_ADMIN && a->source != PWR_SOURCE_USER) {
+			memset(a, 0, sizeof(*a));
+			return -EBADMSG;
+		}
 	}
 	return 0;
+}
+
+long address_record_encode(const struct address_info *a, void *buf, size_t cap)
+{
+	size_t len = strnlen(a->addr, sizeof(a->addr));
+	char *p = buf;
+
+	if (len == 0 || len > PWR_ADDR_MAX || cap < len + TAIL_BYTES)
+		return -ENAMETOOLONG;
+	memcpy(p, a->addr, len);
+	p[len] = '\0';
+	memcpy(p + len + 1, &a->source, 4);
+	memcpy(p + len + 5, &a->confirmed, 8);
+	return (long)(len + TAIL_BYTES);
 }
 
 int address_get_info(struct store *s, MDB_txn *txn, const char *user, struct address_info *out)
@@ -89,7 +107,7 @@ int address_get_info(struct store *s, MDB_txn *txn, const char *user, struct add
 
 	if (rc)
 		return store_err(rc, "address get");
-	return info_read(&v, out);
+	return address_record_decode(v.mv_data, v.mv_size, out);
 }
 
 int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1])
@@ -129,19 +147,17 @@ int address_set(struct store *s, MDB_txn *txn, const char *user, const char *add
 
 int address_set_info(struct store *s, MDB_txn *txn, const char *user, const struct address_info *a)
 {
-	char buf[IDX_KEY_MAX + PWR_USER_MAX], rec[PWR_ADDR_MAX + TAIL_BYTES];
-	size_t len = strlen(a->addr);
-	MDB_val k = {strlen(user), (void *)user}, v = {len + TAIL_BYTES, rec}, ik, empty = {0, ""};
-	int r = address_unset(s, txn, user), rc;
+	char buf[IDX_KEY_MAX + PWR_USER_MAX], rec[ADDRESS_RECORD_MAX];
+	long len = address_record_encode(a, rec, sizeof(rec));
+	MDB_val k = {strlen(user), (void *)user}, v = {(size_t)len, rec}, ik, empty = {0, ""};
+	int r, rc;
 
-	if (r < 0 && r != -ENOENT)
+	if (len < 0)
+		return (int)len;
+	if ((r = address_unset(s, txn, user)) < 0 && r != -ENOENT)
 		return r;
 	if ((r = idx_key(buf, sizeof(buf), a->addr, user, &ik)) < 0)
 		return r;
-	memcpy(rec, a->addr, len);
-	rec[len] = '\0';
-	memcpy(rec + len + 1, &a->source, 4);
-	memcpy(rec + len + 5, &a->confirmed, 8);
 	if ((rc = mdb_put(txn, store_db(s, STORE_DB_ADDR), &k, &v, 0)) ||
 		(rc = mdb_put(txn, store_db(s, STORE_DB_ADDR_IDX), &ik, &empty, 0)))
 		return store_err(rc, "address set");
@@ -267,7 +283,7 @@ static int each_one(void *vctx, const MDB_val *k, const MDB_val *v)
 	char user[PWR_USER_MAX + 1];
 	struct address_info a;
 
-	if (k->mv_size > PWR_USER_MAX || info_read(v, &a) < 0)
+	if (k->mv_size > PWR_USER_MAX || address_record_decode(v->mv_data, v->mv_size, &a) < 0)
 		return 0;
 	memcpy(user, k->mv_data, k->mv_size);
 	user[k->mv_size] = '\0';

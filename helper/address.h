@@ -46,6 +46,16 @@ struct address_info {
 	uint64_t confirmed; /* Unix time the owner confirmed it with a code; 0: never */
 };
 
+/* The stored form of an address_info: the address, a NUL, the source (u32), the time it was
+ * confirmed (u64); a record of the address alone (before SPEC §11) is an administrator's. */
+#define ADDRESS_RECORD_MAX (PWR_ADDR_MAX + 1 + 4 + 8)
+/* A stored record into a: 0, or -EBADMSG (empty or over-long address, a tail of the wrong
+ * size, an unknown source). */
+int address_record_decode(const void *data, size_t size, struct address_info *a);
+/* a's stored form into buf: its length, or -ENAMETOOLONG (empty or over-long address, buf
+ * too small). */
+long address_record_encode(const struct address_info *a, void *buf, size_t cap);
+
 int address_get(struct store *s, MDB_txn *txn, const char *user, char out[PWR_ADDR_MAX + 1]);
 int address_get_info(struct store *s, MDB_txn *txn, const char *user, struct address_info *out);
 /* Register addr for user as set by an administrator. */
