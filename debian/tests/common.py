@@ -140,11 +140,12 @@ class Sshd:
 
 
 def ssh(user, command="true"):
-    """ssh to this machine's sshd, keyboard-interactive only (pexpect)."""
+    """ssh to this machine's sshd, keyboard-interactive only (pexpect). command None: an
+    interactive login on a terminal, which is when sshd shows its login messages."""
     import pexpect
+    tail = [f"{user}@127.0.0.1", command] if command else ["-tt", f"{user}@127.0.0.1"]
     return pexpect.spawn("ssh", ["-o", "StrictHostKeyChecking=no", "-o",
                                  "UserKnownHostsFile=/dev/null", "-o",
                                  "PreferredAuthentications=keyboard-interactive", "-o",
-                                 "NumberOfPasswordPrompts=1", "-p", str(SSH_PORT),
-                                 f"{user}@127.0.0.1", command],
+                                 "NumberOfPasswordPrompts=1", "-p", str(SSH_PORT)] + tail,
                          encoding="utf-8", timeout=60)
