@@ -16,6 +16,8 @@ void pkt_put_u32(struct pkt *c, uint32_t v)
 
 void pkt_put_bytes(struct pkt *c, const char *s, size_t len, size_t max)
 {
+	if (c->err)
+		return; /* the first error stays */
 	if (!s || len > max || memchr(s, '\0', len)) {
 		c->err = -EINVAL;
 		return;
@@ -32,7 +34,7 @@ void pkt_put_bytes(struct pkt *c, const char *s, size_t len, size_t max)
 
 void pkt_put_str(struct pkt *c, const char *s, size_t max)
 {
-	pkt_put_bytes(c, s, s ? strlen(s) : 0, max);
+	pkt_put_bytes(c, s ? s : "", s ? strlen(s) : 0, max);
 }
 
 uint32_t pkt_get_u32(struct pkt *c)
