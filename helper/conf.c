@@ -24,7 +24,22 @@
 #define CONF_LINE_MAX 4096
 #define CONF_VALUE_MAX 1024
 
-enum key_type { K_BOOL, K_TEXT, K_PATH, K_NAME, K_LIST, K_UINT, K_DURATION, K_HASH, K_TLS, K_URL };
+enum key_type {
+	K_BOOL,
+	K_TEXT,
+	K_PATH,
+	K_NAME,
+	K_LIST,
+	K_UINT,
+	K_DURATION,
+	K_HASH,
+	K_TLS,
+	K_URL,
+	K_LDAP_URLS, /* ldap:// or ldaps:// URLs, comma-separated */
+	K_DIR_TLS,
+	K_FILTER, /* an LDAP filter in parentheses holding %u */
+	K_ATTR, /* an attribute name */
+};
 
 struct key {
 	const char *name;
@@ -66,6 +81,15 @@ static const struct key keys[] = {
 	{"state_dir", K_PATH, O(state_dir), 0, 0, false},
 	{"socket", K_PATH, O(socket), 0, 0, false},
 	{"mail_user", K_NAME, O(mail_user), 0, 0, false},
+	{"directory_url", K_LDAP_URLS, O(directory_url), 0, 0, true},
+	{"directory_starttls", K_DIR_TLS, O(directory_starttls), 0, 0, false},
+	{"directory_ca_file", K_PATH, O(directory_ca_file), 0, 0, true},
+	{"directory_bind_dn", K_TEXT, O(directory_bind_dn), 0, 0, true},
+	{"directory_password_file", K_PATH, O(directory_password_file), 0, 0, true},
+	{"directory_base", K_TEXT, O(directory_base), 0, 0, true},
+	{"directory_user_filter", K_FILTER, O(directory_user_filter), 0, 0, false},
+	{"directory_address_attribute", K_ATTR, O(directory_address_attribute), 0, 0, false},
+	{"directory_timeout", K_DURATION, O(directory_timeout), 1, 600, false},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -154,6 +178,8 @@ int conf_init(struct pwr_conf *c)
 	c->smtp_starttls = CONF_TLS_REQUIRED;
 	c->smtp_timeout = 30;
 	c->mail_max_age = DAY;
+	c->directory_starttls = CONF_DIR_TLS_REQUIRED;
+	c->directory_timeout = 5;
 	if (set_str(&c->help_message, "Self-service password reset is not available. "
 				      "Please contact your system administrator.") < 0 ||
 		set_str(&c->admin_group, "") < 0 ||
@@ -163,7 +189,12 @@ int conf_init(struct pwr_conf *c)
 		set_str(&c->templates_dir, PWR_TEMPLATES_DIR) < 0 ||
 		set_str(&c->state_dir, PWR_STATE_DIR) < 0 ||
 		set_str(&c->socket, PWR_SOCKET_PATH) < 0 ||
-		set_str(&c->mail_user, PWR_MAIL_USER) < 0 ||
+		set_str(&c->mail_user, PWR_MAIL_USER) < 0 || set_str(&c->directory_url, "") < 0 ||
+		set_str(&c->directory_ca_file, "") < 0 || set_str(&c->directory_bind_dn, "") < 0 ||
+		set_str(&c->directory_password_file, "") < 0 ||
+		set_str(&c->directory_base, "") < 0 ||
+		set_str(&c->directory_user_filter, "(&(objectClass=posixAccount)(uid=%u))") < 0 ||
+		set_str(&c->directory_address_attribute, "mail") < 0 ||
 		list_add(&c->exclude_users, "root", 4) < 0)
 		goto nomem;
 	c->exclude_groups.items = calloc(1, sizeof(char *));
@@ -185,6 +216,9 @@ void conf_free(struct pwr_conf *c)
 		case K_PATH:
 		case K_NAME:
 		case K_URL:
+		case K_LDAP_URLS:
+		case K_FILTER:
+		case K_ATTR:
 			free(*(char **)p);
 			break;
 		case K_LIST:
@@ -205,6 +239,7 @@ struct parser {
 	conf_report_fn *report;
 	void *ctx;
 	bool seen[NKEYS];
+	unsigned directory_line; /* where directory_url was set */
 };
 
 static void perr(struct parser *ps, const char *key, const char *fmt, ...)
@@ -310,6 +345,7 @@ static void parse_number(struct parser *ps, const struct key *k, const char *v, 
 
 static const char *const hash_names[] = {"auto", "yescrypt", "sha512", "bcrypt", NULL};
 static const char *const tls_names[] = {"required", "opportunistic", "off", NULL};
+static const char *const dir_tls_names[] = {"required", "off", NULL};
 
 /* One of names (an enum's values in order) into the enum at dst. */
 static void parse_choice(struct parser *ps, const struct key *k, const char *v, void *dst,
@@ -321,6 +357,82 @@ static void parse_choice(struct parser *ps, const struct key *k, const char *v, 
 			return;
 		}
 	perr(ps, k->name, "'%s' is not %s", v, said);
+}
+
+/* One ldap:// or ldaps:// URL, of len bytes: HOST[:PORT], a '/' at the end at most. */
+static bool ldap_url_ok(const char *u, size_t len)
+{
+	size_t scheme = !strncmp(u, "ldap://", 7) ? 7 : !strncmp(u, "ldaps://", 8) ? 8 : 0;
+	const char *host = u + scheme, *end = u + len;
+
+	if (!scheme || host == end || *host == ':' || *host == '/')
+		return false;
+	if (end[-1] == '/')
+		end--;
+	for (const char *p = host; p < end; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:[]", *p))
+			return false;
+	return true;
+}
+
+/* An LDAP filter: in parentheses that balance, holding %u (the escaped user name). */
+static bool filter_ok(const char *f)
+{
+	int depth = 0;
+
+	if (f[0] != '(' || !strstr(f, "%u"))
+		return false;
+	for (const char *p = f; *p; p++) {
+		depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+		if (depth < 0 || (depth == 0 && p[1]))
+			return false;
+	}
+	return depth == 0;
+}
+
+/* The keys of SPEC §12 that have a shape of their own. */
+static int parse_directory_value(struct parser *ps, const struct key *k, const char *v, void *dst)
+{
+	if (k->type == K_LDAP_URLS) {
+		for (const char *p = v; *p;) {
+			size_t n = strcspn(p, ",");
+			if (!ldap_url_ok(p, n)) {
+				perr(ps, k->name, "'%.*s' is not ldap://HOST[:PORT] or "
+					"ldaps://HOST[:PORT]", (int)n, p);
+				return 0;
+			}
+			p += n + (p[n] == ',');
+		}
+		ps->directory_line = ps->line;
+	} else if (k->type == K_FILTER && !filter_ok(v)) {
+		perr(ps, k->name, "'%s' is not an LDAP filter in parentheses holding %%u", v);
+		return 0;
+	} else if (k->type == K_ATTR &&
+		   (!isalpha((unsigned char)*v) || strlen(v) > 64 ||
+			   strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") !=
+				   strlen(v))) {
+		perr(ps, k->name, "'%s' is not an attribute name", v);
+		return 0;
+	}
+	return set_str(dst, v);
+}
+
+/* What the directory keys need of each other, once the whole file is read. */
+static void check_directory(struct parser *ps)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} needed[] = {{"directory_bind_dn", O(directory_bind_dn)},
+		{"directory_password_file", O(directory_password_file)},
+		{"directory_base", O(directory_base)}};
+
+	if (!*ps->c->directory_url)
+		return;
+	ps->line = ps->directory_line;
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (!**(char **)((char *)ps->c + needed[i].off))
+			perr(ps, "directory_url", "needs %s as well", needed[i].key);
 }
 
 static int parse_value(struct parser *ps, const struct key *k, const char *v)
@@ -383,6 +495,13 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 		}
 		return set_str(dst, v);
 	}
+	case K_LDAP_URLS:
+	case K_FILTER:
+	case K_ATTR:
+		return parse_directory_value(ps, k, v, dst);
+	case K_DIR_TLS:
+		parse_choice(ps, k, v, dst, dir_tls_names, "required or off");
+		return 0;
 	case K_LIST:
 		return parse_list(ps, k, v, dst);
 	case K_UINT:
@@ -473,6 +592,8 @@ int conf_parse(struct pwr_conf *c, const char *name, const char *data, size_t le
 		pos += n + (nl ? 1 : 0);
 	}
 	explicit_bzero(line, sizeof(line));
+	if (r >= 0)
+		check_directory(&ps);
 	return r < 0 ? r : ps.errors;
 }
 

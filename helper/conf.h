@@ -15,6 +15,7 @@
 
 enum conf_hash { CONF_HASH_AUTO, CONF_HASH_YESCRYPT, CONF_HASH_SHA512, CONF_HASH_BCRYPT };
 enum conf_starttls { CONF_TLS_REQUIRED, CONF_TLS_OPPORTUNISTIC, CONF_TLS_OFF };
+enum conf_dir_tls { CONF_DIR_TLS_REQUIRED, CONF_DIR_TLS_OFF };
 
 struct conf_list {
 	char **items; /* NULL-terminated */
@@ -54,6 +55,16 @@ struct pwr_conf {
 	char *state_dir;
 	char *socket;
 	char *mail_user;
+	/* accounts kept in a directory (SPEC §12); directory_url "" leaves it off */
+	char *directory_url; /* ldap:// or ldaps:// URLs, comma-separated, tried in order */
+	enum conf_dir_tls directory_starttls; /* for ldap:// URLs */
+	char *directory_ca_file;
+	char *directory_bind_dn;
+	char *directory_password_file;
+	char *directory_base;
+	char *directory_user_filter; /* holds %u, replaced by the escaped user name */
+	char *directory_address_attribute;
+	uint32_t directory_timeout;
 };
 
 /* Receives one error line (without newline). */

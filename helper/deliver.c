@@ -23,6 +23,7 @@
 #include "mailproto.h"
 #include "mailq.h"
 #include "message.h"
+#include "secret.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -227,49 +228,6 @@ static int mailer_start(struct helper *h, struct courier *c, char *why, size_t w
 	return 0;
 }
 
-/* The SMTP password: the first line of smtp_password_file, a file of root's nobody else can
- * read. In a sodium_malloc'd *out (the caller frees it). */
-static int smtp_password(const struct pwr_conf *conf, char **out, char *why, size_t whylen)
-{
-	char *data = NULL;
-	size_t len = 0, total = 0;
-	struct stat st;
-	int fd, r;
-
-	*out = NULL;
-	if (!*conf->smtp_password_file)
-		return 0;
-	fd = open(conf->smtp_password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(why, whylen, "smtp_password_file %s: %s", conf->smtp_password_file,
-			strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
-		close(fd);
-		snprintf(why, whylen,
-			"smtp_password_file %s must be a file of root's that only "
-			"root can read (mode 0600 or 0400)",
-			conf->smtp_password_file);
-		return -EPERM;
-	}
-	r = util_read_all(fd, MAILJOB_PASSWORD_MAX, &data, &total);
-	close(fd);
-	if (r < 0) {
-		snprintf(why, whylen, "smtp_password_file %s: %s", conf->smtp_password_file,
-			r == -EFBIG ? "longer than 1024 bytes" : strerror(-r));
-		return r;
-	}
-	len = strcspn(data, "\r\n");
-	*out = sodium_malloc(len + 1);
-	if (*out) {
-		memcpy(*out, data, len);
-		(*out)[len] = '\0';
-	}
-	util_free_wiped(data, total);
-	return *out ? 0 : -ENOMEM;
-}
-
 /* Build the claimed mail and hand it to the mailer. 0: in flight; < 0: not sent, why in ans. */
 static int send_one(struct helper *h, struct courier *c, uint64_t now, struct mailans *ans)
 {
@@ -294,7 +252,9 @@ static int send_one(struct helper *h, struct courier *c, uint64_t now, struct ma
 	}
 	if ((r = message_build(&h->conf, &in, &msg, &len, from, sizeof(from), why, sizeof(why))) <
 			0 ||
-		(r = smtp_password(&h->conf, &password, why, sizeof(why))) < 0)
+		(*h->conf.smtp_password_file &&
+			(r = secret_file_read("smtp_password_file", h->conf.smtp_password_file,
+				 MAILJOB_PASSWORD_MAX, &password, why, sizeof(why))) < 0))
 		goto done;
 	if (c->fd < 0 && (r = mailer_start(h, c, why, sizeof(why))) < 0)
 		goto done;
@@ -337,7 +297,7 @@ done:
 	sodium_memzero(shown, sizeof(shown));
 	util_free_wiped(msg, len);
 	util_free_wiped(packet, MAILJOB_PACKET_MAX);
-	sodium_free(password);
+	secret_free(password);
 	return r;
 }
 

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "password.h"
+#include "secret.h"
 #include "server.h"
 #include "util.h"
 
@@ -374,6 +375,31 @@ static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t r
 	return 0;
 }
 
+/* --check-config: the password files named can be read, are root's and nobody else's. How
+ * many cannot, each said on stderr. */
+static int check_secrets(const struct pwr_conf *c)
+{
+	const struct {
+		const char *key, *path;
+	} files[] = {{"smtp_password_file", c->smtp_password_file},
+		{"directory_password_file", c->directory_password_file}};
+	char why[512], *secret;
+	int errors = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!*files[i].path)
+			continue;
+		if (secret_file_read(files[i].key, files[i].path, 1024, &secret, why, sizeof(why)) <
+			0) {
+			fprintf(stderr, "pwreset-helper: %s\n", why);
+			errors++;
+		} else {
+			secret_free(secret);
+		}
+	}
+	return errors;
+}
+
 int main(int argc, char **argv)
 {
 	uid_t ruid = getuid();
@@ -414,6 +440,8 @@ int main(int argc, char **argv)
 	}
 	if (a.mode == MODE_CHECK) {
 		errors = conf_load(&h.conf, config, true, report_stderr, NULL);
+		if (errors == 0)
+			errors += check_secrets(&h.conf);
 		conf_free(&h.conf);
 		/* a good file on a host that cannot complete a reset is not a working setup */
 		if (password_ready(why, sizeof(why)) < 0) {

@@ -213,6 +213,25 @@ static const struct {
 	{"mail_user = a:b", "t.conf:2: mail_user: 'a:b' is not a valid user or group name"},
 	{"help_message = tab\there", "t.conf:2: help_message: control characters are not allowed"},
 	{"smtp_user = x\x1b[2J", "t.conf:2: smtp_user: control characters are not allowed"},
+	{"directory_url = http://ldap.example.org", "t.conf:2: directory_url: "
+		"'http://ldap.example.org' is not ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
+	{"directory_url = ldaps://a.example.org,ldap://", "t.conf:2: directory_url: 'ldap://' is "
+		"not ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
+	{"directory_url = ldap://a b", "t.conf:2: directory_url: 'ldap://a b' is not "
+		"ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
+	{"directory_starttls = opportunistic",
+		"t.conf:2: directory_starttls: 'opportunistic' is not required or off"},
+	{"directory_password_file = secret", "t.conf:2: directory_password_file: 'secret' is not "
+		"an absolute path"},
+	{"directory_user_filter = uid=%u", "t.conf:2: directory_user_filter: 'uid=%u' is not an "
+		"LDAP filter in parentheses holding %u"},
+	{"directory_user_filter = (uid=lena)", "t.conf:2: directory_user_filter: '(uid=lena)' is "
+		"not an LDAP filter in parentheses holding %u"},
+	{"directory_user_filter = (uid=%u))(", "t.conf:2: directory_user_filter: '(uid=%u))(' is "
+		"not an LDAP filter in parentheses holding %u"},
+	{"directory_address_attribute = mail;x", "t.conf:2: directory_address_attribute: "
+		"'mail;x' is not an attribute name"},
+	{"directory_timeout = 0", "t.conf:2: directory_timeout: 0 is out of range (1s to 600s)"},
 };
 
 static void test_every_error_with_its_line(void **state)
@@ -244,6 +263,44 @@ static void test_all_errors_reported(void **state)
 	assert_string_equal(e.lines[1], "t.conf:3: code_ttl: set more than once");
 	assert_string_equal(e.lines[2], "t.conf:5: min_length: 'x' is not a whole number");
 	assert_string_equal(e.lines[3], "t.conf:7: self_reset: 'ja' is not yes or no");
+	conf_free(&c);
+}
+
+/* SPEC §12: the directory keys, their defaults, and what they need of each other. */
+static void test_directory_keys(void **state)
+{
+	struct pwr_conf c;
+	struct errs e;
+
+	(void)state;
+	assert_int_equal(parse(&c, "", &e), 0);
+	assert_string_equal(c.directory_url, "");
+	assert_int_equal(c.directory_starttls, CONF_DIR_TLS_REQUIRED);
+	assert_string_equal(c.directory_user_filter, "(&(objectClass=posixAccount)(uid=%u))");
+	assert_string_equal(c.directory_address_attribute, "mail");
+	assert_int_equal(c.directory_timeout, 5);
+	conf_free(&c);
+	assert_int_equal(parse(&c,
+				 "directory_url = ldaps://a.example.org:636/,ldap://[::1]:389\n"
+				 "directory_starttls = off\ndirectory_ca_file = /etc/ssl/ca.pem\n"
+				 "directory_bind_dn = cn=pwreset,ou=services,dc=example,dc=org\n"
+				 "directory_password_file = /etc/pwreset/directory.secret\n"
+				 "directory_base = ou=people,dc=example,dc=org\n"
+				 "directory_user_filter = (&(objectClass=inetOrgPerson)(uid=%u))\n"
+				 "directory_address_attribute = otherMailbox\ndirectory_timeout = 2s\n",
+				 &e),
+		0);
+	assert_int_equal(c.directory_starttls, CONF_DIR_TLS_OFF);
+	assert_string_equal(c.directory_address_attribute, "otherMailbox");
+	assert_int_equal(c.directory_timeout, 2);
+	conf_free(&c);
+	/* a directory needs whom to bind as, the password and where to search: each missing one
+	 * is named at directory_url's line */
+	assert_int_equal(parse(&c, "# x\ndirectory_url = ldap://127.0.0.1:3389\n", &e), 3);
+	assert_string_equal(e.lines[0], "t.conf:2: directory_url: needs directory_bind_dn as well");
+	assert_string_equal(
+		e.lines[1], "t.conf:2: directory_url: needs directory_password_file as well");
+	assert_string_equal(e.lines[2], "t.conf:2: directory_url: needs directory_base as well");
 	conf_free(&c);
 }
 
@@ -361,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_empty_list_and_enums),
 		cmocka_unit_test(test_every_error_with_its_line),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_directory_keys),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_file_checks),
