@@ -18,28 +18,16 @@
 #include "config.h"
 #include "address.h"
 #include "conf.h"
+#include "ldapfilter.h"
 #include "util.h"
 
 #define CONF_FILE_MAX (64 * 1024)
 #define CONF_LINE_MAX 4096
 #define CONF_VALUE_MAX 1024
 
-enum key_type {
-	K_BOOL,
-	K_TEXT,
-	K_PATH,
-	K_NAME,
-	K_LIST,
-	K_UINT,
-	K_DURATION,
-	K_HASH,
-	K_TLS,
-	K_URL,
-	K_LDAP_URLS, /* ldap:// or ldaps:// URLs, comma-separated */
-	K_DIR_TLS,
-	K_FILTER, /* an LDAP filter in parentheses holding %u */
-	K_ATTR, /* an attribute name */
-};
+/* K_LDAP_URLS: ldap:// or ldaps:// URLs, comma-separated; K_FILTER: an LDAP filter holding %u */
+enum key_type { K_BOOL, K_TEXT, K_PATH, K_NAME, K_LIST, K_UINT, K_DURATION, K_HASH, K_TLS, K_URL,
+	K_LDAP_URLS, K_DIR_TLS, K_FILTER, K_ATTR };
 
 struct key {
 	const char *name;
@@ -359,44 +347,13 @@ static void parse_choice(struct parser *ps, const struct key *k, const char *v, 
 	perr(ps, k->name, "'%s' is not %s", v, said);
 }
 
-/* One ldap:// or ldaps:// URL, of len bytes: HOST[:PORT], a '/' at the end at most. */
-static bool ldap_url_ok(const char *u, size_t len)
-{
-	size_t scheme = !strncmp(u, "ldap://", 7) ? 7 : !strncmp(u, "ldaps://", 8) ? 8 : 0;
-	const char *host = u + scheme, *end = u + len;
-
-	if (!scheme || host == end || *host == ':' || *host == '/')
-		return false;
-	if (end[-1] == '/')
-		end--;
-	for (const char *p = host; p < end; p++)
-		if (!isalnum((unsigned char)*p) && !strchr(".-:[]", *p))
-			return false;
-	return true;
-}
-
-/* An LDAP filter: in parentheses that balance, holding %u (the escaped user name). */
-static bool filter_ok(const char *f)
-{
-	int depth = 0;
-
-	if (f[0] != '(' || !strstr(f, "%u"))
-		return false;
-	for (const char *p = f; *p; p++) {
-		depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
-		if (depth < 0 || (depth == 0 && p[1]))
-			return false;
-	}
-	return depth == 0;
-}
-
 /* The keys of SPEC §12 that have a shape of their own. */
 static int parse_directory_value(struct parser *ps, const struct key *k, const char *v, void *dst)
 {
 	if (k->type == K_LDAP_URLS) {
 		for (const char *p = v; *p;) {
 			size_t n = strcspn(p, ",");
-			if (!ldap_url_ok(p, n)) {
+			if (!ldapfilter_url_ok(p, n)) {
 				perr(ps, k->name, "'%.*s' is not ldap://HOST[:PORT] or "
 					"ldaps://HOST[:PORT]", (int)n, p);
 				return 0;
@@ -404,13 +361,10 @@ static int parse_directory_value(struct parser *ps, const struct key *k, const c
 			p += n + (p[n] == ',');
 		}
 		ps->directory_line = ps->line;
-	} else if (k->type == K_FILTER && !filter_ok(v)) {
+	} else if (k->type == K_FILTER && !ldapfilter_ok(v)) {
 		perr(ps, k->name, "'%s' is not an LDAP filter in parentheses holding %%u", v);
 		return 0;
-	} else if (k->type == K_ATTR &&
-		   (!isalpha((unsigned char)*v) || strlen(v) > 64 ||
-			   strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") !=
-				   strlen(v))) {
+	} else if (k->type == K_ATTR && !ldapfilter_attr_ok(v)) {
 		perr(ps, k->name, "'%s' is not an attribute name", v);
 		return 0;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The helper–pwreset-directory codec (SPEC §12): round trips, and what each end refuses. */
+/* The helper–pwreset-directory codec (SPEC §12): round trips, and what each end refuses; the
+ * user filter with a name put in. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "dirproto.h"
+#include "ldapfilter.h"
 
 static unsigned char buf[DIRREQ_PACKET_MAX];
 
@@ -101,6 +103,30 @@ static void test_answer(void **state)
 	assert_string_equal(back.text, ""); /* nothing half-decoded is left */
 }
 
+static void test_filter_for(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_int_equal(ldapfilter_for("(&(objectClass=posixAccount)(uid=%u))", "lena", out,
+				 sizeof(out)),
+		strlen("(&(objectClass=posixAccount)(uid=lena))"));
+	assert_string_equal(out, "(&(objectClass=posixAccount)(uid=lena))");
+	/* what would widen the search is escaped (RFC 4515) */
+	ldapfilter_for("(uid=%u)", "*)(uid=*", out, sizeof(out));
+	assert_string_equal(out, "(uid=\\2a\\29\\28uid=\\2a)");
+	ldapfilter_for("(|(uid=%u)(cn=%u))", "a\\b", out, sizeof(out));
+	assert_string_equal(out, "(|(uid=a\\5cb)(cn=a\\5cb))");
+	/* no user: every entry of the filter */
+	ldapfilter_for("(uid=%u)", NULL, out, sizeof(out));
+	assert_string_equal(out, "(uid=*)");
+	assert_int_equal(ldapfilter_for("(uid=%u)", "lena", out, 10), -ENAMETOOLONG);
+	assert_true(ldapfilter_ok("(uid=%u)"));
+	assert_false(ldapfilter_ok("(uid=%u))("));
+	assert_true(ldapfilter_url_ok("ldap://[::1]:389/", 17));
+	assert_false(ldapfilter_url_ok("ldap:///", 8));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +134,7 @@ int main(void)
 		cmocka_unit_test(test_request_needs),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_answer),
+		cmocka_unit_test(test_filter_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
