@@ -19,9 +19,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_ca(directory):
-    """A CA and a certificate for "localhost" signed by it, made now with openssl(1).
-    Returns (ca.pem, cert.pem, key.pem)."""
+def make_ca(directory, names=()):
+    """A CA and a certificate for "localhost" (and names: more DNS names, or IP:ADDRESS)
+    signed by it, made now with openssl(1). Returns (ca.pem, cert.pem, key.pem)."""
     ca_key, ca = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.pem")
     key, csr = os.path.join(directory, "srv.key"), os.path.join(directory, "srv.csr")
     cert, ext = os.path.join(directory, "srv.pem"), os.path.join(directory, "srv.ext")
@@ -31,7 +31,9 @@ def make_ca(directory):
     subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
                     "-keyout", key, "-out", csr], **q)
     with open(ext, "w") as f:
-        f.write("subjectAltName=DNS:localhost\n")
+        f.write("subjectAltName=" + ",".join(
+            ["DNS:localhost"] + [n if n.startswith("IP:") else "DNS:" + n for n in names]) +
+            "\n")
     subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
                     "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert], **q)
     os.chmod(ca, 0o644)

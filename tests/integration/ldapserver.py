@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""A real OpenLDAP directory on loopback for the tests of SPEC §12: Debian's slapd, its
+cn=config made with slapadd at test time, TLS with a CA made at test time, and then the
+project's own examples (conf/directory/slapd-acl.ldif, ppolicy.ldif) applied over ldapi:// as
+an administrator would. The binaries: PWR_OPENLDAP_DIR (tests/fetch-ldap unpacks them there,
+never installing them), else the system's.
+
+The directory holds dc=example,dc=org with ou=people (posixAccount, inetOrgPerson), the
+helper's service entry cn=pwreset,ou=services and the default policy cn=default,ou=policies."""
+
+import os
+import re
+import socket
+import subprocess
+import time
+
+import smtpserver
+
+SUFFIX = "dc=example,dc=org"
+PEOPLE = "ou=people," + SUFFIX
+ADMIN_DN = "cn=admin," + SUFFIX
+ADMIN_PW = "Admin-secret-1"
+SERVICE_DN = "cn=pwreset,ou=services," + SUFFIX
+SERVICE_PW = "Service-secret-1"
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def root():
+    """Where slapd and the LDAP tools are: the unpacked tree, or '' for the system's."""
+    top = os.environ.get("PWR_OPENLDAP_DIR", "")
+    if top and os.path.exists(os.path.join(top, "usr/sbin/slapd")):
+        return top
+    if os.path.exists("/usr/sbin/slapd"):
+        return ""
+    raise RuntimeError("no slapd: run tests/fetch-ldap build/openldap")
+
+
+def tool_env():
+    r = root()
+    env = dict(os.environ)
+    if r:
+        libs = os.path.join(r, "usr/lib/x86_64-linux-gnu")
+        env["LD_LIBRARY_PATH"] = libs + (":" + env["LD_LIBRARY_PATH"]
+                                         if env.get("LD_LIBRARY_PATH") else "")
+    return env
+
+
+def tool(name):
+    r = root()
+    for d in ("usr/bin", "usr/sbin"):
+        p = os.path.join(r or "/", d, name)
+        if os.path.exists(p):
+            return p
+    raise RuntimeError(f"no {name} under {r or '/'}")
+
+
+def person(uid, number, mail=None, password=None, cn=None):
+    """The LDIF of one entry under ou=people."""
+    lines = [f"dn: uid={uid},{PEOPLE}", "objectClass: inetOrgPerson",
+             "objectClass: posixAccount", f"uid: {uid}", f"cn: {cn or uid}", f"sn: {uid}",
+             f"uidNumber: {number}", f"gidNumber: {number}", f"homeDirectory: /home/{uid}",
+             "loginShell: /bin/sh"]
+    if mail:
+        lines += [f"mail: {m}" for m in ([mail] if isinstance(mail, str) else mail)]
+    if password:
+        lines.append(f"userPassword: {password}")
+    return "\n".join(lines) + "\n"
+
+
+class Slapd:
+    """slapd on 127.0.0.1 (ldap:// with StartTLS, and ldaps://), in the foreground until
+    stop(). people: LDIF entries under ou=people. ppolicy: load the overlay and the default
+    policy (conf/directory/ppolicy.ldif); min_length: its pwdMinLength."""
+
+    def __init__(self, sandbox, people="", ppolicy=True, min_length=8):
+        self.s = sandbox
+        self.dir = os.path.join(sandbox.tmp, "slapd")
+        self.conf_dir = os.path.join(self.dir, "slapd.d")
+        self.db = os.path.join(self.dir, "db")
+        for d in (self.dir, self.conf_dir, self.db):
+            os.makedirs(d, exist_ok=True)
+        # libldap checks the name it resolved the server to (this host's name, for loopback)
+        self.ca, self.cert, self.key = smtpserver.make_ca(
+            self.dir, (socket.gethostname(), socket.getfqdn(), "IP:127.0.0.1"))
+        self.port = smtpserver.free_port()
+        self.tls_port = smtpserver.free_port()
+        self.ldapi = os.path.join(self.dir, "ldapi")
+        self.url = f"ldap://localhost:{self.port}"
+        self.ldaps_url = f"ldaps://localhost:{self.tls_port}"
+        self.log = os.path.join(self.dir, "slapd.log")
+        self._slapadd(0, self._config())
+        self._slapadd(1, self._base() + "\n" + people)
+        self.start()
+        sandbox.cleanups.append(self.stop)
+        if ppolicy:
+            self.modify(os.path.join(TOP, "conf", "directory", "ppolicy.ldif"),
+                        min_length=min_length)
+        self.modify(os.path.join(TOP, "conf", "directory", "slapd-acl.ldif"),
+                    ppolicy=ppolicy)
+
+    def _config(self):
+        r = root()
+        schema = os.path.join(r or "/", "etc/ldap/schema")
+        modules = os.path.join(r or "/", "usr/lib/ldap")
+        includes = "".join(f"include: file://{schema}/{n}.ldif\n"
+                           for n in ("core", "cosine", "nis", "inetorgperson"))
+        hashed = subprocess.run([tool("slappasswd"), "-s", ADMIN_PW], env=tool_env(),
+                                check=True, capture_output=True, text=True).stdout.strip()
+        return (f"dn: cn=config\nobjectClass: olcGlobal\ncn: config\n"
+                f"olcPidFile: {self.dir}/slapd.pid\n"
+                f"olcTLSCACertificateFile: {self.ca}\nolcTLSCertificateFile: {self.cert}\n"
+                f"olcTLSCertificateKeyFile: {self.key}\n\n"
+                f"dn: cn=module{{0}},cn=config\nobjectClass: olcModuleList\ncn: module{{0}}\n"
+                f"olcModulePath: {modules}\nolcModuleLoad: back_mdb\n\n"
+                "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n"
+                f"{includes}\n"
+                "dn: olcDatabase={-1}frontend,cn=config\nobjectClass: olcDatabaseConfig\n"
+                "objectClass: olcFrontendConfig\nolcDatabase: {-1}frontend\n\n"
+                "dn: olcDatabase={0}config,cn=config\nobjectClass: olcDatabaseConfig\n"
+                "olcDatabase: {0}config\nolcAccess: {0}to * by dn.exact=gidNumber=0+"
+                "uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break\n\n"
+                "dn: olcDatabase={1}mdb,cn=config\nobjectClass: olcDatabaseConfig\n"
+                f"objectClass: olcMdbConfig\nolcDatabase: {{1}}mdb\nolcDbDirectory: {self.db}\n"
+                f"olcSuffix: {SUFFIX}\nolcRootDN: {ADMIN_DN}\nolcRootPW: {hashed}\n"
+                "olcDbIndex: uid,mail eq\nolcDbIndex: uidNumber eq\n"
+                "olcAccess: to * by users read by * none\n")
+
+    def _base(self):
+        return (f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\n"
+                "dc: example\no: Example\n\n"
+                f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n\n"
+                f"dn: ou=services,{SUFFIX}\nobjectClass: organizationalUnit\nou: services\n\n"
+                f"dn: ou=policies,{SUFFIX}\nobjectClass: organizationalUnit\nou: policies\n\n"
+                f"dn: {SERVICE_DN}\nobjectClass: organizationalRole\n"
+                "objectClass: simpleSecurityObject\ncn: pwreset\n"
+                f"userPassword: {SERVICE_PW}\n")
+
+    def _slapadd(self, n, ldif):
+        path = os.path.join(self.dir, f"add-{n}.ldif")
+        with open(path, "w") as f:
+            f.write(ldif)
+        p = subprocess.run([tool("slapadd"), "-n", str(n), "-F", self.conf_dir, "-l", path],
+                           env=tool_env(), capture_output=True, text=True)
+        if p.returncode:
+            raise RuntimeError(f"slapadd -n {n}: {p.stderr}")
+
+    def start(self):
+        urls = f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.tls_port}/ " \
+               f"ldapi://{self.ldapi.replace('/', '%2F')}"
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen([tool("slapd"), "-d", "0", "-h", urls, "-F",
+                                          self.conf_dir], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=tool_env())
+        deadline = time.time() + 10
+        while not self.answers():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("slapd did not start: " + open(self.log).read())
+            time.sleep(0.05)
+
+    def answers(self):
+        return self.ldap("ldapwhoami", "-x", check=False).returncode == 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def ldap(self, name, *args, input=None, check=True, url=None):
+        """An ldap-utils command against this server (plain ldap:// unless url), with its
+        CA trusted."""
+        env = tool_env()
+        env["LDAPTLS_CACERT"] = self.ca
+        env["LDAPCONF"] = "/dev/null"  # not /etc/ldap/ldap.conf
+        env["LDAPRC"] = "/dev/null"
+        p = subprocess.run([tool(name), "-H", url or f"ldap://127.0.0.1:{self.port}", *args],
+                           input=input, env=env, capture_output=True, text=True)
+        if check and p.returncode:
+            raise RuntimeError(f"{name} {' '.join(args)}: {p.stderr}{p.stdout}")
+        return p
+
+    def admin(self, name, *args, input=None, check=True):
+        return self.ldap(name, "-x", "-D", ADMIN_DN, "-w", ADMIN_PW, *args, input=input,
+                         check=check)
+
+    def modify(self, path, min_length=8, ppolicy=True):
+        """Apply an LDIF of changes as root over ldapi:// (cn=config) or as the directory's
+        administrator (the data), the way conf/directory's examples say (without ppolicy:
+        leaving out the access rule for its attributes, as slapd-acl.ldif says)."""
+        with open(path) as f:
+            text = f.read().replace("pwdMinLength: 8", f"pwdMinLength: {min_length}")
+        if not ppolicy:
+            text = re.sub(r"olcAccess: \{1\}to attrs=pwdAccountLockedTime.*?(?=olcAccess)", "",
+                          text, flags=re.S)
+        config, data = [], []
+        for block in text.split("\n\n"):
+            body = "\n".join(line for line in block.splitlines() if not line.startswith("#"))
+            if body.strip():
+                (config if ",cn=config" in body.split("\n")[0] else data).append(body)
+        if config:
+            self.ldap("ldapmodify", "-Y", "EXTERNAL", "-Q", input="\n\n".join(config) + "\n",
+                      url="ldapi://" + self.ldapi.replace("/", "%2F"))
+        if data:
+            self.admin("ldapmodify", input="\n\n".join(data) + "\n")
+
+    def add(self, ldif):
+        self.admin("ldapadd", input=ldif)
+
+    def attribute(self, dn, attr):
+        """The values of attr of the entry dn, as the administrator sees them (operational
+        attributes too)."""
+        out = self.admin("ldapsearch", "-LLL", "-b", dn, "-s", "base", "(objectClass=*)",
+                         attr).stdout
+        return [line.split(": ", 1)[1] for line in out.splitlines()
+                if line.lower().startswith(attr.lower() + ": ")]
