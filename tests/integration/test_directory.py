@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""pwreset-directory (SPEC §12) against a real slapd in the sandbox, driven the way the helper
+drives it (tests/tools/dirclient, as mail_user): looking an account up, counting an address,
+Password Modify (the directory's policy refusing, then accepting; the lockout cleared), the
+administrative lock and its fallback without ppolicy, a paged listing, TLS required and
+verified, a server that does not answer. Run one case: test_directory.py CASE."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ldapserver as ls  # noqa: E402
+import smtpserver  # noqa: E402
+import test_helper as th  # noqa: E402
+from test_helper import check, eq  # noqa: E402
+
+S = None
+LENA = f"uid=lena,{ls.PEOPLE}"
+OLD = "Old-password-1"
+NEW = "Tulip-Gravel-Orbit-93"
+
+
+def people():
+    return (ls.person("lena", 10001, "lena@example.org", OLD) + "\n" +
+            ls.person("max", 10002, None, OLD) + "\n" +
+            ls.person("ann", 10003, "team@example.org", OLD) + "\n" +
+            ls.person("ben", 10004, "TEAM@example.org", OLD) + "\n")
+
+
+def config(d, urls=None, starttls=0, ca=True, password=ls.SERVICE_PW, timeout=5):
+    path = os.path.join(S.tmp, "dirclient.conf")
+    with open(path, "w") as f:
+        f.write(f"urls {urls or d.url}\nca_file {d.ca if ca else ''}\n"
+                f"bind_dn {ls.SERVICE_DN}\npassword {password}\nbase {ls.PEOPLE}\n"
+                "filter (&(objectClass=posixAccount)(uid=%u))\nattr mail\n"
+                f"starttls {starttls}\ntimeout {timeout}\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+def ask(conf, *requests, timeout=60):
+    """pwreset-directory's answers to requests, as mail_user would get them: a list of dicts
+    (the configuration's answer first)."""
+    p = subprocess.run(["setpriv", "--reuid=pwreset", "--regid=pwreset", "--clear-groups",
+                        os.environ["PWR_DIRCLIENT"], os.environ["PWR_DIRECTORY"], conf,
+                        *requests], capture_output=True, text=True, timeout=timeout)
+    answers = []
+    for line in p.stdout.splitlines():
+        if line == "gone":
+            answers.append({"status": "gone"})
+            continue
+        keys = "status tag more uid count dn user address binding text".split()
+        m = re.fullmatch(" ".join(f"{k}=(.*)" for k in keys), line)
+        answers.append(dict(zip(keys, m.groups())))
+    return answers
+
+
+def test_directory_lookup_count_list():
+    d = ls.Slapd(S, people())
+    conf = config(d)
+    a = ask(conf, "lookup:lena:10001", "lookup:lena:999", "lookup:nobody:10001",
+            "lookup:*:10001", "count:team@example.org", "count:lena@example.org", "list",
+            "status")
+    eq(a[0]["status"], "ok", "the configuration")
+    eq((a[1]["status"], a[1]["dn"], a[1]["address"], a[1]["uid"]),
+       ("ok", LENA, "lena@example.org", "10001"), "lena")
+    check(a[1]["binding"].startswith("entryCSN:"), a[1])  # no password change yet
+    eq(a[2]["status"], "not-found", "another uidNumber")
+    eq(a[3]["status"], "not-found", "no such user")
+    eq(a[4]["status"], "not-found", "a * in the name matches nothing (escaped)")
+    eq((a[5]["count"], a[5]["text"]), ("2", "ann,ben"), "a shared address, any case")
+    eq(a[6]["count"], "1", "lena's")
+    listed = [x for x in a[7:] if x.get("more") == "1"]
+    eq(sorted(x["user"] for x in listed), ["ann", "ben", "lena", "max"], "the listing")
+    eq(a[7 + len(listed)]["status"], "ok", "the listing's end")
+    eq(a[-1]["text"], "dn:" + ls.SERVICE_DN, "whom we are bound as")
+
+
+def test_directory_password_and_lock():
+    d = ls.Slapd(S, people(), min_length=12)
+    conf = config(d)
+    for _ in range(4):  # ppolicy locks lena out
+        d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", "wrong", check=False)
+    check(d.attribute(LENA, "pwdAccountLockedTime"), "locked out")
+    a = ask(conf, f"passwd:{LENA}:Short-1", f"passwd:{LENA}:{NEW}", "lookup:lena:10001")
+    eq(a[1]["status"], "refused", "pwdMinLength 12")
+    check("quality" in a[1]["text"], a[1])
+    eq(a[2]["status"], "ok", a[2])
+    check(a[3]["binding"].startswith("pwdChangedTime:"), a[3])
+    eq(d.attribute(LENA, "pwdAccountLockedTime"), [], "the lockout is gone")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", NEW, check=False).returncode, 0, "new")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 49, "old")
+    a = ask(conf, f"lock:{LENA}", f"unlock:{LENA}")
+    eq((a[1]["status"], a[1]["count"]), ("ok", "1"), "ppolicy's administrative lock")
+    eq(a[2]["status"], "ok", "unlocked")
+    a = ask(conf, f"lock:{LENA}")
+    eq(d.attribute(LENA, "pwdAccountLockedTime"), ["000001010000Z"], "locked for good")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", NEW, check=False).returncode, 49,
+       "a locked entry does not bind")
+
+
+def test_directory_lock_without_ppolicy():
+    d = ls.Slapd(S, people(), ppolicy=False)
+    a = ask(config(d), f"lock:{LENA}", f"passwd:{LENA}:{NEW}")
+    eq((a[1]["status"], a[1]["count"]), ("ok", "2"), "a random password instead")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 49, "old")
+    eq(a[2]["status"], "ok")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", NEW, check=False).returncode, 0, "new")
+
+
+def test_directory_tls_and_failures():
+    d = ls.Slapd(S, people())
+    # ldaps, and a list whose first server is down: the next one answers
+    dead = f"ldap://127.0.0.1:{smtpserver.free_port()}"  # nothing listens there
+    a = ask(config(d, urls=f"{dead},{d.ldaps_url}"), "status")
+    eq(a[1]["status"], "ok", a)
+    # StartTLS required with a CA the server's certificate is not from: refused, and nothing
+    # is sent in the clear (no bind reaches the server)
+    other_ca = os.path.join(S.tmp, "other")
+    os.makedirs(other_ca)
+    ca, _, _ = smtpserver.make_ca(other_ca)
+    conf = config(d)
+    text = open(conf).read().replace(d.ca, ca)
+    with open(conf, "w") as f:
+        f.write(text)
+    a = ask(conf, "lookup:lena:10001")
+    eq(a[1]["status"], "unreachable", a)
+    check("StartTLS" in a[1]["text"], a[1])
+    # a wrong bind password: unreachable, and said so
+    a = ask(config(d, password="wrong"), "lookup:lena:10001")
+    eq(a[1]["status"], "unreachable", a)
+    check("Invalid credentials" in a[1]["text"], a[1])
+    # a server that accepts and never answers: that request fails within the timeout
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held = []
+    threading.Thread(target=lambda: [held.append(silent.accept()) for _ in range(4)],
+                     daemon=True).start()
+    url = f"ldap://127.0.0.1:{silent.getsockname()[1]}"
+    t0 = time.monotonic()
+    a = ask(config(d, urls=url, starttls=1, timeout=2), "lookup:lena:10001", "status")
+    took = time.monotonic() - t0
+    eq((a[1]["status"], a[2]["status"]), ("unreachable", "unreachable"), a)
+    check(took < 2 * 2 + 3, f"{took:.1f} s for two requests with a 2 s timeout")
+    # not a request: refused, and the program ends
+    a = ask(config(d), "junk")
+    eq((a[1]["status"], a[1]["text"]), ("failed", "pwreset-directory got a malformed request"))
+    silent.close()
+
+
+def test_directory_only_here():
+    """libldap and the TLS libraries are linked by pwreset-directory, never by the root
+    helper, the PAM module or the command lines."""
+    for env in ("PWR_HELPER", "PWR_PAM_MODULE", "PWR_CTL", "PWR_ADDRESS"):
+        out = subprocess.run(["ldd", os.environ[env]], capture_output=True, text=True).stdout
+        for lib in ("libldap", "liblber", "libgnutls", "libssl", "libcrypto"):
+            check(lib not in out, f"{env} links {lib}:\n{out}")
+    out = subprocess.run(["ldd", os.environ["PWR_DIRECTORY"]], capture_output=True,
+                         text=True).stdout
+    check("libldap" in out, out)
+
+
+def test_directory_refuses_root():
+    p = subprocess.run([os.environ["PWR_DIRECTORY"]], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True)
+    eq((p.returncode, p.stderr), (1, "pwreset-directory: refusing to run as root\n"))
+
+
+if __name__ == "__main__":
+    sys.exit(th.run_case(globals()))
