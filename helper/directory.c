@@ -642,6 +642,12 @@ int main(void)
 	}
 	disconnect(&d);
 	forget(&d.password);
+	free(d.urls);
+	free(d.ca_file);
+	free(d.bind_dn);
+	free(d.base);
+	free(d.filter);
+	free(d.attr);
 	free(in);
 	free(packet);
 	return 0;
