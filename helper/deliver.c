@@ -1,16 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -24,7 +19,7 @@
 #include "mailq.h"
 #include "message.h"
 #include "secret.h"
-#include "spawn.h"
+#include "unpriv.h"
 #include "util.h"
 
 #define MAILER_IDLE 60 /* s: then the mailer and its SMTP connection are closed */
@@ -163,69 +158,11 @@ static void mail_audit(int prio, const char *event, const struct mail_rec *r, co
 	log_event(prio, &e);
 }
 
-struct mailer_id {
-	uid_t uid;
-	gid_t gid;
-	pid_t parent;
-};
-
-/* In the mailer's child: mail_user's ids, no supplementary groups, no way back to root. */
-static int become_mail_user(void *ctx)
-{
-	const struct mailer_id *id = ctx;
-
-	signal(SIGPIPE, SIG_DFL);
-	if (setgroups(0, NULL) < 0 || setresgid(id->gid, id->gid, id->gid) < 0 ||
-		setresuid(id->uid, id->uid, id->uid) < 0 || setuid(0) == 0 || geteuid() == 0 ||
-		getegid() == 0)
-		return -1;
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	/* it ends with the helper (set after the uid change, which clears it; the helper may
-	 * already be gone) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != id->parent)
-		return -1;
-	return 0;
-}
-
 /* Start pwreset-mailer as mail_user on a fresh socketpair. */
 static int mailer_start(struct helper *h, struct courier *c, char *why, size_t whylen)
 {
-	char *const argv[] = {"pwreset-mailer", NULL};
-	struct passwd pw, *pwr = NULL;
-	struct mailer_id id = {.parent = getpid()};
-	struct spawn sp = {PWR_MAILER_PATH, argv, -1, false, become_mail_user, &id};
-	char pbuf[4096];
-	int sv[2];
-	pid_t pid;
-
-	if (getpwnam_r(h->conf.mail_user, &pw, pbuf, sizeof(pbuf), &pwr) != 0 || !pwr) {
-		snprintf(why, whylen, "mail_user %s does not exist: nothing can be sent",
-			h->conf.mail_user);
-		return -ENOENT;
-	}
-	if (pw.pw_uid == 0 || pw.pw_gid == 0) {
-		snprintf(why, whylen,
-			"mail_user %s is root's uid or gid: refusing to start the mailer",
-			h->conf.mail_user);
-		return -EPERM;
-	}
-	id.uid = pw.pw_uid;
-	id.gid = pw.pw_gid;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(why, whylen, "socketpair: %s", strerror(errno));
-		return -errno;
-	}
-	sp.fd0 = sv[1];
-	pid = spawn(&sp);
-	close(sv[1]);
-	if (pid < 0) {
-		snprintf(why, whylen, "fork: %s", strerror((int)-pid));
-		close(sv[0]);
-		return -EAGAIN;
-	}
-	c->fd = sv[0];
-	c->pid = pid;
-	return 0;
+	return unpriv_start(h->conf.mail_user, PWR_MAILER_PATH, "the mailer", &c->fd, &c->pid,
+		why, whylen);
 }
 
 /* Build the claimed mail and hand it to the mailer. 0: in flight; < 0: not sent, why in ans. */
