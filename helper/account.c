@@ -85,6 +85,8 @@ void account_clear(struct account *a)
 {
 	util_free_wiped(a->hash, a->hash ? strlen(a->hash) : 0);
 	util_free_wiped(a->binding, a->binding ? strlen(a->binding) : 0);
+	free(a->dn);
+	free(a->address);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -260,10 +262,10 @@ static int edit_line(void *vctx, const char *old, char *new_line, size_t cap)
 	return r < 0 ? r : e->guard(e->ctx, old, new_line);
 }
 
-static int local_set_password(const struct account_db *db, const char *user, const char *hash,
-	account_guard_fn *guard, void *ctx)
+static int local_set_password(const struct account_db *db, const char *user,
+	const struct new_password *np, account_guard_fn *guard, void *ctx)
 {
-	struct edit e = {hash, guard, ctx};
+	struct edit e = {np->hash, guard, ctx};
 
 	return shadow_update(db->shadow, user, edit_line, &e);
 }
@@ -272,11 +274,12 @@ static int local_lock(
 	const struct account_db *db, const char *user, account_guard_fn *guard, void *ctx)
 {
 	struct edit e = {NULL, guard, ctx};
+	int r = shadow_update(db->shadow, user, edit_line, &e);
 
-	return shadow_update(db->shadow, user, edit_line, &e);
+	return r < 0 ? r : ACCOUNT_LOCKED;
 }
 
-static const struct account_ops local_ops = {
+const struct account_ops account_local_ops = {
 	.lookup = local_lookup,
 	.set_password = local_set_password,
 	.lock = local_lock,
@@ -289,5 +292,5 @@ static const struct account_ops local_ops = {
 void account_db_local(
 	struct account_db *db, const char *shadow, const char *passwd, const char *faillock_conf)
 {
-	*db = (struct account_db){&local_ops, shadow, passwd, faillock_conf};
+	*db = (struct account_db){&account_local_ops, shadow, passwd, faillock_conf, NULL};
 }

@@ -17,14 +17,32 @@
 /* What the database says of one account. */
 struct account {
 	bool exists; /* a passwd entry (NSS) */
-	bool local; /* its password is kept in this database, so it can be reset here */
+	bool local; /* its password is kept in the shadow file, so it can be reset here */
+	bool directory; /* not local, and kept in the directory (SPEC §12): reset there */
+	bool unreachable; /* not local, and the directory did not answer: nobody can tell */
 	uid_t uid;
 	gid_t gid;
 	long expire; /* days since the epoch; -1: never */
 	char *hash; /* malloc'd: the stored hash, any lock mark included; NULL when !local */
 	char *binding; /* malloc'd: what a code is bound to (any change elsewhere voids the code);
-			  NULL when !local */
+			  NULL when neither local nor directory */
+	char *dn; /* malloc'd: the directory entry; NULL unless directory */
+	char *address; /* malloc'd: the directory's address attribute (its first value); NULL
+			  when it has none, or the account is not a directory account */
 };
+
+/* A new password for set_password: the hash for a database that stores hashes, the password
+ * itself for one that hashes it (the directory); refusal receives the words of a database
+ * whose own policy refuses it. */
+struct new_password {
+	const char *hash;
+	const char *clear;
+	char *refusal;
+	size_t refusal_len;
+};
+
+/* How lock locked the account */
+enum account_locked { ACCOUNT_LOCKED = 0, ACCOUNT_LOCKED_RANDOM = 1 };
 
 /* Called while the entry is held, with what the code is bound to as it is and as it will be
  * after the change: 0 lets the change be written; < 0 leaves the entry as it was (returned). */
@@ -38,10 +56,12 @@ struct account_ops {
 	/* Fill a for user: 0 (whether or not it exists), or < 0 when the database cannot be
 	 * read. */
 	int (*lookup)(const struct account_db *db, const char *user, struct account *a);
-	/* Store hash as user's password (and the day of the change). */
-	int (*set_password)(const struct account_db *db, const char *user, const char *hash,
-		account_guard_fn *guard, void *ctx);
-	/* Lock user's password so that it no longer logs in (a reset will replace it). */
+	/* Store the new password as user's (and the day of the change): 0, 1 when the
+	 * database's own policy refuses it (np->refusal says why), or < 0. */
+	int (*set_password)(const struct account_db *db, const char *user,
+		const struct new_password *np, account_guard_fn *guard, void *ctx);
+	/* Lock user's password so that it no longer logs in (a reset will replace it): how
+	 * (enum account_locked), or < 0. */
 	int (*lock)(const struct account_db *db, const char *user, account_guard_fn *guard,
 		void *ctx);
 	/* Clear the count of failed logins that locks an account out: 0 when there was none. */
@@ -56,11 +76,14 @@ struct account_ops {
 	const char *(*strerror)(int r);
 };
 
+struct dirlink;
+
 struct account_db {
 	const struct account_ops *ops;
 	const char *shadow; /* the shadow file */
 	const char *passwd; /* the passwd file, for `each` */
 	const char *faillock_conf; /* where pam_faillock's tally directory is said */
+	struct dirlink *dir; /* the directory (SPEC §12); NULL: none */
 };
 
 /* The local database: NSS for passwd entries, the shadow file itself (an account known only
@@ -68,6 +91,15 @@ struct account_db {
  * sssd told of changes. */
 void account_db_local(
 	struct account_db *db, const char *shadow, const char *passwd, const char *faillock_conf);
+
+/* The local database, and the directory (SPEC §12) for the accounts NSS knows that have no
+ * line in the shadow file: an account is a directory account when the directory's filter
+ * finds exactly one entry for it, with its uid. dir NULL: the local database alone. */
+void account_db_directory(struct account_db *db, const char *shadow, const char *passwd,
+	const char *faillock_conf, struct dirlink *dir);
+
+/* The local operations, for the directory's database to fall back on. */
+extern const struct account_ops account_local_ops;
 
 static inline int account_lookup(const struct account_db *db, const char *user, struct account *a)
 {

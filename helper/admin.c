@@ -105,21 +105,31 @@ static int reset_lock(struct helper *h, const char *user, uint32_t flags, unsign
 		snprintf(it->text, sizeof(it->text), "%s", strerror(-r));
 		return r;
 	}
+	audit_source(user, acct.directory);
 	if (!acct.exists) {
 		it->status = PWR_E_NOTFOUND;
 		snprintf(it->text, sizeof(it->text), "no such user");
 		r = -ENOENT;
-	} else if (!acct.local) {
+	} else if (acct.unreachable) {
+		snprintf(it->text, sizeof(it->text), "the directory did not answer; see the log");
+		r = -EHOSTUNREACH;
+	} else if (!acct.local && !acct.directory) {
 		it->status = PWR_E_INVALID;
-		snprintf(it->text, sizeof(it->text),
-			"not a local account: its password is not in /etc/shadow");
+		snprintf(it->text, sizeof(it->text), db->dir ? "neither local nor in the directory"
+							     : "not a local account: its password "
+							       "is not in /etc/shadow");
 		r = -EINVAL;
 	} else if (flags & PWR_RESET_NO_LOCK) {
 		code_fingerprint(h->store, acct.binding, fp);
 	} else if ((r = db->ops->lock(db, user, bind_to_locked, &bind)) < 0) {
 		snprintf(it->text, sizeof(it->text), "%s", db->ops->strerror(r));
 	} else {
+		/* a directory without ppolicy: the password was replaced by one nobody knows */
+		if (r == ACCOUNT_LOCKED_RANDOM)
+			snprintf(it->text, sizeof(it->text),
+				"locked with a random password (the directory has no ppolicy)");
 		it->locked = 1;
+		r = 0;
 	}
 	account_clear(&acct);
 	return r;
@@ -132,13 +142,12 @@ static int reset_issue(struct helper *h, const char *user, uint32_t flags, uint3
 	char addr[PWR_ADDR_MAX + 1];
 	uint64_t now = util_now();
 	struct mail_draft d = {PWR_MAIL_ADMIN, user, addr, NULL, NULL, now + ttl, now + ttl};
-	bool mail;
+	bool mail = !(flags & PWR_RESET_PRINT) && account_address(h, user, addr) == 0;
 	MDB_txn *txn;
 	int r;
 
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		return r;
-	mail = address_get(h->store, txn, user, addr) == 0 && !(flags & PWR_RESET_PRINT);
 	r = code_issue(
 		h->store, txn, user, code, PWR_KIND_ADMIN, now, ttl, h->conf.code_attempts, fp);
 	if (r == 0 && mail)
@@ -407,8 +416,14 @@ static int address_check(struct helper *h, const char *user, const char *addr, c
 		snprintf(why, len, "cannot look up user %s: %s", user, strerror(-r));
 		return r;
 	}
-	r = acct.exists ? 0 : -ENOENT;
+	r = !acct.exists ? -ENOENT : acct.directory ? -EROFS : 0;
+	audit_source(user, acct.directory);
 	account_clear(&acct);
+	if (r == -EROFS) {
+		snprintf(why, len, "the address of %s comes from the directory (%s)", user,
+			h->conf.directory_address_attribute);
+		return r;
+	}
 	if (r < 0) {
 		snprintf(why, len, "no such user: %s", user);
 		return r;

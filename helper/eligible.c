@@ -4,39 +4,106 @@
 #include <string.h>
 
 #include "address.h"
+#include "dirlink.h"
 #include "eligible.h"
+#include "util.h"
 #include "wire.h"
 
-int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
+/* A directory account's address and the other entries holding it, into f. */
+static void directory_address(const struct account_db *db, struct pwr_conf *c, const char *user,
+	const struct account *acct, struct elig_facts *f)
+{
+	static struct dirans ans;
+	struct dirreq q = {.op = DIR_COUNT};
+	size_t pos = 0;
+
+	if (!acct->address)
+		return;
+	util_copy(f->address, sizeof(f->address), acct->address);
+	f->has_address = true;
+	f->local_only = address_local_only(c, f->address);
+	q.value = f->address;
+	dirlink_call(db->dir, &q, &ans, NULL, NULL);
+	if (ans.status != DIR_OK) {
+		/* who else has it cannot be told: not eligible, as for a shared address */
+		f->sharers = 1;
+		util_copy(f->shared_with, sizeof(f->shared_with), "?");
+		return;
+	}
+	for (char *save = NULL, *u = strtok_r(ans.text, ",", &save); u;
+		u = strtok_r(NULL, ",", &save)) {
+		int w;
+		if (!strcmp(u, user))
+			continue;
+		f->sharers++;
+		w = snprintf(f->shared_with + pos, sizeof(f->shared_with) - pos, "%s%s",
+			pos ? "," : "", u);
+		if (w > 0 && (size_t)w < sizeof(f->shared_with) - pos)
+			pos += (size_t)w;
+	}
+}
+
+int eligible_account(const struct account_db *db, struct pwr_conf *c, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct)
 {
 	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->self_reset = c->self_reset;
+	f->directory_on = db->dir != NULL;
 	if ((r = account_lookup(db, user, acct)) < 0)
 		return r;
 	f->exists = acct->exists;
 	if (acct->exists) {
 		f->uid = (uint32_t)acct->uid;
 		f->local_shadow = acct->local;
+		f->directory = acct->directory;
+		f->unreachable = acct->unreachable;
 		f->system_account = acct->uid < c->min_uid;
 		f->excluded = conf_list_has(&c->exclude_users, user) ||
 			      account_in_groups(user, acct->gid, &c->exclude_groups);
 		f->expired = acct->expire >= 0 && (uint64_t)acct->expire * 86400 <= now;
 	}
-	r = address_get(s, txn, user, f->address);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	f->has_address = true;
-	f->local_only = address_local_only(c, f->address);
-	r = address_sharers(s, txn, f->address, user, f->shared_with, sizeof(f->shared_with));
-	if (r < 0)
-		return r;
-	f->sharers = r;
+	if (acct->directory)
+		directory_address(db, c, user, acct, f);
 	return 0;
+}
+
+int eligible_store(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
+	struct elig_facts *f)
+{
+	char others[sizeof(f->shared_with)];
+	size_t pos = strlen(f->shared_with);
+	int r;
+
+	if (!f->directory) {
+		r = address_get(s, txn, user, f->address);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		f->has_address = true;
+		f->local_only = address_local_only(c, f->address);
+	} else if (!f->has_address) {
+		return 0;
+	}
+	/* the local accounts registered with the same address share it too */
+	r = address_sharers(s, txn, f->address, user, others, sizeof(others));
+	if (r < 0)
+		return r;
+	if (r > 0)
+		snprintf(f->shared_with + pos, sizeof(f->shared_with) - pos, "%s%s",
+			pos ? "," : "", others);
+	f->sharers += r;
+	return 0;
+}
+
+int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn,
+	const char *user, uint64_t now, struct elig_facts *f, struct account *acct)
+{
+	int r = eligible_account(db, c, user, now, f, acct);
+
+	return r < 0 ? r : eligible_store(c, s, txn, user, f);
 }
 
 static void add(char *out, size_t outlen, size_t *pos, int *n, enum pwr_reason r, const char *arg)
@@ -54,11 +121,15 @@ int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen)
 		[PWR_REASON_DISABLED] = !f->self_reset,
 		[PWR_REASON_NO_ACCOUNT] = !f->exists,
 		/* without an account, its own reasons are not guessed at */
-		[PWR_REASON_NOT_LOCAL] = f->exists && !f->local_shadow,
+		[PWR_REASON_NOT_LOCAL] = f->exists && !f->local_shadow && !f->directory_on,
+		[PWR_REASON_NOT_IN_DIRECTORY] = f->exists && !f->local_shadow && f->directory_on &&
+						 !f->directory && !f->unreachable,
+		[PWR_REASON_DIRECTORY_UNREACHABLE] = f->exists && !f->local_shadow && f->unreachable,
 		[PWR_REASON_SYSTEM_ACCOUNT] = f->exists && f->system_account,
 		[PWR_REASON_EXCLUDED] = f->exists && f->excluded,
 		[PWR_REASON_EXPIRED] = f->exists && f->expired,
-		[PWR_REASON_NO_ADDRESS] = !f->has_address,
+		/* what an unreachable directory holds is not guessed at */
+		[PWR_REASON_NO_ADDRESS] = !f->has_address && !f->unreachable,
 		[PWR_REASON_LOCAL_ONLY] = f->has_address && f->local_only,
 		[PWR_REASON_SHARED_ADDRESS] = f->sharers > 0,
 	};

@@ -19,6 +19,9 @@ struct elig_facts {
 	bool self_reset;
 	bool exists;
 	bool local_shadow;
+	bool directory_on; /* a directory is configured (SPEC §12) */
+	bool directory; /* kept in the directory */
+	bool unreachable; /* not local, and the directory did not answer */
 	bool system_account; /* uid < min_uid */
 	bool excluded; /* exclude_users or exclude_groups */
 	bool expired;
@@ -33,6 +36,15 @@ struct elig_facts {
 /* Gather the facts for user; acct receives the account (the caller clears it). 0 or < 0. */
 int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct);
+
+/* The same in two steps, so that the directory is asked before a store transaction begins
+ * (a write transaction must not wait for it): first what the account databases say (the
+ * directory's address and who else has it there, for a directory account), then what the
+ * store says (a local account's address; the local accounts sharing an address). */
+int eligible_account(const struct account_db *db, struct pwr_conf *c, const char *user,
+	uint64_t now, struct elig_facts *f, struct account *acct);
+int eligible_store(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
+	struct elig_facts *f);
 
 /* Every failing reason, comma-separated, in check's words, into out; returns how many
  * (0: eligible). shared-address:USER[,USER…] comes last when present. */

@@ -38,6 +38,14 @@ int ans_done(
 void audit(int prio, const char *event, const struct peer *p, const char *user,
 	const struct pwr_who *who, const char *result, const char *reason);
 
+/* Say whether user is a directory account (SPEC §12): audit lines about user then carry
+ * source=directory, until another account is named here. */
+void audit_source(const char *user, bool directory);
+
+/* The account's recovery address: the directory's for a directory account, else the one
+ * registered in the store. 0, -ENOENT when it has none, or < 0. */
+int account_address(struct helper *h, const char *user, char addr[PWR_ADDR_MAX + 1]);
+
 /* dispatch_ready(), and why not in why[]. */
 bool reset_ready(struct helper *h, char *why, size_t len);
 

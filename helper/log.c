@@ -75,7 +75,8 @@ void log_event(int prio, const struct log_event *e)
 	char line[2048] = "", by[24];
 	const char *const fields[][2] = {{"event", e->event}, {"user", e->user},
 		{"rhost", e->rhost}, {"tty", e->tty}, {"by", e->by >= 0 ? by : NULL},
-		{"result", e->result}, {"reason", e->reason}, {"detail", e->detail}};
+		{"result", e->result}, {"reason", e->reason}, {"detail", e->detail},
+		{"source", e->source}};
 	size_t pos = 0;
 
 	snprintf(by, sizeof(by), "%ld", e->by);

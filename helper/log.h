@@ -22,6 +22,7 @@ struct log_event {
 	const char *result; /* ok, fail, refused, error */
 	const char *reason; /* NULL: not logged */
 	const char *detail; /* NULL: not logged */
+	const char *source; /* "directory" for a directory account (SPEC §12); NULL: not logged */
 };
 
 void log_event(int prio, const struct log_event *e);

@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "dirlink.h"
 #include "helper.h"
 #include "log.h"
 #include "mailq.h"
@@ -308,7 +309,15 @@ static int process_sanitize(const struct args *a, uid_t ruid, int listen_fds)
 /* The helper's state for serving: the account database, the store, the courier. */
 static void helper_start(struct helper *h, uint32_t mode)
 {
-	account_db_local(&h->accounts, PWR_SHADOW_PATH, PWR_PASSWD_PATH, PWR_FAILLOCK_CONF);
+	struct dirlink *dir = NULL;
+	int failed = 0;
+
+	if (h->conf_ok && (dir = dirlink_new(&h->conf, &failed)) == NULL && failed) {
+		log_msg(LOG_ERR, "out of memory for the directory: every request is refused");
+		h->conf_ok = false;
+	}
+	account_db_directory(
+		&h->accounts, PWR_SHADOW_PATH, PWR_PASSWD_PATH, PWR_FAILLOCK_CONF, dir);
 	h->courier = courier_new();
 	h->mode = mode;
 	h->started = util_now();
@@ -317,6 +326,7 @@ static void helper_start(struct helper *h, uint32_t mode)
 static void helper_end(struct helper *h)
 {
 	courier_free(h->courier);
+	dirlink_free(h->accounts.dir);
 	store_close(h->store);
 	conf_free(&h->conf);
 }

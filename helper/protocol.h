@@ -337,6 +337,8 @@ enum pwr_reason {
 	PWR_REASON_DISABLED,
 	PWR_REASON_NO_ACCOUNT,
 	PWR_REASON_NOT_LOCAL,
+	PWR_REASON_NOT_IN_DIRECTORY, /* SPEC §12: neither local nor in the directory */
+	PWR_REASON_DIRECTORY_UNREACHABLE, /* SPEC §12: not local, and the directory did not say */
 	PWR_REASON_SYSTEM_ACCOUNT,
 	PWR_REASON_EXCLUDED,
 	PWR_REASON_EXPIRED,

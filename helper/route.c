@@ -16,8 +16,10 @@
 #include <syslog.h>
 
 #include "account.h"
+#include "address.h"
 #include "code.h"
 #include "deliver.h"
+#include "dirlink.h"
 #include "handler.h"
 #include "log.h"
 #include "mailq.h"
@@ -102,6 +104,14 @@ int ans_done(
 	return ans_send(p, PWR_ANS_DONE, &d);
 }
 
+/* The account last said to be a directory account (one request is handled at a time). */
+static char directory_user[PWR_USER_MAX + 1];
+
+void audit_source(const char *user, bool directory)
+{
+	util_copy(directory_user, sizeof(directory_user), directory ? user : "");
+}
+
 void audit(int prio, const char *event, const struct peer *p, const char *user,
 	const struct pwr_who *who, const char *result, const char *reason)
 {
@@ -113,8 +123,31 @@ void audit(int prio, const char *event, const struct peer *p, const char *user,
 		.by = (long)p->uid,
 		.result = result,
 		.reason = reason,
+		.source = user && *directory_user && !strcmp(user, directory_user) ? "directory"
+										     : NULL,
 	};
 	log_event(prio, &e);
+}
+
+int account_address(struct helper *h, const char *user, char addr[PWR_ADDR_MAX + 1])
+{
+	struct account acct;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = account_lookup(&h->accounts, user, &acct)) < 0)
+		return r;
+	if (acct.directory) {
+		r = acct.address ? util_copy(addr, PWR_ADDR_MAX + 1, acct.address) : -ENOENT;
+		account_clear(&acct);
+		return r < 0 ? -ENOENT : 0;
+	}
+	account_clear(&acct);
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return r;
+	r = address_get(h->store, txn, user, addr);
+	store_abort(txn);
+	return r;
 }
 
 bool dispatch_ready(struct helper *h)
@@ -268,6 +301,7 @@ void dispatch_housekeeping(struct helper *h, uint64_t now)
 	MDB_txn *txn;
 	int a, b, c, d;
 
+	dirlink_tick(h->accounts.dir, now);
 	if (!h->store || store_begin(h->store, true, &txn) < 0)
 		return;
 	store_meta_get(h->store, txn, "last_purge", &last, sizeof(last));

@@ -48,11 +48,26 @@ static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who,
 	int *r)
 {
 	char text[PWR_TEXT_MAX + 1];
+	struct account acct;
+	bool directory;
 
-	if (h->conf.user_addresses)
+	if (!h->conf.user_addresses) {
+		snprintf(text, sizeof(text), "%s %s", T_OFF, h->conf.help_message);
+		*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "user-addresses-off",
+			text);
+		return false;
+	}
+	/* a directory account's address is the directory's (SPEC §12) */
+	directory = h->accounts.dir && account_lookup(&h->accounts, who->user, &acct) == 0 &&
+		    acct.directory;
+	if (h->accounts.dir)
+		account_clear(&acct);
+	if (!directory)
 		return true;
-	snprintf(text, sizeof(text), "%s %s", T_OFF, h->conf.help_message);
-	*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "user-addresses-off", text);
+	audit_source(who->user, true);
+	snprintf(text, sizeof(text), "the address of %s comes from the directory (%s)", who->user,
+		h->conf.directory_address_attribute);
+	*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "directory-account", text);
 	return false;
 }
 

@@ -89,9 +89,7 @@ static int request_checks(struct request *q, const char **why)
 	origin_bucket(q->p, q->who, bucket, sizeof(bucket));
 	if ((r = take(q, bucket, c->rhost_requests_per_hour, HOUR)) != 0)
 		return *why = "rate-limit-rhost", r;
-	r = eligible_gather(&q->h->accounts, c, q->h->store, q->txn, q->who->user, q->now, &q->f,
-		&q->acct);
-	if (r < 0)
+	if ((r = eligible_store(c, q->h->store, q->txn, q->who->user, &q->f)) < 0)
 		return r;
 	/* a window per account that exists: names that are none leave nothing in the store */
 	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, q->who->user);
@@ -140,7 +138,10 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 		audit(LOG_NOTICE, "request", p, who->user, who, "refused", REASON_UNREADY);
 		return;
 	}
-	if ((r = store_begin(h->store, true, &q.txn)) < 0)
+	/* the account databases first (the directory may take its time), then the store */
+	r = eligible_account(&h->accounts, &h->conf, who->user, q.now, &q.f, &q.acct);
+	audit_source(who->user, q.f.directory);
+	if (r < 0 || (r = store_begin(h->store, true, &q.txn)) < 0)
 		goto out;
 	r = request_checks(&q, &why);
 	if (r == 0)
@@ -214,6 +215,7 @@ int h_verify(struct helper *h, struct peer *p, union pwr_msg *m)
 	}
 	if ((r = account_lookup(&h->accounts, who->user, &acct)) < 0)
 		goto fail;
+	audit_source(who->user, acct.directory);
 	code_fingerprint(h->store, acct.binding, fp);
 	account_clear(&acct);
 	if ((r = store_begin(h->store, true, &txn)) < 0)
@@ -277,12 +279,13 @@ static void setpw_after(struct helper *h, struct peer *p, const struct pwr_who *
 	struct mail_draft d = {PWR_MAIL_CHANGED, who->user, addr, who->rhost, who->tty,
 		now + h->conf.mail_max_age, 0};
 	const struct account_db *db = &h->accounts;
+	bool notify = h->conf.notify_on_change && account_address(h, who->user, addr) == 0;
 	MDB_txn *txn;
 	int r;
 
 	if ((r = store_begin(h->store, true, &txn)) == 0) {
 		code_revoke(h->store, txn, who->user);
-		if (h->conf.notify_on_change && address_get(h->store, txn, who->user, addr) == 0)
+		if (notify)
 			r = mail_enqueue(h->store, txn, &d, NULL, now);
 		r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
 	}
@@ -293,8 +296,9 @@ static void setpw_after(struct helper *h, struct peer *p, const struct pwr_who *
 	db->ops->flush(db);
 }
 
-/* Check pw against the quality rules and hash it into hash: 0, 1 refused (why in text), or
- * < 0. */
+/* Check pw against the quality rules and, for a local account, hash it into hash: 0, 1
+ * refused (why in text), or < 0. A directory hashes the password itself (SPEC §12) and then
+ * applies its own policy too. */
 static int setpw_prepare(struct helper *h, const char *user, const char *pw, char *hash,
 	char *text, size_t len)
 {
@@ -303,12 +307,13 @@ static int setpw_prepare(struct helper *h, const char *user, const char *pw, cha
 
 	if ((r = account_lookup(&h->accounts, user, &acct)) < 0)
 		return r;
-	if (!acct.local)
-		r = -ENOENT;
+	audit_source(user, acct.directory);
+	if (!acct.local && !acct.directory)
+		r = acct.unreachable ? -EHOSTUNREACH : -ENOENT;
 	else if (password_check(&h->conf, user, pw, acct.hash, text, len) < 0)
 		r = 1;
 	else
-		r = password_hash(&h->conf, pw, hash);
+		r = acct.local ? password_hash(&h->conf, pw, hash) : 0;
 	account_clear(&acct);
 	return r;
 }
@@ -342,7 +347,13 @@ int h_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
 		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "quality");
 		goto out;
 	}
-	r = h->accounts.ops->set_password(&h->accounts, who->user, hash, code_still_valid, &guard);
+	r = h->accounts.ops->set_password(&h->accounts, who->user,
+		&(struct new_password){hash, pw, a.text, sizeof(a.text)}, code_still_valid, &guard);
+	if (r == 1) {
+		a.status = PWR_E_QUALITY; /* the directory's policy, in its words */
+		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "directory-policy");
+		goto out;
+	}
 	if (r == -EACCES) {
 		/* the code was replaced, revoked, expired, or the entry changed meanwhile */
 		p->verified = false;

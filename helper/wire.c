@@ -340,6 +340,8 @@ const char *wire_reason(enum pwr_reason r)
 		[PWR_REASON_DISABLED] = "disabled",
 		[PWR_REASON_NO_ACCOUNT] = "no-account",
 		[PWR_REASON_NOT_LOCAL] = "not-local-shadow",
+		[PWR_REASON_NOT_IN_DIRECTORY] = "not-in-directory",
+		[PWR_REASON_DIRECTORY_UNREACHABLE] = "directory-unreachable",
 		[PWR_REASON_SYSTEM_ACCOUNT] = "system-account",
 		[PWR_REASON_EXCLUDED] = "excluded",
 		[PWR_REASON_EXPIRED] = "expired",

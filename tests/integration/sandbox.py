@@ -102,10 +102,12 @@ class Sandbox:
         for d in ("/etc/pwreset", "/var/lib"):
             os.makedirs(d, exist_ok=True)
         # installed the way meson install puts them: the mailer, its user, the templates
-        if os.environ.get("PWR_MAILER"):
-            os.makedirs("/usr/libexec/pwreset", exist_ok=True)
-            shutil.copy(os.environ["PWR_MAILER"], "/usr/libexec/pwreset/pwreset-mailer")
-            os.chmod("/usr/libexec/pwreset/pwreset-mailer", 0o755)
+        for env, name in (("PWR_MAILER", "pwreset-mailer"),
+                          ("PWR_DIRECTORY", "pwreset-directory")):
+            if os.environ.get(env):
+                os.makedirs("/usr/libexec/pwreset", exist_ok=True)
+                shutil.copy(os.environ[env], "/usr/libexec/pwreset/" + name)
+                os.chmod("/usr/libexec/pwreset/" + name, 0o755)
         top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
         run(["systemd-sysusers", os.path.join(top, "systemd", "pwreset.sysusers")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -172,5 +172,100 @@ def test_directory_refuses_root():
     eq((p.returncode, p.stderr), (1, "pwreset-directory: refusing to run as root\n"))
 
 
+# ---- the helper with a directory (SPEC §12); its accounts known to NSS by /etc/passwd ----
+
+SECRET = "/etc/pwreset/directory.secret"
+
+
+def directory_world(d, srv, extra=""):
+    """The helper configured for d (StartTLS, the CA made for it), mail to srv; the directory's
+    people known to NSS (a passwd line, no shadow line: not local), and local alice."""
+    with open(SECRET, "w") as f:
+        f.write(ls.SERVICE_PW + "\n")
+    os.chmod(SECRET, 0o600)
+    for name, uid in (("lena", 10001), ("max", 10002), ("ann", 10003), ("ben", 10004),
+                      ("gone", 10009)):
+        S.useradd(name, "-u", str(uid))
+        S.drop_shadow_line(name)
+    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
+                   "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
+                   "mails_per_minute = 0\n"
+                   f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
+                   f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
+                   f"directory_base = {ls.PEOPLE}\n" + extra)
+
+
+def test_directory_reset_through_helper():
+    """A directory account, on both transports: the request mails the entry's address, the
+    code verifies, the new password is set in the directory (the old one no longer binds, the
+    new one does, pwdChangedTime moved), the audit lines say source=directory."""
+    import smtpserver as sm
+    d = ls.Slapd(S, people())
+    srv = sm.Server()
+    directory_world(d, srv)
+    sent = 0
+    for transport, new in (("socket", NEW), ("oneshot", "Copper-Lantern-Shelf-58")):
+        time.sleep(1.1)  # pwdChangedTime counts seconds
+        before = d.attribute(LENA, "pwdChangedTime")
+        rc, out = S.client(["request lena 192.0.2.5"], transport)
+        msgs = srv.wait_for(sent + 1)
+        eq(msgs[sent][1], ["lena@example.org"], "the entry's mail")
+        code = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", msgs[sent][2].decode()).group(1)
+        rc, out = S.client([f"verify lena {code}", f"setpw lena {new}"], transport)
+        eq(out, ["verify status=0", "set-password status=0 text="], transport)
+        sent += 2  # the code, then the notice of the change (to the entry's mail)
+        eq(srv.wait_for(sent)[sent - 1][1], ["lena@example.org"], "the notice")
+        eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", new, check=False).returncode, 0, new)
+        check(d.attribute(LENA, "pwdChangedTime") != before, "pwdChangedTime moved")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 49, "old")
+    log = S.syslog()
+    check(re.search(r"event=password-changed user=lena .*source=directory", log), log)
+    check(re.search(r"event=request user=lena .*result=ok .*source=directory", log), log)
+    srv.stop()
+
+
+def test_directory_policy_and_eligibility():
+    """The directory's policy refuses a password the local rules accept (its words reach the
+    person, the entry is unchanged); check's reasons for directory accounts; a code is void
+    once the password was changed in the directory by other means."""
+    import smtpserver as sm
+    d = ls.Slapd(S, people(), min_length=20)
+    srv = sm.Server()
+    directory_world(d, srv)
+    S.client(["request lena"])
+    code = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b",
+                     srv.wait_for(1)[0][2].decode()).group(1)
+    rc, out = S.client([f"verify lena {code}", "setpw lena Quartz-Lamp-58"])  # 14 < 20
+    eq(out[0], "verify status=0")
+    eq(out[1], "set-password status=10 text=Password fails quality checking policy",
+       "BAD PASSWORD, in the directory's words")
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 0,
+       "the entry is unchanged")
+    log = S.syslog()
+    check(re.search(r"event=set-password user=lena .*reason=directory-policy", log), log)
+    # an administrator changes the password by other means: the code is void
+    d.admin("ldappasswd", "-s", "Changed-elsewhere-by-admin-1", LENA)
+    rc, out = S.client([f"verify lena {code}"])
+    eq(out, ["verify status=7"], "void once the entry's password changed")
+    # who can reset, and why not
+    rc, out = S.client(["check lena", "check max", "check ann", "check gone", "check alice"])
+    # ann's address is ben's in the directory, and carol's and erin's here (any case)
+    eq([line for line in out if line.startswith("check ")],
+       ["check user=lena uid=10001 eligible=1 reasons=",
+        "check user=max uid=10002 eligible=0 reasons=no-address",
+        "check user=ann uid=10003 eligible=0 reasons=shared-address:ben,carol,erin",
+        "check user=gone uid=10009 eligible=0 reasons=not-in-directory,no-address",
+        "check user=alice uid=" + str(th.uid("alice")) + " eligible=1 reasons="], out)
+    # email set and pwreset-address refuse a directory account
+    rc, out = S.client(["email-set lena other@example.org"])
+    check("comes from the directory (mail)" in out[0], out)
+    d.stop()
+    rc, out = S.client(["check lena"])
+    eq(out[0], "check user=lena uid=10001 eligible=0 reasons=directory-unreachable")
+    rc, out = S.client(["check alice"])
+    check(out[0].endswith("eligible=1 reasons="), "local accounts are not held up")
+    srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(th.run_case(globals()))

@@ -54,6 +54,19 @@ static void test_reasons(void **state)
 	f.local_shadow = false;
 	expect(&f, 1, "not-local-shadow");
 
+	/* SPEC §12: with a directory, an account that is not local is the directory's, is not
+	 * in it, or cannot be told (then its address is not guessed at either) */
+	f = good;
+	f.local_shadow = false;
+	f.directory_on = true;
+	f.directory = true;
+	expect(&f, 0, "");
+	f.directory = false;
+	expect(&f, 1, "not-in-directory");
+	f.unreachable = true;
+	f.has_address = false;
+	expect(&f, 1, "directory-unreachable");
+
 	f = good;
 	f.system_account = true;
 	expect(&f, 1, "system-account");

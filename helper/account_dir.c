@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Accounts kept in a directory (SPEC §12), behind the account seam: an account with a line in
+ * the shadow file is local, and everything is done as account.c does it; any other account
+ * NSS knows is asked of the directory (pwreset-directory, through dirlink.c), which holds it
+ * when its filter finds exactly one entry with the account's uid. The directory hashes the
+ * new password itself (Password Modify) and applies its own policy; a code is bound to what
+ * changes with the entry's password.
+ * MUST: an account the directory cannot be asked about is neither reset nor said to be
+ * missing: it is unreachable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "address.h"
+#include "dirlink.h"
+#include "log.h"
+#include "util.h"
+
+/* What the directory says of user (uid), into a. */
+static void dir_fill(const struct account_db *db, const char *user, struct account *a)
+{
+	static struct dirans ans;
+	struct dirreq q = {.op = DIR_LOOKUP, .user = user, .uid = (uint32_t)a->uid};
+	char why[256];
+
+	dirlink_call(db->dir, &q, &ans, NULL, NULL);
+	switch (ans.status) {
+	case DIR_OK:
+		a->directory = true;
+		a->dn = strdup(ans.dn);
+		a->binding = malloc(strlen(ans.binding) + 5);
+		if (a->binding)
+			snprintf(a->binding, strlen(ans.binding) + 5, "dir:%s", ans.binding);
+		if (*ans.address && address_validate(ans.address, why, sizeof(why)) < 0)
+			log_msg(LOG_WARNING, "directory: the address of %s is not usable: %s", user,
+				why);
+		else if (*ans.address)
+			a->address = strdup(ans.address);
+		break;
+	case DIR_SEVERAL:
+		log_msg(LOG_WARNING,
+			"directory: the filter finds several entries for %s with uid %lu; it is "
+			"not treated as a directory account",
+			user, (unsigned long)a->uid);
+		break;
+	case DIR_NOT_FOUND:
+		break;
+	default:
+		a->unreachable = true;
+		log_msg(LOG_WARNING, "directory: no answer about %s: %s", user, ans.text);
+		break;
+	}
+	explicit_bzero(&ans, sizeof(ans));
+}
+
+static int dir_lookup(const struct account_db *db, const char *user, struct account *a)
+{
+	int r = account_local_ops.lookup(db, user, a);
+
+	if (r < 0 || !a->exists || a->local || !db->dir)
+		return r;
+	dir_fill(db, user, a);
+	if (a->directory && (!a->dn || !a->binding)) {
+		account_clear(a);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Ask the directory to act on dn: its answer's status and count, or < 0 with why. */
+static int dir_act(const struct account_db *db, uint32_t op, const char *dn, const char *pw,
+	uint32_t *count, char *why, size_t whylen)
+{
+	static struct dirans ans;
+	struct dirreq q = {.op = op, .dn = dn, .password = pw};
+	int r;
+
+	dirlink_call(db->dir, &q, &ans, NULL, NULL);
+	if (count)
+		*count = ans.count;
+	if (ans.status == DIR_OK)
+		r = 0;
+	else if (ans.status == DIR_REFUSED)
+		r = 1;
+	else
+		r = ans.status == DIR_UNREACHABLE ? -EHOSTUNREACH : -EIO;
+	if (why && ans.status != DIR_OK)
+		util_copy(why, whylen, ans.text);
+	else if (r < 0)
+		log_msg(LOG_ERR, "directory: %s", ans.text);
+	explicit_bzero(&ans, sizeof(ans));
+	return r;
+}
+
+/* The text of the last directory failure, for dir_strerror. */
+static char last_failure[DIR_TEXT_MAX + 1];
+
+static int dir_set_password(const struct account_db *db, const char *user,
+	const struct new_password *np, account_guard_fn *guard, void *ctx)
+{
+	struct account a;
+	int r;
+
+	if ((r = dir_lookup(db, user, &a)) < 0)
+		return r;
+	if (a.local || !a.exists) {
+		account_clear(&a);
+		return account_local_ops.set_password(db, user, np, guard, ctx);
+	}
+	if (!a.directory) {
+		r = a.unreachable ? -EHOSTUNREACH : -ENOENT;
+		account_clear(&a);
+		return r;
+	}
+	/* the directory has no lock we could hold: the code is checked against the entry as it
+	 * is now, just before the change */
+	if ((r = guard(ctx, a.binding, NULL)) == 0) {
+		r = dir_act(db, DIR_PASSWD, a.dn, np->clear, NULL, last_failure,
+			sizeof(last_failure));
+		if (r == 1)
+			util_copy(np->refusal, np->refusal_len, last_failure);
+	}
+	account_clear(&a);
+	return r;
+}
+
+static int dir_lock(const struct account_db *db, const char *user, account_guard_fn *guard,
+	void *ctx)
+{
+	struct account a, after;
+	uint32_t how = 0;
+	int r;
+
+	if ((r = dir_lookup(db, user, &a)) < 0)
+		return r;
+	if (a.local || !a.exists || !a.directory) {
+		r = a.unreachable ? -EHOSTUNREACH : 0;
+		account_clear(&a);
+		return r < 0 ? r : account_local_ops.lock(db, user, guard, ctx);
+	}
+	r = dir_act(db, DIR_LOCK, a.dn, NULL, &how, last_failure, sizeof(last_failure));
+	if (r == 0 && (r = dir_lookup(db, user, &after)) == 0) {
+		/* the code is bound to the entry as locked: the lock itself does not void it */
+		r = after.directory ? guard(ctx, a.binding, after.binding) : -EHOSTUNREACH;
+		account_clear(&after);
+	}
+	account_clear(&a);
+	if (r < 0)
+		return r;
+	return how == DIR_LOCKED_RANDOM ? ACCOUNT_LOCKED_RANDOM : ACCOUNT_LOCKED;
+}
+
+/* ppolicy's lockout goes with a password changed through Password Modify, and an
+ * administrator's reset must not undo its own lock: only local accounts have a tally to
+ * clear. */
+static int dir_clear_lockout(const struct account_db *db, const char *user)
+{
+	struct account a;
+	int r = account_local_ops.lookup(db, user, &a);
+
+	if (r == 0 && a.local)
+		r = account_local_ops.clear_lockout(db, user);
+	account_clear(&a);
+	return r;
+}
+
+static const char *dir_strerror(int r)
+{
+	if (r == -EHOSTUNREACH || r == -EIO)
+		return *last_failure ? last_failure : "the directory did not answer";
+	return account_local_ops.strerror(r);
+}
+
+static void dir_flush(const struct account_db *db)
+{
+	account_local_ops.flush(db);
+}
+
+/* The accounts of the passwd file; the directory's are listed by check (issue 19's next
+ * step). */
+static int dir_each(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
+	unsigned max, account_each_fn *fn, void *ctx, bool *more)
+{
+	return account_local_ops.each(db, pos, min_uid, max_uid, max, fn, ctx, more);
+}
+
+static const struct account_ops dir_ops = {
+	.lookup = dir_lookup,
+	.set_password = dir_set_password,
+	.lock = dir_lock,
+	.clear_lockout = dir_clear_lockout,
+	.flush = dir_flush,
+	.each = dir_each,
+	.strerror = dir_strerror,
+};
+
+void account_db_directory(struct account_db *db, const char *shadow, const char *passwd,
+	const char *faillock_conf, struct dirlink *dir)
+{
+	account_db_local(db, shadow, passwd, faillock_conf);
+	if (dir) {
+		db->ops = &dir_ops;
+		db->dir = dir;
+	}
+}
