@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import time
 
 import smtpserver
@@ -74,7 +75,8 @@ class Slapd:
 
     def __init__(self, sandbox, people="", ppolicy=True, min_length=8):
         self.s = sandbox
-        self.dir = os.path.join(sandbox.tmp, "slapd")
+        self.dir = tempfile.mkdtemp(prefix="slapd-", dir=sandbox.tmp)  # one per server
+        os.chmod(self.dir, 0o755)  # mail_user reads the CA here
         self.conf_dir = os.path.join(self.dir, "slapd.d")
         self.db = os.path.join(self.dir, "db")
         for d in (self.dir, self.conf_dir, self.db):

@@ -267,5 +267,50 @@ def test_directory_policy_and_eligibility():
     srv.stop()
 
 
+def admin_reset(d, srv, sent):
+    """pwresetctl's reset of lena through the helper: the code mailed to the entry's address,
+    then used to set a new password. The reset's line, and the mails the server then has."""
+    rc, out = S.client(["reset - 0 lena"])
+    msgs = srv.wait_for(sent + 1)
+    eq(msgs[sent][1], ["lena@example.org"], "the code goes to the entry's mail")
+    code = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", msgs[sent][2].decode()).group(1)
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 49,
+       "the old password no longer binds")
+    rc2, out2 = S.client([f"verify lena {code}", f"setpw lena {NEW}"])
+    eq(out2, ["verify status=0", "set-password status=0 text="])
+    eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", NEW, check=False).returncode, 0,
+       "the new password binds: the lock is gone")
+    eq(d.attribute(LENA, "pwdAccountLockedTime"), [], "no lock left")
+    return out[0], sent + 2
+
+
+def test_directory_admin_reset():
+    """pwresetctl reset of a directory account: ppolicy's administrative lock (the old password
+    no longer binds), the code mailed to the entry's address sets a new password and unlocks;
+    without the ppolicy overlay, the random-password fallback, said in the result."""
+    import smtpserver as sm
+    srv = sm.Server()
+    d = ls.Slapd(S, people())
+    directory_world(d, srv)
+    line, sent = admin_reset(d, srv, 0)
+    check(line.startswith("reset user=lena status=0 locked=1 mailed=1") and
+          line.endswith("text="), line)
+    log = S.syslog()
+    check(re.search(r"event=admin-reset user=lena .*result=ok .*source=directory", log), log)
+    d.stop()
+    S.stop_daemon()
+    S.start_daemon()
+    d2 = ls.Slapd(S, people(), ppolicy=False)
+    with open("/etc/pwreset/pwreset.conf") as f:
+        text = f.read().replace(d.url, d2.url).replace(d.ca, d2.ca)
+    S.write_config(text)
+    S.stop_daemon()
+    S.start_daemon()
+    line, sent = admin_reset(d2, srv, sent)
+    check(line.startswith("reset user=lena status=0 locked=1 mailed=1") and
+          "random password" in line, line)
+    srv.stop()
+
+
 if __name__ == "__main__":
     sys.exit(th.run_case(globals()))
