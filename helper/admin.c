@@ -15,6 +15,7 @@
 #include "account.h"
 #include "address.h"
 #include "code.h"
+#include "dirlink.h"
 #include "eligible.h"
 #include "handler.h"
 #include "log.h"
@@ -670,6 +671,17 @@ int h_status(struct helper *h, struct peer *p, union pwr_msg *m)
 	snprintf(a.smtp_url, sizeof(a.smtp_url), "%s", h->conf.smtp_url);
 	snprintf(a.help, sizeof(a.help), "%s", h->conf.help_message);
 	reset_ready(h, a.problems, sizeof(a.problems)); /* left empty when resets can complete */
+	if (h->accounts.dir) {
+		static struct dirans d;
+		struct dirreq q = {.op = DIR_STATUS};
+
+		snprintf(a.directory, sizeof(a.directory), "%.*s", (int)sizeof(a.directory) - 1,
+			h->conf.directory_url);
+		dirlink_call(h->accounts.dir, &q, &d, NULL, NULL);
+		a.directory_ok = d.status == DIR_OK;
+		snprintf(a.directory_as, sizeof(a.directory_as), "%.*s",
+			(int)sizeof(a.directory_as) - 1, d.text);
+	}
 	if ((r = status_counts(h, &a)) < 0) {
 		audit(LOG_ERR, "status", p, NULL, NULL, "error", strerror(-r));
 		return ans_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));

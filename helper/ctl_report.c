@@ -256,6 +256,20 @@ int cmd_status(struct opts *o, int argc, char **argv)
 		printf("%u}", s->mail_sent);
 		jkey("store_bytes", &f);
 		printf("%llu", (unsigned long long)s->store_bytes);
+		jkey("directory", &f);
+		if (s->directory[0]) {
+			g = true;
+			putchar('{');
+			jkey("url", &g);
+			jstr(s->directory);
+			jkey("answers", &g);
+			fputs(s->directory_ok ? "true" : "false", stdout);
+			jkey(s->directory_ok ? "bound_as" : "error", &g);
+			jstr(s->directory_as);
+			putchar('}');
+		} else {
+			fputs("null", stdout);
+		}
 		jkey("problems", &f);
 		putchar('[');
 		g = true;
@@ -288,6 +302,12 @@ int cmd_status(struct opts *o, int argc, char **argv)
 	printf("mail queue:     %u queued, %u deferred, %u failed, %u sent\n", s->mail_queued,
 		s->mail_deferred, s->mail_failed, s->mail_sent);
 	printf("store:          %.1f MiB used\n", (double)s->store_bytes / (1024.0 * 1024.0));
+	if (s->directory[0]) {
+		char url[PWR_URL_MAX + 1];
+		printf("directory:      %s, %s %s\n", safe(s->directory, url, sizeof(url)),
+			s->directory_ok ? "bound as" : "NOT ANSWERING:",
+			safe(s->directory_as, buf, sizeof(buf)));
+	}
 	/* what keeps resets from working, last: where an administrator's eye ends */
 	for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
 		one = strtok_r(NULL, "\n", &save))

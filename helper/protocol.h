@@ -190,7 +190,8 @@ struct pwr_page_req {
  * str help, u32 addresses (registered), u32 codes_self, u32 codes_admin (pending),
  * u32 mail_queued, u32 mail_deferred, u32 mail_failed, u32 mail_sent, u64 store_bytes,
  * str problems (what keeps resets from working on this host, for the administrator; empty:
- * nothing) */
+ * nothing), str directory (directory_url, "" when none), u32 directory_ok (it answered),
+ * str directory_as (whom the helper is bound as, or why the directory did not answer) */
 #define PWR_MODE_DAEMON 1u
 #define PWR_MODE_ONESHOT 2u
 struct pwr_status_ans {
@@ -213,6 +214,9 @@ struct pwr_status_ans {
 	uint32_t mail_sent;
 	uint64_t store_bytes;
 	char problems[PWR_TEXT_MAX + 1];
+	char directory[PWR_URL_MAX + 1];
+	uint32_t directory_ok;
+	char directory_as[PWR_TEXT_MAX / 2 + 1];
 };
 
 /* PWR_ANS_ERROR: u32 status, str text */

@@ -5,6 +5,7 @@ Password Modify (the directory's policy refusing, then accepting; the lockout cl
 administrative lock and its fallback without ppolicy, a paged listing, TLS required and
 verified, a server that does not answer. Run one case: test_directory.py CASE."""
 
+import json
 import os
 import re
 import socket
@@ -218,6 +219,12 @@ def test_directory_reset_through_helper():
         eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", new, check=False).returncode, 0, new)
         check(d.attribute(LENA, "pwdChangedTime") != before, "pwdChangedTime moved")
     eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 49, "old")
+    p = subprocess.run([os.environ["PWR_CTL"], "status"], capture_output=True, text=True)
+    check(f"directory:      {d.url}, bound as dn:{ls.SERVICE_DN}\n" in p.stdout, p.stdout)
+    p = subprocess.run([os.environ["PWR_CTL"], "--json", "status"], capture_output=True,
+                       text=True)
+    eq(json.loads(p.stdout)["directory"],
+       {"url": d.url, "answers": True, "bound_as": "dn:" + ls.SERVICE_DN}, p.stdout)
     log = S.syslog()
     check(re.search(r"event=password-changed user=lena .*source=directory", log), log)
     check(re.search(r"event=request user=lena .*result=ok .*source=directory", log), log)
@@ -264,6 +271,9 @@ def test_directory_policy_and_eligibility():
     eq(out[0], "check user=lena uid=10001 eligible=0 reasons=directory-unreachable")
     rc, out = S.client(["check alice"])
     check(out[0].endswith("eligible=1 reasons="), "local accounts are not held up")
+    p = subprocess.run([os.environ["PWR_CTL"], "status"], capture_output=True, text=True)
+    check(re.search(r"directory: +ldap://\S+, NOT ANSWERING: .*Can't contact LDAP server",
+                    p.stdout), p.stdout)
     srv.stop()
 
 
