@@ -10,6 +10,7 @@
  * missing: it is unreachable.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,12 +182,119 @@ static void dir_flush(const struct account_db *db)
 	account_local_ops.flush(db);
 }
 
-/* The accounts of the passwd file; the directory's are listed by check (issue 19's next
- * step). */
+/* Where a listing is in the directory's entries: pos with this bit, and how many came
+ * before (the passwd file's accounts come first, at their file offsets). */
+#define POS_DIRECTORY 0x80000000u
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int names_add(struct names *l, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct listing {
+	struct names local; /* the passwd file's names, sorted: already listed */
+	struct names found; /* the directory's accounts to list, in its order */
+	uid_t min_uid, max_uid;
+	int err;
+};
+
+static void list_one(void *vctx, const struct dirans *e)
+{
+	struct listing *l = vctx;
+	char *key = (char *)e->user;
+
+	if (l->err || !*e->user || e->uid < l->min_uid || e->uid > l->max_uid ||
+		bsearch(&key, l->local.v, l->local.n, sizeof(char *), by_name))
+		return;
+	l->err = names_add(&l->found, e->user);
+}
+
+/* The names of the passwd file, sorted. */
+static int passwd_names(const char *path, struct names *out)
+{
+	FILE *f = fopen(path, "re");
+	struct passwd *pw;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (r == 0 && (pw = fgetpwent(f)))
+		r = names_add(out, pw->pw_name);
+	fclose(f);
+	if (r == 0)
+		qsort(out->v, out->n, sizeof(char *), by_name);
+	return r;
+}
+
+/* The passwd file's accounts, then the directory's (SPEC §12: the filter with %u as *, a paged
+ * search) that the file does not hold; each page lists the directory again from its start. */
 static int dir_each(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
 	unsigned max, account_each_fn *fn, void *ctx, bool *more)
 {
-	return account_local_ops.each(db, pos, min_uid, max_uid, max, fn, ctx, more);
+	struct listing l = {.min_uid = min_uid, .max_uid = max_uid};
+	static struct dirans end;
+	struct dirreq q = {.op = DIR_LIST};
+	uint32_t skip;
+	int r = 0;
+
+	if (!(*pos & POS_DIRECTORY)) {
+		r = account_local_ops.each(db, pos, min_uid, max_uid, max, fn, ctx, more);
+		if (r < 0 || *more)
+			return r;
+		*pos = POS_DIRECTORY; /* the file is done: the directory's next */
+		*more = true;
+		return 0;
+	}
+	skip = *pos & ~POS_DIRECTORY;
+	*more = false;
+	if ((r = passwd_names(db->passwd, &l.local)) == 0) {
+		dirlink_call(db->dir, &q, &end, list_one, &l);
+		r = l.err ? l.err : end.status == DIR_OK ? 0 : -EHOSTUNREACH;
+		if (r == -EHOSTUNREACH) {
+			log_msg(LOG_ERR, "directory: cannot list its accounts: %s", end.text);
+			util_copy(last_failure, sizeof(last_failure), end.text);
+		}
+	}
+	for (size_t i = skip; r == 0 && i < l.found.n; i++) {
+		if (i - skip == max) {
+			*more = true;
+			break;
+		}
+		r = fn(ctx, l.found.v[i]);
+		*pos = POS_DIRECTORY | (uint32_t)(i + 1);
+	}
+	names_free(&l.local);
+	names_free(&l.found);
+	return r;
 }
 
 static const struct account_ops dir_ops = {

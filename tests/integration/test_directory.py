@@ -30,7 +30,8 @@ def people():
     return (ls.person("lena", 10001, "lena@example.org", OLD) + "\n" +
             ls.person("max", 10002, None, OLD) + "\n" +
             ls.person("ann", 10003, "team@example.org", OLD) + "\n" +
-            ls.person("ben", 10004, "TEAM@example.org", OLD) + "\n")
+            ls.person("ben", 10004, "TEAM@example.org", OLD) + "\n" +
+            ls.person("zoe", 10005, "zoe@example.org", OLD) + "\n")  # not in passwd
 
 
 def config(d, urls=None, starttls=0, ca=True, password=ls.SERVICE_PW, timeout=5):
@@ -77,7 +78,7 @@ def test_directory_lookup_count_list():
     eq((a[5]["count"], a[5]["text"]), ("2", "ann,ben"), "a shared address, any case")
     eq(a[6]["count"], "1", "lena's")
     listed = [x for x in a[7:] if x.get("more") == "1"]
-    eq(sorted(x["user"] for x in listed), ["ann", "ben", "lena", "max"], "the listing")
+    eq(sorted(x["user"] for x in listed), ["ann", "ben", "lena", "max", "zoe"], "the listing")
     eq(a[7 + len(listed)]["status"], "ok", "the listing's end")
     eq(a[-1]["text"], "dn:" + ls.SERVICE_DN, "whom we are bound as")
 
@@ -263,6 +264,12 @@ def test_directory_policy_and_eligibility():
         "check user=ann uid=10003 eligible=0 reasons=shared-address:ben,carol,erin",
         "check user=gone uid=10009 eligible=0 reasons=not-in-directory,no-address",
         "check user=alice uid=" + str(th.uid("alice")) + " eligible=1 reasons="], out)
+    # every account: the passwd file's, then the directory's that it does not hold
+    rc, out = S.client(["check"])
+    users = [re.match(r"check user=(\S+)", line).group(1) for line in out
+             if line.startswith("check ")]
+    eq(users.count("lena"), 1, out)
+    eq(users[-1], "zoe", "the directory's own accounts come last")
     # email set and pwreset-address refuse a directory account
     rc, out = S.client(["email-set lena other@example.org"])
     check("comes from the directory (mail)" in out[0], out)
