@@ -10,6 +10,7 @@ helper's service entry cn=pwreset,ou=services and the default policy cn=default,
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -214,3 +215,46 @@ class Slapd:
                          attr).stdout
         return [line.split(": ", 1)[1] for line in out.splitlines()
                 if line.lower().startswith(attr.lower() + ": ")]
+
+
+class Nslcd:
+    """The client side of a directory host, inside the sandbox: Debian's nslcd (as root, in the
+    foreground) reading slapd over StartTLS with its CA, libnss-ldapd's NSS module where glibc
+    looks for it (an overlay of the library folder, in the sandbox only) and
+    /etc/nsswitch.conf saying passwd: files ldap. pam_ldap: its path for a PAM stack."""
+
+    def __init__(self, sandbox, slapd):
+        self.s = sandbox
+        r = root() or "/"
+        libdir = "/usr/lib/x86_64-linux-gnu"
+        self.pam_ldap = os.path.join(r, "lib/x86_64-linux-gnu/security/pam_ldap.so")
+        if not os.path.exists(os.path.join(libdir, "libnss_ldap.so.2")):
+            sandbox.overlay(libdir.lstrip("/"))
+            shutil.copy(os.path.join(r, "lib/x86_64-linux-gnu/libnss_ldap.so.2"), libdir)
+        with open("/etc/nslcd.conf", "w") as f:
+            f.write(f"uri ldap://localhost:{slapd.port}/\nbase {SUFFIX}\n"
+                    f"binddn {SERVICE_DN}\nbindpw {SERVICE_PW}\n"
+                    f"ssl start_tls\ntls_reqcert demand\ntls_cacertfile {slapd.ca}\n"
+                    "nss_min_uid 1000\n")
+        os.chmod("/etc/nslcd.conf", 0o600)
+        with open("/etc/nsswitch.conf") as f:
+            text = f.read()
+        text = re.sub(r"(?m)^(passwd|group):.*$", r"\1: files ldap", text)
+        with open("/etc/nsswitch.conf", "w") as f:
+            f.write(text)
+        os.makedirs("/run/nslcd", exist_ok=True)
+        self.log = os.path.join(sandbox.tmp, "nslcd.log")
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen([tool("nslcd"), "-n"], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=tool_env())
+        sandbox.cleanups.append(self.stop)
+        deadline = time.time() + 10
+        while not os.path.exists("/run/nslcd/socket"):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("nslcd did not start: " + open(self.log).read())
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

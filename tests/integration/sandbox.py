@@ -78,12 +78,7 @@ class Sandbox:
         self.cleanups = []  # called by close(), last first: servers started in the sandbox
         os.chmod(self.tmp, 0o755)
         for name in ("etc", "var", "dev", "usr/libexec", "usr/share/pam-configs"):
-            upper = os.path.join(self.tmp, name.replace("/", "-") + "-upper")
-            work = os.path.join(self.tmp, name.replace("/", "-") + "-work")
-            os.mkdir(upper)
-            os.mkdir(work)
-            run(["mount", "-t", "overlay", "overlay", "-o",
-                 f"lowerdir=/{name},upperdir={upper},workdir={work}", f"/{name}"])
+            self.overlay(name)
         # the overlay hides /dev's own mounts: pseudo-terminals of the sandbox's own
         os.makedirs("/dev/pts", exist_ok=True)
         run(["mount", "-t", "devpts", "-o", "newinstance,ptmxmode=0666,mode=0620", "devpts",
@@ -124,6 +119,15 @@ class Sandbox:
         self._syslog.bind("/dev/log")
         os.chmod("/dev/log", 0o666)
         threading.Thread(target=self._collect, daemon=True).start()
+
+    def overlay(self, name):
+        """/name (relative) becomes an overlay: what is written there stays in the sandbox."""
+        upper = os.path.join(self.tmp, name.replace("/", "-") + "-upper")
+        work = os.path.join(self.tmp, name.replace("/", "-") + "-work")
+        os.mkdir(upper)
+        os.mkdir(work)
+        run(["mount", "-t", "overlay", "overlay", "-o",
+             f"lowerdir=/{name},upperdir={upper},workdir={work}", f"/{name}"])
 
     def _fresh_root_home(self):
         """Root's home of its own (clients such as ssh write there), without hiding what the

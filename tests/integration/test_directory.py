@@ -16,6 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ldapserver as ls  # noqa: E402
+import pexpect  # noqa: E402
+import sshserver  # noqa: E402
 import smtpserver  # noqa: E402
 import test_helper as th  # noqa: E402
 from test_helper import check, eq  # noqa: E402
@@ -326,6 +328,101 @@ def test_directory_admin_reset():
     line, sent = admin_reset(d2, srv, sent)
     check(line.startswith("reset user=lena status=0 locked=1 mailed=1") and
           "random password" in line, line)
+    srv.stop()
+
+
+# ---- a directory host: nslcd, pam_ldap and sshd in the sandbox (SPEC §12 at the prompt) ----
+
+OFFER = "(Enter to skip): "
+SENT = ("If this account can be reset, a reset code has been sent to its recovery address. "
+        "It expires in 10 minutes.")
+ZOE = f"uid=zoe,{ls.PEOPLE}"
+
+
+def ssh_stack(nslcd):
+    """sshd's auth lines on a directory host: pam_unix (local accounts), pam_ldap (the
+    directory's, with the same password), then pam_pwreset."""
+    return ("auth [success=3 default=ignore] pam_unix.so nullok\n"
+            f"auth [success=2 default=ignore] {nslcd.pam_ldap} use_first_pass\n"
+            f"auth [success=1 default=ignore] {os.environ['PWR_PAM_MODULE']} "
+            f"helper={S.helper}\nauth requisite pam_deny.so\nauth required pam_permit.so\n")
+
+
+def ssh_login(sshd, user, password):
+    p = sshd.ssh(user)
+    p.expect_exact("Password: ")
+    p.sendline(password)
+    i = p.expect_exact([OFFER, pexpect.EOF])
+    if i == 0:
+        p.sendline("")
+    return sshserver.finish(p)
+
+
+def ssh_reset(sshd, srv, user, sent, new):
+    """wrong password, reset, the mailed code, a new password: the transcript."""
+    p = sshd.ssh(user)
+    p.expect_exact("Password: ")
+    p.sendline("Not-the-password-9")
+    p.expect_exact(OFFER)
+    p.sendline("reset")
+    p.expect_exact(SENT)
+    p.expect_exact("Reset code: ")
+    msgs = srv.wait_for(sent + 1)
+    eq(msgs[sent][1], [f"{user}@example.org"], "the entry's mail")
+    p.sendline(re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", msgs[sent][2].decode()).group(1))
+    p.expect_exact("New password: ")
+    p.sendline(new)
+    p.expect_exact("Retype new password: ")
+    p.sendline(new)
+    out, rc = sshserver.finish(p)
+    check("Password changed." in out, out)
+    return out
+
+
+def directory_host(d, srv):
+    """This sandbox as a host of the directory's: nslcd, NSS and the helper configured."""
+    nslcd = ls.Nslcd(S, d)
+    with open(SECRET, "w") as f:
+        f.write(ls.SERVICE_PW + "\n")
+    os.chmod(SECRET, 0o600)
+    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
+                   f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
+                   f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
+                   f"directory_base = {ls.PEOPLE}\n")
+    return nslcd
+
+
+def test_directory_ssh_reset():
+    """A directory user at a real sshd (keyboard-interactive), known to the host through nslcd:
+    locked out by ppolicy after wrong binds; wrong password, reset, the code from the SMTP
+    server (sent to the entry's mail), a new password; a fresh ssh logs in with it through
+    pam_ldap, ldapwhoami binds with it and not the old one, pwdChangedTime moved, the lockout
+    is gone."""
+    import smtpserver as sm
+    d = ls.Slapd(S, people())
+    srv = sm.Server()
+    nslcd = directory_host(d, srv)
+    eq(subprocess.run(["getent", "passwd", "zoe"], capture_output=True, text=True).stdout,
+       "zoe:*:10005:10005:zoe:/home/zoe:/bin/sh\n", "zoe is known through nslcd")
+    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    out, rc = ssh_login(sshd, "zoe", OLD)
+    eq(rc, 0, f"pam_ldap logs zoe in: {out}")
+    for _ in range(4):
+        d.ldap("ldapwhoami", "-x", "-D", ZOE, "-w", "wrong", check=False)
+    check(d.attribute(ZOE, "pwdAccountLockedTime"), "locked out")
+    before = d.attribute(ZOE, "pwdChangedTime")
+    time.sleep(1.1)
+    out = ssh_reset(sshd, srv, "zoe", 0, NEW)
+    out, rc = ssh_login(sshd, "zoe", NEW)
+    check("LOGGED-IN as zoe" in out, out)
+    eq(rc, 0, "the new password logs in through pam_ldap")
+    eq(d.ldap("ldapwhoami", "-x", "-D", ZOE, "-w", NEW, check=False).returncode, 0, "new")
+    eq(d.ldap("ldapwhoami", "-x", "-D", ZOE, "-w", OLD, check=False).returncode, 49, "old")
+    check(d.attribute(ZOE, "pwdChangedTime") != before, "pwdChangedTime moved")
+    eq(d.attribute(ZOE, "pwdAccountLockedTime"), [], "the lockout is gone")
+    check(re.search(r"event=password-changed user=zoe .*source=directory", S.syslog()),
+          S.syslog()[-2000:])
+    sshd.stop()
     srv.stop()
 
 
