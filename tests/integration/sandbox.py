@@ -116,6 +116,8 @@ class Sandbox:
         # our own /dev/log (in the /dev overlay): every helper's syslog lines, both transports
         self.syslog_lines = []
         self._syslog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if os.path.lexists("/dev/log"):  # the host's (or an outer sandbox's): hidden here
+            os.unlink("/dev/log")
         self._syslog.bind("/dev/log")
         os.chmod("/dev/log", 0o666)
         threading.Thread(target=self._collect, daemon=True).start()

@@ -379,16 +379,22 @@ def ssh_reset(sshd, srv, user, sent, new):
     return out
 
 
-def directory_host(d, srv):
-    """This sandbox as a host of the directory's: nslcd, NSS and the helper configured."""
+def directory_host(d, srv, extra="", world=True):
+    """This sandbox as a host of the directory's: nslcd, NSS and the helper configured (and the
+    local accounts of test_helper's world, unless world is False)."""
     nslcd = ls.Nslcd(S, d)
     with open(SECRET, "w") as f:
         f.write(ls.SERVICE_PW + "\n")
     os.chmod(SECRET, 0o600)
-    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
-                   f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
-                   f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
-                   f"directory_base = {ls.PEOPLE}\n")
+    config = (f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
+              f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
+              f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
+              f"directory_base = {ls.PEOPLE}\n" + extra)
+    if world:
+        th.setup_world(config)
+    else:
+        S.write_config(config)
+        S.start_daemon()
     return nslcd
 
 
@@ -422,6 +428,48 @@ def test_directory_ssh_reset():
     eq(d.attribute(ZOE, "pwdAccountLockedTime"), [], "the lockout is gone")
     check(re.search(r"event=password-changed user=zoe .*source=directory", S.syslog()),
           S.syslog()[-2000:])
+    sshd.stop()
+    srv.stop()
+
+
+def test_directory_two_hosts():
+    """The directory is the fleet's one source of truth: a password reset at this host logs in
+    at a second host (another sandbox: its own /etc, nslcd, helper and store, the same slapd),
+    and one reset there logs in here."""
+    import smtpserver as sm
+    d = ls.Slapd(S, people())
+    srv = sm.Server()
+    nslcd = directory_host(d, srv)
+    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    ssh_reset(sshd, srv, "zoe", 0, NEW)
+    env = {k: v for k, v in os.environ.items() if k not in ("PWR_SANDBOX", "PWR_SANDBOX_DIR")}
+    env["PWR_SECOND_HOST"] = json.dumps({"port": d.port, "ca": d.ca, "login": NEW,
+                                         "reset": "Second-host-77"})
+    p = subprocess.run([sys.executable, os.path.abspath(__file__), "test_as_second_host"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    print(p.stdout[-3000:], p.stderr[-3000:])
+    eq(p.returncode, 0, "the second host")
+    out, rc = ssh_login(sshd, "zoe", "Second-host-77")
+    eq(rc, 0, f"the password set at the second host logs in here: {out}")
+    sshd.stop()
+    srv.stop()
+
+
+def test_as_second_host():
+    """Run by test_directory_two_hosts in a sandbox of its own (PWR_SECOND_HOST says where the
+    directory is): log zoe in with the password set at the first host, then reset it here,
+    with this host's own store and mail server."""
+    import smtpserver as sm
+    given = json.loads(os.environ["PWR_SECOND_HOST"])
+    d = type("Remote", (), {"port": given["port"], "ca": given["ca"],
+                            "url": f"ldap://localhost:{given['port']}"})()
+    srv = sm.Server()
+    nslcd = directory_host(d, srv, "state_dir = /var/lib/pwreset-second\n", world=False)
+    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    out, rc = ssh_login(sshd, "zoe", given["login"])
+    eq(rc, 0, f"the first host's password logs in here: {out}")
+    ssh_reset(sshd, srv, "zoe", 0, given["reset"])
+    check(os.path.exists("/var/lib/pwreset-second/data.mdb"), "this host's own store")
     sshd.stop()
     srv.stop()
 
