@@ -66,21 +66,24 @@ def pam_unix_ok(user, password):
 
 
 def test_module_links_and_exports():
-    """Only pam_sm_* leave the module; it links no store, crypto, curl or TLS library; it
-    loads with dlopen and both entry points resolve."""
+    """Only pam_sm_* leave the module (auth, and the session hint of SPEC §11); it links no
+    store, crypto, curl, TLS or LDAP library; it loads with dlopen and every entry point
+    resolves."""
     nm = subprocess.run(["nm", "-D", "--defined-only", MODULE], capture_output=True,
                         text=True).stdout.split()
     eq(sorted(w for w in nm if not all(c in "0123456789abcdef" for c in w) and len(w) > 1),
-       ["pam_sm_authenticate", "pam_sm_setcred"])
+       ["pam_sm_authenticate", "pam_sm_close_session", "pam_sm_open_session",
+        "pam_sm_setcred"])
     ldd = subprocess.run(["ldd", MODULE], capture_output=True, text=True).stdout
     for lib in ("liblmdb", "libsodium", "libcurl", "libssl", "libcrypto", "libgnutls",
-                "libpwquality", "libcrypt."):
+                "libpwquality", "libcrypt.", "libldap", "liblber"):
         check(lib not in ldd, f"the module links {lib}")
     # loaded in a process of its own, as a host program loads it
     r = subprocess.run([sys.executable, "-c", "import ctypes, sys; lib = ctypes.CDLL(sys.argv[1]); "
-                        "lib.pam_sm_authenticate; lib.pam_sm_setcred", MODULE],
+                        "lib.pam_sm_authenticate; lib.pam_sm_setcred; lib.pam_sm_open_session; "
+                        "lib.pam_sm_close_session", MODULE],
                        env=sandbox.host_env(), capture_output=True, text=True)
-    eq(r.returncode, 0, f"dlopen and both entry points: {r.stderr}")
+    eq(r.returncode, 0, f"dlopen and every entry point: {r.stderr}")
 
 
 def test_enter_skips():
