@@ -791,7 +791,10 @@ def test_example_files():
             "local_domains code_ttl admin_code_ttl code_attempts user_requests_per_hour "
             "rhost_requests_per_hour mails_per_minute min_length hash_method notify_on_change "
             "smtp_url smtp_starttls smtp_user smtp_password_file smtp_ca_file smtp_timeout "
-            "mail_from mail_max_age templates_dir state_dir socket mail_user").split()
+            "mail_from mail_max_age templates_dir state_dir socket mail_user directory_url "
+            "directory_starttls directory_ca_file directory_bind_dn directory_password_file "
+            "directory_base directory_user_filter directory_address_attribute "
+            "directory_timeout").split()
     for k in keys:
         check(f"\n# {k} =" in text, f"{k} in the example")
     for name, body in (("as-is.conf", text),
