@@ -9,6 +9,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -428,6 +429,65 @@ def test_directory_ssh_reset():
     eq(d.attribute(ZOE, "pwdAccountLockedTime"), [], "the lockout is gone")
     check(re.search(r"event=password-changed user=zoe .*source=directory", S.syslog()),
           S.syslog()[-2000:])
+    sshd.stop()
+    srv.stop()
+
+
+def reset_rounds(sshd, users, rounds=10):
+    """Each user asks for a reset at the ssh prompt, rounds times: their transcripts (users'
+    names replaced) and the times from "reset" to the next prompt, in ms."""
+    times = {u: [] for u in users}
+    texts = {u: set() for u in users}
+    for n in range(rounds):
+        for u in users:
+            p = sshd.ssh(u)
+            p.expect_exact("Password: ")
+            p.sendline("Not-the-password-9")
+            p.expect_exact(OFFER)
+            p.sendline("reset")
+            t0 = time.monotonic()
+            p.expect_exact("Reset code: ")
+            times[u].append((time.monotonic() - t0) * 1000)
+            texts[u].add(p.logfile_read.getvalue().replace(u, "USER"))
+            p.close(force=True)
+    return texts, {u: statistics.median(t) for u, t in times.items()}
+
+
+def test_directory_texts_and_timing():
+    """At the ssh prompt of a directory host, an eligible directory user (lena) and local one
+    (alice), a directory user without mail (max), one whose mail another entry has (ann), one
+    NSS knows that is not under the search base (gone), and, with slapd stopped, lena again
+    (directory-unreachable): the same transcript, only the eligible are mailed, and the time
+    from "reset" to the next prompt within 20 ms (medians of 10)."""
+    import smtpserver as sm
+    d = ls.Slapd(S, people())
+    srv = sm.Server()
+    S.useradd("gone", "-u", "10009")
+    S.drop_shadow_line("gone")
+    nslcd = directory_host(d, srv, "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
+                           "mails_per_minute = 0\n")
+    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    users = ("lena", "alice", "max", "ann", "gone")
+    texts, medians = reset_rounds(sshd, users)
+    d.stop()
+    texts2, medians2 = reset_rounds(sshd, ("alice", "lena"))
+    print("reset → next prompt, medians of 10:",
+          ", ".join(f"{u} {m:.1f} ms" for u, m in medians.items()),
+          "| slapd stopped:", ", ".join(f"{u} {m:.1f} ms" for u, m in medians2.items()))
+    for u in users:
+        eq(texts[u], texts["alice"], f"{u}'s transcript and alice's")
+    eq(texts2["lena"], texts["alice"], "lena's with the directory down")
+    check(SENT in next(iter(texts["alice"])), texts["alice"])
+    spread = max(medians.values()) - min(medians.values())
+    check(spread <= 20, f"medians {spread:.1f} ms apart")
+    check(abs(medians2["lena"] - medians2["alice"]) <= 20, medians2)
+    time.sleep(2)
+    got = sorted({r[0] for _, r, _ in srv.messages})
+    eq(got, ["alice@example.org", "lena@example.org"], "only the eligible are mailed")
+    log = S.syslog()
+    for u, why in (("max", "no-address"), ("ann", "shared-address:ben"),
+                   ("gone", "not-in-directory")):
+        check(re.search(rf"event=request user={u} .*reason=\S*{why}", log), f"{u}: {why}")
     sshd.stop()
     srv.stop()
 
