@@ -123,8 +123,11 @@ static int dir_set_password(const struct account_db *db, const char *user,
 	if ((r = guard(ctx, a.binding, NULL)) == 0) {
 		r = dir_act(db, DIR_PASSWD, a.dn, np->clear, NULL, last_failure,
 			sizeof(last_failure));
-		if (r == 1)
+		if (r == 1) {
+			/* the server's words reach a login prompt: no control character may */
 			util_copy(np->refusal, np->refusal_len, last_failure);
+			util_sanitize(np->refusal);
+		}
 	}
 	account_clear(&a);
 	return r;

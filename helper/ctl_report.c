@@ -211,6 +211,70 @@ int cmd_queue_flush(struct opts *o, int argc, char **argv)
 
 /* ---- status ---- */
 
+/* status --json (the problems list is taken apart in place). */
+static void status_json(struct pwr_status_ans *s)
+{
+	bool f = true, g = true;
+	putchar('{');
+	jkey("version", &f);
+	jstr(s->version);
+	jkey("mode", &f);
+	jstr(s->mode == PWR_MODE_DAEMON ? "daemon" : "one-shot");
+	jkey("started", &f);
+	jtime(s->started);
+	jkey("self_reset", &f);
+	fputs(s->self_reset ? "true" : "false", stdout);
+	jkey("help_message", &f);
+	jstr(s->help);
+	jkey("admin_group", &f);
+	jstr(s->admin_group);
+	jnum("code_ttl", s->code_ttl, &f);
+	jnum("admin_code_ttl", s->admin_code_ttl, &f);
+	jkey("smtp_url", &f);
+	jstr(s->smtp_url);
+	jnum("addresses", s->addresses, &f);
+	jkey("codes", &f);
+	putchar('{');
+	jnum("self", s->codes_self, &g);
+	jkey("admin", &g);
+	printf("%u}", s->codes_admin);
+	g = true;
+	jkey("mail", &f);
+	putchar('{');
+	jnum("queued", s->mail_queued, &g);
+	jnum("deferred", s->mail_deferred, &g);
+	jnum("failed", s->mail_failed, &g);
+	jkey("sent", &g);
+	printf("%u}", s->mail_sent);
+	jkey("store_bytes", &f);
+	printf("%llu", (unsigned long long)s->store_bytes);
+	jkey("directory", &f);
+	if (s->directory[0]) {
+		g = true;
+		putchar('{');
+		jkey("url", &g);
+		jstr(s->directory);
+		jkey("answers", &g);
+		fputs(s->directory_ok ? "true" : "false", stdout);
+		jkey(s->directory_ok ? "bound_as" : "error", &g);
+		jstr(s->directory_as);
+		putchar('}');
+	} else {
+		fputs("null", stdout);
+	}
+	jkey("problems", &f);
+	putchar('[');
+	g = true;
+	for (char *save = NULL, *one = strtok_r(s->problems, "\n", &save); one;
+		one = strtok_r(NULL, "\n", &save)) {
+		if (!g)
+			putchar(',');
+		g = false;
+		jstr(one);
+	}
+	puts("]}");
+}
+
 int cmd_status(struct opts *o, int argc, char **argv)
 {
 	union pwr_msg req = {0}, m;
@@ -222,65 +286,7 @@ int cmd_status(struct opts *o, int argc, char **argv)
 	helper_send(PWR_REQ_STATUS, &req);
 	helper_expect(&m, PWR_ANS_STATUS, PWR_ANS_STATUS);
 	if (o->json) {
-		bool f = true, g = true;
-		putchar('{');
-		jkey("version", &f);
-		jstr(s->version);
-		jkey("mode", &f);
-		jstr(s->mode == PWR_MODE_DAEMON ? "daemon" : "one-shot");
-		jkey("started", &f);
-		jtime(s->started);
-		jkey("self_reset", &f);
-		fputs(s->self_reset ? "true" : "false", stdout);
-		jkey("help_message", &f);
-		jstr(s->help);
-		jkey("admin_group", &f);
-		jstr(s->admin_group);
-		jnum("code_ttl", s->code_ttl, &f);
-		jnum("admin_code_ttl", s->admin_code_ttl, &f);
-		jkey("smtp_url", &f);
-		jstr(s->smtp_url);
-		jnum("addresses", s->addresses, &f);
-		jkey("codes", &f);
-		putchar('{');
-		jnum("self", s->codes_self, &g);
-		jkey("admin", &g);
-		printf("%u}", s->codes_admin);
-		g = true;
-		jkey("mail", &f);
-		putchar('{');
-		jnum("queued", s->mail_queued, &g);
-		jnum("deferred", s->mail_deferred, &g);
-		jnum("failed", s->mail_failed, &g);
-		jkey("sent", &g);
-		printf("%u}", s->mail_sent);
-		jkey("store_bytes", &f);
-		printf("%llu", (unsigned long long)s->store_bytes);
-		jkey("directory", &f);
-		if (s->directory[0]) {
-			g = true;
-			putchar('{');
-			jkey("url", &g);
-			jstr(s->directory);
-			jkey("answers", &g);
-			fputs(s->directory_ok ? "true" : "false", stdout);
-			jkey(s->directory_ok ? "bound_as" : "error", &g);
-			jstr(s->directory_as);
-			putchar('}');
-		} else {
-			fputs("null", stdout);
-		}
-		jkey("problems", &f);
-		putchar('[');
-		g = true;
-		for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
-			one = strtok_r(NULL, "\n", &save)) {
-			if (!g)
-				putchar(',');
-			g = false;
-			jstr(one);
-		}
-		puts("]}");
+		status_json(&m.status);
 		return EX_DONE;
 	}
 	if (s->mode == PWR_MODE_DAEMON)
