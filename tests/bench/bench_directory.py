@@ -29,25 +29,13 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import sandbox  # noqa: E402
+from wirepack import pack_str, packet, who  # noqa: E402
 import smtpserver  # noqa: E402
 import ldapserver as ls  # noqa: E402
 
 ROUNDS = int(os.environ.get("PWR_BENCH_ROUNDS", "15"))
 LENA = f"uid=lena,{ls.PEOPLE}"
 PASSWORDS = ("Tulip-Gravel-Orbit-93", "Copper-Lantern-Shelf-58")
-
-
-def pack_str(s):
-    b = s.encode()
-    return struct.pack("=H", len(b)) + b
-
-
-def packet(op, payload):
-    return struct.pack("=HHI", 1, op, len(payload)) + payload
-
-
-def who(user):
-    return pack_str(user) + pack_str("") + pack_str("") + pack_str("bench")
 
 
 def connect(S, transport):

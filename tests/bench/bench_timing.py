@@ -11,31 +11,18 @@ it) and the daemon's socket. Medians of ROUNDS."""
 import os
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import sandbox  # noqa: E402
+from wirepack import pack_str, packet, who  # noqa: E402
 
 ROUNDS = int(os.environ.get("PWR_BENCH_ROUNDS", "15"))
 CONFIG = ("smtp_url = smtp://127.0.0.1:2525\nsmtp_starttls = off\n"
           "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\nmails_per_minute = 0\n"
           "code_attempts = 100\n")
-
-
-def pack_str(s):
-    b = s.encode()
-    return struct.pack("=H", len(b)) + b
-
-
-def packet(op, payload):
-    return struct.pack("=HHI", 1, op, len(payload)) + payload
-
-
-def who(user):
-    return pack_str(user) + pack_str("") + pack_str("") + pack_str("bench")
 
 
 def conversation(sock, user):

@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ldapserver as ls  # noqa: E402
 import pexpect  # noqa: E402
 import sshserver  # noqa: E402
+from test_ssh import OFFER, SENT, ssh_login  # noqa: E402
 import smtpserver  # noqa: E402
 import test_helper as th  # noqa: E402
 from test_helper import check, eq  # noqa: E402
@@ -334,9 +335,6 @@ def test_directory_admin_reset():
 
 # ---- a directory host: nslcd, pam_ldap and sshd in the sandbox (SPEC §12 at the prompt) ----
 
-OFFER = "(Enter to skip): "
-SENT = ("If this account can be reset, a reset code has been sent to its recovery address. "
-        "It expires in 10 minutes.")
 ZOE = f"uid=zoe,{ls.PEOPLE}"
 
 
@@ -347,16 +345,6 @@ def ssh_stack(nslcd):
             f"auth [success=2 default=ignore] {nslcd.pam_ldap} use_first_pass\n"
             f"auth [success=1 default=ignore] {os.environ['PWR_PAM_MODULE']} "
             f"helper={S.helper}\nauth requisite pam_deny.so\nauth required pam_permit.so\n")
-
-
-def ssh_login(sshd, user, password):
-    p = sshd.ssh(user)
-    p.expect_exact("Password: ")
-    p.sendline(password)
-    i = p.expect_exact([OFFER, pexpect.EOF])
-    if i == 0:
-        p.sendline("")
-    return sshserver.finish(p)
 
 
 def ssh_reset(sshd, srv, user, sent, new, refused=None):
