@@ -277,6 +277,11 @@ def test_directory_policy_and_eligibility():
     # email set and pwreset-address refuse a directory account
     rc, out = S.client(["email-set lena other@example.org"])
     check("comes from the directory (mail)" in out[0], out)
+    p = subprocess.run(["setpriv", "--reuid=lena", "--regid=lena", "--clear-groups",
+                        os.environ["PWR_ADDRESS"], "set", "other@example.org"],
+                       input=OLD + "\n", capture_output=True, text=True)
+    eq((p.returncode, p.stderr), (1, "pwreset-address: the address of lena comes from the "
+                                     "directory (mail)\n"), "pwreset-address refuses too")
     d.stop()
     rc, out = S.client(["check lena"])
     eq(out[0], "check user=lena uid=10001 eligible=0 reasons=directory-unreachable")
