@@ -476,13 +476,21 @@ int h_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_email_show_ans a = {.status = PWR_OK};
 	struct address_info info;
+	struct account acct;
 	MDB_txn *txn;
 	int r;
 
-	if ((r = store_begin(h->store, false, &txn)) < 0)
-		return ans_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	r = address_get_info(h->store, txn, m->user.user, &info);
-	store_abort(txn);
+	if (account_lookup(&h->accounts, m->user.user, &acct) == 0 && acct.directory) {
+		/* the directory's (SPEC §12), never the store's */
+		r = acct.address ? 0 : -ENOENT;
+		util_copy(info.addr, sizeof(info.addr), acct.address ? acct.address : "");
+		info.source = PWR_SOURCE_DIRECTORY;
+		info.confirmed = 0;
+	} else if ((r = store_begin(h->store, false, &txn)) == 0) {
+		r = address_get_info(h->store, txn, m->user.user, &info);
+		store_abort(txn);
+	}
+	account_clear(&acct);
 	if (r == 0) {
 		util_copy(a.addr, sizeof(a.addr), info.addr);
 		a.source = info.source;

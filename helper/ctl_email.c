@@ -81,7 +81,9 @@ int cmd_email_show(struct opts *o, int argc, char **argv)
 	snprintf(req.user.user, sizeof(req.user.user), "%s", argv[0]);
 	helper_send(PWR_REQ_EMAIL_SHOW, &req);
 	helper_expect(&m, PWR_ANS_EMAIL_SHOW, PWR_ANS_EMAIL_SHOW);
-	source = m.email_show.source == PWR_SOURCE_USER ? "user" : "admin";
+	source = m.email_show.source == PWR_SOURCE_USER		 ? "user"
+		 : m.email_show.source == PWR_SOURCE_DIRECTORY ? "directory"
+								 : "admin";
 	if (o->json) {
 		bool f;
 		jopen("user", argv[0], &f);
@@ -99,6 +101,8 @@ int cmd_email_show(struct opts *o, int argc, char **argv)
 		printf("source: %s\nconfirmed: %s\n", source,
 			m.email_show.confirmed
 				? local_time(m.email_show.confirmed, when, sizeof(when))
+				: m.email_show.source == PWR_SOURCE_DIRECTORY
+				? "never (the directory's)"
 				: "never (set by an administrator)");
 	}
 	return EX_DONE;

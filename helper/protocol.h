@@ -300,8 +300,9 @@ struct pwr_address_change_ans {
 	char text[PWR_TEXT_MAX + 1];
 };
 
-/* Who registered an address: an administrator (pwresetctl), or the user (pwreset-address). */
-enum pwr_address_source { PWR_SOURCE_ADMIN = 0, PWR_SOURCE_USER = 1 };
+/* Who registered an address: an administrator (pwresetctl), or the user (pwreset-address);
+ * a directory account's is the directory's (SPEC §12). */
+enum pwr_address_source { PWR_SOURCE_ADMIN = 0, PWR_SOURCE_USER = 1, PWR_SOURCE_DIRECTORY = 2 };
 
 /* PWR_ANS_EMAIL_SHOW: u32 status, str addr, u32 source (enum pwr_address_source),
  * u64 confirmed (Unix time the user confirmed it with a code; 0: never) */

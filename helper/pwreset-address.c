@@ -100,7 +100,8 @@ static int show(struct opts *o)
 		else
 			fputs("null", stdout);
 		jkey("source", &f);
-		jstr(!*a->addr ? "" : a->source == PWR_SOURCE_USER ? "user" : "admin");
+		jstr(!*a->addr ? "" : a->source == PWR_SOURCE_USER ? "user"
+				 : a->source == PWR_SOURCE_DIRECTORY ? "directory" : "admin");
 		jkey("confirmed", &f);
 		jtime(a->confirmed);
 		jkey("pending", &f);
@@ -115,7 +116,9 @@ static int show(struct opts *o)
 		puts("none");
 	} else {
 		printf("%s\n", safe(a->addr, addr, sizeof(addr)));
-		printf("set by:    %s\n", a->source == PWR_SOURCE_USER ? "you (confirmed " : "your administrator");
+		printf("set by:    %s", a->source == PWR_SOURCE_USER	   ? "you (confirmed "
+					 : a->source == PWR_SOURCE_DIRECTORY ? "the directory\n"
+									     : "your administrator\n");
 		if (a->source == PWR_SOURCE_USER)
 			printf("%s)\n", local_time(a->confirmed, when, sizeof(when)));
 	}

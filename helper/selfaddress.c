@@ -125,7 +125,11 @@ int h_address_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	r = eligible_gather(&h->accounts, &h->conf, h->store, txn, who->user, util_now(), &f, &acct);
 	account_clear(&acct);
 	a.hint = r == 0 && h->conf.user_addresses && eligible_but_address(&f);
-	if (r == 0 && (r = address_get_info(h->store, txn, who->user, &info)) == 0) {
+	if (r == 0 && f.directory) {
+		/* the directory's address (SPEC §12) */
+		util_copy(a.addr, sizeof(a.addr), f.address);
+		a.source = PWR_SOURCE_DIRECTORY;
+	} else if (r == 0 && (r = address_get_info(h->store, txn, who->user, &info)) == 0) {
 		util_copy(a.addr, sizeof(a.addr), info.addr);
 		a.source = info.source;
 		a.confirmed = info.confirmed;

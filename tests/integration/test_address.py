@@ -85,6 +85,9 @@ def test_address_set_confirm_remove():
         rc, out, err = address("--json", transport=t)
         js = json.loads(out)
         eq((js["address"], js["source"], js["pending"]), (new, "user", None), t)
+        rc, out, err = address(transport=t)
+        check(re.fullmatch(rf"{re.escape(new)}\nset by:    you \(confirmed \d{{4}}-\d\d-\d\d "
+                           r"\d\d:\d\d[^\n]*\)\n", out), out)
     rc, out, err = address("remove", password="Old-password-1")
     eq(rc, 0, err)
     rcpt, msg = last_mail(srv, sent + 1)

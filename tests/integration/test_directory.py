@@ -282,6 +282,13 @@ def test_directory_policy_and_eligibility():
                        input=OLD + "\n", capture_output=True, text=True)
     eq((p.returncode, p.stderr), (1, "pwreset-address: the address of lena comes from the "
                                      "directory (mail)\n"), "pwreset-address refuses too")
+    # shown as the directory's
+    p = subprocess.run([os.environ["PWR_CTL"], "email", "show", "lena"], capture_output=True,
+                       text=True)
+    eq(p.stdout, "lena@example.org\nsource: directory\nconfirmed: never (the directory's)\n")
+    p = subprocess.run(["setpriv", "--reuid=lena", "--regid=lena", "--clear-groups",
+                        os.environ["PWR_ADDRESS"]], capture_output=True, text=True)
+    eq(p.stdout, "lena@example.org\nset by:    the directory\n")
     d.stop()
     rc, out = S.client(["check lena"])
     eq(out[0], "check user=lena uid=10001 eligible=0 reasons=directory-unreachable")
