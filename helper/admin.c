@@ -126,10 +126,7 @@ static int reset_lock(struct helper *h, const char *user, uint32_t flags, unsign
 		snprintf(it->text, sizeof(it->text), "%s", db->ops->strerror(r));
 	} else {
 		/* a directory without ppolicy: the password was replaced by one nobody knows */
-		if (r == ACCOUNT_LOCKED_RANDOM)
-			snprintf(it->text, sizeof(it->text),
-				"locked with a random password (the directory has no ppolicy)");
-		it->locked = 1;
+		it->locked = r == ACCOUNT_LOCKED_RANDOM ? PWR_LOCKED_RANDOM : PWR_LOCKED;
 		r = 0;
 	}
 	account_clear(&acct);

@@ -80,6 +80,8 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 		if (it->status == PWR_OK) {
 			jkey("locked", &f);
 			fputs(it->locked ? "true" : "false", stdout);
+			jkey("random_password", &f); /* a directory without ppolicy (SPEC §12) */
+			fputs(it->locked == PWR_LOCKED_RANDOM ? "true" : "false", stdout);
 			jkey("mailed", &f);
 			fputs(it->mailed ? "true" : "false", stdout);
 			jkey("code", &f);
@@ -104,7 +106,11 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 	}
 	printf("%s: %s; a code was queued for mail to the recovery address, valid until %s "
 	       "(delivery: %s queue)\n",
-		it->user, it->locked ? "password locked" : "password unchanged",
+		it->user,
+		it->locked == PWR_LOCKED_RANDOM
+			? "password replaced by a random one (the directory has no ppolicy)"
+		: it->locked ? "password locked"
+			     : "password unchanged",
 		local_time(it->expires, when, sizeof(when)), prog);
 }
 

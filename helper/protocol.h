@@ -250,8 +250,11 @@ struct pwr_set_password_ans {
 	char text[PWR_TEXT_MAX + 1];
 };
 
-/* PWR_ITEM_RESET: str user, u32 status, u32 locked, u32 mailed, u64 expires (Unix time),
- * str code (XXXXX-XXXXX when it is handed over, else empty), str text (why it failed) */
+/* PWR_ITEM_RESET: str user, u32 status, u32 locked (PWR_LOCKED_*), u32 mailed, u64 expires
+ * (Unix time), str code (XXXXX-XXXXX when it is handed over, else empty), str text (why it
+ * failed) */
+#define PWR_LOCKED 1u /* the password is locked */
+#define PWR_LOCKED_RANDOM 2u /* a directory without ppolicy: replaced by a random one */
 struct pwr_reset_item {
 	char user[PWR_USER_MAX + 1];
 	uint32_t status;

@@ -301,9 +301,12 @@ def test_directory_policy_and_eligibility():
 
 
 def admin_reset(d, srv, sent):
-    """pwresetctl's reset of lena through the helper: the code mailed to the entry's address,
-    then used to set a new password. The reset's line, and the mails the server then has."""
-    rc, out = S.client(["reset - 0 lena"])
+    """pwresetctl reset lena: the code mailed to the entry's address, then used to set a new
+    password. pwresetctl's result (JSON), and the mails the server then has."""
+    p = subprocess.run([os.environ["PWR_CTL"], "--json", "reset", "lena"], capture_output=True,
+                       text=True)
+    eq(p.returncode, 0, p.stderr)
+    out = json.loads(p.stdout)["results"]
     msgs = srv.wait_for(sent + 1)
     eq(msgs[sent][1], ["lena@example.org"], "the code goes to the entry's mail")
     code = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", msgs[sent][2].decode()).group(1)
@@ -325,9 +328,9 @@ def test_directory_admin_reset():
     srv = sm.Server()
     d = ls.Slapd(S, people())
     directory_world(d, srv)
-    line, sent = admin_reset(d, srv, 0)
-    check(line.startswith("reset user=lena status=0 locked=1 mailed=1") and
-          line.endswith("text="), line)
+    res, sent = admin_reset(d, srv, 0)
+    eq((res["ok"], res["locked"], res["random_password"], res["mailed"]),
+       (True, True, False, True), res)
     log = S.syslog()
     check(re.search(r"event=admin-reset user=lena .*result=ok .*source=directory", log), log)
     d.stop()
@@ -339,9 +342,14 @@ def test_directory_admin_reset():
     S.write_config(text)
     S.stop_daemon()
     S.start_daemon()
-    line, sent = admin_reset(d2, srv, sent)
-    check(line.startswith("reset user=lena status=0 locked=1 mailed=1") and
-          "random password" in line, line)
+    res, sent = admin_reset(d2, srv, sent)
+    eq((res["ok"], res["locked"], res["random_password"], res["mailed"]),
+       (True, True, True, True), res)
+    # and in words, for an administrator at a terminal (a second reset, mailed again)
+    p = subprocess.run([os.environ["PWR_CTL"], "reset", "lena"], capture_output=True,
+                       text=True)
+    check(p.stdout.startswith("lena: password replaced by a random one (the directory has no "
+                              "ppolicy); a code was queued"), p.stdout)
     srv.stop()
 
 
