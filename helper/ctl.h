@@ -3,7 +3,7 @@
  * What pwresetctl's commands share (ctl_common.c): messages, JSON, tables, and the
  * conversation with the helper. Each command is one function, cmd_*, in the file of its job:
  * ctl_reset.c (reset, tokens, revoke), ctl_email.c (addresses), ctl_report.c (check, queue,
- * status); pwresetctl.c reads the command line.
+ * status), ctl_policy.c (policy); pwresetctl.c reads the command line.
  */
 #ifndef PWRESET_CTL_H
 #define PWRESET_CTL_H
@@ -38,6 +38,7 @@ typedef int cmd_fn(struct opts *o, int argc, char **argv);
 cmd_fn cmd_reset, cmd_tokens, cmd_revoke; /* ctl_reset.c */
 cmd_fn cmd_email_set, cmd_email_unset, cmd_email_show, cmd_email_import, cmd_email_export;
 cmd_fn cmd_check, cmd_queue, cmd_queue_flush, cmd_status; /* ctl_report.c */
+cmd_fn cmd_policy, cmd_policy_set; /* ctl_policy.c */
 
 /* "pwresetctl: COMMAND: what" on stderr. */
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -22,6 +22,8 @@ handler_fn h_address_show, h_address_set, h_address_confirm, h_address_remove;
 /* administration (admin.c) */
 handler_fn h_email_set, h_email_unset, h_email_show, h_email_import, h_email_export, h_check,
 	h_tokens, h_revoke, h_reset, h_queue, h_queue_flush, h_status;
+/* the policy keys (policy.c) */
+handler_fn h_policy_show, h_policy_set;
 
 /* The reason words of refusals that more than one handler gives. */
 #define REASON_UNREADY "no-password-dictionary"

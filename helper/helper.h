@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "account.h"
 #include "conf.h"
@@ -15,9 +16,22 @@
 #include "store.h"
 #include "wire.h"
 
+/* What identifies the configuration file as last read (policy.c). */
+struct conf_sig {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	time_t sec;
+	long nsec;
+	bool known;
+};
+
 struct helper {
 	struct pwr_conf conf;
 	bool conf_ok; /* false: every request is answered PWR_E_CONFIG */
+	const char *config_path; /* the configuration file; NULL: none (tests) */
+	struct conf_sig conf_sig; /* the file as last read */
+	char conf_problem[PWR_TEXT_MAX / 2 + 1]; /* why the file as it is now is not in use */
 	struct account_db accounts; /* where passwords are kept and reset */
 	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
 	struct courier *courier; /* delivers the mail queue; NULL: none (tools, tests) */

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "password.h"
+#include "policy.h"
 #include "secret.h"
 #include "server.h"
 #include "util.h"
@@ -341,6 +342,8 @@ static int run_daemon(struct helper *h, const char *config, uint32_t idle_exit)
 		return 1;
 	}
 	h->conf_ok = true;
+	h->config_path = config;
+	policy_note_file(h);
 	if (store_open(h->conf.state_dir, 0, mailq_store_fill, &h->store) < 0) {
 		log_msg(LOG_ERR, "cannot open the store in %s; not starting", h->conf.state_dir);
 		conf_free(&h->conf);
@@ -377,6 +380,7 @@ static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t r
 		return 1;
 	}
 	h->conf_ok = conf_load(&h->conf, config, true, report_log, NULL) == 0;
+	h->config_path = config;
 	if (h->conf_ok && store_open(h->conf.state_dir, 0, mailq_store_fill, &h->store) < 0)
 		h->store = NULL;
 	helper_start(h, PWR_MODE_ONESHOT);

@@ -41,6 +41,7 @@
 #define PWR_IMPORT_MAX 3800 /* one block of whole lines of an import file */
 #define PWR_PASSWORD_MAX 512
 #define PWR_SHOWN_CODE_MAX 16
+#define PWR_KEY_MAX 64 /* a configuration key's name */
 #define PWR_VERSION_MAX 32
 #define PWR_URL_MAX 255
 
@@ -72,6 +73,8 @@ enum pwr_op {
 	PWR_REQ_QUEUE = 25,
 	PWR_REQ_QUEUE_FLUSH = 26,
 	PWR_REQ_STATUS = 27,
+	PWR_REQ_POLICY_SHOW = 28, /* the policy keys, as in use (issue 20) */
+	PWR_REQ_POLICY_SET = 29, /* root only: one policy key changed in the file, then used */
 
 	/* answers */
 	PWR_ANS_ERROR = 0x8000,
@@ -84,6 +87,7 @@ enum pwr_op {
 	PWR_ANS_EMAIL_SET = 0x8010,
 	PWR_ANS_EMAIL_SHOW = 0x8012,
 	PWR_ANS_STATUS = 0x8013,
+	PWR_ANS_POLICY = 0x8014,
 	PWR_ANS_DONE = 0x8100,
 	PWR_ITEM_REJECT = 0x8101,
 	PWR_ITEM_EMAIL = 0x8102,
@@ -192,6 +196,30 @@ struct pwr_page_req {
  * str problems (what keeps resets from working on this host, for the administrator; empty:
  * nothing), str directory (directory_url, "" when none), u32 directory_ok (it answered),
  * str directory_as (whom the helper is bound as, or why the directory did not answer) */
+/* PWR_REQ_POLICY_SHOW: str key, str value, both empty; PWR_REQ_POLICY_SET: the key and its
+ * new value (answered PWR_ANS_POLICY with the policy then in use, or an error whose text is
+ * the file's errors, "FILE:LINE: KEY: what", a line each) */
+struct pwr_policy_req {
+	char key[PWR_KEY_MAX + 1];
+	char value[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ANS_POLICY: u32 status, u32 self_reset, u32 user_addresses, u32 min_uid, str help,
+ * str admin_group, str exclude_users, str exclude_groups (comma lists), str file (the
+ * configuration file), str problem (why the file as it is now is not in use; "" when it is) */
+struct pwr_policy_ans {
+	uint32_t status;
+	uint32_t self_reset;
+	uint32_t user_addresses;
+	uint32_t min_uid;
+	char help[PWR_TEXT_MAX + 1];
+	char admin_group[PWR_USER_MAX + 1];
+	char exclude_users[PWR_TEXT_MAX / 2 + 1];
+	char exclude_groups[PWR_TEXT_MAX / 2 + 1];
+	char file[PWR_URL_MAX + 1];
+	char problem[PWR_TEXT_MAX / 2 + 1];
+};
+
 #define PWR_MODE_DAEMON 1u
 #define PWR_MODE_ONESHOT 2u
 struct pwr_status_ans {

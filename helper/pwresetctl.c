@@ -66,6 +66,13 @@ static const struct command commands[] = {
 	{"queue", 0, 0, 0, cmd_queue, "queue",
 		"The mail queue: each mail's state, tries, next try and the server's last answer."},
 	{"status", 0, 0, 0, cmd_status, "status", "The helper's version, policy and counts."},
+	{"policy set", 2, 2, 0, cmd_policy_set, "policy set KEY VALUE",
+		"Change one policy key in the configuration file (root only), every other line kept;\n"
+		"refused, the file unchanged, when the new file would not pass --check-config. The\n"
+		"daemon uses it at once."},
+	{"policy", 0, 0, 0, cmd_policy, "policy",
+		"The policy keys as the helper uses them: self_reset, help_message, user_addresses,\n"
+		"admin_group, exclude_users, exclude_groups, min_uid."},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -25,6 +25,7 @@
 #include "mailq.h"
 #include "password.h"
 #include "pending.h"
+#include "policy.h"
 #include "rate.h"
 #include "util.h"
 
@@ -71,6 +72,8 @@ static const struct route routes[] = {
 	{PWR_REQ_QUEUE, PERM_ADMIN, NEEDS_STORE, ABOUT_NOBODY, h_queue},
 	{PWR_REQ_QUEUE_FLUSH, PERM_ADMIN, NEEDS_STORE | MAILS, ABOUT_NOBODY, h_queue_flush},
 	{PWR_REQ_STATUS, PERM_ADMIN, NEEDS_STORE, ABOUT_NOBODY, h_status},
+	{PWR_REQ_POLICY_SHOW, PERM_ADMIN, 0, ABOUT_NOBODY, h_policy_show},
+	{PWR_REQ_POLICY_SET, PERM_ADMIN, 0, ABOUT_NOBODY, h_policy_set}, /* root: checked there */
 };
 
 #define PURGE_EVERY 300u
@@ -256,6 +259,11 @@ int dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg *m)
 {
 	const struct route *rt = route_of(op);
 	int r;
+
+	/* the daemon answers by the configuration file as it is now (one-shot helpers read it
+	 * when they start) */
+	if (h->mode == PWR_MODE_DAEMON)
+		policy_check_file(h);
 
 	if (!rt) {
 		audit(LOG_WARNING, "refused", p, NULL, NULL, "refused", "not-a-request");

@@ -22,6 +22,7 @@
 #include "deliver.h"
 #include "helper.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "util.h"
 
@@ -39,6 +40,14 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static volatile sig_atomic_t reload_requested;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
 }
 
 static int serve_one(struct helper *h, struct peer *p)
@@ -278,6 +287,8 @@ int server_daemon(struct helper *h)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	log_msg(LOG_INFO, "serving %s%s", h->conf.socket,
 		activated ? " (the socket systemd handed over)" : "");
 	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
@@ -305,6 +316,10 @@ int server_daemon(struct helper *h)
 		if (ready < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			break;
+		}
+		if (reload_requested) { /* SIGHUP: the configuration file again */
+			reload_requested = 0;
+			policy_reload(h);
 		}
 		for (size_t i = n; ready > 0 && i-- > 0;) {
 			if (!pfds[i + 1].revents)

@@ -104,6 +104,16 @@ static const struct field f_mail[] = {U64(struct pwr_mail_item, id),
 	U32(struct pwr_mail_item, attempts), U64(struct pwr_mail_item, created),
 	U64(struct pwr_mail_item, next_try), STR(struct pwr_mail_item, reply, PWR_MAIL_REPLY_MAX)};
 
+static const struct field f_policy[] = {STR(struct pwr_policy_req, key, PWR_KEY_MAX),
+	STR(struct pwr_policy_req, value, PWR_TEXT_MAX)};
+#define P_ struct pwr_policy_ans
+static const struct field f_policy_ans[] = {U32(P_, status), U32(P_, self_reset),
+	U32(P_, user_addresses), U32(P_, min_uid), STR(P_, help, PWR_TEXT_MAX),
+	STR(P_, admin_group, PWR_USER_MAX), STR(P_, exclude_users, PWR_TEXT_MAX / 2),
+	STR(P_, exclude_groups, PWR_TEXT_MAX / 2), STR(P_, file, PWR_URL_MAX),
+	STR(P_, problem, PWR_TEXT_MAX / 2)};
+#undef P_
+
 #define S_ struct pwr_status_ans
 static const struct field f_status[] = {U32(S_, status), STR(S_, version, PWR_VERSION_MAX),
 	U32(S_, mode), U64(S_, started), U32(S_, self_reset), U32(S_, code_ttl),
@@ -138,6 +148,8 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_QUEUE, "queue", f_page),
 	MSG(PWR_REQ_QUEUE_FLUSH, "queue-flush", f_user),
 	MSG(PWR_REQ_STATUS, "status", f_user),
+	MSG(PWR_REQ_POLICY_SHOW, "policy", f_policy),
+	MSG(PWR_REQ_POLICY_SET, "policy-set", f_policy),
 	MSG(PWR_ANS_ERROR, "error", f_error),
 	MSG(PWR_ANS_OFFER, "offer-answer", f_offer),
 	MSG(PWR_ANS_REQUEST, "request-answer", f_request),
@@ -148,6 +160,7 @@ static const struct message messages[] = {
 	MSG(PWR_ANS_EMAIL_SET, "email-set-answer", f_email_set_ans),
 	MSG(PWR_ANS_EMAIL_SHOW, "email-show-answer", f_email_show),
 	MSG(PWR_ANS_STATUS, "status-answer", f_status),
+	MSG(PWR_ANS_POLICY, "policy-answer", f_policy_ans),
 	MSG(PWR_ANS_DONE, "done", f_done),
 	MSG(PWR_ITEM_REJECT, "reject-item", f_reject),
 	MSG(PWR_ITEM_EMAIL, "email-item", f_email),

@@ -46,6 +46,8 @@ union pwr_msg {
 	struct pwr_token_item token;
 	struct pwr_mail_item mail;
 	struct pwr_status_ans status;
+	struct pwr_policy_req policy;
+	struct pwr_policy_ans policy_ans;
 };
 
 /* Name of an op for logs ("offer", "verify", …), or "unknown". */

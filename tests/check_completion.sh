@@ -20,7 +20,7 @@ expect() { # expect "WANTED WORDS" WORD...: the completion of the last WORD
 		echo "ok - pwresetctl $* -> $want"
 	fi
 }
-expect "reset email check tokens revoke queue status" ""
+expect "reset email check tokens revoke queue status policy" ""
 expect "email" em
 expect "set unset show import export" email ""
 expect "root" email set roo
@@ -28,6 +28,10 @@ expect "" email set root ""
 expect "root" revoke roo
 expect "" revoke root ""
 expect "flush" queue ""
+expect "set" policy ""
+expect "self_reset" policy set self_r
+expect "yes no" policy set self_reset ""
+expect "" policy set self_reset no ""
 expect "root" queue flush roo
 expect "--dry-run" email import --d
 expect "--print" reset --pr

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "confedit.h"
 
 struct errs {
 	int n;
@@ -304,6 +305,59 @@ static void test_directory_keys(void **state)
 	conf_free(&c);
 }
 
+/* Issue 20's policy edits: one key changed, every other byte of the file kept. */
+static void edited(const char *text, const char *key, const char *value, const char *want)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	assert_int_equal(confedit_set(text, strlen(text), key, value, &out, &len), 0);
+	assert_int_equal(len, strlen(out));
+	if (strcmp(out, want) != 0)
+		fail_msg("set %s = %s in:\n%s\ngave:\n%s\nwanted:\n%s", key, value, text, out, want);
+	free(out);
+}
+
+static void test_policy_edit(void **state)
+{
+	static const char file[] = "# pwreset.conf\n\n# self_reset = yes\n"
+				   "  help_message = Call 4242.   # not a comment\n"
+				   "# min_uid = 1000\nsmtp_url = smtp://x\n";
+	char *out = NULL;
+	size_t len;
+
+	(void)state;
+	/* the line that sets it, replaced where it is */
+	edited(file, "help_message", "Call the desk: 4242, or #ops on chat.",
+		"# pwreset.conf\n\n# self_reset = yes\n"
+		"help_message = Call the desk: 4242, or #ops on chat.\n"
+		"# min_uid = 1000\nsmtp_url = smtp://x\n");
+	/* a key not set yet: right after its commented example */
+	edited(file, "self_reset", "no",
+		"# pwreset.conf\n\n# self_reset = yes\nself_reset = no\n"
+		"  help_message = Call 4242.   # not a comment\n"
+		"# min_uid = 1000\nsmtp_url = smtp://x\n");
+	/* no example: at the end, even of a file whose last line has no newline */
+	edited("smtp_url = smtp://x", "admin_group", "helpdesk",
+		"smtp_url = smtp://x\nadmin_group = helpdesk\n");
+	edited("", "min_uid", "2000", "min_uid = 2000\n");
+	/* a CRLF file keeps its line ends; an empty value is written without a blank */
+	edited("a = 1\r\nexclude_users = root\r\nb = 2\r\n", "exclude_users", "",
+		"a = 1\r\nexclude_users =\r\nb = 2\r\n");
+	/* a key that only begins like another is not it */
+	edited("self_reset_extra = 1\n", "self_reset", "yes",
+		"self_reset_extra = 1\nself_reset = yes\n");
+	/* what the file could not keep */
+	assert_int_equal(confedit_set(file, strlen(file), "help_message", "two\nlines", &out, &len),
+		-EINVAL);
+	assert_int_equal(confedit_set(file, strlen(file), "help_message", " padded", &out, &len),
+		-EINVAL);
+	assert_int_equal(confedit_set(file, strlen(file), "help_message", "esc\x1b[2J", &out, &len),
+		-EINVAL);
+	assert_true(confedit_is_policy_key("exclude_groups"));
+	assert_false(confedit_is_policy_key("smtp_url"));
+}
+
 static void test_hostile_bytes(void **state)
 {
 	struct pwr_conf c;
@@ -419,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_every_error_with_its_line),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_directory_keys),
+		cmocka_unit_test(test_policy_edit),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_file_checks),

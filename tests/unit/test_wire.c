@@ -61,6 +61,9 @@ static const uint16_t ops[] = {
 	PWR_REQ_ADDRESS_REMOVE,
 	PWR_ANS_ADDRESS,
 	PWR_ANS_ADDRESS_CHANGE,
+	PWR_REQ_POLICY_SHOW,
+	PWR_REQ_POLICY_SET,
+	PWR_ANS_POLICY,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 

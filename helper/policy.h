@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration file while the helper runs: read again on SIGHUP and when a request finds
+ * it changed, and the policy keys changed in it (policy.c).
+ */
+#ifndef PWRESET_POLICY_H
+#define PWRESET_POLICY_H
+
+#include "helper.h"
+
+/* Remember the file as it is now (after it was read at start). */
+void policy_note_file(struct helper *h);
+
+/* Read the file again: put in use when it has no error (0); else the configuration in use
+ * stays, and the errors are logged and kept in h->conf_problem (< 0). */
+int policy_reload(struct helper *h);
+
+/* Read the file again when it changed since it was last read. */
+void policy_check_file(struct helper *h);
+
+#endif
