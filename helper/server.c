@@ -264,6 +264,22 @@ static void accept_peer(int lfd, struct peer *peers, struct pollfd *pfds, size_t
 	(*n)++;
 }
 
+/* How long the daemon may sleep: until the quiet period ends (then the courier's own timeouts
+ * rule), or a peer that has asked nothing is due to be dropped; TICK_MS at most. */
+static int next_tick(const struct helper *h, const struct peer *peers, size_t n,
+	uint64_t last_activity, uint64_t now)
+{
+	int tick = TICK_MS;
+
+	if (h->idle_exit && n == 0 && now < last_activity + h->idle_exit)
+		tick = (int)(last_activity + h->idle_exit - now) * 1000;
+	for (size_t i = 0; i < n; i++)
+		if (!peers[i].heard && peers[i].last_active + SILENT_SECONDS + 1 > now &&
+			(int)(peers[i].last_active + SILENT_SECONDS + 1 - now) * 1000 < tick)
+			tick = (int)(peers[i].last_active + SILENT_SECONDS + 1 - now) * 1000;
+	return tick;
+}
+
 int server_daemon(struct helper *h)
 {
 	static struct peer peers[MAX_PEERS];
@@ -297,18 +313,8 @@ int server_daemon(struct helper *h)
 		int cfd = courier_fd(h->courier), ready;
 		uint64_t now = util_now();
 
-		int tick = TICK_MS;
+		int tick = next_tick(h, peers, n, last_activity, now);
 
-		/* awake when the quiet period ends (then the courier's own timeouts rule) */
-		if (h->idle_exit && n == 0 && now < last_activity + h->idle_exit)
-			tick = (int)(last_activity + h->idle_exit - now) * 1000;
-		/* and when a peer that has asked nothing is due to be dropped */
-		for (size_t i = 0; i < n; i++)
-			if (!peers[i].heard && peers[i].last_active + SILENT_SECONDS + 1 > now &&
-				(int)(peers[i].last_active + SILENT_SECONDS + 1 - now) * 1000 <
-					tick)
-				tick = (int)(peers[i].last_active + SILENT_SECONDS + 1 - now) *
-				       1000;
 		pfds[n + 1] = (struct pollfd){.fd = cfd, .events = POLLIN};
 		ready = poll(pfds, n + 2, wait_ms(h, now, tick < TICK_MS ? tick : TICK_MS));
 		now = util_now();
