@@ -45,24 +45,90 @@ static void draw_qr(const char *code)
 #endif
 }
 
-static void handover_sheet(const struct pwr_reset_item *it)
+/* The hand-over sheet's words, the same on a terminal and in JSON, into f. */
+static void sheet_words(FILE *f, const struct pwr_reset_item *it)
 {
 	char host[256] = "this host", when[64];
 
 	gethostname(host, sizeof(host) - 1);
-	printf("==== Password reset: hand this to %s ====\n", it->user);
-	printf("user:     %s\nhost:     %s\ncode:     %s\nexpires:  %s\n", it->user, host, it->code,
-		local_time(it->expires, when, sizeof(when)));
-	printf("\nAt the login prompt of %s (ssh or console):\n"
-	       "  1. Log in as %s and type any password%s.\n"
-	       "  2. At \"Forgot your password? Enter a reset code ...\" type the code above.\n"
-	       "  3. Choose a new password and type it twice.\n"
-	       "  4. Log in with the new password.\n"
-	       "The code works once, until it expires.\n",
+	fprintf(f, "==== Password reset: hand this to %s ====\n", it->user);
+	fprintf(f, "user:     %s\nhost:     %s\ncode:     %s\nexpires:  %s\n", it->user, host,
+		it->code, local_time(it->expires, when, sizeof(when)));
+	fprintf(f,
+		"\nAt the login prompt of %s (ssh or console):\n"
+		"  1. Log in as %s and type any password%s.\n"
+		"  2. At \"Forgot your password? Enter a reset code ...\" type the code above.\n"
+		"  3. Choose a new password and type it twice.\n"
+		"  4. Log in with the new password.\n"
+		"The code works once, until it expires.\n",
 		host, it->user, it->locked ? " (the old one is locked)" : "");
+}
+
+static void handover_sheet(const struct pwr_reset_item *it)
+{
+	sheet_words(stdout, it);
 	if (isatty(STDOUT_FILENO))
 		draw_qr(it->code);
 	putchar('\n');
+}
+
+/* The code as a QR code in an SVG document (dark modules on white, a quiet zone of 4), for
+ * a page to print; malloc'd, or NULL (no libqrencode, or no memory). */
+static char *qr_svg(const char *code)
+{
+#ifdef HAVE_QRENCODE
+	QRcode *q = QRcode_encodeString(code, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	char *svg = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!q)
+		return NULL;
+	if ((f = open_memstream(&svg, &len))) {
+		int w = q->width, all = w + 8;
+		fprintf(f,
+			"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+			"shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+			"fill=\"#fff\"/><path fill=\"#000\" d=\"",
+			all, all, all, all);
+		for (int y = 0; y < w; y++)
+			for (int x = 0; x < w; x++)
+				if (q->data[y * w + x] & 1)
+					fprintf(f, "M%d %dh1v1h-1z", x + 4, y + 4);
+		fputs("\"/></svg>", f);
+		if (fclose(f) != 0) {
+			free(svg);
+			svg = NULL;
+		}
+	}
+	QRcode_free(q);
+	return svg;
+#else
+	(void)code;
+	return NULL;
+#endif
+}
+
+/* "sheet" and "qr_svg" of a handed-over code, for --json. */
+static void sheet_json(const struct pwr_reset_item *it, bool *f)
+{
+	char *words = NULL, *svg = it->code[0] ? qr_svg(it->code) : NULL;
+	size_t len = 0;
+	FILE *m = it->code[0] ? open_memstream(&words, &len) : NULL;
+
+	if (m) {
+		sheet_words(m, it);
+		if (fclose(m) != 0) {
+			free(words);
+			words = NULL;
+		}
+	}
+	jkey("sheet", f);
+	jstr(words);
+	jkey("qr_svg", f);
+	jstr(svg);
+	free(words);
+	free(svg);
 }
 
 static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *first)
@@ -88,6 +154,7 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 			jstr(it->code[0] ? it->code : NULL);
 			jkey("expires", &f);
 			jtime(it->expires);
+			sheet_json(it, &f);
 		} else {
 			jkey("error", &f);
 			jstr(it->text);

@@ -90,9 +90,30 @@ def test_ctl_reset():
     check(abs(expires - (t0 + 7200)) < 60, f"--ttl 2h: {res[0]['expires']}")
     eq((res[1]["ok"], bool(res[1]["error"])), (False, True), res[1])
     eq(shadow_of("bob")[1], before, "--no-lock left the password")
+    # for a page to print: the sheet's words, and the QR code as an SVG document that a
+    # reader decodes to the code
+    check(res[0]["code"] in res[0]["sheet"] and "Log in as bob" in res[0]["sheet"], res[0])
+    eq(qr_decode(res[0]["qr_svg"]), res[0]["code"], "the QR code holds the code")
     rc, js, err = ctl_json("reset", "gina")
     eq(rc, 0, err)
-    eq((js["results"][0]["mailed"], js["results"][0]["code"]), (True, None))
+    eq((js["results"][0]["mailed"], js["results"][0]["code"], js["results"][0]["qr_svg"]),
+       (True, None, None))
+
+
+def qr_decode(svg):
+    """The text of the QR code an SVG document of pwresetctl draws (one unit square per dark
+    module), read by zbarimg from the same picture as a PGM image, 8 pixels per module."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
+    dark = {(int(x), int(y)) for x, y in re.findall(r"M(\d+) (\d+)h1v1h-1z", svg)}
+    scale = 8
+    rows = bytes(0 if (x // scale, y // scale) in dark else 255
+                 for y in range(size * scale) for x in range(size * scale))
+    path = os.path.join(S.tmp, "qr.pgm")
+    with open(path, "wb") as f:
+        f.write(b"P5 %d %d 255\n" % (size * scale, size * scale) + rows)
+    p = subprocess.run(["zbarimg", "--quiet", "--raw", path], capture_output=True, text=True)
+    eq(p.returncode, 0, p.stderr)
+    return p.stdout.strip()
 
 
 def test_ctl_reset_sheet_on_terminal():
