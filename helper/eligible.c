@@ -9,26 +9,21 @@
 #include "util.h"
 #include "wire.h"
 
-/* A directory account's address and the other entries holding it, into f. */
-static void directory_address(const struct account_db *db, struct pwr_conf *c, const char *user,
-	const struct account *acct, struct elig_facts *f)
+int eligible_directory_sharers(const struct account_db *db, const char *user,
+	struct elig_facts *f)
 {
 	static struct dirans ans;
-	struct dirreq q = {.op = DIR_COUNT};
+	struct dirreq q = {.op = DIR_COUNT, .value = f->address};
 	size_t pos = 0;
 
-	if (!acct->address)
-		return;
-	util_copy(f->address, sizeof(f->address), acct->address);
-	f->has_address = true;
-	f->local_only = address_local_only(c, f->address);
-	q.value = f->address;
+	if (!f->directory || !f->has_address)
+		return 0;
 	dirlink_call(db->dir, &q, &ans, NULL, NULL);
 	if (ans.status != DIR_OK) {
 		/* who else has it cannot be told: not eligible, as for a shared address */
 		f->sharers = 1;
 		util_copy(f->shared_with, sizeof(f->shared_with), "?");
-		return;
+		return 0;
 	}
 	for (char *save = NULL, *u = strtok_r(ans.text, ",", &save); u;
 		u = strtok_r(NULL, ",", &save)) {
@@ -41,6 +36,7 @@ static void directory_address(const struct account_db *db, struct pwr_conf *c, c
 		if (w > 0 && (size_t)w < sizeof(f->shared_with) - pos)
 			pos += (size_t)w;
 	}
+	return 0;
 }
 
 int eligible_account(const struct account_db *db, struct pwr_conf *c, const char *user,
@@ -64,8 +60,11 @@ int eligible_account(const struct account_db *db, struct pwr_conf *c, const char
 			      account_in_groups(user, acct->gid, &c->exclude_groups);
 		f->expired = acct->expire >= 0 && (uint64_t)acct->expire * 86400 <= now;
 	}
-	if (acct->directory)
-		directory_address(db, c, user, acct, f);
+	if (acct->directory && acct->address) {
+		util_copy(f->address, sizeof(f->address), acct->address);
+		f->has_address = true;
+		f->local_only = address_local_only(c, f->address);
+	}
 	return 0;
 }
 
@@ -103,6 +102,8 @@ int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct stor
 {
 	int r = eligible_account(db, c, user, now, f, acct);
 
+	if (r == 0)
+		r = eligible_directory_sharers(db, user, f);
 	return r < 0 ? r : eligible_store(c, s, txn, user, f);
 }
 

@@ -37,12 +37,14 @@ struct elig_facts {
 int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct);
 
-/* The same in two steps, so that the directory is asked before a store transaction begins
- * (a write transaction must not wait for it): first what the account databases say (the
- * directory's address and who else has it there, for a directory account), then what the
- * store says (a local account's address; the local accounts sharing an address). */
+/* The same in steps, so that the directory is asked before a store transaction begins (a
+ * write transaction must not wait for it): what the account databases say (for a directory
+ * account, its address), who else has that address in the directory, then what the store
+ * says (a local account's address; the local accounts sharing an address). */
 int eligible_account(const struct account_db *db, struct pwr_conf *c, const char *user,
 	uint64_t now, struct elig_facts *f, struct account *acct);
+int eligible_directory_sharers(const struct account_db *db, const char *user,
+	struct elig_facts *f);
 int eligible_store(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
 	struct elig_facts *f);
 

@@ -109,6 +109,8 @@ static int prove(struct helper *h, struct peer *p, const struct pwr_who *who, co
 	return 0;
 }
 
+/* Asked at every login that has the session hint: what the account is, then its address
+ * and a pending one, read once; who else has the address does not matter here. */
 int h_address_show(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_ans a = {.status = PWR_OK, .allowed = h->conf.user_addresses};
@@ -119,26 +121,26 @@ int h_address_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	MDB_txn *txn;
 	int r;
 
-	if ((r = store_begin(h->store, false, &txn)) < 0)
-		return ans_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	memset(&acct, 0, sizeof(acct));
-	r = eligible_gather(&h->accounts, &h->conf, h->store, txn, who->user, util_now(), &f, &acct);
+	r = eligible_account(&h->accounts, &h->conf, who->user, util_now(), &f, &acct);
 	account_clear(&acct);
-	a.hint = r == 0 && h->conf.user_addresses && eligible_but_address(&f);
-	if (r == 0 && f.directory) {
-		/* the directory's address (SPEC §12) */
-		util_copy(a.addr, sizeof(a.addr), f.address);
-		a.source = PWR_SOURCE_DIRECTORY;
-	} else if (r == 0 && (r = address_get_info(h->store, txn, who->user, &info)) == 0) {
-		util_copy(a.addr, sizeof(a.addr), info.addr);
-		a.source = info.source;
-		a.confirmed = info.confirmed;
+	if (r == 0 && (r = store_begin(h->store, false, &txn)) == 0) {
+		if (f.directory) {
+			/* the directory's address (SPEC §12) */
+			util_copy(a.addr, sizeof(a.addr), f.address);
+			a.source = PWR_SOURCE_DIRECTORY;
+		} else if ((r = address_get_info(h->store, txn, who->user, &info)) == 0) {
+			util_copy(a.addr, sizeof(a.addr), info.addr);
+			a.source = info.source;
+			a.confirmed = info.confirmed;
+			f.has_address = true;
+		}
+		if (r == 0 || r == -ENOENT)
+			r = pending_get(h->store, txn, who->user, util_now(), a.pending);
+		store_abort(txn);
 	}
-	if (r == 0 || r == -ENOENT)
-		r = pending_get(h->store, txn, who->user, util_now(), a.pending);
-	store_abort(txn);
 	if (r < 0 && r != -ENOENT)
 		return ans_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	a.hint = h->conf.user_addresses && eligible_but_address(&f);
 	audit(LOG_INFO, "address-show", p, who->user, who, "ok", NULL);
 	return ans_send(p, PWR_ANS_ADDRESS, &a);
 }

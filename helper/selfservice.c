@@ -141,6 +141,8 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 	/* the account databases first (the directory may take its time), then the store */
 	r = eligible_account(&h->accounts, &h->conf, who->user, q.now, &q.f, &q.acct);
 	audit_source(who->user, q.f.directory);
+	if (r == 0)
+		r = eligible_directory_sharers(&h->accounts, who->user, &q.f);
 	if (r < 0 || (r = store_begin(h->store, true, &q.txn)) < 0)
 		goto out;
 	r = request_checks(&q, &why);
