@@ -27,39 +27,39 @@ int util_read_all(int fd, size_t max, char **data, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
+	int r = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t r;
+		ssize_t got;
 		if (n == cap) {
-			if (cap >= max + 1) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *nb = realloc(buf, cap + 1);
+			/* grown by hand, not realloc: what was read (a password file) is wiped */
+			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *nb = cap >= max + 1 ? NULL : malloc(ncap + 1);
 			if (!nb) {
-				free(buf);
-				return -ENOMEM;
+				r = cap >= max + 1 ? -EFBIG : -ENOMEM;
+				break;
 			}
+			memcpy(nb, buf, n);
+			util_free_wiped(buf, cap + 1);
 			buf = nb;
+			cap = ncap;
 		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (r == 0)
+		if (got <= 0) {
+			r = got < 0 ? -errno : 0;
 			break;
-		n += (size_t)r;
+		}
+		n += (size_t)got;
 	}
-	if (n > max) {
-		free(buf);
-		return -EFBIG;
+	if (r == 0 && n > max)
+		r = -EFBIG;
+	if (r < 0) {
+		util_free_wiped(buf, cap + 1);
+		return r;
 	}
 	buf[n] = '\0';
 	*data = buf;

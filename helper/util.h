@@ -13,7 +13,8 @@ bool util_text_ok(const char *s);
 /* Replace every control character of s with '?', in place. */
 void util_sanitize(char *s);
 
-/* Read all of fd, at most max bytes (more is -EFBIG), into a malloc'd, NUL-terminated buffer. */
+/* Read all of fd, at most max bytes (more is -EFBIG), into a malloc'd, NUL-terminated buffer;
+ * what was read is wiped before any memory of it is given back. */
 int util_read_all(int fd, size_t max, char **data, size_t *len);
 
 /* Write all of buf, looping on short writes and EINTR. */
