@@ -49,7 +49,7 @@ static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who,
 {
 	char text[PWR_TEXT_MAX + 1];
 	struct account acct;
-	bool directory;
+	bool directory = false;
 
 	if (!h->conf.user_addresses) {
 		snprintf(text, sizeof(text), "%s %s", T_OFF, h->conf.help_message);
@@ -58,10 +58,10 @@ static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who,
 		return false;
 	}
 	/* a directory account's address is the directory's (SPEC §12) */
-	directory = h->accounts.dir && account_lookup(&h->accounts, who->user, &acct) == 0 &&
-		    acct.directory;
-	if (h->accounts.dir)
+	if (h->accounts.dir) {
+		directory = account_lookup(&h->accounts, who->user, &acct) == 0 && acct.directory;
 		account_clear(&acct);
+	}
 	if (!directory)
 		return true;
 	audit_source(who->user, true);
