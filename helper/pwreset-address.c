@@ -34,6 +34,9 @@ static int read_password(void)
 	bool tty = isatty(0) && tcgetattr(0, &old) == 0;
 	char *nl;
 
+	/* no stdio buffer of standard input: the password lands in req->password alone, which
+	 * is wiped */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	if (tty) {
 		fputs("Current password: ", stderr);
 		quiet = old;
