@@ -10,30 +10,43 @@ export class CtlError extends Error {
     }
 }
 
-/* Run pwresetctl --json ARGS as root; resolves to the parsed answer. `check` exits 1 when
-   some account is not eligible and still answers: accept that answer (ok1). */
+/* What a failed spawn means, as a CtlError; or the answer, for an exit status 1 that still
+   answered (`check` with some account not eligible, `reset` with some account refused). */
+function failure(ex, args, out, ok1) {
+    if (ex.problem === "access-denied" || ex.problem === "authentication-failed")
+        return new CtlError("", "denied");
+    if (ex.problem === "not-found")
+        return new CtlError("pwresetctl was not found on this host (is libpam-pwreset installed?)", "missing");
+    if (ex.problem)
+        return new CtlError(ex.message || ex.problem, "failed");
+    if (ex.exit_status === 1 && (ok1 || out.trim().startsWith("{"))) {
+        try {
+            return { answer: JSON.parse(out) };
+        } catch (_) { /* the message says why */ }
+    }
+    const why = (ex.message || "").trim().replace(/^pwresetctl: /, "");
+    return new CtlError(why || `pwresetctl ${args[0]} failed (exit status ${ex.exit_status})`, "failed");
+}
+
+/* Run pwresetctl --json ARGS as root: a promise of the parsed answer. */
 export function ctl(args, { ok1 = false } = {}) {
-    let out = "";
-    const proc = cockpit.spawn(["pwresetctl", "--json", ...args], {
-        superuser: "require",
-        err: "message",
-        environ: ["LC_ALL=C.UTF-8"],
-    });
-    proc.stream(data => { out += data; });
-    const parse = () => (out.trim() ? JSON.parse(out) : {});
-    return proc.then(parse, ex => {
-        if (ex.problem === "access-denied" || ex.problem === "authentication-failed")
-            throw new CtlError("", "denied");
-        if (ex.problem === "not-found")
-            throw new CtlError("pwresetctl was not found on this host (is libpam-pwreset installed?)", "missing");
-        if (ex.problem)
-            throw new CtlError(ex.message || ex.problem, "failed");
-        if (ex.exit_status === 1 && (ok1 || out.trim().startsWith("{"))) {
+    return new Promise((resolve, reject) => {
+        let out = "";
+        const proc = cockpit.spawn(["pwresetctl", "--json", ...args], {
+            superuser: "require",
+            err: "message",
+            environ: ["LC_ALL=C.UTF-8"],
+        });
+        proc.stream(data => { out += data; });
+        proc.then(() => {
             try {
-                return parse();
-            } catch (_) { /* fall through to the message */ }
-        }
-        const why = (ex.message || "").trim().replace(/^pwresetctl: /, "");
-        throw new CtlError(why || `pwresetctl ${args[0]} failed (exit status ${ex.exit_status})`, "failed");
+                resolve(out.trim() ? JSON.parse(out) : {});
+            } catch (_) {
+                reject(new CtlError(`pwresetctl ${args[0]} answered something that is not JSON`, "failed"));
+            }
+        }, ex => {
+            const f = failure(ex, args, out, ok1);
+            f instanceof CtlError ? reject(f) : resolve(f.answer);
+        });
     });
 }

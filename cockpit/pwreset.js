@@ -58,7 +58,8 @@ function loadPolicy() {
             const v = Array.isArray(p[key]) ? p[key].join(", ") : p[key];
             dl.append(el("dt", {}, label), el("dd", { "data-key": key }, v === "" || v === null ? "—" : v));
         }
-        say($("policy-result"), p.problem ? `${p.file} is not in use: ${p.problem}` : "", { error: !!p.problem });
+        $("policy-problem").textContent = p.problem ? `${p.file} is not in use: ${p.problem}` : "";
+        $("policy-problem").hidden = !p.problem;
     });
 }
 

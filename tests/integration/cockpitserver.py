@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The web console for the tests of the Cockpit page (issue 20): Debian's cockpit-ws, unpacked
 by tests/fetch-cockpit (PWR_COCKPIT_DIR), started with --local-session on 127.0.0.1 and a free
-port, serving this checkout's cockpit/ folder as the package "pwreset"; and headless Chromium
+port, serving the installed page; and headless Chromium
 driven by selenium (Debian's chromium, chromium-driver, python3-selenium).
 
 The session's bridge runs as the user who started cockpit-ws: root for an administrator, any
 other user for a session without administrative access (its superuser "require" is refused)."""
 
 import os
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -23,28 +22,23 @@ def unpacked():
 
 
 class Cockpit:
-    """cockpit-ws on loopback. bin: a folder put first on the bridge's PATH (where the test's
-    pwresetctl is); user: run as this user instead of root."""
+    """cockpit-ws on loopback, serving the packages installed under /usr/share/cockpit (the
+    tests lay meson's install over /usr) beside the unpacked ones; the bridge finds pwresetctl
+    on root's usual PATH. user: run as this user instead of root."""
 
-    def __init__(self, tmp, bin_dir, user=None):
+    def __init__(self, tmp, user=None):
         root = unpacked()
         ws = os.path.join(root, "usr/lib/cockpit/cockpit-ws")
         if not os.access(ws, os.X_OK):
             raise RuntimeError(f"no cockpit-ws in {root}: run tests/fetch-cockpit {root}")
-        self.share = os.path.join(tmp, f"cockpit-share-{user or 'root'}")
-        os.makedirs(os.path.join(self.share, "cockpit"), exist_ok=True)
-        page = os.path.join(self.share, "cockpit", "pwreset")
-        if not os.path.exists(page):
-            shutil.copytree(os.path.join(TOP, "cockpit"), page,
-                            ignore=shutil.ignore_patterns("meson.build"))
         home = os.path.join(tmp, f"cockpit-home-{user or 'root'}")
         os.makedirs(home, exist_ok=True)
         self.port = free_port()
         env = {
-            "PATH": f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": home,
             "LANG": "C.UTF-8",
-            "XDG_DATA_DIRS": f"{self.share}:{root}/usr/share",
+            "XDG_DATA_DIRS": f"/usr/share:{root}/usr/share",
             "XDG_RUNTIME_DIR": home,
             "LD_LIBRARY_PATH": f"{root}/usr/lib/x86_64-linux-gnu",
         }

@@ -46,6 +46,7 @@ class Handler:
         self.on_message = on_message
         self.messages = []  # (mail_from, [rcpt], data bytes)
         self.mail_from_seen = 0
+        self.busy = None  # a 4xx reply to every recipient while set (a server not taking mail now)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.mail_from_seen += 1
@@ -53,6 +54,8 @@ class Handler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.busy:
+            return self.busy
         if address in self.refuse:
             return "550 5.1.1 <%s>: no such mailbox here" % address
         envelope.rcpt_tos.append(address)

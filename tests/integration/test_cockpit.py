@@ -1,0 +1,356 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The administrators' page in Cockpit (issue 20), with real parts in the sandbox: the tree
+meson installs laid over /usr, Debian's cockpit-ws (unpacked by tests/fetch-cockpit) with
+--local-session on loopback, headless Chromium driven by selenium, a real SMTP server, real
+sshd, zbarimg for the QR code and pdftotext for the printed sheet. What the page shows is
+judged against pwresetctl itself. Screenshots land in $PWR_BUILD_ROOT/screenshots (the
+README's are copies). Run one case: test_cockpit.py CASE."""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pexpect
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cockpitserver  # noqa: E402
+import smtpserver  # noqa: E402
+import sshserver  # noqa: E402
+import test_helper as th  # noqa: E402
+import test_install  # noqa: E402
+import test_ssh  # noqa: E402
+from test_helper import check, eq  # noqa: E402
+
+S = None
+CTL = "/usr/sbin/pwresetctl"  # the installed one, as the page runs it
+DENIED = "You need administrative access to manage password reset on this host."
+WORDS = {  # the issue's words for each reason of `check`
+    "no-address": "No recovery address",
+    "local-only-address": "Address only this host receives",
+    "excluded": "Excluded",
+    "system-account": "System account",
+    "expired": "Expired",
+    "not-local-shadow": "Password not kept in /etc/shadow",
+}
+SHOTS = os.path.join(os.environ.get("PWR_BUILD_ROOT") or "/tmp", "screenshots")
+
+
+def words(reason):
+    if reason.startswith("shared-address:"):
+        return "Address shared with " + ", ".join(reason.split(":", 1)[1].split(","))
+    return WORDS[reason]
+
+
+def ctl_json(*args):
+    p = subprocess.run([CTL, "--json", *args], capture_output=True, text=True, timeout=60)
+    check(p.returncode in (0, 1), p.stderr)
+    return json.loads(p.stdout)
+
+
+def world(config=""):
+    """setup_world's accounts (one of each reason) with the installed helper, page and
+    pwresetctl; an SMTP server; cockpit-ws as root."""
+    test_install.S = test_ssh.S = S
+    srv = smtpserver.Server()
+    test_install.installed_world(srv, config)
+    ck = cockpitserver.Cockpit(S.tmp)
+    S.cleanups.append(ck.stop)
+    S.cleanups.append(srv.stop)
+    return srv, ck
+
+
+class Page:
+    """The page in headless Chromium; waits are bounded (20 s)."""
+
+    def __init__(self, ck, width=1280, height=800):
+        from selenium.webdriver.common.by import By
+        self.By = By
+        self.b = cockpitserver.browser(width, height)
+        S.cleanups.append(self.b.quit)
+        self.b.get(ck.url)
+
+    def js(self, script, *args):
+        return self.b.execute_script(script, *args)
+
+    def until(self, script, what, timeout=20):
+        deadline = time.time() + timeout
+        while True:
+            got = self.js(script)
+            if got:
+                return got
+            if time.time() > deadline:
+                raise AssertionError(f"waited {timeout} s for {what}; errors: {self.errors()}")
+            time.sleep(0.1)
+
+    def ready(self):
+        self.until("return !document.getElementById('loading') || "
+                   "document.getElementById('loading').hidden", "the page to load")
+        return self
+
+    def errors(self):
+        return [e["message"] for e in self.b.get_log("browser")
+                if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+
+    def find(self, css):
+        return self.b.find_element(self.By.CSS_SELECTOR, css)
+
+    def click(self, css):
+        self.find(css).click()
+
+    def rows(self):
+        return self.js("""return [...document.querySelectorAll('#account-table tbody tr')].map(
+            tr => ({user: tr.dataset.user, eligible: tr.dataset.eligible === 'true',
+                    words: [...tr.querySelectorAll('.reason')].map(x => x.textContent),
+                    status: tr.children[3].textContent, address: tr.children[4].textContent}))""")
+
+    def shot(self, css, name):
+        os.makedirs(SHOTS, exist_ok=True)
+        path = os.path.join(SHOTS, name)
+        self.js("arguments[0].scrollIntoView({block: 'start'})", self.find(css))
+        check(self.find(css).screenshot(path), f"screenshot {path}")
+        return path
+
+
+def test_cockpit_table():
+    """The table's eligibility and reasons equal `pwresetctl check --json`, one of each
+    reason; the summary counts; the filters; the keyboard alone reaches a row's reset and
+    backs out of it; usable at a phone's width."""
+    srv, ck = world()
+    p = Page(ck).ready()
+    rows = p.rows()
+    names = [r["user"] for r in rows]
+    listed = [u["user"] for u in ctl_json("check")["users"]]
+    addressed = [a["user"] for a in ctl_json("email", "export")["addresses"]]
+    eq(sorted(names), sorted(set(listed) | set(addressed)),
+       "every account check lists, and every one with an address")
+    truth = {u["user"]: u for u in ctl_json("check", "--", *names)["users"]}
+    keys = set()
+    for r in rows:
+        want = truth[r["user"]]
+        eq(r["eligible"], want["eligible"], r["user"])
+        eq(r["words"], [words(x) for x in want["reasons"]], r["user"])
+        if want["eligible"]:
+            eq(r["status"], "Eligible", r["user"])
+        keys |= {x.split(":")[0] for x in want["reasons"]}
+    check({"no-address", "shared-address", "local-only-address", "excluded", "system-account",
+           "expired"} <= keys, keys)
+    carol = [r for r in rows if r["user"] == "carol"][0]
+    eq(carol["words"], ["Address shared with erin"])
+    eq(carol["address"], "team@example.org")
+    eq(p.errors(), [], "no error in the console")
+    # the summary, by reason, and the filters
+    chips = p.js("return [...document.querySelectorAll('#summary .chip')].map(c => c.textContent)")
+    eligible = sum(1 for r in rows if r["eligible"])
+    check(f"All accounts ({len(rows)})" in chips and f"Eligible ({eligible})" in chips, chips)
+    for key, label in (("no-address", "No recovery address"), ("excluded", "Excluded"),
+                       ("shared-address", "Address shared with another account")):
+        n = sum(1 for u in truth.values() if any(x.split(":")[0] == key for x in u["reasons"]))
+        check(f"{label} ({n})" in chips, (label, n, chips))
+    p.click('#summary .chip[data-reason="expired"]')
+    eq([r["user"] for r in p.rows()], ["expd"], "the chip filters")
+    p.click('#summary .chip[data-reason="all"]')
+    p.find("#filter").send_keys("TEAM@")
+    eq(sorted(r["user"] for r in p.rows()), ["carol", "erin"], "the text filter")
+    p.shot("#accounts", "cockpit-accounts-filtered.png")
+    p.find("#filter").clear()
+    p.find("#filter").send_keys(" ")
+    p.find("#filter").clear()
+    p.js("document.getElementById('filter').dispatchEvent(new Event('input'))")
+    eq(len(p.rows()), len(rows))
+    p.b.set_window_size(1280, 1200)  # the README's picture: the whole table
+    p.shot("#accounts", "cockpit-accounts.png")
+    p.b.set_window_size(1280, 800)
+    # the keyboard: Tab from the filter to "Reset alice", Enter opens the question, Escape
+    # leaves it with nothing done
+    from selenium.webdriver.common.keys import Keys
+    p.find("#filter").click()
+    for _ in range(120):
+        active = p.js("return document.activeElement.getAttribute('aria-label')")
+        if active == "Reset alice":
+            break
+        p.b.switch_to.active_element.send_keys(Keys.TAB)
+    eq(active, "Reset alice", "reached with Tab")
+    p.b.switch_to.active_element.send_keys(Keys.ENTER)
+    p.until("return document.getElementById('reset-dialog').open", "the question")
+    eq(p.find("#reset-what").text.startswith("A code is mailed to the recovery address of "
+                                             "alice"), True)
+    p.b.switch_to.active_element.send_keys(Keys.ESCAPE)
+    p.until("return !document.getElementById('reset-dialog').open", "the question closed")
+    eq(ctl_json("tokens")["tokens"], [], "nothing reset")
+    # a phone's width: nothing wider than the screen, the actions on screen
+    p.b.set_window_size(390, 844)
+    time.sleep(0.3)
+    width = p.js("return window.innerWidth")
+    check(p.js("return document.documentElement.scrollWidth") <= width, "no sideways scrolling")
+    button = p.find('button[aria-label="Reset alice"]')
+    p.js("arguments[0].scrollIntoView()", button)
+    check(button.is_displayed() and button.rect["x"] + button.rect["width"] <= width,
+          button.rect)
+
+
+def ssh_wrong_password(sshd, user):
+    """A failed ssh login: the transcript up to the prompt after the wrong password."""
+    s = sshd.ssh(user)
+    s.expect_exact("Password: ")
+    s.sendline("Not-the-password-9")
+    s.expect_exact("(Enter to skip): ")
+    seen = s.before
+    s.sendline("")
+    sshserver.finish(s)
+    return seen
+
+
+def test_cockpit_policy():
+    """Self-service switched off with a message on the page: a failed ssh login shows that
+    message and no reset offer; switched on again, the offer is back; the daemon was not
+    restarted, and the file changed by the one line of each key."""
+    srv, ck = world()
+    sshd = sshserver.Sshd(S, pam_auth=test_ssh.auth_stack())
+    daemon = S.daemon.pid
+    check("Forgot your password?" in ssh_wrong_password(sshd, "alice"), "offered at first")
+    p = Page(ck).ready()
+    eq(p.find("#self-reset").is_selected(), True)
+    message = "Self-service is off this week: call the desk on 4242."
+    p.click("#self-reset")
+    p.find("#help-message").clear()
+    p.find("#help-message").send_keys(message)
+    p.click("#policy-save")
+    p.until("return document.getElementById('policy-result').textContent === 'Saved'", "saved")
+    conf = open("/etc/pwreset/pwreset.conf").read()
+    check("\nself_reset = no\n" in conf and f"\nhelp_message = {message}\n" in conf, conf)
+    seen = ssh_wrong_password(sshd, "alice")
+    check(message in seen, seen)
+    check("Forgot your password?" not in seen and "reset" not in seen.split(message)[1].lower()
+          .replace("reset code", ""), seen)
+    p.until("return !document.getElementById('self-reset').checked", "the switch reads off")
+    p.shot("#policy", "cockpit-policy.png")
+    p.click("#self-reset")
+    p.click("#policy-save")
+    p.until("return document.getElementById('policy-result').textContent === 'Saved'", "saved")
+    check("Forgot your password?" in ssh_wrong_password(sshd, "alice"), "offered again")
+    eq((S.daemon.pid, S.daemon.poll()), (daemon, None), "the same daemon throughout")
+    check("policy-set" in S.syslog() + S.log(), "logged")
+    eq(p.errors(), [])
+
+
+def zbar(png):
+    p = subprocess.run(["zbarimg", "--quiet", "--raw", png], capture_output=True, text=True)
+    eq(p.returncode, 0, p.stderr)
+    return p.stdout.strip()
+
+
+def test_cockpit_reset_two():
+    """alice (an address) and dave (none) reset together: alice's code is mailed, dave gets a
+    sheet; the QR code read back from a screenshot is the code, which sets dave's password at
+    the ssh prompt; the sheet printed to PDF holds the code as text, and nothing else of the
+    page."""
+    srv, ck = world()
+    p = Page(ck).ready()
+    p.click('input[aria-label="Select alice"]')
+    p.click('input[aria-label="Select dave"]')
+    eq(p.find("#selected-count").text, "2 accounts selected")
+    p.click("#reset-mail")
+    p.until("return document.getElementById('reset-dialog').open", "the question")
+    p.click("#reset-confirm")
+    p.until("return document.querySelectorAll('#result-list li.ok').length === 2", "2 results")
+    lines = {e.get_attribute("data-user"): e.text
+             for e in p.b.find_elements(p.By.CSS_SELECTOR, "#result-list li")}
+    check("password locked; code mailed to the recovery address" in lines["alice"], lines)
+    check("password locked; code on the sheet below" in lines["dave"], lines)
+    eq(p.js("return [...document.querySelectorAll('#sheets .sheet')].map(s => s.dataset.user)"),
+       ["dave"], "one sheet")
+    mailed = test_ssh.mailed_code(srv, 1, "alice")
+    sheet = p.find('.sheet[data-user="dave"] .sheet-text').text
+    check("==== Password reset: hand this to dave ====" in sheet, sheet)
+    code = re.search(r"^code: +([0-9A-Z]{5}-[0-9A-Z]{5})$", sheet, re.M).group(1)
+    check(code != mailed, "two codes")
+    qr = p.shot('.sheet[data-user="dave"] .qr', "qr.png")
+    eq(zbar(qr), code, "the QR code read from the screen")
+    p.shot('.sheet[data-user="dave"]', "cockpit-sheet.png")
+    # the browser's print: the sheets alone
+    pdf = os.path.join(S.tmp, "sheet.pdf")
+    data = p.b.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})["data"]
+    with open(pdf, "wb") as f:
+        f.write(base64.b64decode(data))
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout
+    check(re.search(rf"code: +{code}", text), text)
+    check("Mail queue" not in text and "alice" not in text and "Self-service" not in text, text)
+    pages = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True).stdout
+    check(re.search(r"^Pages: +1$", pages, re.M), pages)
+    eq(p.errors(), [])
+    # the code at the ssh prompt
+    sshd = sshserver.Sshd(S, pam_auth=test_ssh.auth_stack())
+    s = sshd.ssh("dave")
+    s.expect_exact("Password: ")
+    s.sendline("Not-the-password-9")
+    s.expect_exact("(Enter to skip): ")
+    s.sendline(code.lower())
+    s.expect_exact("New password: ")
+    s.sendline(test_ssh.NEW)
+    s.expect_exact("Retype new password: ")
+    s.sendline(test_ssh.NEW)
+    out, rc = sshserver.finish(s)
+    check("Password changed." in out, out)
+    out, rc = test_ssh.ssh_login(sshd, "dave", test_ssh.NEW)
+    check("LOGGED-IN as dave" in out, out)
+    # closing the results takes the codes off the page
+    p.click("#close-results")
+    eq(p.js("return document.getElementById('sheets').children.length"), 0)
+
+
+def test_cockpit_queue_retry():
+    """A mail the server defers shows in the queue with the server's reply; "Retry now"
+    delivers it once the server takes mail again."""
+    srv, ck = world()
+    srv.handler.busy = "451 4.3.0 Mailbox busy here, try again later"
+    rc = subprocess.run([CTL, "reset", "alice"], capture_output=True).returncode
+    eq(rc, 0)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        mails = ctl_json("queue")["mails"]
+        if mails and mails[0]["state"] == "deferred":
+            break
+        time.sleep(0.2)
+    eq(mails[0]["state"], "deferred", mails)
+    p = Page(ck).ready()
+    row = p.find('#queue-table tr[data-user="alice"]')
+    eq(row.get_attribute("data-state"), "deferred")
+    check("451 4.3.0 Mailbox busy here" in row.find_element(p.By.CSS_SELECTOR, ".reply").text,
+          row.text)
+    check("Deferred" in row.text and "alice@example.org" in row.text, row.text)
+    p.shot("#queue", "cockpit-queue.png")
+    srv.handler.busy = None
+    p.click("#retry-all")
+    p.until("""return document.querySelector('#queue-table tr[data-user="alice"]')
+               ?.dataset.state === 'sent'""", "sent, in the view")
+    eq(len(srv.wait_for(1)), 1)
+    eq(srv.messages[0][1], ["alice@example.org"])
+    eq(p.errors(), [])
+
+
+def test_cockpit_not_admin():
+    """A Cockpit session without administrative access: the one sentence, no account data,
+    and no pwresetctl run."""
+    srv, ck = world()
+    S.useradd("webuser")
+    before = S.log().count("event=")
+    other = cockpitserver.Cockpit(S.tmp, user="webuser")
+    S.cleanups.append(other.stop)
+    p = Page(other).ready()
+    p.until("return !document.getElementById('denied').hidden", "the refusal")
+    eq(p.js("return document.body.innerText.trim()"), DENIED)
+    source = p.b.page_source
+    for name in ("alice", "team@example.org", "carol"):
+        check(name not in source, f"{name} on the page")
+    eq(p.js("return document.getElementById('page')"), None, "the page's sections are gone")
+    eq(S.log().count("event="), before, "nothing asked of the helper")
+    eq(p.errors(), [])
+
+
+if __name__ == "__main__":
+    sys.exit(th.run_case(globals()))
