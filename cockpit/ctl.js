@@ -28,8 +28,16 @@ function failure(ex, args, out, ok1) {
     return new CtlError(why || `pwresetctl ${args[0]} failed (exit status ${ex.exit_status})`, "failed");
 }
 
+/* The page is busy (aria-busy) while a command runs. */
+let running = 0;
+function busy(change) {
+    running += change;
+    document.body.setAttribute("aria-busy", String(running > 0));
+}
+
 /* Run pwresetctl --json ARGS as root: a promise of the parsed answer. */
 export function ctl(args, { ok1 = false } = {}) {
+    busy(+1);
     return new Promise((resolve, reject) => {
         let out = "";
         const proc = cockpit.spawn(["pwresetctl", "--json", ...args], {
@@ -48,5 +56,5 @@ export function ctl(args, { ok1 = false } = {}) {
             const f = failure(ex, args, out, ok1);
             f instanceof CtlError ? reject(f) : resolve(f.answer);
         });
-    });
+    }).finally(() => busy(-1));
 }

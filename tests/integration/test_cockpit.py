@@ -89,6 +89,7 @@ class Page:
     def ready(self):
         self.until("return !document.getElementById('loading') || "
                    "document.getElementById('loading').hidden", "the page to load")
+        self.idle()
         return self
 
     def errors(self):
@@ -107,10 +108,18 @@ class Page:
                     words: [...tr.querySelectorAll('.reason')].map(x => x.textContent),
                     status: tr.children[3].textContent, address: tr.children[4].textContent}))""")
 
+    def idle(self):
+        """No command running (the page's aria-busy), every image drawn."""
+        self.until("return document.body.getAttribute('aria-busy') === 'false' && "
+                   "[...document.images].every(i => i.complete)", "the page to settle")
+
     def shot(self, css, name):
         os.makedirs(SHOTS, exist_ok=True)
         path = os.path.join(SHOTS, name)
+        self.idle()
         self.js("arguments[0].scrollIntoView({block: 'start'})", self.find(css))
+        self.b.execute_async_script("requestAnimationFrame(() => requestAnimationFrame("
+                                    "arguments[0]))")
         check(self.find(css).screenshot(path), f"screenshot {path}")
         return path
 
