@@ -7,7 +7,7 @@ import { ctl } from "./ctl.js";
 import { $, el, clear } from "./dom.js";
 import { when } from "./words.js";
 
-let pending = null; // {users, print}, while the dialog is open
+let pending = null; // the accounts, while the dialog is open
 let done = () => {}; // the page reloads what a reset changed
 
 export function setupReset(reload) {
@@ -17,25 +17,34 @@ export function setupReset(reload) {
         const job = pending;
         $("reset-dialog").close();
         if (job)
-            run(job.users, job.print, $("reset-nolock").checked);
+            run(job, $("deliver-print").checked, $("reset-nolock").checked);
     });
     $("reset-cancel").addEventListener("click", () => $("reset-dialog").close());
     $("reset-dialog").addEventListener("close", () => { pending = null; });
+    for (const radio of document.getElementsByName("delivery"))
+        radio.addEventListener("change", explain);
     $("close-results").addEventListener("click", closeResults);
     $("print-sheets").addEventListener("click", () => window.print());
 }
 
 /* Ask first: a reset locks the password (unless told not to). */
 export function askReset(users, print) {
-    pending = { users, print };
-    const who = users.length === 1 ? users[0] : `${users.length} accounts (${users.join(", ")})`;
+    pending = users;
     $("reset-title").textContent = users.length === 1 ? `Reset ${users[0]}` : `Reset ${users.length} accounts`;
+    $(print ? "deliver-print" : "deliver-mail").checked = true;
+    $("reset-nolock").checked = false;
+    explain();
+    $("reset-dialog").showModal();
+}
+
+function explain() {
+    const users = pending || [];
+    const who = users.length === 1 ? users[0] : `${users.length} accounts (${users.join(", ")})`;
+    const print = $("deliver-print").checked;
     $("reset-what").textContent = print
         ? `A code is made for ${who} and shown on a sheet to print and hand over.`
         : `A code is mailed to the recovery address of ${who}; an account without one gets a sheet to print and hand over.`;
-    $("reset-nolock").checked = false;
     $("reset-confirm").textContent = print ? "Reset and make sheets" : "Reset and mail";
-    $("reset-dialog").showModal();
 }
 
 function run(users, print, noLock) {

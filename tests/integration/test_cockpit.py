@@ -201,6 +201,65 @@ def test_cockpit_table():
           button.rect)
 
 
+def row_of(p, user):
+    return [r for r in p.rows() if r["user"] == user][0]
+
+
+def address_dialog(p, label, address):
+    p.click(f'button[aria-label="{label}"]')
+    p.until("return document.getElementById('address-dialog').open", "the address dialog")
+    p.find("#address-input").clear()
+    p.find("#address-input").send_keys(address)
+    p.click('#address-form button[value="save"]')
+    p.idle()
+
+
+def test_cockpit_account_actions():
+    """Per account, each through pwresetctl: set an address (a refused one says why in the
+    dialog, a shared one warns), remove one, reset with a sheet by choice, revoke the code."""
+    srv, ck = world()
+    p = Page(ck).ready()
+    address_dialog(p, "Set the address of dave", "not-an-address")
+    err = p.find("#address-error")
+    check(err.is_displayed() and "exactly one '@'" in err.text, err.text)
+    eq(p.js("return document.getElementById('address-dialog').open"), True, "still open")
+    eq(subprocess.run([CTL, "email", "show", "dave"], capture_output=True).returncode, 1)
+    p.find("#address-input").clear()
+    p.find("#address-input").send_keys("Team@Example.org")
+    p.click('#address-form button[value="save"]')
+    p.until("return !document.getElementById('address-dialog').open", "the dialog closed")
+    p.idle()
+    note = p.find("#accounts-note").text
+    check(note.startswith("dave: ") and "carol" in note, note)
+    eq(row_of(p, "dave")["words"], ["Address shared with carol, erin"])
+    address_dialog(p, "Set the address of dave", "dave@example.org")
+    eq((row_of(p, "dave")["eligible"], row_of(p, "dave")["address"]), (True, "dave@example.org"))
+    eq(ctl_json("email", "show", "dave")["address"], "dave@example.org")
+    p.click('button[aria-label="Remove the address of frank"]')
+    p.idle()
+    eq(row_of(p, "frank")["words"], ["No recovery address"])
+    # one account, its code on a sheet although it has an address, then revoked
+    p.click('button[aria-label="Reset bob"]')
+    p.until("return document.getElementById('reset-dialog').open", "the question")
+    check(p.find("#deliver-mail").is_selected(), "mail unless told otherwise")
+    p.click("#deliver-print")
+    eq(p.find("#reset-confirm").text, "Reset and make sheets")
+    p.click("#reset-confirm")
+    p.until("return document.querySelectorAll('#sheets .sheet').length === 1", "bob's sheet")
+    p.idle()
+    eq(srv.messages, [], "nothing mailed")
+    pending = p.find('#account-table tr[data-user="bob"] td.token').text
+    check(pending.startswith("Administrator's, until ") and pending.endswith("5 tries left"),
+          pending)
+    p.click('button[aria-label="Revoke the code of bob"]')
+    p.idle()
+    eq(ctl_json("tokens")["tokens"], [], "revoked")
+    eq(p.find('#account-table tr[data-user="bob"]').find_elements(
+        p.By.CSS_SELECTOR, 'button[data-action="revoke"]'), [])
+    check("event=revoke user=bob" in S.syslog() + S.log(), "logged")
+    eq(p.errors(), [])
+
+
 def ssh_wrong_password(sshd, user):
     """A failed ssh login: the transcript up to the prompt after the wrong password."""
     s = sshd.ssh(user)
