@@ -128,9 +128,9 @@ function reasonsCell(u) {
 
 function tokenCell(t) {
     if (!t)
-        return el("td", {}, "—");
+        return el("td", { "data-label": "Pending code" }, "—");
     const kind = t.kind === "admin" ? "Administrator's" : "Self-service";
-    return el("td", { class: "token" }, `${kind}, until ${when(t.expires)}, ${t.tries_left} tries left`);
+    return el("td", { class: "token", "data-label": "Pending code" }, `${kind}, until ${when(t.expires)}, ${t.tries_left} tries left`);
 }
 
 function actions(u) {
@@ -159,8 +159,8 @@ function row(u) {
         renderSelection();
     });
     return el("tr", { "data-user": name, "data-eligible": String(u.eligible), "data-reasons": u.reasons.join(" ") },
-              el("td", {}, box), el("th", { scope: "row" }, name), el("td", {}, u.uid ?? "—"),
-              reasonsCell(u), el("td", { class: "address" }, state.addresses.get(name) || "—"),
+              el("td", {}, box), el("th", { scope: "row" }, name), el("td", { "data-label": "UID" }, u.uid ?? "—"),
+              reasonsCell(u), el("td", { class: "address", "data-label": "Recovery address" }, state.addresses.get(name) || "—"),
               tokenCell(state.tokens.get(name)), actions(u));
 }
 

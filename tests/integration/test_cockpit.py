@@ -191,14 +191,17 @@ def test_cockpit_table():
     p.until("return !document.getElementById('reset-dialog').open", "the question closed")
     eq(ctl_json("tokens")["tokens"], [], "nothing reset")
     # a phone's width: nothing wider than the screen, the actions on screen
-    p.b.set_window_size(390, 844)
+    p.b.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     time.sleep(0.3)
     width = p.js("return window.innerWidth")
+    eq(width, 390, "a phone's width")
     check(p.js("return document.documentElement.scrollWidth") <= width, "no sideways scrolling")
     button = p.find('button[aria-label="Reset alice"]')
     p.js("arguments[0].scrollIntoView()", button)
     check(button.is_displayed() and button.rect["x"] + button.rect["width"] <= width,
           button.rect)
+    p.shot("#accounts", "cockpit-phone.png")
 
 
 def row_of(p, user):
