@@ -14,8 +14,6 @@ import subprocess
 import sys
 import time
 
-import pexpect
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cockpitserver  # noqa: E402
 import smtpserver  # noqa: E402
@@ -356,16 +354,7 @@ def test_cockpit_reset_two():
     eq(p.errors(), [])
     # the code at the ssh prompt
     sshd = sshserver.Sshd(S, pam_auth=test_ssh.auth_stack())
-    s = sshd.ssh("dave")
-    s.expect_exact("Password: ")
-    s.sendline("Not-the-password-9")
-    s.expect_exact("(Enter to skip): ")
-    s.sendline(code.lower())
-    s.expect_exact("New password: ")
-    s.sendline(test_ssh.NEW)
-    s.expect_exact("Retype new password: ")
-    s.sendline(test_ssh.NEW)
-    out, rc = sshserver.finish(s)
+    out, rc = test_ssh.ssh_with_code(sshd, "dave", code.lower())
     check("Password changed." in out, out)
     out, rc = test_ssh.ssh_login(sshd, "dave", test_ssh.NEW)
     check("LOGGED-IN as dave" in out, out)

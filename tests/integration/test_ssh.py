@@ -78,6 +78,21 @@ def ssh_login(sshd, user, password):
     return sshserver.finish(p)
 
 
+def ssh_with_code(sshd, user, code, password="Not-the-password-9"):
+    """A code handed over (an administrator's): a password, then the code at the offer, then
+    NEW twice; (transcript, status)."""
+    p = sshd.ssh(user)
+    p.expect_exact("Password: ")
+    p.sendline(password)
+    p.expect_exact(OFFER)
+    p.sendline(code)
+    p.expect_exact("New password: ")
+    p.sendline(NEW)
+    p.expect_exact("Retype new password: ")
+    p.sendline(NEW)
+    return sshserver.finish(p)
+
+
 def ssh_reset(sshd, srv, user, mails_before, to=None):
     p = sshd.ssh(user)
     wrong_password_then(p, "reset")
