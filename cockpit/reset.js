@@ -107,5 +107,5 @@ function closeResults() {
     clear($("sheets"));
     $("sheets").hidden = true;
     $("results").hidden = true;
-    $("accounts-title").focus?.();
+    $("accounts-title").focus();
 }
