@@ -2,7 +2,8 @@
 /*
  * The policy keys, shown and changed (issue 20: `pwresetctl policy`, the administrators'
  * page), and a daemon that takes a changed configuration file into account without a restart:
- * on SIGHUP, and whenever a request finds the file changed.
+ * when its directory's watch (inotify) sees a file written or renamed there, on SIGHUP, and
+ * whenever a request finds the file changed.
  * MUST: only root changes the policy; a change is written only when the whole new file passes
  * the checks of --check-config, through a new file renamed over the old one (owner and mode
  * kept), so a broken file never replaces a good one; a file that has errors is never put in
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -108,6 +110,45 @@ int policy_reload(struct helper *h)
 	put_in_use(h, &c);
 	log_msg(LOG_NOTICE, "%s read again", h->config_path);
 	return 0;
+}
+
+int policy_watch_open(const struct helper *h)
+{
+	const char *slash = h->config_path ? strrchr(h->config_path, '/') : NULL;
+	char dir[4096] = ".";
+	int fd;
+
+	if (!h->config_path)
+		return -1;
+	if (slash) {
+		size_t len = slash == h->config_path ? 1 : (size_t)(slash - h->config_path);
+		if (len >= sizeof(dir))
+			return -1;
+		memcpy(dir, h->config_path, len);
+		dir[len] = '\0';
+	}
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd >= 0 && inotify_add_watch(fd, dir,
+			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
+		int e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	if (fd < 0)
+		log_msg(LOG_NOTICE,
+			"cannot watch %s (%s): a change of %s is seen at the next request or on SIGHUP",
+			dir, strerror(errno), h->config_path);
+	return fd;
+}
+
+void policy_watch_read(struct helper *h, int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		; /* which file it was does not matter: the file's own signature decides */
+	policy_check_file(h);
 }
 
 void policy_check_file(struct helper *h)

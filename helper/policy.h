@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The configuration file while the helper runs: read again on SIGHUP and when a request finds
- * it changed, and the policy keys changed in it (policy.c).
+ * The configuration file while the helper runs: read again when the daemon's watch sees it
+ * change, on SIGHUP and when a request finds it changed, and the policy keys changed in it
+ * (policy.c).
  */
 #ifndef PWRESET_POLICY_H
 #define PWRESET_POLICY_H
@@ -17,5 +18,12 @@ int policy_reload(struct helper *h);
 
 /* Read the file again when it changed since it was last read. */
 void policy_check_file(struct helper *h);
+
+/* The daemon's watch on the file's directory: a descriptor to poll for reading, or -1 (logged;
+ * then a change is seen at the next request or on SIGHUP). */
+int policy_watch_open(const struct helper *h);
+
+/* The watch is readable: take its events, and read the file again if it changed. */
+void policy_watch_read(struct helper *h, int fd);
 
 #endif

@@ -283,11 +283,11 @@ static int next_tick(const struct helper *h, const struct peer *peers, size_t n,
 int server_daemon(struct helper *h)
 {
 	static struct peer peers[MAX_PEERS];
-	static struct pollfd pfds[MAX_PEERS + 2]; /* the socket, the peers, the mailer */
+	static struct pollfd pfds[MAX_PEERS + 3]; /* the socket, the peers, the mailer, the watch */
 	struct sigaction sa = {.sa_handler = on_term};
 	size_t n = 0;
 	uint64_t next_housekeeping = 0, last_activity = util_now();
-	int lfd = listen_fds();
+	int lfd = listen_fds(), wfd;
 	bool activated = lfd >= 0;
 
 	if (lfd == -ENOENT)
@@ -308,6 +308,7 @@ int server_daemon(struct helper *h)
 	log_msg(LOG_INFO, "serving %s%s", h->conf.socket,
 		activated ? " (the socket systemd handed over)" : "");
 	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+	wfd = policy_watch_open(h);
 
 	while (!stopping) {
 		int cfd = courier_fd(h->courier), ready;
@@ -316,8 +317,13 @@ int server_daemon(struct helper *h)
 		int tick = next_tick(h, peers, n, last_activity, now);
 
 		pfds[n + 1] = (struct pollfd){.fd = cfd, .events = POLLIN};
-		ready = poll(pfds, n + 2, wait_ms(h, now, tick < TICK_MS ? tick : TICK_MS));
+		pfds[n + 2] = (struct pollfd){.fd = wfd, .events = POLLIN};
+		ready = poll(pfds, n + 3, wait_ms(h, now, tick < TICK_MS ? tick : TICK_MS));
 		now = util_now();
+		if (ready > 0 && pfds[n + 2].revents) { /* the configuration's directory changed */
+			policy_watch_read(h, wfd);
+			ready--; /* not a caller's activity */
+		}
 
 		if (ready < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
@@ -364,6 +370,8 @@ int server_daemon(struct helper *h)
 	for (size_t i = n; i-- > 0;)
 		peer_drop(peers, pfds, &n, i);
 	close(lfd);
+	if (wfd >= 0)
+		close(wfd);
 	log_msg(LOG_INFO, "stopped");
 	return 0;
 }

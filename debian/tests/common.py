@@ -62,7 +62,7 @@ def configure(extra=""):
     with open(CONF, "w") as f:
         f.write(text)
     run("pwreset-helper", "--check-config")
-    # a running daemon keeps the configuration it started with
+    # each test starts with a daemon of its own (a running one would read the file anyway)
     run("systemctl", "try-restart", "pwreset-helper.service")
 
 
