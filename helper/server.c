@@ -280,14 +280,11 @@ static int next_tick(const struct helper *h, const struct peer *peers, size_t n,
 	return tick;
 }
 
-int server_daemon(struct helper *h)
+/* The daemon's listening socket (systemd's, else its own) and its signals: the socket, or < 0. */
+static int daemon_start(struct helper *h)
 {
-	static struct peer peers[MAX_PEERS];
-	static struct pollfd pfds[MAX_PEERS + 3]; /* the socket, the peers, the mailer, the watch */
 	struct sigaction sa = {.sa_handler = on_term};
-	size_t n = 0;
-	uint64_t next_housekeeping = 0, last_activity = util_now();
-	int lfd = listen_fds(), wfd;
+	int lfd = listen_fds();
 	bool activated = lfd >= 0;
 
 	if (lfd == -ENOENT)
@@ -307,6 +304,19 @@ int server_daemon(struct helper *h)
 	sigaction(SIGHUP, &sa, NULL);
 	log_msg(LOG_INFO, "serving %s%s", h->conf.socket,
 		activated ? " (the socket systemd handed over)" : "");
+	return lfd;
+}
+
+int server_daemon(struct helper *h)
+{
+	static struct peer peers[MAX_PEERS];
+	static struct pollfd pfds[MAX_PEERS + 3]; /* the socket, the peers, the mailer, the watch */
+	size_t n = 0;
+	uint64_t next_housekeeping = 0, last_activity = util_now();
+	int lfd = daemon_start(h), wfd;
+
+	if (lfd < 0)
+		return lfd;
 	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 	wfd = policy_watch_open(h);
 
