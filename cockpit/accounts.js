@@ -7,7 +7,7 @@ import { $, el, clear, say } from "./dom.js";
 import { askReset } from "./reset.js";
 import { reasonKey, reasonLabel, reasonWords, when } from "./words.js";
 
-const state = { users: [], summary: null, addresses: new Map(), tokens: new Map(), selected: new Set() };
+const state = { users: [], addresses: new Map(), tokens: new Map(), selected: new Set() };
 let reload = () => {};
 let editing = null; // the account whose address the dialog edits
 
@@ -33,12 +33,12 @@ export function setupAccounts(reloadAll) {
    (a system account, an excluded one below min_uid, one gone) is checked by name and listed
    too, so that every address on record is seen with what keeps it from use. */
 function checkAll(addresses) {
-    return ctl(["check"], { ok1: true }).then(all => {
+    return ctl(["check"]).then(all => {
         const listed = new Set((all.users || []).map(u => u.user));
         const more = [...addresses.keys()].filter(name => !listed.has(name));
         if (more.length === 0)
             return all.users || [];
-        return ctl(["check", "--", ...more], { ok1: true }).then(extra => [...(all.users || []), ...(extra.users || [])]);
+        return ctl(["check", "--", ...more]).then(extra => [...(all.users || []), ...(extra.users || [])]);
     });
 }
 
@@ -59,7 +59,6 @@ export function loadAccounts() {
         })
         .then(([users, addresses, tokens]) => {
             state.users = users;
-            state.summary = summarize(users);
             state.addresses = addresses;
             state.tokens = new Map((tokens.tokens || []).map(t => [t.user, t]));
             const known = new Set(state.users.map(u => u.user));
@@ -76,7 +75,7 @@ function renderSummary() {
     const current = select.value;
     clear(box);
     clear(select);
-    const s = state.summary;
+    const s = summarize(state.users);
     const options = [["all", `All accounts (${s.users})`], ["eligible", `Eligible (${s.eligible})`],
         ["not-eligible", `Not eligible (${s.users - s.eligible})`]];
     for (const [key, n] of Object.entries(s.reasons || {}))

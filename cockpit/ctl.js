@@ -10,22 +10,30 @@ export class CtlError extends Error {
     }
 }
 
-/* What a failed spawn means, as a CtlError; or the answer, for an exit status 1 that still
-   answered (`check` with some account not eligible, `reset` with some account refused). */
-function failure(ex, args, out, ok1) {
+/* What a failed run means: the answer pwresetctl still printed (exit status 1 of `check`
+   with some account not eligible, of `reset` with some account refused), else a CtlError. */
+function afterFailure(ex, args, out) {
     if (ex.problem === "access-denied" || ex.problem === "authentication-failed")
-        return new CtlError("", "denied");
+        throw new CtlError("", "denied");
     if (ex.problem === "not-found")
-        return new CtlError("pwresetctl was not found on this host (is libpam-pwreset installed?)", "missing");
+        throw new CtlError("pwresetctl was not found on this host (is libpam-pwreset installed?)", "missing");
     if (ex.problem)
-        return new CtlError(ex.message || ex.problem, "failed");
-    if (ex.exit_status === 1 && (ok1 || out.trim().startsWith("{"))) {
+        throw new CtlError(ex.message || ex.problem, "failed");
+    if (ex.exit_status === 1 && out.trim().startsWith("{")) {
         try {
-            return { answer: JSON.parse(out) };
+            return JSON.parse(out);
         } catch (_) { /* the message says why */ }
     }
     const why = (ex.message || "").trim().replace(/^pwresetctl: /, "");
-    return new CtlError(why || `pwresetctl ${args[0]} failed (exit status ${ex.exit_status})`, "failed");
+    throw new CtlError(why || `pwresetctl ${args[0]} failed (exit status ${ex.exit_status})`, "failed");
+}
+
+function parse(out, args) {
+    try {
+        return out.trim() ? JSON.parse(out) : {};
+    } catch (_) {
+        throw new CtlError(`pwresetctl ${args[0]} answered something that is not JSON`, "failed");
+    }
 }
 
 /* The page is busy (aria-busy) while a command runs. */
@@ -36,9 +44,16 @@ function busy(change) {
 }
 
 /* Run pwresetctl --json ARGS as root: a promise of the parsed answer. */
-export function ctl(args, { ok1 = false } = {}) {
+export function ctl(args) {
     busy(+1);
     return new Promise((resolve, reject) => {
+        const settle = answer => {
+            try {
+                resolve(answer());
+            } catch (ex) {
+                reject(ex);
+            }
+        };
         let out = "";
         const proc = cockpit.spawn(["pwresetctl", "--json", ...args], {
             superuser: "require",
@@ -46,15 +61,6 @@ export function ctl(args, { ok1 = false } = {}) {
             environ: ["LC_ALL=C.UTF-8"],
         });
         proc.stream(data => { out += data; });
-        proc.then(() => {
-            try {
-                resolve(out.trim() ? JSON.parse(out) : {});
-            } catch (_) {
-                reject(new CtlError(`pwresetctl ${args[0]} answered something that is not JSON`, "failed"));
-            }
-        }, ex => {
-            const f = failure(ex, args, out, ok1);
-            f instanceof CtlError ? reject(f) : resolve(f.answer);
-        });
+        proc.then(() => settle(() => parse(out, args)), ex => settle(() => afterFailure(ex, args, out)));
     }).finally(() => busy(-1));
 }
