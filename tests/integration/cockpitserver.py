@@ -8,6 +8,7 @@ The session's bridge runs as the user who started cockpit-ws: root for an admini
 other user for a session without administrative access (its superuser "require" is refused)."""
 
 import os
+import pwd
 import subprocess
 import time
 import urllib.request
@@ -79,7 +80,6 @@ class Cockpit:
 
 
 def _ids(user):
-    import pwd
     p = pwd.getpwnam(user)
     return p.pw_uid, p.pw_gid
 

@@ -290,11 +290,8 @@ def test_cockpit_account_actions():
 def ssh_wrong_password(sshd, user):
     """A failed ssh login: the transcript up to the prompt after the wrong password."""
     s = sshd.ssh(user)
-    s.expect_exact("Password: ")
-    s.sendline("Not-the-password-9")
-    s.expect_exact("(Enter to skip): ")
-    seen = s.before
-    s.sendline("")
+    test_ssh.wrong_password_then(s, "")
+    seen = s.before  # up to that prompt
     sshserver.finish(s)
     return seen
 
