@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* libFuzzer: what a person or a file gives as an address or a header value: address_validate,
+/* libFuzzer: what a person or a file gives as an address or a header value: mailaddr_validate,
  * mail_from (message_from), and one line of an import file. An accepted address holds no
  * control byte or blank; a header value holds no CR or LF but in a fold (CRLF, blank). */
 #include <stdint.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "mailaddr.h"
 #include "message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (address_validate(s, why, sizeof(why)) == 0)
+	if (mailaddr_validate(s, why, sizeof(why)) == 0)
 		for (const char *p = s; *p; p++)
 			if ((unsigned char)*p <= ' ' || *p == 0x7f)
 				abort();

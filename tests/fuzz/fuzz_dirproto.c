@@ -18,15 +18,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dirreq q;
 	long n;
 
-	if (dirreq_decode(data, size, &q) == 0) {
+	if (dirproto_req_decode(data, size, &q) == 0) {
 		if (q.op < DIR_CONFIG || q.op > DIR_OP_LAST)
 			abort();
-		n = dirreq_encode(&q, buf, sizeof(buf));
+		n = dirproto_req_encode(&q, buf, sizeof(buf));
 		if (n < 0 || (size_t)n != size || memcmp(buf, data, size) != 0)
 			abort();
 	}
-	if (dirans_decode(data, size, &a) == 0) {
-		n = dirans_encode(&a, buf, sizeof(buf));
+	if (dirproto_ans_decode(data, size, &a) == 0) {
+		n = dirproto_ans_encode(&a, buf, sizeof(buf));
 		if (n < 0 || (size_t)n != size || memcmp(buf, data, size) != 0)
 			abort();
 	}

@@ -16,13 +16,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mailans a;
 	long n;
 
-	if (mailjob_decode(data, size, &j) == 0) {
-		n = mailjob_encode(&j, buf, sizeof(buf));
+	if (mailproto_job_decode(data, size, &j) == 0) {
+		n = mailproto_job_encode(&j, buf, sizeof(buf));
 		if (n < 0 || (size_t)n != size || memcmp(buf, data, size) != 0)
 			abort();
 	}
-	if (mailans_decode(data, size, &a) == 0) {
-		n = mailans_encode(&a, buf, sizeof(buf));
+	if (mailproto_ans_decode(data, size, &a) == 0) {
+		n = mailproto_ans_encode(&a, buf, sizeof(buf));
 		if (n < 0 || (size_t)n != size || memcmp(buf, data, size) != 0)
 			abort();
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer: one shadow line and the whole rewrite of a shadow file. The input is a user name,
- * a newline, then the file. The line edits must keep the other fields; shadow_update (on a
+ * a newline, then the file. The line edits must keep the other fields; shadowfile_update (on a
  * file in a private tmpfs-backed folder, PATH.lock only: not the system file) must either
  * change exactly the user's first line or leave every byte as it was, and leave nothing
  * behind but the file and its backup. */
@@ -74,13 +74,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (l < sizeof(line) && !memchr(body, '\0', l)) {
 			memcpy(line, body, l);
 			line[l] = '\0';
-			if (shadow_set_password(line, set.hash, set.lastchg, out, sizeof(out)) ==
+			if (shadowfile_set_password(line, set.hash, set.lastchg, out, sizeof(out)) ==
 					0 &&
-				(shadow_field(out, 1, field, sizeof(field)) != 0 ||
+				(shadowfile_field(out, 1, field, sizeof(field)) != 0 ||
 					strcmp(field, set.hash) != 0))
 				abort();
-			if (shadow_lock_password(line, out, sizeof(out)) == 0 &&
-				(shadow_field(out, 1, field, sizeof(field)) != 0 || field[0] != '!'))
+			if (shadowfile_lock_password(line, out, sizeof(out)) == 0 &&
+				(shadowfile_field(out, 1, field, sizeof(field)) != 0 || field[0] != '!'))
 				abort();
 		}
 	}
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0 || util_write_all(fd, nl + 1, flen) < 0 || close(fd) < 0)
 		abort();
-	r = shadow_update(path, user, shadow_edit_set, &set);
+	r = shadowfile_update(path, user, shadow_edit_set, &set);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || util_read_all(fd, 1 << 24, &after, &alen) < 0)
 		abort();

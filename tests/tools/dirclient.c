@@ -95,7 +95,7 @@ static int read_answers(int fd)
 
 	do {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n <= 0 || dirans_decode(buf, (size_t)n, &a) < 0) {
+		if (n <= 0 || dirproto_ans_decode(buf, (size_t)n, &a) < 0) {
 			printf("gone\n");
 			return -1;
 		}
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	struct dirreq q;
 	long n;
 	parse_request(cfg, &q, 0);
-	n = dirreq_encode(&q, buf, sizeof(buf));
+	n = dirproto_req_encode(&q, buf, sizeof(buf));
 	if (n < 0 || send(sv[0], buf, (size_t)n, 0) != n || read_answers(sv[0]) < 0)
 		return 1;
 	for (int i = 3; i < argc; i++) {
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "dirclient: '%s' is not a request\n", argv[i]);
 				return 2;
 			}
-			n = dirreq_encode(&q, buf, sizeof(buf));
+			n = dirproto_req_encode(&q, buf, sizeof(buf));
 			if (n < 0 || send(sv[0], buf, (size_t)n, 0) != n)
 				return 1;
 		}

@@ -14,13 +14,13 @@ struct shadow_set {
 static inline int shadow_edit_set(void *ctx, const char *old, char *out, size_t cap)
 {
 	const struct shadow_set *s = ctx;
-	return shadow_set_password(old, s->hash, s->lastchg, out, cap);
+	return shadowfile_set_password(old, s->hash, s->lastchg, out, cap);
 }
 
 static inline int shadow_edit_lock(void *ctx, const char *old, char *out, size_t cap)
 {
 	(void)ctx;
-	return shadow_lock_password(old, out, cap);
+	return shadowfile_lock_password(old, out, cap);
 }
 
 #endif

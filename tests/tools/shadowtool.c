@@ -20,9 +20,9 @@ int main(int argc, char **argv)
 
 	if (argc == 6 && !strcmp(argv[1], "set")) {
 		struct shadow_set c = {argv[4], strtol(argv[5], NULL, 10)};
-		r = shadow_update(argv[2], argv[3], shadow_edit_set, &c);
+		r = shadowfile_update(argv[2], argv[3], shadow_edit_set, &c);
 	} else if (argc == 4 && !strcmp(argv[1], "lock")) {
-		r = shadow_update(argv[2], argv[3], shadow_edit_lock, NULL);
+		r = shadowfile_update(argv[2], argv[3], shadow_edit_lock, NULL);
 	} else {
 		fprintf(stderr, "usage: shadowtool set PATH USER HASH LASTCHG | lock PATH USER\n");
 		return 2;

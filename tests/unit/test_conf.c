@@ -399,22 +399,22 @@ static void test_durations(void **state)
 {
 	uint64_t v;
 	(void)state;
-	assert_int_equal(conf_parse_duration("90", &v), 0);
+	assert_int_equal(duration_parse("90", &v), 0);
 	assert_int_equal(v, 90);
-	assert_int_equal(conf_parse_duration("90s", &v), 0);
+	assert_int_equal(duration_parse("90s", &v), 0);
 	assert_int_equal(v, 90);
-	assert_int_equal(conf_parse_duration("10m", &v), 0);
+	assert_int_equal(duration_parse("10m", &v), 0);
 	assert_int_equal(v, 600);
-	assert_int_equal(conf_parse_duration("72h", &v), 0);
+	assert_int_equal(duration_parse("72h", &v), 0);
 	assert_int_equal(v, 72 * 3600);
-	assert_int_equal(conf_parse_duration("7d", &v), 0);
+	assert_int_equal(duration_parse("7d", &v), 0);
 	assert_int_equal(v, 7 * 86400);
-	assert_int_equal(conf_parse_duration("", &v), -EINVAL);
-	assert_int_equal(conf_parse_duration("h", &v), -EINVAL);
-	assert_int_equal(conf_parse_duration("10 m", &v), -EINVAL);
-	assert_int_equal(conf_parse_duration("10mm", &v), -EINVAL);
-	assert_int_equal(conf_parse_duration("-5", &v), -EINVAL);
-	assert_int_equal(conf_parse_duration("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(duration_parse("", &v), -EINVAL);
+	assert_int_equal(duration_parse("h", &v), -EINVAL);
+	assert_int_equal(duration_parse("10 m", &v), -EINVAL);
+	assert_int_equal(duration_parse("10mm", &v), -EINVAL);
+	assert_int_equal(duration_parse("-5", &v), -EINVAL);
+	assert_int_equal(duration_parse("99999999999999999999", &v), -ERANGE);
 }
 
 static void test_file_checks(void **state)

@@ -27,20 +27,20 @@ static struct dirreq config(void)
 static void test_request_round_trip(void **state)
 {
 	struct dirreq q = config(), back;
-	long n = dirreq_encode(&q, buf, sizeof(buf));
+	long n = dirproto_req_encode(&q, buf, sizeof(buf));
 
 	(void)state;
 	assert_true(n > 0);
-	assert_int_equal(dirreq_decode(buf, (size_t)n, &back), 0);
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n, &back), 0);
 	assert_int_equal(back.tag, 9);
 	assert_string_equal(back.password, "bind-secret");
 	assert_string_equal(back.filter, q.filter);
 	assert_string_equal(back.user, "");
 	/* every shorter packet is refused, and one byte more too */
 	for (long k = 0; k < n; k++)
-		assert_int_equal(dirreq_decode(buf, (size_t)k, &back), -EBADMSG);
+		assert_int_equal(dirproto_req_decode(buf, (size_t)k, &back), -EBADMSG);
 	buf[n] = 0;
-	assert_int_equal(dirreq_decode(buf, (size_t)n + 1, &back), -EBADMSG);
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n + 1, &back), -EBADMSG);
 }
 
 static void test_request_needs(void **state)
@@ -50,21 +50,21 @@ static void test_request_needs(void **state)
 
 	(void)state;
 	q.filter = "(uid=lena)"; /* no %u: it would find the same entry for everyone */
-	n = dirreq_encode(&q, buf, sizeof(buf));
-	assert_int_equal(dirreq_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = dirproto_req_encode(&q, buf, sizeof(buf));
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n, &back), -EBADMSG);
 	q = config();
 	q.timeout = 0;
-	n = dirreq_encode(&q, buf, sizeof(buf));
-	assert_int_equal(dirreq_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = dirproto_req_encode(&q, buf, sizeof(buf));
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n, &back), -EBADMSG);
 	q = (struct dirreq){.op = DIR_PASSWD, .dn = "uid=lena,dc=example,dc=org"};
-	n = dirreq_encode(&q, buf, sizeof(buf));
-	assert_int_equal(dirreq_decode(buf, (size_t)n, &back), -EBADMSG); /* no password */
+	n = dirproto_req_encode(&q, buf, sizeof(buf));
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n, &back), -EBADMSG); /* no password */
 	q = (struct dirreq){.op = 99};
-	n = dirreq_encode(&q, buf, sizeof(buf));
-	assert_int_equal(dirreq_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = dirproto_req_encode(&q, buf, sizeof(buf));
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n, &back), -EBADMSG);
 	q = (struct dirreq){.op = DIR_LOOKUP, .user = "lena", .uid = 10001};
-	n = dirreq_encode(&q, buf, sizeof(buf));
-	assert_int_equal(dirreq_decode(buf, (size_t)n, &back), 0);
+	n = dirproto_req_encode(&q, buf, sizeof(buf));
+	assert_int_equal(dirproto_req_decode(buf, (size_t)n, &back), 0);
 	assert_int_equal(back.uid, 10001);
 }
 
@@ -76,9 +76,9 @@ static void test_encode_refuses(void **state)
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(dirreq_encode(&q, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(dirproto_req_encode(&q, buf, sizeof(buf)), -EINVAL);
 	q.dn = "uid=lena";
-	assert_int_equal(dirreq_encode(&q, buf, 16), -EMSGSIZE);
+	assert_int_equal(dirproto_req_encode(&q, buf, 16), -EMSGSIZE);
 }
 
 static void test_answer(void **state)
@@ -89,17 +89,17 @@ static void test_answer(void **state)
 	(void)state;
 	a = (struct dirans){.tag = 4, .status = DIR_REFUSED, .more = 0};
 	strcpy(a.text, "Password fails quality checking policy");
-	n = dirans_encode(&a, buf, sizeof(buf));
+	n = dirproto_ans_encode(&a, buf, sizeof(buf));
 	assert_true(n > 0);
-	assert_int_equal(dirans_decode(buf, (size_t)n, &back), 0);
+	assert_int_equal(dirproto_ans_decode(buf, (size_t)n, &back), 0);
 	assert_string_equal(back.text, a.text);
 	a.status = DIR_STATUS_LAST + 1;
-	n = dirans_encode(&a, buf, sizeof(buf));
-	assert_int_equal(dirans_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = dirproto_ans_encode(&a, buf, sizeof(buf));
+	assert_int_equal(dirproto_ans_decode(buf, (size_t)n, &back), -EBADMSG);
 	a.status = DIR_OK;
 	a.more = 2;
-	n = dirans_encode(&a, buf, sizeof(buf));
-	assert_int_equal(dirans_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = dirproto_ans_encode(&a, buf, sizeof(buf));
+	assert_int_equal(dirproto_ans_decode(buf, (size_t)n, &back), -EBADMSG);
 	assert_string_equal(back.text, ""); /* nothing half-decoded is left */
 }
 

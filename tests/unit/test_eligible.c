@@ -15,6 +15,7 @@
 
 #include "address.h"
 #include "eligible.h"
+#include "mailaddr.h"
 #include "mailq.h"
 
 static const struct elig_facts good = {
@@ -124,19 +125,19 @@ static void test_address_validate(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (address_validate(ok[i], why, sizeof(why)) != 0)
+		if (mailaddr_validate(ok[i], why, sizeof(why)) != 0)
 			fail_msg("'%s' refused: %s", ok[i], why);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
-		if (address_validate(bad[i], why, sizeof(why)) != -EINVAL)
+		if (mailaddr_validate(bad[i], why, sizeof(why)) != -EINVAL)
 			fail_msg("'%s' accepted", bad[i]);
 		assert_true(strlen(why) > 0);
 	}
 	memset(longaddr, 'a', sizeof(longaddr));
 	memcpy(longaddr + 240, "@example.org", 13); /* 252 bytes: fine */
-	assert_int_equal(address_validate(longaddr, why, sizeof(why)), 0);
+	assert_int_equal(mailaddr_validate(longaddr, why, sizeof(why)), 0);
 	memcpy(longaddr + 243, "@example.org", 13); /* 255 bytes: too long */
-	assert_int_equal(address_validate(longaddr, why, sizeof(why)), -EINVAL);
+	assert_int_equal(mailaddr_validate(longaddr, why, sizeof(why)), -EINVAL);
 	assert_string_equal(why, "the address is longer than 254 bytes");
 }
 
@@ -145,15 +146,15 @@ static void test_mask(void **state)
 	char out[PWR_ADDR_MAX + 1], small[8];
 	(void)state;
 
-	address_mask("alice@example.org", out, sizeof(out));
+	mailaddr_mask("alice@example.org", out, sizeof(out));
 	assert_string_equal(out, "a***@example.org");
-	address_mask("b@x.org", out, sizeof(out));
+	mailaddr_mask("b@x.org", out, sizeof(out));
 	assert_string_equal(out, "b***@x.org");
-	address_mask("no-at-sign", out, sizeof(out));
+	mailaddr_mask("no-at-sign", out, sizeof(out));
 	assert_string_equal(out, "***");
-	address_mask("@example.org", out, sizeof(out));
+	mailaddr_mask("@example.org", out, sizeof(out));
 	assert_string_equal(out, "***");
-	address_mask("carol@example.org", small, sizeof(small));
+	mailaddr_mask("carol@example.org", small, sizeof(small));
 	assert_string_equal(small, "c***@ex"); /* cut, never overrun */
 }
 

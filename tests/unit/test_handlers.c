@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The request handler without root: every request of the route table, through dispatch(), as
+ * The request handler without root: every request of the route table, through route_dispatch(), as
  * the daemon and the one-shot helper call it, against a temporary store, a temporary shadow
  * file and a socketpair peer. The peer's credentials are what the kernel would have said
  * (struct peer), so a test speaks as root or as another uid without being either. Accounts are
@@ -31,6 +31,7 @@
 #include "helper.h"
 #include "log.h"
 #include "mailq.h"
+#include "route.h"
 
 #define OLD_PASSWORD "an old pass phrase 1"
 #define NEW_PASSWORD "Tulip-Gravel-Orbit-93"
@@ -144,10 +145,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Send op with m as the peer f->p; what dispatch() returned. */
+/* Send op with m as the peer f->p; what route_dispatch() returned. */
 static int ask(struct fx *f, uint16_t op, union pwr_msg *m)
 {
-	return dispatch(&f->h, &f->p, op, m);
+	return route_dispatch(&f->h, &f->p, op, m);
 }
 
 /* The next answer on the test's end. */

@@ -79,9 +79,9 @@ static void test_job_round_trip(void **state)
 	long n;
 	(void)state;
 
-	n = mailjob_encode(&j, buf, MAILJOB_PACKET_MAX);
+	n = mailproto_job_encode(&j, buf, MAILJOB_PACKET_MAX);
 	assert_true(n > 0 && n <= MAILJOB_PACKET_MAX);
-	assert_int_equal(mailjob_decode(buf, (size_t)n, &back), 0);
+	assert_int_equal(mailproto_job_decode(buf, (size_t)n, &back), 0);
 	assert_string_equal(back.url, url);
 	assert_string_equal(back.user, "");
 	assert_string_equal(back.password, pw);
@@ -91,31 +91,31 @@ static void test_job_round_trip(void **state)
 	assert_int_equal(back.tag, 77);
 	/* every truncation and one byte more are refused */
 	for (long k = 0; k < n; k += (k < 5000 ? 1 : 997))
-		assert_int_equal(mailjob_decode(buf, (size_t)k, &back), -EBADMSG);
+		assert_int_equal(mailproto_job_decode(buf, (size_t)k, &back), -EBADMSG);
 	buf[n] = 0;
-	assert_int_equal(mailjob_decode(buf, (size_t)n + 1, &back), -EBADMSG);
+	assert_int_equal(mailproto_job_decode(buf, (size_t)n + 1, &back), -EBADMSG);
 	/* one byte over a maximum cannot be encoded */
 	url[MAILJOB_URL_MAX - 1] = '\0';
 	j.url = url;
 	j.data_len = MAILJOB_DATA_MAX + 1;
-	assert_int_equal(mailjob_encode(&j, buf, MAILJOB_PACKET_MAX), -EINVAL);
+	assert_int_equal(mailproto_job_encode(&j, buf, MAILJOB_PACKET_MAX), -EINVAL);
 	/* a NUL inside a string is refused both ways */
 	j.data_len = 10;
 	data[3] = '\0';
-	assert_int_equal(mailjob_encode(&j, buf, MAILJOB_PACKET_MAX), -EINVAL);
+	assert_int_equal(mailproto_job_encode(&j, buf, MAILJOB_PACKET_MAX), -EINVAL);
 	data[3] = 'd';
-	n = mailjob_encode(&j, buf, MAILJOB_PACKET_MAX);
+	n = mailproto_job_encode(&j, buf, MAILJOB_PACKET_MAX);
 	assert_true(n > 0);
 	buf[n - 5] = '\0'; /* inside the data */
-	assert_int_equal(mailjob_decode(buf, (size_t)n, &back), -EBADMSG);
+	assert_int_equal(mailproto_job_decode(buf, (size_t)n, &back), -EBADMSG);
 	/* a timeout or TLS mode out of range */
 	j.timeout = 0;
-	n = mailjob_encode(&j, buf, MAILJOB_PACKET_MAX);
-	assert_int_equal(mailjob_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = mailproto_job_encode(&j, buf, MAILJOB_PACKET_MAX);
+	assert_int_equal(mailproto_job_decode(buf, (size_t)n, &back), -EBADMSG);
 	j.timeout = 5;
 	j.starttls = 3;
-	n = mailjob_encode(&j, buf, MAILJOB_PACKET_MAX);
-	assert_int_equal(mailjob_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = mailproto_job_encode(&j, buf, MAILJOB_PACKET_MAX);
+	assert_int_equal(mailproto_job_decode(buf, (size_t)n, &back), -EBADMSG);
 	free(buf);
 	free(url);
 	free(pw);
@@ -130,17 +130,17 @@ static void test_answer_round_trip(void **state)
 	(void)state;
 
 	memset(a.reply, 'r', MAILANS_REPLY_MAX);
-	n = mailans_encode(&a, buf, sizeof(buf));
+	n = mailproto_ans_encode(&a, buf, sizeof(buf));
 	assert_int_equal(n, MAILANS_PACKET_MAX);
-	assert_int_equal(mailans_decode(buf, (size_t)n, &back), 0);
+	assert_int_equal(mailproto_ans_decode(buf, (size_t)n, &back), 0);
 	assert_int_equal(back.smtp_code, 550);
 	assert_int_equal(back.tag, 9);
 	assert_string_equal(back.reply, a.reply);
 	for (long k = 0; k < n; k++)
-		assert_int_equal(mailans_decode(buf, (size_t)k, &back), -EBADMSG);
+		assert_int_equal(mailproto_ans_decode(buf, (size_t)k, &back), -EBADMSG);
 	a.outcome = 7;
-	n = mailans_encode(&a, buf, sizeof(buf));
-	assert_int_equal(mailans_decode(buf, (size_t)n, &back), -EBADMSG);
+	n = mailproto_ans_encode(&a, buf, sizeof(buf));
+	assert_int_equal(mailproto_ans_decode(buf, (size_t)n, &back), -EBADMSG);
 }
 
 /* ---- the message ---- */

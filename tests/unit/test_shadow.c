@@ -119,7 +119,7 @@ static void test_only_the_target_changes(void **state)
 	(void)state;
 
 	put(path, before, len, 0640);
-	assert_int_equal(shadow_update(path, "user500", shadow_edit_set, &c), 0);
+	assert_int_equal(shadowfile_update(path, "user500", shadow_edit_set, &c), 0);
 	after = slurp(path, &after_len);
 	/* the same bytes before and after the target line */
 	const char *old_line = strstr(before, "user500:");
@@ -156,14 +156,14 @@ static void test_last_line_and_lock(void **state)
 
 	put(path, before, len, 0600);
 	/* the last line has no newline: it still has none after its edit */
-	assert_int_equal(shadow_update(path, "user999", shadow_edit_lock, NULL), 0);
+	assert_int_equal(shadowfile_update(path, "user999", shadow_edit_lock, NULL), 0);
 	after = slurp(path, &after_len);
 	assert_int_equal(after_len, len + 1);
 	assert_non_null(strstr(after, "user999:!$y$j9T$salt999$hash999:19999:0:99999:7:::"));
 	assert_int_not_equal(after[after_len - 1], '\n');
 	free(after);
 	/* locking twice does not stack '!' */
-	assert_int_equal(shadow_update(path, "user999", shadow_edit_lock, NULL), 0);
+	assert_int_equal(shadowfile_update(path, "user999", shadow_edit_lock, NULL), 0);
 	after = slurp(path, &after_len);
 	assert_int_equal(after_len, len + 1);
 	free(after);
@@ -182,11 +182,11 @@ static void test_refusals_leave_the_file(void **state)
 	put(path, before, len, 0640);
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		struct shadow_set c = {"$y$ok", 1};
-		assert_int_equal(shadow_update(path, bad_names[i], shadow_edit_set, &c), -EINVAL);
+		assert_int_equal(shadowfile_update(path, bad_names[i], shadow_edit_set, &c), -EINVAL);
 	}
 	for (size_t i = 0; i < sizeof(bad_hashes) / sizeof(bad_hashes[0]); i++) {
 		struct shadow_set c = {bad_hashes[i], 1};
-		assert_int_equal(shadow_update(path, "user1", shadow_edit_set, &c), -EINVAL);
+		assert_int_equal(shadowfile_update(path, "user1", shadow_edit_set, &c), -EINVAL);
 	}
 	/* every control byte and ':' anywhere in a name or a value (NUL cannot reach here: the
 	 * wire refuses a string with a NUL inside) */
@@ -198,25 +198,25 @@ static void test_refusals_leave_the_file(void **state)
 			continue;
 		snprintf(name, sizeof(name), "us%cer1", b);
 		snprintf(hash, sizeof(hash), "$y$%cx", b);
-		assert_int_equal(shadow_update(path, name, shadow_edit_lock, NULL), -EINVAL);
-		assert_int_equal(shadow_update(path, "user1", shadow_edit_set, &c), -EINVAL);
+		assert_int_equal(shadowfile_update(path, name, shadow_edit_lock, NULL), -EINVAL);
+		assert_int_equal(shadowfile_update(path, "user1", shadow_edit_set, &c), -EINVAL);
 		snprintf(name, sizeof(name), "user1%c", b); /* a prefix of a real entry, too */
-		assert_int_equal(shadow_update(path, name, shadow_edit_lock, NULL), -EINVAL);
+		assert_int_equal(shadowfile_update(path, name, shadow_edit_lock, NULL), -EINVAL);
 	}
-	assert_false(shadow_name_ok("+"));
-	assert_false(shadow_name_ok("-user1"));
-	assert_true(shadow_name_ok("user1-x+y"));
+	assert_false(shadowfile_name_ok("+"));
+	assert_false(shadowfile_name_ok("-user1"));
+	assert_true(shadowfile_name_ok("user1-x+y"));
 	/* an edit that would add a line, or rename the entry, is refused */
 	assert_int_equal(
-		shadow_update(path, "user1", inject_edit, "user1:x:1:0:99999:7:::\nevil::0:::::"),
+		shadowfile_update(path, "user1", inject_edit, "user1:x:1:0:99999:7:::\nevil::0:::::"),
 		-EINVAL);
 	assert_int_equal(
-		shadow_update(path, "user1", inject_edit, "root::1:0:99999:7:::"), -EINVAL);
+		shadowfile_update(path, "user1", inject_edit, "root::1:0:99999:7:::"), -EINVAL);
 	/* no such user; an edit that says no */
-	assert_int_equal(shadow_update(path, "nosuchuser", shadow_edit_lock, NULL), -ENOENT);
-	assert_int_equal(shadow_update(path, "user1", refuse_edit, NULL), -EACCES);
+	assert_int_equal(shadowfile_update(path, "nosuchuser", shadow_edit_lock, NULL), -ENOENT);
+	assert_int_equal(shadowfile_update(path, "user1", refuse_edit, NULL), -EACCES);
 	/* "user1" must not match "user10", nor "user1x" */
-	assert_int_equal(shadow_update(path, "user98", shadow_edit_lock, NULL), -ENOENT);
+	assert_int_equal(shadowfile_update(path, "user98", shadow_edit_lock, NULL), -ENOENT);
 	after = slurp(path, &after_len);
 	assert_int_equal(after_len, len);
 	assert_memory_equal(after, before, len);
@@ -237,10 +237,10 @@ static void test_lock_of_shadow_utils(void **state)
 	/* held by a live process (us): refused after waiting */
 	snprintf(pid, sizeof(pid), "%ld", (long)getppid());
 	put(lock, pid, strlen(pid), 0600);
-	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), -EBUSY);
+	assert_int_equal(shadowfile_update(path, "a", shadow_edit_lock, NULL), -EBUSY);
 	/* held by a process that is gone: stale, taken over */
 	put(lock, "2147483646", 10, 0600);
-	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
+	assert_int_equal(shadowfile_update(path, "a", shadow_edit_lock, NULL), 0);
 	assert_int_equal(access(lock, F_OK), -1);
 }
 
@@ -281,7 +281,7 @@ static void test_leftovers_swept(void **state)
 	snprintf(p, sizeof(p), "%s/shadow.pwreset-lock.%s", dir, pid);
 	put(p, pid, strlen(pid), 0600);
 
-	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
+	assert_int_equal(shadowfile_update(path, "a", shadow_edit_lock, NULL), 0);
 	for (size_t i = 0; i < nstale; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, stale[i][0]);
 		assert_int_equal(access(p, F_OK), -1);
@@ -312,7 +312,7 @@ static void test_xattrs_kept(void **state)
 		setxattr(path, "trusted.pwreset-test", "label-2", 7, 0) < 0) {
 		skip(); /* a file system without them: nothing to keep */
 	}
-	assert_int_equal(shadow_update(path, "a", shadow_edit_lock, NULL), 0);
+	assert_int_equal(shadowfile_update(path, "a", shadow_edit_lock, NULL), 0);
 	assert_int_equal(getxattr(path, "user.pwreset-test", value, sizeof(value)), 7);
 	assert_memory_equal(value, "label-1", 7);
 	assert_int_equal(getxattr(path, "trusted.pwreset-test", value, sizeof(value)), 7);
@@ -324,20 +324,20 @@ static void test_edits(void **state)
 	char out[SHADOW_LINE_MAX], f2[256];
 	(void)state;
 
-	assert_int_equal(shadow_set_password("bob:!$6$old:17000:0:99999:7:::", "$y$new", 20100, out,
+	assert_int_equal(shadowfile_set_password("bob:!$6$old:17000:0:99999:7:::", "$y$new", 20100, out,
 				 sizeof(out)),
 		0);
 	assert_string_equal(out, "bob:$y$new:20100:0:99999:7:::");
-	assert_int_equal(shadow_set_password("bob:*:17000", "$y$new", 20100, out, sizeof(out)), 0);
+	assert_int_equal(shadowfile_set_password("bob:*:17000", "$y$new", 20100, out, sizeof(out)), 0);
 	assert_string_equal(out, "bob:$y$new:20100");
-	assert_int_equal(shadow_set_password("bob", "$y$new", 1, out, sizeof(out)), -EINVAL);
-	assert_int_equal(shadow_lock_password("bob::17000:::::", out, sizeof(out)), 0);
+	assert_int_equal(shadowfile_set_password("bob", "$y$new", 1, out, sizeof(out)), -EINVAL);
+	assert_int_equal(shadowfile_lock_password("bob::17000:::::", out, sizeof(out)), 0);
 	assert_string_equal(out, "bob:!:17000:::::");
-	assert_int_equal(shadow_field("bob:!$6$h:1:::::", 1, f2, sizeof(f2)), 0);
+	assert_int_equal(shadowfile_field("bob:!$6$h:1:::::", 1, f2, sizeof(f2)), 0);
 	assert_string_equal(f2, "!$6$h");
-	assert_true(shadow_name_ok("alice"));
-	assert_false(shadow_name_ok("+alice"));
-	assert_false(shadow_value_ok("a:b"));
+	assert_true(shadowfile_name_ok("alice"));
+	assert_false(shadowfile_name_ok("+alice"));
+	assert_false(shadowfile_value_ok("a:b"));
 }
 
 int main(void)

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Accounts kept in a directory (SPEC §12), behind the account seam: an account with a line in
+ * the shadow file is local, and everything is done as account.c does it; any other account
+ * NSS knows is asked of the directory (pwreset-directory, through dirlink.c), which holds it
+ * when its filter finds exactly one entry with the account's uid. The directory hashes the
+ * new password itself (Password Modify) and applies its own policy; a code is bound to what
+ * changes with the entry's password.
+ * MUST: an account the directory cannot be asked about is neither reset nor said to be
+ * missing: it is unreachable.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "dirlink.h"
+#include "log.h"
+#include "mailaddr.h"
+#include "util.h"
+
+/* What the directory says of a (its name and uid), into a. */
+static void dir_fill(const struct account_db *db, struct account *a)
+{
+	struct dirreq q = {.op = DIR_LOOKUP, .user = a->name, .uid = (uint32_t)a->uid};
+	const struct dirans *ans = dirlink_call(db->dir, &q, NULL, NULL);
+	char why[256];
+
+	switch (ans->status) {
+	case DIR_OK:
+		a->directory = true;
+		a->dn = strdup(ans->dn);
+		a->binding = malloc(strlen(ans->binding) + 5);
+		if (a->binding)
+			snprintf(a->binding, strlen(ans->binding) + 5, "dir:%s", ans->binding);
+		if (*ans->address && mailaddr_validate(ans->address, why, sizeof(why)) < 0)
+			log_msg(LOG_WARNING, "directory: the address of %s is not usable: %s",
+				a->name, why);
+		else if (*ans->address)
+			a->address = strdup(ans->address);
+		break;
+	case DIR_SEVERAL:
+		log_msg(LOG_WARNING,
+			"directory: the filter finds several entries for %s with uid %lu; it is "
+			"not treated as a directory account",
+			a->name, (unsigned long)a->uid);
+		break;
+	case DIR_NOT_FOUND:
+		break;
+	default:
+		a->unreachable = true;
+		log_msg(LOG_WARNING, "directory: no answer about %s: %s", a->name, ans->text);
+		break;
+	}
+}
+
+static int dir_lookup(const struct account_db *db, const char *user, struct account *a)
+{
+	int r = account_local_ops.lookup(db, user, a);
+
+	if (r < 0 || !a->exists || a->local || !db->dir)
+		return r;
+	dir_fill(db, a);
+	if (a->directory && (!a->dn || !a->binding)) {
+		account_clear(a);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Not local and not in the directory: what that means. */
+static int dir_neither(const struct account *a, char *why)
+{
+	snprintf(why, ACCOUNT_WHY_MAX, "%s",
+		a->unreachable ? "the directory did not answer" : "neither local nor in the directory");
+	return a->unreachable ? -EHOSTUNREACH : -ENOENT;
+}
+
+/* The directory's answer as a result: 0, -EPERM when it refused (its words in why), or
+ * -EHOSTUNREACH / -EIO (logged, and why said). */
+static int dir_result(const struct dirans *ans, char *why)
+{
+	if (ans->status == DIR_OK)
+		return 0;
+	snprintf(why, ACCOUNT_WHY_MAX, "%s", ans->text);
+	if (ans->status == DIR_REFUSED)
+		return -EPERM;
+	log_msg(LOG_ERR, "directory: %s", ans->text);
+	return ans->status == DIR_UNREACHABLE ? -EHOSTUNREACH : -EIO;
+}
+
+static int dir_set_password(const struct account_db *db, const struct account *a,
+	struct new_password *np, account_guard_fn *guard, void *ctx, char *why)
+{
+	struct dirreq q = {.op = DIR_PASSWD, .dn = a->dn, .password = np->clear};
+	int r;
+
+	if (a->local)
+		return account_local_ops.set_password(db, a, np, guard, ctx, why);
+	np->refused = false;
+	if (!a->directory)
+		return dir_neither(a, why);
+	/* the directory has no lock we could hold: the code is checked against the entry as it
+	 * was looked up, just before the change */
+	if ((r = guard(ctx, a->binding, NULL)) < 0)
+		return r;
+	r = dir_result(dirlink_call(db->dir, &q, NULL, NULL), np->why);
+	if (r == -EPERM) {
+		/* the server's words reach a login prompt: no control character may */
+		util_sanitize(np->why);
+		np->refused = true;
+		return 0;
+	}
+	if (r < 0)
+		snprintf(why, ACCOUNT_WHY_MAX, "%s", np->why);
+	return r;
+}
+
+static int dir_lock(const struct account_db *db, const struct account *a,
+	account_guard_fn *guard, void *ctx, enum account_locked *locked, char *why)
+{
+	struct dirreq q = {.op = DIR_LOCK, .dn = a->dn};
+	const struct dirans *ans;
+	char after[DIR_BINDING_MAX + 5];
+	int r;
+
+	if (a->local)
+		return account_local_ops.lock(db, a, guard, ctx, locked, why);
+	if (!a->directory)
+		return dir_neither(a, why);
+	ans = dirlink_call(db->dir, &q, NULL, NULL);
+	if ((r = dir_result(ans, why)) < 0)
+		return r;
+	*locked = ans->count == DIR_LOCKED_RANDOM ? ACCOUNT_LOCKED_RANDOM : ACCOUNT_LOCKED;
+	/* the code is bound to the entry as locked (the agent's answer): the lock itself does not
+	 * void it */
+	snprintf(after, sizeof(after), "dir:%s", ans->binding);
+	return guard(ctx, a->binding, after);
+}
+
+/* ppolicy's lockout goes with a password changed through Password Modify, and an
+ * administrator's reset must not undo its own lock: only local accounts have a tally to
+ * clear. */
+static int dir_clear_lockout(const struct account_db *db, const struct account *a)
+{
+	return a->local ? account_local_ops.clear_lockout(db, a) : 0;
+}
+
+static void dir_flush(const struct account_db *db)
+{
+	account_local_ops.flush(db);
+}
+
+static int dir_sharers(
+	const struct account_db *db, const struct account *a, char *out, size_t outlen)
+{
+	struct dirreq q = {.op = DIR_COUNT, .value = a->address};
+	const struct dirans *ans;
+	char text[DIR_TEXT_MAX + 1];
+	size_t pos = 0;
+	int n = 0;
+
+	if (outlen)
+		*out = '\0';
+	if (!a->directory || !a->address)
+		return 0;
+	ans = dirlink_call(db->dir, &q, NULL, NULL);
+	if (ans->status != DIR_OK)
+		return -EHOSTUNREACH;
+	util_copy(text, sizeof(text), ans->text);
+	for (char *save = NULL, *u = strtok_r(text, ",", &save); u;
+		u = strtok_r(NULL, ",", &save)) {
+		int w;
+		if (!strcmp(u, a->name))
+			continue;
+		n++;
+		w = snprintf(out + pos, outlen - pos, "%s%s", pos ? "," : "", u);
+		if (w > 0 && (size_t)w < outlen - pos)
+			pos += (size_t)w;
+	}
+	return n;
+}
+
+/* Where a listing is in the directory's entries: pos with this bit, and how many came
+ * before (the passwd file's accounts come first, at their file offsets). */
+#define POS_DIRECTORY 0x80000000u
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int names_add(struct names *l, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct listing {
+	struct names local; /* the passwd file's names, sorted: already listed */
+	struct names found; /* the directory's accounts to list, in its order */
+	uid_t min_uid, max_uid;
+	int err;
+};
+
+static void list_one(void *vctx, const struct dirans *e)
+{
+	struct listing *l = vctx;
+	char *key = (char *)e->user;
+
+	if (l->err || !*e->user || e->uid < l->min_uid || e->uid > l->max_uid ||
+		bsearch(&key, l->local.v, l->local.n, sizeof(char *), by_name))
+		return;
+	l->err = names_add(&l->found, e->user);
+}
+
+/* The names of the passwd file, sorted. */
+static int passwd_names(const char *path, struct names *out)
+{
+	FILE *f = fopen(path, "re");
+	struct passwd *pw;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (r == 0 && (pw = fgetpwent(f)))
+		r = names_add(out, pw->pw_name);
+	fclose(f);
+	if (r == 0)
+		qsort(out->v, out->n, sizeof(char *), by_name);
+	return r;
+}
+
+/* The passwd file's accounts, then the directory's (SPEC §12: the filter with %u as *, a paged
+ * search) that the file does not hold; each page lists the directory again from its start. */
+static int dir_each(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
+	unsigned max, account_each_fn *fn, void *ctx, bool *more)
+{
+	struct listing l = {.min_uid = min_uid, .max_uid = max_uid};
+	struct dirreq q = {.op = DIR_LIST};
+	const struct dirans *end;
+	uint32_t skip;
+	int r = 0;
+
+	if (!(*pos & POS_DIRECTORY)) {
+		r = account_local_ops.each(db, pos, min_uid, max_uid, max, fn, ctx, more);
+		if (r < 0 || *more)
+			return r;
+		*pos = POS_DIRECTORY; /* the file is done: the directory's next */
+		*more = true;
+		return 0;
+	}
+	skip = *pos & ~POS_DIRECTORY;
+	*more = false;
+	if ((r = passwd_names(db->passwd, &l.local)) == 0) {
+		end = dirlink_call(db->dir, &q, list_one, &l);
+		r = l.err ? l.err : end->status == DIR_OK ? 0 : -EHOSTUNREACH;
+		if (r == -EHOSTUNREACH)
+			log_msg(LOG_ERR, "directory: cannot list its accounts: %s", end->text);
+	}
+	for (size_t i = skip; r == 0 && i < l.found.n; i++) {
+		if (i - skip == max) {
+			*more = true;
+			break;
+		}
+		r = fn(ctx, l.found.v[i]);
+		*pos = POS_DIRECTORY | (uint32_t)(i + 1);
+	}
+	names_free(&l.local);
+	names_free(&l.found);
+	return r;
+}
+
+static const struct account_ops dir_ops = {
+	.lookup = dir_lookup,
+	.set_password = dir_set_password,
+	.lock = dir_lock,
+	.clear_lockout = dir_clear_lockout,
+	.flush = dir_flush,
+	.sharers = dir_sharers,
+	.each = dir_each,
+};
+
+void account_db_directory(struct account_db *db, const char *shadow, const char *passwd,
+	const char *faillock_conf, struct dirlink *dir)
+{
+	account_db_local(db, shadow, passwd, faillock_conf);
+	if (dir) {
+		db->ops = &dir_ops;
+		db->dir = dir;
+	}
+}
+
+int account_db_status(const struct account_db *db, char *as, size_t len)
+{
+	struct dirreq q = {.op = DIR_STATUS};
+	const struct dirans *ans;
+
+	if (!db->dir)
+		return -ENOENT;
+	ans = dirlink_call(db->dir, &q, NULL, NULL);
+	snprintf(as, len, "%s", ans->text);
+	return ans->status == DIR_OK ? 0 : -EHOSTUNREACH;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dirlink.h"
+#include "secret.h"
+#include "unpriv.h"
+#include "util.h"
+
+#define DIRLINK_IDLE 60 /* s without a request: then the program and its connection go */
+#define ANSWER_GRACE_MS 2000 /* beyond the program's own timeouts */
+
+struct dirlink {
+	const struct pwr_conf *conf;
+	int fd; /* our end of the program's socketpair; -1: not running */
+	pid_t pid;
+	uint32_t tag;
+	uint64_t used; /* when it last had a request */
+	unsigned char *out, *in; /* DIRREQ_PACKET_MAX and DIRANS_PACKET_MAX bytes */
+	struct dirans ans; /* the last answer, until the next call */
+};
+
+struct dirlink *dirlink_new(const struct pwr_conf *conf, int *failed)
+{
+	struct dirlink *l;
+
+	*failed = 0;
+	if (!*conf->directory_url)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (l) {
+		l->out = malloc(DIRREQ_PACKET_MAX);
+		l->in = malloc(DIRANS_PACKET_MAX);
+	}
+	if (!l || !l->out || !l->in) {
+		dirlink_free(l);
+		*failed = 1;
+		return NULL;
+	}
+	l->conf = conf;
+	l->fd = -1;
+	return l;
+}
+
+static void stop(struct dirlink *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	if (l->pid > 0) {
+		kill(l->pid, SIGKILL); /* it holds nothing that needs saying goodbye */
+		while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	l->pid = 0;
+}
+
+void dirlink_free(struct dirlink *l)
+{
+	if (!l)
+		return;
+	stop(l);
+	if (l->out)
+		util_free_wiped(l->out, DIRREQ_PACKET_MAX); /* it held a password */
+	free(l->in);
+	free(l);
+}
+
+/* How long the program may take to answer one request: its own timeouts (connect, StartTLS,
+ * bind and the operation, for every URL, and once more on a new connection) and a grace. */
+static int answer_bound_ms(const struct dirlink *l)
+{
+	int urls = 1;
+
+	for (const char *p = l->conf->directory_url; *p; p++)
+		urls += *p == ',';
+	return (int)l->conf->directory_timeout * 1000 * 4 * urls * 2 + ANSWER_GRACE_MS;
+}
+
+/* Send q: 0, or < 0 with why. */
+static int send_request(struct dirlink *l, const struct dirreq *q, char *why, size_t whylen)
+{
+	long n = dirproto_req_encode(q, l->out, DIRREQ_PACKET_MAX);
+	ssize_t sent;
+
+	if (n < 0) {
+		snprintf(why, whylen, "the request cannot be encoded (a field too long)");
+		return -EINVAL;
+	}
+	sent = send(l->fd, l->out, (size_t)n, MSG_NOSIGNAL);
+	explicit_bzero(l->out, (size_t)n); /* it may hold a password */
+	if (sent != n) {
+		snprintf(why, whylen, "pwreset-directory is gone: %s", strerror(errno));
+		return -EPIPE;
+	}
+	return 0;
+}
+
+/* Read the next answer to the request tagged tag into a, waiting at most wait_ms: 0, or < 0
+ * with why. */
+static int read_answer(struct dirlink *l, uint32_t tag, struct dirans *a, int wait_ms, char *why,
+	size_t whylen)
+{
+	struct pollfd pfd = {l->fd, POLLIN, 0};
+	ssize_t got;
+	int r;
+
+	while ((r = poll(&pfd, 1, wait_ms)) < 0 && errno == EINTR)
+		;
+	if (r == 0) {
+		snprintf(why, whylen, "pwreset-directory did not answer within %d s; stopped it",
+			wait_ms / 1000);
+		return -ETIMEDOUT;
+	}
+	got = recv(l->fd, l->in, DIRANS_PACKET_MAX, MSG_DONTWAIT);
+	if (got <= 0 || dirproto_ans_decode(l->in, (size_t)got, a) < 0 || a->tag != tag) {
+		snprintf(why, whylen, "pwreset-directory %s",
+			got <= 0 ? "exited (see its log)" : "answered nonsense");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int exchange(struct dirlink *l, const struct dirreq *q, struct dirans *a, int wait_ms,
+	char *why, size_t whylen)
+{
+	int r = send_request(l, q, why, whylen);
+
+	return r < 0 ? r : read_answer(l, q->tag, a, wait_ms, why, whylen);
+}
+
+/* The program running and configured: 0, or < 0 with why. */
+static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t whylen)
+{
+	const struct pwr_conf *c = l->conf;
+	char *password = NULL;
+	struct dirreq q;
+	int r;
+
+	if (l->fd >= 0)
+		return 0;
+	if ((r = secret_file_read("directory_password_file", c->directory_password_file,
+		     DIR_PASSWORD_MAX, &password, why, whylen)) < 0)
+		return r;
+	if ((r = unpriv_start(c->mail_user, PWR_DIRECTORY_PATH, "pwreset-directory", &l->fd,
+		     &l->pid, why, whylen)) < 0) {
+		secret_free(password);
+		return r;
+	}
+	q = (struct dirreq){.tag = ++l->tag, .op = DIR_CONFIG,
+		.starttls = c->directory_starttls == CONF_DIR_TLS_OFF ? DIR_TLS_OFF : DIR_TLS_REQUIRED,
+		.timeout = c->directory_timeout, .urls = c->directory_url,
+		.ca_file = c->directory_ca_file, .bind_dn = c->directory_bind_dn,
+		.password = password, .base = c->directory_base, .filter = c->directory_user_filter,
+		.attr = c->directory_address_attribute};
+	r = exchange(l, &q, a, ANSWER_GRACE_MS, why, whylen);
+	secret_free(password);
+	if (r == 0 && a->status != DIR_OK) {
+		snprintf(why, whylen, "pwreset-directory refused its configuration: %.900s", a->text);
+		r = -EINVAL;
+	}
+	if (r < 0)
+		stop(l);
+	return r;
+}
+
+const struct dirans *dirlink_call(
+	struct dirlink *l, struct dirreq *q, dirlink_each_fn *each, void *ctx)
+{
+	static const struct dirans none = {
+		.status = DIR_UNREACHABLE, .text = "no directory is configured"};
+	struct dirans *a;
+	char why[DIR_TEXT_MAX + 1];
+	int r;
+
+	if (!l)
+		return &none;
+	a = &l->ans;
+	explicit_bzero(a, sizeof(*a));
+	l->used = util_now();
+	if ((r = ensure_started(l, a, why, sizeof(why))) == 0) {
+		q->tag = ++l->tag;
+		r = exchange(l, q, a, answer_bound_ms(l), why, sizeof(why));
+		/* a listing: its entries, then the answer that ends it */
+		while (r == 0 && q->op == DIR_LIST && a->more) {
+			if (each)
+				each(ctx, a);
+			r = read_answer(l, q->tag, a, answer_bound_ms(l), why, sizeof(why));
+		}
+	}
+	if (r < 0) {
+		stop(l);
+		memset(a, 0, sizeof(*a));
+		a->status = DIR_UNREACHABLE;
+		util_copy(a->text, sizeof(a->text), why);
+	}
+	return a;
+}
+
+void dirlink_tick(struct dirlink *l, uint64_t now)
+{
+	if (l && l->fd >= 0 && now >= l->used + DIRLINK_IDLE)
+		stop(l);
+}

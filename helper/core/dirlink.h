@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The helper's side of pwreset-directory (SPEC §12): the program started as mail_user when a
+ * request first needs the directory, told the configuration and the bind password, then asked
+ * one request at a time, and closed after a while without requests. The root helper only
+ * encodes requests and decodes answers (dirproto.h): it parses no LDAP.
+ * MUST: a program that does not answer within the bound of its own timeouts is killed and the
+ * request counts as the directory not answering; nothing it says is believed unchecked.
+ */
+#ifndef PWRESET_DIRLINK_H
+#define PWRESET_DIRLINK_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "dirproto.h"
+
+struct dirlink;
+
+/* A link for conf's directory, or NULL when conf has none (directory_url empty) or memory ran
+ * out (then the directory counts as not answering: *failed is set). conf must outlive it. */
+struct dirlink *dirlink_new(const struct pwr_conf *conf, int *failed);
+void dirlink_free(struct dirlink *l);
+
+/* Called for each entry of a listing. */
+typedef void dirlink_each_fn(void *ctx, const struct dirans *entry);
+
+/* Ask q (its tag is set here). A listing (DIR_LIST) calls each for every entry. Always an
+ * answer, the link's own (valid until its next call; a constant one when l is NULL): when
+ * the program cannot be started, does not answer in time or answers nonsense, its status is
+ * DIR_UNREACHABLE and its text says why (and the program is stopped). */
+const struct dirans *dirlink_call(
+	struct dirlink *l, struct dirreq *q, dirlink_each_fn *each, void *ctx);
+
+/* Stop the program when it has had nothing to do for a while (the daemon's housekeeping). */
+void dirlink_tick(struct dirlink *l, uint64_t now);
+
+#endif

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "mailaddr.h"
+#include "mailproto.h"
+#include "message.h"
+#include "util.h"
+
+/* A growing buffer; the first failure sticks. Wiped when freed: it may hold a code. */
+struct buf {
+	char *p;
+	size_t n, cap;
+	int err;
+};
+
+static void put(struct buf *b, const char *s, size_t len)
+{
+	if (b->err)
+		return;
+	if (b->n + len + 1 > MAILJOB_DATA_MAX) {
+		b->err = -EFBIG;
+		return;
+	}
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *p;
+		while (cap < b->n + len + 1)
+			cap *= 2;
+		p = malloc(cap);
+		if (!p) {
+			b->err = -ENOMEM;
+			return;
+		}
+		if (b->p) {
+			memcpy(p, b->p, b->n);
+			util_free_wiped(b->p, b->cap);
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void buf_free(struct buf *b)
+{
+	util_free_wiped(b->p, b->cap);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *message_template_name(uint32_t kind)
+{
+	switch (kind) {
+	case PWR_MAIL_CODE:
+		return "code.txt";
+	case PWR_MAIL_ADMIN:
+		return "admin-reset.txt";
+	case PWR_MAIL_CHANGED:
+		return "changed.txt";
+	case PWR_MAIL_ADDRESS_CONFIRM:
+		return "address-confirm.txt";
+	case PWR_MAIL_ADDRESS_REPLACED:
+	case PWR_MAIL_ADDRESS_REMOVED:
+		return "address-changed.txt";
+	default:
+		return NULL;
+	}
+}
+
+/* {change}, in address-changed.txt: what happened to the old address. */
+static const char *change_word(uint32_t kind)
+{
+	return kind == PWR_MAIL_ADDRESS_REMOVED ? "removed" : "replaced";
+}
+
+static bool ascii_printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* RFC 2047 encoded words ("=?UTF-8?B?...?="), cut between UTF-8 characters, at most 75 bytes
+ * each, joined by a fold. */
+static void put_encoded(struct buf *b, const char *s, size_t len)
+{
+	char b64[80];
+	size_t pos = 0;
+
+	while (pos < len) {
+		size_t k = len - pos < 39 ? len - pos : 39; /* 52 base64 bytes: a line within 78 */
+		/* do not split a UTF-8 sequence: back up to a byte that starts a character */
+		while (pos + k < len && k > 1 && ((unsigned char)s[pos + k] & 0xc0) == 0x80)
+			k--;
+		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s + pos, k,
+			sodium_base64_VARIANT_ORIGINAL);
+		if (pos)
+			puts_(b, "\r\n ");
+		puts_(b, "=?UTF-8?B?");
+		puts_(b, b64);
+		puts_(b, "?=");
+		pos += k;
+	}
+}
+
+int message_from(const char *mail_from, char *header, size_t hcap, char *addr, size_t acap,
+	char *why, size_t whylen)
+{
+	char name[MAILADDR_NAME_MAX + 1], a[PWR_ADDR_MAX + 1];
+	struct buf b = {0};
+	int r;
+
+	if ((r = mailaddr_sender(mail_from, name, sizeof(name), a, sizeof(a), why, whylen)) < 0)
+		return r;
+	if (*name && ascii_printable(name, strlen(name)) && !strpbrk(name, "\"\\")) {
+		puts_(&b, "\"");
+		puts_(&b, name);
+		puts_(&b, "\" ");
+	} else if (*name) {
+		put_encoded(&b, name, strlen(name));
+		puts_(&b, " ");
+	}
+	if (*name)
+		puts_(&b, "<");
+	puts_(&b, a);
+	if (*name)
+		puts_(&b, ">");
+	r = b.err ? b.err : util_copy(header, hcap, b.p);
+	if (r == 0)
+		r = util_copy(addr, acap, a);
+	if (r < 0)
+		snprintf(why, whylen, "mail_from is too long");
+	buf_free(&b);
+	return r;
+}
+
+static void local_time(uint64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M %Z", &tm))
+		snprintf(out, cap, "%" PRIu64, t);
+}
+
+/* Expand the placeholders of text[0..len) into b; unknown {words} stay as they are. */
+static void expand(struct buf *b, const char *text, size_t len, const char *const vars[][2])
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *open = memchr(text + i, '{', len - i);
+		bool done = false;
+
+		if (!open) {
+			put(b, text + i, len - i);
+			return;
+		}
+		put(b, text + i, (size_t)(open - text) - i);
+		i = (size_t)(open - text);
+		for (size_t v = 0; vars[v][0]; v++) {
+			size_t n = strlen(vars[v][0]);
+			if (len - i >= n && !memcmp(text + i, vars[v][0], n)) {
+				puts_(b, vars[v][1]);
+				i += n;
+				done = true;
+				break;
+			}
+		}
+		if (!done)
+			put(b, text + i++, 1);
+	}
+}
+
+/* Read the template: a regular file of root's that nobody else may write (of the helper's
+ * user, which is root but in the unit tests). */
+static int read_template(
+	const char *dir, const char *name, char **text, size_t *len, char *why, size_t whylen)
+{
+	char path[4096];
+	struct stat st;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, whylen, "template %s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		(st.st_mode & 022)) {
+		close(fd);
+		snprintf(why, whylen,
+			"template %s: must be a regular file of root's that only root can write",
+			path);
+		return -EPERM;
+	}
+	r = util_read_all(fd, MESSAGE_TEMPLATE_MAX, text, len);
+	close(fd);
+	if (r < 0)
+		snprintf(why, whylen, "template %s: %s", path,
+			r == -EFBIG ? "larger than 16 KiB" : strerror(-r));
+	return r;
+}
+
+/* Where a template's complaints are said. */
+struct tmpl {
+	const char *dir, *name;
+	char *why;
+	size_t whylen;
+};
+
+typedef const char *const vars_t[][2];
+
+/* The subject of a template ("Subject: ..." then an empty line), expanded, and where its body
+ * starts. */
+static int subject_of(const struct tmpl *t, const char *text, size_t tlen, vars_t vars,
+	struct buf *subject, const char **body_start)
+{
+	const char *nl = memchr(text, '\n', tlen), *s = text + 8, *what;
+	size_t slen;
+
+	if (tlen < 8 || strncasecmp(text, "Subject:", 8) != 0 || !nl) {
+		snprintf(t->why, t->whylen, "template %s/%s: the first line must be 'Subject: ...'",
+			t->dir, t->name);
+		return -EINVAL;
+	}
+	*body_start = nl + 1 + (nl[1] == '\r');
+	if (**body_start != '\n') {
+		snprintf(t->why, t->whylen, "template %s/%s: line 2 must be empty", t->dir,
+			t->name);
+		return -EINVAL;
+	}
+	(*body_start)++;
+	slen = (size_t)(nl - s);
+	while (slen && (*s == ' ' || *s == '\t'))
+		s++, slen--;
+	while (slen && (s[slen - 1] == '\r' || s[slen - 1] == ' ' || s[slen - 1] == '\t'))
+		slen--;
+	expand(subject, s, slen, vars);
+	if (!subject->err && subject->n && util_text_ok(subject->p))
+		return 0;
+	what = subject->err ? "is too long" : !subject->n ? "is empty" : "would hold a control character";
+	snprintf(t->why, t->whylen, "template %s/%s: the subject %s", t->dir, t->name, what);
+	return -EINVAL;
+}
+
+/* The body, expanded: every line end CRLF, no control byte but TAB, no line over 998
+ * bytes. */
+static int body_of(const struct tmpl *t, const char *start, size_t len, vars_t vars,
+	struct buf *body, bool *eight_bit)
+{
+	struct buf m = {0};
+	size_t line = 1;
+	int r = 0;
+
+	expand(&m, start, len, vars);
+	for (const char *p = m.p; !m.err && p && p < m.p + m.n && !r; line++) {
+		const char *e = memchr(p, '\n', (size_t)(m.p + m.n - p)), *bad = NULL;
+		size_t l = e ? (size_t)(e - p) : (size_t)(m.p + m.n - p), next = e ? l + 1 : l;
+
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (l > 998)
+			bad = "is over 998 bytes";
+		for (size_t i = 0; i < l && !bad; i++) {
+			unsigned char ch = (unsigned char)p[i];
+			if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+				bad = "holds a control character";
+			*eight_bit |= ch >= 0x80;
+		}
+		if (bad) {
+			snprintf(t->why, t->whylen, "template %s/%s: body line %zu %s", t->dir,
+				t->name, line, bad);
+			r = -EINVAL;
+		}
+		put(body, p, l);
+		puts_(body, "\r\n");
+		p += next;
+	}
+	if (!r && (m.err || body->err)) {
+		r = m.err ? m.err : body->err;
+		snprintf(t->why, t->whylen, "%s",
+			r == -EFBIG ? "the message is over 64 KiB" : strerror(-r));
+	}
+	buf_free(&m);
+	return r;
+}
+
+/* The whole message: headers, an empty line, the body. */
+static void assemble(struct buf *m, const char *from_hdr, const char *to,
+	const struct buf *subject, const struct buf *body, const char *host, bool eight_bit)
+{
+	char date[64], id[40];
+	unsigned char rnd[12];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&now, &tm) ||
+		!strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm))
+		snprintf(date, sizeof(date), "Thu, 01 Jan 1970 00:00:00 +0000");
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
+
+	puts_(m, "From: ");
+	puts_(m, from_hdr);
+	puts_(m, "\r\nTo: ");
+	puts_(m, to);
+	puts_(m, "\r\nSubject: ");
+	if (ascii_printable(subject->p, subject->n) && subject->n <= 68)
+		put(m, subject->p, subject->n);
+	else
+		put_encoded(m, subject->p, subject->n);
+	puts_(m, "\r\nDate: ");
+	puts_(m, date);
+	puts_(m, "\r\nMessage-ID: <");
+	puts_(m, id);
+	puts_(m, "@");
+	puts_(m, host);
+	puts_(m, ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+		 "Content-Transfer-Encoding: ");
+	puts_(m, eight_bit ? "8bit" : "7bit");
+	puts_(m, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
+	put(m, body->p ? body->p : "", body->n);
+}
+
+/* What the mail is about may be shown in it: no control character, and a good address. */
+static int input_ok(const struct message_in *in, const char *rhost, char *why, size_t whylen)
+{
+	if (util_text_ok(in->user) && util_text_ok(rhost))
+		return mailaddr_validate(in->to, why, whylen) < 0 ? -EINVAL : 0;
+	snprintf(why, whylen, "a control character in the user name or remote host");
+	return -EINVAL;
+}
+
+int message_build(const struct pwr_conf *c, const struct message_in *in, char **out, size_t *len,
+	char *from, size_t fromcap, char *why, size_t whylen)
+{
+	struct tmpl t = {c->templates_dir, message_template_name(in->kind), why, whylen};
+	char host[256], expires[64], when[64], from_hdr[768], *text = NULL;
+	struct buf subject = {0}, body = {0}, m = {0};
+	const char *rhost = in->rhost && *in->rhost ? in->rhost : "a local terminal", *body_start;
+	const char *const vars[][2] = {{"{user}", in->user}, {"{host}", host},
+		{"{code}", in->code ? in->code : ""}, {"{expires}", expires}, {"{rhost}", rhost},
+		{"{time}", when}, {"{change}", change_word(in->kind)}, {NULL, NULL}};
+	size_t tlen = 0;
+	bool eight_bit = false;
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	if (!t.name) {
+		snprintf(why, whylen, "unknown mail kind %u", in->kind);
+		return -EINVAL;
+	}
+	if ((r = input_ok(in, rhost, why, whylen)) < 0 ||
+		(r = message_from(c->mail_from, from_hdr, sizeof(from_hdr), from, fromcap, why,
+			 whylen)) < 0 ||
+		(r = read_template(c->templates_dir, t.name, &text, &tlen, why, whylen)) < 0)
+		return r;
+	util_host_fqdn(host, sizeof(host));
+	local_time(in->expires, expires, sizeof(expires));
+	local_time(in->created, when, sizeof(when));
+	if ((r = subject_of(&t, text, tlen, vars, &subject, &body_start)) == 0 &&
+		(r = body_of(&t, body_start, tlen - (size_t)(body_start - text), vars, &body,
+			 &eight_bit)) == 0) {
+		assemble(&m, from_hdr, in->to, &subject, &body, host, eight_bit);
+		if ((r = m.err) < 0)
+			snprintf(why, whylen, "%s",
+				r == -EFBIG ? "the message is over 64 KiB" : strerror(-r));
+	}
+	if (r == 0) {
+		*out = m.p;
+		*len = m.n;
+		m.p = NULL;
+	}
+	buf_free(&m);
+	buf_free(&subject);
+	buf_free(&body);
+	util_free_wiped(text, tlen);
+	return r;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h> /* before crack.h, which uses size_t */
+#include <crack.h>
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <packer.h>
+#include <pwquality.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "password.h"
+
+/* 0 if prefix+ext opens for reading; else -errno, and what failed in why. */
+static int dict_file(const char *prefix, const char *ext, char *why, size_t whylen)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", prefix, ext) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int r = -errno;
+		snprintf(why, whylen,
+			"the password dictionary %s cannot be read (%s); install the package %s",
+			path, strerror(-r), PWR_DICT_PACKAGE);
+		return r;
+	}
+	close(fd);
+	return 0;
+}
+
+/* cracklib's own loader, which also checks the header; it reports on stderr, which is the
+ * caller's in one-shot mode: silenced here (the helper is single-threaded). */
+static bool dict_loads(const char *prefix)
+{
+	PWDICT *d;
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	d = PWOpen(prefix, "r");
+	if (saved >= 0 && null >= 0)
+		dup2(saved, STDERR_FILENO);
+	if (saved >= 0)
+		close(saved);
+	if (null >= 0)
+		close(null);
+	if (d)
+		PWClose(d);
+	return d != NULL;
+}
+
+int password_ready(char *why, size_t whylen)
+{
+	pwquality_settings_t *pwq;
+	const char *set = NULL;
+	char prefix[4096];
+	int check = 1, r;
+
+	pwq = pwquality_default_settings();
+	if (!pwq) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	pwquality_read_config(pwq, NULL, NULL);
+	if (pwquality_get_int_value(pwq, PWQ_SETTING_DICT_CHECK, &check) < 0)
+		check = 1;
+	pwquality_get_str_value(pwq, PWQ_SETTING_DICT_PATH, &set);
+	snprintf(prefix, sizeof(prefix), "%s", set && *set ? set : GetDefaultCracklibDict());
+	pwquality_free_settings(pwq);
+	if (!check)
+		return 0; /* dictcheck = 0 in pwquality.conf: the host wants no dictionary */
+
+	/* what cracklib opens: the index, and the words plain or compressed */
+	if ((r = dict_file(prefix, ".pwi", why, whylen)) < 0)
+		return r;
+	if ((r = dict_file(prefix, ".pwd", why, whylen)) < 0 &&
+		dict_file(prefix, ".pwd.gz", why, 0) < 0)
+		return r;
+	if (!dict_loads(prefix)) {
+		snprintf(why, whylen,
+			"the password dictionary %s is damaged; reinstall the package %s or run "
+			"update-cracklib",
+			prefix, PWR_DICT_PACKAGE);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* 1 when pw hashes to hash, 0 when not (or hash is no hash: empty, '*', locked), < 0. */
+static int hash_matches(const char *pw, const char *hash)
+{
+	struct crypt_data *cd;
+	const char *h;
+	int same;
+
+	if (!hash || !*hash || *hash == '*' || *hash == '!')
+		return 0;
+	cd = sodium_malloc(sizeof(*cd));
+	if (!cd)
+		return -ENOMEM;
+	memset(cd, 0, sizeof(*cd));
+	h = crypt_r(pw, hash, cd);
+	same = h && h[0] != '*' && strlen(h) == strlen(hash) &&
+	       sodium_memcmp(h, hash, strlen(h)) == 0;
+	sodium_free(cd);
+	return same;
+}
+
+/* Whether pw hashes to current (lock stripped): the new password may not be the old one. */
+static int same_as_current(const char *pw, const char *current)
+{
+	if (!current)
+		return 0;
+	while (*current == '!')
+		current++;
+	return hash_matches(pw, current);
+}
+
+int password_verify(const char *pw, const char *hash)
+{
+	int r = hash_matches(pw, hash);
+
+	return r < 0 ? r : r ? 0 : -EACCES;
+}
+
+int password_check(const struct pwr_conf *c, const char *user, const char *pw, const char *current,
+	bool *refused, char *why, size_t whylen)
+{
+	pwquality_settings_t *pwq;
+	void *aux = NULL;
+	char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
+	int r, same;
+
+	*refused = true;
+	if (!*pw) {
+		snprintf(why, whylen, "The password is empty");
+		return 0;
+	}
+	if (strlen(pw) < c->min_length) {
+		snprintf(why, whylen, "The password is shorter than %u characters", c->min_length);
+		return 0;
+	}
+	pwq = pwquality_default_settings();
+	if (!pwq)
+		return -ENOMEM;
+	/* the host's /etc/security/pwquality.conf; a missing file means the library defaults */
+	pwquality_read_config(pwq, NULL, NULL);
+	r = pwquality_check(pwq, pw, NULL, user, &aux);
+	pwquality_free_settings(pwq);
+	if (r == PWQ_ERROR_MEM_ALLOC)
+		return -ENOMEM;
+	if (r < 0) {
+		snprintf(why, whylen, "%s", pwquality_strerror(buf, sizeof(buf), r, aux));
+		return 0;
+	}
+	same = same_as_current(pw, current);
+	if (same < 0)
+		return same;
+	if (same) {
+		snprintf(why, whylen, "The password is the same as the current one");
+		return 0;
+	}
+	*refused = false;
+	return 0;
+}
+
+int password_hash(const struct pwr_conf *c, const char *pw, char *out)
+{
+	static const char *const prefix[] = {NULL, "$y$", "$6$", "$2b$"};
+	struct crypt_data *cd;
+	char *salt;
+	const char *h;
+	int r = 0;
+
+	salt = crypt_gensalt_ra(prefix[c->hash_method], 0, NULL, 0);
+	if (!salt)
+		return errno ? -errno : -EINVAL;
+	cd = sodium_malloc(sizeof(*cd));
+	if (!cd) {
+		free(salt);
+		return -ENOMEM;
+	}
+	memset(cd, 0, sizeof(*cd));
+	h = crypt_r(pw, salt, cd);
+	if (!h || h[0] == '*' || strlen(h) >= PASSWORD_HASH_MAX)
+		r = -EINVAL;
+	else
+		memcpy(out, h, strlen(h) + 1);
+	sodium_free(cd);
+	free(salt);
+	return r;
+}

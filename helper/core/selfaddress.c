@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Recovery addresses that users register themselves (SPEC §11): show, set (with the current
+ * password; a code is mailed to the new address), confirm (the code registers it; the old
+ * address is told), remove (with the current password; the old address is told).
+ * MUST: the current password is checked here against the account's own hash, never by the
+ * client; every set and remove counts in the account's request window (so wrong passwords
+ * do); why an address cannot be used is logged, never told (it would tell of another
+ * account); the old address is never shown whole.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "address.h"
+#include "answer.h"
+#include "audit.h"
+#include "code.h"
+#include "eligible.h"
+#include "handler.h"
+#include "mailaddr.h"
+#include "mailq.h"
+#include "password.h"
+#include "pending.h"
+#include "rate.h"
+#include "util.h"
+
+#define T_OFF "Recovery addresses are set by your administrator."
+#define T_UNUSABLE "This address cannot be used for password reset."
+#define T_LIMIT "Too many requests for this account; try again later."
+#define T_PASSWORD "The current password is not right."
+
+/* The answer to a change, with its audit line. */
+static int change_answer(struct peer *p, const struct pwr_who *who, const char *event,
+	uint32_t status, const char *result, const char *reason, const char *text)
+{
+	struct pwr_address_change_ans a = {.status = status};
+
+	util_copy(a.text, sizeof(a.text), text);
+	audit(status == PWR_OK ? LOG_NOTICE : LOG_WARNING, event, p, who->user, who, result,
+		reason);
+	return answer_send(p, PWR_ANS_ADDRESS_CHANGE, &a);
+}
+
+/* With user_addresses = no, a change is refused with the administrators' word; a directory
+ * account's address is the directory's (SPEC §12). Otherwise the account is looked up into
+ * acct (the caller clears it) and true returned. */
+static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who, const char *event,
+	struct account *acct, int *r)
+{
+	char text[PWR_TEXT_MAX + 1];
+
+	memset(acct, 0, sizeof(*acct));
+	if (!h->conf.user_addresses) {
+		snprintf(text, sizeof(text), "%s %s", T_OFF, h->conf.help_message);
+		*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "user-addresses-off",
+			text);
+		return false;
+	}
+	if (account_lookup(&h->accounts, who->user, acct) < 0 || !acct->directory)
+		return true; /* a failed lookup: the account's password cannot be proved */
+	p->about_directory = true;
+	snprintf(text, sizeof(text), "the address of %s comes from the directory (%s)", who->user,
+		h->conf.directory_address_attribute);
+	*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "directory-account", text);
+	return false;
+}
+
+/* The account's request window (every set and remove counts), then its current password. 0
+ * when both pass; else the refusal is answered and *r holds what to return. */
+static int prove(struct helper *h, struct peer *p, const struct pwr_who *who,
+	const struct account *acct, const char *pw, const char *event, int *r)
+{
+	char bucket[RATE_BUCKET_MAX + 1];
+	MDB_txn *txn = NULL;
+	bool ok = false;
+	int e;
+
+	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, who->user);
+	if ((e = store_begin(h->store, true, &txn)) == 0 &&
+		(e = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, 3600,
+			 util_now(), &ok)) == 0)
+		e = store_commit(txn);
+	else if (txn)
+		store_abort(txn);
+	if (e < 0) {
+		*r = change_answer(p, who, event, PWR_E_INTERNAL, "error", strerror(-e),
+			"the request failed; see the helper's log");
+		return e;
+	}
+	if (!ok) {
+		*r = change_answer(p, who, event, PWR_E_LIMIT, "refused", "rate-limit-user", T_LIMIT);
+		return -EAGAIN;
+	}
+	if ((e = acct->local ? password_verify(pw, acct->hash) : -EACCES) < 0) {
+		*r = change_answer(p, who, event, PWR_E_PASSWORD, "refused", "wrong-password",
+			T_PASSWORD);
+		return e;
+	}
+	return 0;
+}
+
+/* Asked at every login that has the session hint: what the account is, then its address
+ * and a pending one, read once; who else has the address does not matter here. */
+int selfaddress_show(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_address_ans a = {.status = PWR_OK, .allowed = h->conf.user_addresses};
+	const struct pwr_who *who = &m->address.who;
+	struct address_info info;
+	struct elig_facts f;
+	struct account acct;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = account_lookup(&h->accounts, who->user, &acct)) == 0)
+		eligible_account(&h->accounts, &h->conf, &acct, util_now(), &f);
+	account_clear(&acct);
+	if (r == 0 && (r = store_begin(h->store, false, &txn)) == 0) {
+		if (f.directory) {
+			/* the directory's address (SPEC §12) */
+			util_copy(a.addr, sizeof(a.addr), f.address);
+			a.source = PWR_SOURCE_DIRECTORY;
+		} else if ((r = address_get_info(h->store, txn, who->user, &info)) == 0) {
+			util_copy(a.addr, sizeof(a.addr), info.addr);
+			a.source = info.source;
+			a.confirmed = info.confirmed;
+			f.has_address = true;
+		}
+		if (r == 0 || r == -ENOENT)
+			r = pending_get(h->store, txn, who->user, util_now(), a.pending);
+		store_abort(txn);
+	}
+	if (r < 0 && r != -ENOENT)
+		return answer_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
+	a.hint = h->conf.user_addresses && eligible_but_address(&f);
+	audit(LOG_INFO, "address-show", p, who->user, who, "ok", NULL);
+	return answer_send(p, PWR_ANS_ADDRESS, &a);
+}
+
+/* Whether addr cannot be the user's recovery address; why (for the log) in why. */
+static bool unusable(struct helper *h, MDB_txn *txn, const char *user, const char *addr,
+	char *why, size_t len)
+{
+	char others[PWR_TEXT_MAX / 2];
+	int n;
+
+	if (mailaddr_validate(addr, why, len) < 0)
+		return true;
+	if (address_local_only(&h->conf, addr)) {
+		snprintf(why, len, "local-only-address");
+		return true;
+	}
+	if ((n = address_sharers(h->store, txn, addr, user, others, sizeof(others))) != 0) {
+		snprintf(why, len, "shared-address:%s", n < 0 ? "?" : others);
+		return true;
+	}
+	return false;
+}
+
+/* Keep addr pending for the user and queue its confirmation code: 0, 1 unusable (why), < 0. */
+static int set_pending(struct helper *h, const struct pwr_who *who, const char *addr, char *why,
+	size_t len)
+{
+	uint64_t now = util_now();
+	struct mail_draft d = {PWR_MAIL_ADDRESS_CONFIRM, who->user, addr, who->rhost, who->tty,
+		now + h->conf.code_ttl, now + h->conf.code_ttl};
+	char code[CODE_LEN + 1];
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		return r;
+	if (unusable(h, txn, who->user, addr, why, len)) {
+		store_abort(txn);
+		return 1;
+	}
+	code_generate(code);
+	r = pending_issue(h->store, txn, who->user, addr, code, now, h->conf.code_ttl,
+		h->conf.code_attempts);
+	if (r == 0)
+		r = mailq_enqueue(h->store, txn, &d, code, now);
+	sodium_memzero(code, sizeof(code));
+	return r < 0 ? (store_abort(txn), r) : store_commit(txn);
+}
+
+int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_address_req *q = &m->address;
+	char why[PWR_TEXT_MAX + 1], text[PWR_TEXT_MAX + 1];
+	struct account acct;
+	int r = 0, e;
+
+	if (allowed(h, p, &q->who, "address-set-requested", &acct, &r) &&
+		prove(h, p, &q->who, &acct, q->password, "address-set-requested", &r) == 0) {
+		e = set_pending(h, &q->who, q->addr, why, sizeof(why));
+		if (e > 0)
+			r = change_answer(p, &q->who, "address-set-requested", PWR_E_INVALID,
+				"refused", why, T_UNUSABLE);
+		else if (e < 0)
+			r = change_answer(p, &q->who, "address-set-requested", PWR_E_INTERNAL,
+				"error", strerror(-e), "the request failed; see the helper's log");
+		else {
+			snprintf(text, sizeof(text),
+				"A confirmation code was sent to %s. It expires in %u minutes.",
+				q->addr, (h->conf.code_ttl + 59) / 60);
+			r = change_answer(p, &q->who, "address-set-requested", PWR_OK, "ok",
+				"code-queued", text);
+		}
+	}
+	sodium_memzero(q->password, sizeof(q->password));
+	account_clear(&acct);
+	return r;
+}
+
+/* Register the pending address the code confirms; tell the old one. 0, -EACCES (the code),
+ * 1 when the address became unusable meanwhile (why), or < 0. */
+static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who,
+	const char *code, char *old, char *why, size_t len)
+{
+	uint64_t now = util_now();
+	struct address_info a = {.source = PWR_SOURCE_USER, .confirmed = now};
+	struct mail_draft d = {PWR_MAIL_ADDRESS_REPLACED, who->user, old, who->rhost, who->tty,
+		now + h->conf.mail_max_age, 0};
+	int r = pending_confirm(h->store, txn, who->user, code, now, a.addr);
+
+	if (r == -ENOENT)
+		r = -EACCES; /* nothing pending reads as a wrong code */
+	if (r < 0)
+		return r;
+	if (unusable(h, txn, who->user, a.addr, why, len))
+		return 1;
+	if ((r = address_get(h->store, txn, who->user, old)) == -ENOENT)
+		old[0] = '\0';
+	else if (r < 0)
+		return r;
+	if ((r = address_set_info(h->store, txn, who->user, &a)) == 0 && *old &&
+		strcasecmp(old, a.addr) != 0)
+		r = mailq_enqueue(h->store, txn, &d, NULL, now);
+	return r;
+}
+
+int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_address_req *q = &m->address;
+	char code[CODE_LEN + 1], old[PWR_ADDR_MAX + 1] = "", why[PWR_TEXT_MAX + 1];
+	char text[PWR_TEXT_MAX + 1], masked[PWR_ADDR_MAX + 1];
+	struct account acct;
+	MDB_txn *txn;
+	int r = 0, e;
+	bool ok = allowed(h, p, &q->who, "address-confirmed", &acct, &r);
+
+	account_clear(&acct);
+	if (!ok)
+		return r;
+	if (code_normalize(q->code, code) < 0)
+		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADFORMAT, "fail",
+			"malformed", "That is not a code.");
+	if ((e = store_begin(h->store, true, &txn)) == 0) {
+		e = confirm_in(h, txn, &q->who, code, old, why, sizeof(why));
+		if (e < 0 && e != -EACCES) {
+			store_abort(txn);
+		} else {
+			/* a wrong code's failure is counted: the transaction is kept */
+			int c = store_commit(txn);
+			e = c < 0 ? c : e;
+		}
+	}
+	sodium_memzero(code, sizeof(code));
+	if (e == -EACCES)
+		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADCODE, "fail",
+			"wrong-code", "That code is not valid.");
+	if (e > 0)
+		return change_answer(p, &q->who, "address-confirmed", PWR_E_INVALID, "refused",
+			why, T_UNUSABLE);
+	if (e < 0)
+		return change_answer(p, &q->who, "address-confirmed", PWR_E_INTERNAL, "error",
+			strerror(-e), "the request failed; see the helper's log");
+	mailaddr_mask(old, masked, sizeof(masked));
+	snprintf(text, sizeof(text), "The recovery address is registered.%s%s%s",
+		*old ? " The previous address (" : "", *old ? masked : "",
+		*old ? ") was told." : "");
+	return change_answer(p, &q->who, "address-confirmed", PWR_OK, "ok", NULL, text);
+}
+
+/* Remove the address (and any pending one); tell it. 0, -ENOENT (none), or < 0. */
+static int remove_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who, char *old)
+{
+	uint64_t now = util_now();
+	struct mail_draft d = {PWR_MAIL_ADDRESS_REMOVED, who->user, old, who->rhost, who->tty,
+		now + h->conf.mail_max_age, 0};
+	int r = address_get(h->store, txn, who->user, old);
+
+	if (r == 0)
+		r = address_unset(h->store, txn, who->user);
+	if (r == 0 && (r = pending_drop(h->store, txn, who->user)) == -ENOENT)
+		r = 0;
+	if (r == 0)
+		r = mailq_enqueue(h->store, txn, &d, NULL, now);
+	return r;
+}
+
+int selfaddress_remove(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_address_req *q = &m->address;
+	char old[PWR_ADDR_MAX + 1], masked[PWR_ADDR_MAX + 1], text[PWR_TEXT_MAX + 1];
+	struct account acct;
+	MDB_txn *txn;
+	int r = 0, e;
+	bool ok = allowed(h, p, &q->who, "address-removed", &acct, &r) &&
+		  prove(h, p, &q->who, &acct, q->password, "address-removed", &r) == 0;
+
+	sodium_memzero(q->password, sizeof(q->password));
+	account_clear(&acct);
+	if (!ok)
+		return r;
+	if ((e = store_begin(h->store, true, &txn)) == 0) {
+		e = remove_in(h, txn, &q->who, old);
+		e = e < 0 ? (store_abort(txn), e) : store_commit(txn);
+	}
+	if (e == -ENOENT)
+		return change_answer(p, &q->who, "address-removed", PWR_E_NOTFOUND, "refused",
+			"no-address", "No recovery address is set.");
+	if (e < 0)
+		return change_answer(p, &q->who, "address-removed", PWR_E_INTERNAL, "error",
+			strerror(-e), "the request failed; see the helper's log");
+	mailaddr_mask(old, masked, sizeof(masked));
+	snprintf(text, sizeof(text), "The recovery address %s is removed; it was told.", masked);
+	return change_answer(p, &q->who, "address-removed", PWR_OK, "ok", NULL, text);
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Self-service: offer, request a code, verify it, set the new password (SPEC §4, §5).
+ * MUST: the answer to a request is the same for every user and is sent before any work that
+ * depends on the user (lookups, the store, the queue), so neither its content nor its timing
+ * tells anything. The password is checked and written only on a connection that has shown a
+ * valid code for that user, and only if that code is still the user's and bound to the entry
+ * as it is when the new password is written.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "address.h"
+#include "answer.h"
+#include "audit.h"
+#include "code.h"
+#include "eligible.h"
+#include "handler.h"
+#include "log.h"
+#include "mailq.h"
+#include "password.h"
+#include "rate.h"
+#include "ready.h"
+#include "util.h"
+
+#define HOUR 3600u
+
+int selfservice_offer(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_offer_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
+	char why[PWR_TEXT_MAX + 1];
+
+	/* nothing is offered that could not end in a new password */
+	if (!ready_why(h, why, sizeof(why))) {
+		a.status = PWR_E_UNAVAILABLE;
+		audit(LOG_ERR, "offer", p, m->who.user, &m->who, "refused", REASON_UNREADY);
+		return answer_send(p, PWR_ANS_OFFER, &a);
+	}
+	/* the same for every account: with self-service off, whether an administrator's code is
+	 * pending must not show (the module then asks everyone for such a code) */
+	a.enabled = h->conf.self_reset;
+	util_copy(a.help, sizeof(a.help), h->conf.help_message);
+	audit(LOG_INFO, "offer", p, m->who.user, &m->who, a.enabled ? "ok" : "refused",
+		a.enabled ? NULL : "disabled");
+	return answer_send(p, PWR_ANS_OFFER, &a);
+}
+
+/* The rate bucket of where a request comes from. A root peer (login, sshd) is believed about
+ * the remote host ("local" when there is none); any other peer is counted by its uid, which the
+ * kernel told us: what it says of a remote host is not believed (route_dispatch() clears it). */
+static void origin_bucket(const struct peer *p, const struct pwr_who *who, char *out, size_t len)
+{
+	if (p->uid == 0)
+		snprintf(out, len, "r:%.*s", PWR_RHOST_MAX, *who->rhost ? who->rhost : "local");
+	else
+		snprintf(out, len, "p:%lu", (unsigned long)p->uid);
+}
+
+struct request {
+	struct helper *h;
+	const struct peer *p;
+	const struct pwr_who *who;
+	MDB_txn *txn;
+	uint64_t now;
+	struct elig_facts f;
+	struct account acct;
+	char reasons[PWR_TEXT_MAX + 1];
+};
+
+/* Count one event in bucket: 0 allowed, 1 refused, < 0 the store failed. */
+static int take(struct request *q, const char *bucket, uint32_t limit, uint32_t window)
+{
+	bool ok;
+	int r = rate_take(q->h->store, q->txn, bucket, limit, window, q->now, &ok);
+
+	return r < 0 ? r : !ok;
+}
+
+/* The checks of a request in order, each window counting as it is passed: 0 when a code may
+ * be sent, 1 with the reason in *why, or < 0. */
+static int request_checks(struct request *q, const char **why)
+{
+	struct pwr_conf *c = &q->h->conf;
+	char bucket[RATE_BUCKET_MAX + 1];
+	struct code_rec rec;
+	int r;
+
+	origin_bucket(q->p, q->who, bucket, sizeof(bucket));
+	if ((r = take(q, bucket, c->rhost_requests_per_hour, HOUR)) != 0)
+		return *why = "rate-limit-rhost", r;
+	if ((r = eligible_store(c, q->h->store, q->txn, q->who->user, &q->f)) < 0)
+		return r;
+	/* a window per account that exists: names that are none leave nothing in the store */
+	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, q->who->user);
+	if (q->f.exists && (r = take(q, bucket, c->user_requests_per_hour, HOUR)) != 0)
+		return *why = "rate-limit-user", r;
+	if (eligible_reasons(&q->f, q->reasons, sizeof(q->reasons)) > 0)
+		return *why = q->reasons, 1;
+	r = code_get(q->h->store, q->txn, q->who->user, q->now, &rec) == 0 &&
+	    rec.kind == PWR_KIND_ADMIN;
+	sodium_memzero(&rec, sizeof(rec));
+	if (r)
+		return *why = "admin-code-pending", 1;
+	if ((r = take(q, "h:mail", c->mails_per_minute, 60)) != 0)
+		return *why = "rate-limit-host", r;
+	return 0;
+}
+
+/* Issue a code bound to the account as it is and queue the mail that carries it. */
+static int request_issue(struct request *q)
+{
+	struct pwr_conf *c = &q->h->conf;
+	struct mail_draft d = {PWR_MAIL_CODE, q->who->user, q->f.address, q->who->rhost, q->who->tty,
+		q->now + c->code_ttl, q->now + c->code_ttl};
+	unsigned char fp[CODE_FP_BYTES];
+	char code[CODE_LEN + 1];
+	int r;
+
+	code_generate(code);
+	code_fingerprint(q->h->store, q->acct.binding, fp);
+	r = code_issue(q->h->store, q->txn, q->who->user, code, PWR_KIND_SELF, q->now, c->code_ttl,
+		c->code_attempts, fp);
+	if (r == 0)
+		r = mailq_enqueue(q->h->store, q->txn, &d, code, q->now);
+	sodium_memzero(code, sizeof(code));
+	return r;
+}
+
+/* After the answer: decide whether a code is sent. Everything here is logged, nothing shown. */
+static void request_work(struct helper *h, struct peer *p, const struct pwr_who *who)
+{
+	struct request q = {.h = h, .p = p, .who = who, .now = util_now()};
+	const char *why = NULL;
+	int r;
+
+	if (!ready_why(h, q.reasons, sizeof(q.reasons))) {
+		audit(LOG_NOTICE, "request", p, who->user, who, "refused", REASON_UNREADY);
+		return;
+	}
+	/* the account databases first (the directory may take its time), then the store */
+	if ((r = account_lookup(&h->accounts, who->user, &q.acct)) == 0) {
+		p->about_directory = q.acct.directory;
+		eligible_account(&h->accounts, &h->conf, &q.acct, q.now, &q.f);
+		r = eligible_directory_sharers(&h->accounts, &q.acct, &q.f);
+	}
+	if (r < 0 || (r = store_begin(h->store, true, &q.txn)) < 0)
+		goto out;
+	r = request_checks(&q, &why);
+	if (r == 0)
+		r = request_issue(&q);
+	/* a refusal still counts in the windows it passed */
+	if (r >= 0)
+		r = store_commit(q.txn);
+	else
+		store_abort(q.txn);
+out:
+	if (r < 0)
+		audit(LOG_ERR, "request", p, who->user, who, "error", strerror(-r));
+	else if (why)
+		audit(LOG_NOTICE, "request", p, who->user, who, "refused", why);
+	else
+		audit(LOG_NOTICE, "request", p, who->user, who, "ok", "code-queued");
+	account_clear(&q.acct);
+	sodium_memzero(&q, sizeof(q));
+}
+
+int selfservice_request(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_request_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
+	int r = answer_send(p, PWR_ANS_REQUEST, &a);
+
+	request_work(h, p, &m->who);
+	return r;
+}
+
+/* Check code for who in txn: 0 valid (the connection remembers which code), -EACCES with the
+ * reason in *why, or another < 0. */
+static int verify_in(struct helper *h, struct peer *p, MDB_txn *txn, const struct pwr_who *who,
+	const char *code, const unsigned char *fp, const char **why)
+{
+	uint64_t now = util_now();
+	struct code_rec rec;
+	int r = code_verify(h->store, txn, who->user, code, now, fp);
+
+	if (r == 0 && code_get(h->store, txn, who->user, now, &rec) < 0)
+		r = -EACCES;
+	/* with self-service off, only an administrator's code opens the way */
+	if (r == 0 && !h->conf.self_reset && rec.kind != PWR_KIND_ADMIN) {
+		r = -EACCES;
+		*why = "disabled";
+	}
+	if (r == 0) {
+		p->verified = true;
+		util_copy(p->verified_user, sizeof(p->verified_user), who->user);
+		memcpy(p->verified_hash, rec.hash, sizeof(p->verified_hash));
+	}
+	sodium_memzero(&rec, sizeof(rec));
+	return r;
+}
+
+int selfservice_verify(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_verify_ans a = {.status = PWR_E_BADCODE};
+	struct pwr_who *who = &m->verify.who;
+	struct account acct;
+	char code[CODE_LEN + 1];
+	unsigned char fp[CODE_FP_BYTES];
+	const char *why = "wrong-code";
+	MDB_txn *txn = NULL;
+	int r;
+
+	p->verified = false;
+	if (code_normalize(m->verify.code, code) < 0) {
+		a.status = PWR_E_BADFORMAT;
+		audit(LOG_NOTICE, "verify", p, who->user, who, "fail", "malformed");
+		return answer_send(p, PWR_ANS_VERIFY, &a);
+	}
+	if ((r = account_lookup(&h->accounts, who->user, &acct)) < 0)
+		goto fail;
+	p->about_directory = acct.directory;
+	code_fingerprint(h->store, acct.binding, fp);
+	account_clear(&acct);
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	r = verify_in(h, p, txn, who, code, fp, &why);
+	if (r < 0 && r != -EACCES)
+		goto fail;
+	a.status = r == 0 ? PWR_OK : PWR_E_BADCODE;
+	r = store_commit(txn);
+	txn = NULL;
+	if (r < 0)
+		goto fail;
+	audit(LOG_NOTICE, "verify", p, who->user, who, a.status == PWR_OK ? "ok" : "fail",
+		a.status == PWR_OK ? NULL : why);
+	goto out;
+fail:
+	p->verified = false;
+	a.status = PWR_E_INTERNAL;
+	audit(LOG_ERR, "verify", p, who->user, who, "error", strerror(-r));
+out:
+	store_abort(txn);
+	sodium_memzero(code, sizeof(code));
+	return answer_send(p, PWR_ANS_VERIFY, &a);
+}
+
+struct setpw_guard {
+	struct helper *h;
+	struct peer *p;
+};
+
+/* Under the account's lock: the code this connection showed must still be the user's, alive,
+ * and issued for exactly the entry as it is. */
+static int code_still_valid(void *ctx, const char *before, const char *after)
+{
+	struct helper *h = ((struct setpw_guard *)ctx)->h;
+	struct peer *p = ((struct setpw_guard *)ctx)->p;
+	unsigned char fp[CODE_FP_BYTES];
+	struct code_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	(void)after;
+	code_fingerprint(h->store, before, fp);
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return r;
+	r = code_get(h->store, txn, p->verified_user, util_now(), &rec);
+	store_abort(txn);
+	if (r == 0 && (sodium_memcmp(rec.hash, p->verified_hash, sizeof(rec.hash)) != 0 ||
+			      sodium_memcmp(rec.shadow_fp, fp, sizeof(fp)) != 0))
+		r = -ENOENT;
+	sodium_memzero(&rec, sizeof(rec));
+	return r < 0 ? -EACCES : 0;
+}
+
+/* After a password change: the code is spent, the lockout cleared, caches told, the owner
+ * notified. */
+static void setpw_after(
+	struct helper *h, struct peer *p, const struct pwr_who *who, const struct account *acct)
+{
+	char addr[PWR_ADDR_MAX + 1];
+	uint64_t now = util_now();
+	struct mail_draft d = {PWR_MAIL_CHANGED, who->user, addr, who->rhost, who->tty,
+		now + h->conf.mail_max_age, 0};
+	const struct account_db *db = &h->accounts;
+	bool notify = h->conf.notify_on_change && address_of(h->store, acct, addr) == 0;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, true, &txn)) == 0) {
+		code_revoke(h->store, txn, who->user);
+		if (notify)
+			r = mailq_enqueue(h->store, txn, &d, NULL, now);
+		r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
+	}
+	if (r < 0)
+		audit(LOG_ERR, "password-changed", p, who->user, who, "error", "code-not-consumed");
+	if ((r = db->ops->clear_lockout(db, acct)) < 0)
+		audit(LOG_WARNING, "faillock-reset", p, who->user, who, "error", strerror(-r));
+	db->ops->flush(db);
+}
+
+/* Check pw against the quality rules (*refused, and why in text, when it fails them) and, for a
+ * local account, hash it into hash: 0, or < 0. A directory hashes the password itself (SPEC
+ * §12) and then applies its own policy too. */
+static int setpw_prepare(struct helper *h, const struct account *acct, const char *pw,
+	char *hash, bool *refused, char *text, size_t len)
+{
+	int r;
+
+	*refused = false;
+	if (!acct->local && !acct->directory)
+		return acct->unreachable ? -EHOSTUNREACH : -ENOENT;
+	if ((r = password_check(&h->conf, acct->name, pw, acct->hash, refused, text, len)) < 0 ||
+		*refused)
+		return r;
+	return acct->local ? password_hash(&h->conf, pw, hash) : 0;
+}
+
+int selfservice_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_set_password_ans a = {.status = PWR_E_INTERNAL};
+	struct pwr_who *who = &m->set_password.who;
+	size_t len = strlen(m->set_password.password);
+	char *pw = sodium_malloc(len + 1), *hash = sodium_malloc(PASSWORD_HASH_MAX);
+	struct new_password *np = sodium_malloc(sizeof(*np));
+	struct setpw_guard guard = {h, p};
+	struct account acct = {0};
+	char why[ACCOUNT_WHY_MAX] = "";
+	bool refused;
+	int r = -ENOMEM;
+
+	if (pw)
+		memcpy(pw, m->set_password.password, len + 1);
+	sodium_memzero(m->set_password.password, sizeof(m->set_password.password));
+	if (!pw || !hash || !np)
+		goto fail;
+	if (!ready_why(h, why, sizeof(why))) {
+		/* the code stays valid: the person may come back once the host is mended */
+		a.status = PWR_E_UNAVAILABLE;
+		audit(LOG_ERR, "set-password", p, who->user, who, "refused", REASON_UNREADY);
+		goto out;
+	}
+	*why = '\0';
+	if ((r = account_lookup(&h->accounts, who->user, &acct)) < 0)
+		goto fail;
+	p->about_directory = acct.directory;
+	r = setpw_prepare(h, &acct, pw, hash, &refused, a.text, sizeof(a.text));
+	if (r < 0)
+		goto fail;
+	if (refused) {
+		a.status = PWR_E_QUALITY;
+		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "quality");
+		goto out;
+	}
+	*np = (struct new_password){.hash = hash, .clear = pw};
+	r = h->accounts.ops->set_password(&h->accounts, &acct, np, code_still_valid, &guard, why);
+	if (r == 0 && np->refused) {
+		a.status = PWR_E_QUALITY; /* the directory's policy, in its words */
+		util_copy(a.text, sizeof(a.text), np->why);
+		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "directory-policy");
+		goto out;
+	}
+	if (r == -EACCES) {
+		/* the code was replaced, revoked, expired, or the entry changed meanwhile */
+		p->verified = false;
+		a.status = PWR_E_BADCODE;
+		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused",
+			"code-no-longer-valid");
+		goto out;
+	}
+	if (r < 0)
+		goto fail;
+	p->verified = false;
+	setpw_after(h, p, who, &acct);
+	a.status = PWR_OK;
+	audit(LOG_NOTICE, "password-changed", p, who->user, who, "ok", "self-service");
+	goto out;
+fail:
+	audit(LOG_ERR, "set-password", p, who->user, who, "error", *why ? why : strerror(-r));
+	util_copy(a.text, sizeof(a.text), "the password could not be set; see the helper's log");
+out:
+	account_clear(&acct);
+	sodium_free(pw);
+	sodium_free(hash);
+	sodium_free(np);
+	return answer_send(p, PWR_ANS_SET_PASSWORD, &a);
+}

@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pwreset-directory: the only program of pam_pwreset that links libldap (SPEC §12). The helper
+ * starts it as mail_user with an empty environment and one socketpair end on fd 0, and hands
+ * it, in the first request, where the directory is and the bind password. It answers each
+ * request in turn (dirproto.h) and keeps its bound connection while requests keep coming; it
+ * exits when the helper closes the socket.
+ * MUST: it never runs as root; it reads no ldap.conf or ldaprc (LDAPNOINIT): only what the
+ * helper said counts; with directory_starttls = required nothing is sent on an ldap:// URL
+ * before StartTLS succeeded, and the server's certificate is always verified; a user name
+ * reaches a filter only escaped (ldapfilter_for); a server that does not answer within the
+ * timeout fails that request only; the bind password and new passwords are wiped after use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ldap.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "dirproto.h"
+#include "ldapfilter.h"
+
+#define LOCKED_FOR_GOOD "000001010000Z" /* ppolicy's administrative lock */
+#define RANDOM_PASSWORD_LEN 40
+#define PAGE_SIZE 200
+
+/* What DIR_CONFIG said, kept for the program's life. */
+struct dir {
+	LDAP *ld; /* bound, or NULL */
+	char *urls, *ca_file, *bind_dn, *password, *base, *filter, *attr;
+	uint32_t starttls, timeout;
+	bool configured;
+	bool may_retry; /* this request may be tried again on a new connection */
+	bool retry; /* ... and must be: the kept connection was found gone */
+};
+
+static unsigned char *packet; /* DIRANS_PACKET_MAX bytes */
+
+static void send_answer(const struct dirans *a)
+{
+	long n = dirproto_ans_encode(a, packet, DIRANS_PACKET_MAX);
+
+	if (n < 0 || send(0, packet, (size_t)n, MSG_NOSIGNAL) != n) {
+		syslog(LOG_ERR, "cannot answer the helper: %s", n < 0 ? "encoding" : strerror(errno));
+		exit(1);
+	}
+}
+
+/* An answer that says only how it went, and why. */
+static void answer_status(uint32_t tag, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void answer_status(uint32_t tag, uint32_t status, const char *fmt, ...)
+{
+	static struct dirans a;
+	va_list ap;
+
+	memset(&a, 0, sizeof(a));
+	a.tag = tag;
+	a.status = status;
+	va_start(ap, fmt);
+	vsnprintf(a.text, sizeof(a.text), fmt, ap);
+	va_end(ap);
+	send_answer(&a);
+}
+
+static void forget(char **s)
+{
+	if (*s) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static void disconnect(struct dir *d)
+{
+	if (d->ld)
+		ldap_unbind_ext_s(d->ld, NULL, NULL);
+	d->ld = NULL;
+}
+
+/* The server's words for rc on ld, or libldap's. */
+static const char *why_of(LDAP *ld, int rc, char *buf, size_t cap)
+{
+	char *diag = NULL;
+
+	if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS &&
+		diag && *diag)
+		snprintf(buf, cap, "%s: %s", ldap_err2string(rc), diag);
+	else
+		snprintf(buf, cap, "%s", ldap_err2string(rc));
+	ldap_memfree(diag);
+	return buf;
+}
+
+/* Connect to url and bind: 0 with d->ld, or the LDAP error (why filled). */
+static int connect_one(struct dir *d, const char *url, char *why, size_t whylen)
+{
+	struct timeval tv = {(time_t)d->timeout, 0};
+	struct berval cred = {strlen(d->password), d->password};
+	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, rc;
+	LDAP *ld = NULL;
+
+	if ((rc = ldap_initialize(&ld, url)) != LDAP_SUCCESS) {
+		snprintf(why, whylen, "%s: %s", url, ldap_err2string(rc));
+		return rc;
+	}
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+	if (*d->ca_file)
+		ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->ca_file);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	if (!strncmp(url, "ldap://", 7) && d->starttls == DIR_TLS_REQUIRED &&
+		(rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
+		char buf[256];
+		snprintf(why, whylen, "%s: StartTLS: %s", url, why_of(ld, rc, buf, sizeof(buf)));
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return rc;
+	}
+	rc = ldap_sasl_bind_s(ld, d->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	if (rc != LDAP_SUCCESS) {
+		char buf[256];
+		snprintf(why, whylen, "%s: bind as %s: %s", url, d->bind_dn,
+			why_of(ld, rc, buf, sizeof(buf)));
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return rc;
+	}
+	d->ld = ld;
+	return 0;
+}
+
+/* A bound connection: the one kept, else the first URL that answers. 0, or -1 (why: each
+ * URL's failure). */
+static int connected(struct dir *d, char *why, size_t whylen)
+{
+	char *urls, *save = NULL, one[512];
+	size_t pos = 0;
+
+	if (d->ld)
+		return 0;
+	if (!(urls = strdup(d->urls))) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	why[0] = '\0';
+	for (char *u = strtok_r(urls, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+		int w;
+
+		if (connect_one(d, u, one, sizeof(one)) == 0)
+			break;
+		w = snprintf(why + pos, whylen - pos, "%s%s", pos ? "; " : "", one);
+		if (w > 0)
+			pos += (size_t)w < whylen - pos ? (size_t)w : whylen - pos - 1;
+	}
+	free(urls);
+	return d->ld ? 0 : -1;
+}
+
+/* Whether rc means the connection is gone (the next request connects again). */
+static bool lost(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
+	       rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+}
+
+/* The answer for an LDAP error rc of an operation (what says which). */
+static void answer_ldap_error(struct dir *d, uint32_t tag, const char *what, int rc)
+{
+	char buf[512];
+
+	why_of(d->ld, rc, buf, sizeof(buf));
+	if (lost(rc)) {
+		disconnect(d);
+		if (d->may_retry) {
+			d->retry = true; /* the kept connection had gone: once more, on a new one */
+			return;
+		}
+		answer_status(tag, DIR_UNREACHABLE, "%s: %s", what, buf);
+	} else {
+		answer_status(tag, DIR_FAILED, "%s: %s", what, buf);
+	}
+}
+
+/* The first value of attr in entry e into out ("" when none). */
+static void first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t cap)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+
+	out[0] = '\0';
+	if (v && v[0] && v[0]->bv_len < cap && !memchr(v[0]->bv_val, 0, v[0]->bv_len)) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+}
+
+/* uidNumber of e: 0 and *uid, or -1 when it has none that is a number. */
+static int uid_number(LDAP *ld, LDAPMessage *e, uint32_t *uid)
+{
+	char buf[16], *end;
+	unsigned long n;
+
+	first_value(ld, e, "uidNumber", buf, sizeof(buf));
+	errno = 0;
+	n = strtoul(buf, &end, 10);
+	if (!*buf || *end || errno || n > UINT32_MAX)
+		return -1;
+	*uid = (uint32_t)n;
+	return 0;
+}
+
+/* The entry's dn, address, uid and binding into a. */
+static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
+{
+	char *dn = ldap_get_dn(d->ld, e), stamp[DIR_BINDING_MAX - 32];
+
+	snprintf(a->dn, sizeof(a->dn), "%s", dn ? dn : "");
+	ldap_memfree(dn);
+	first_value(d->ld, e, d->attr, a->address, sizeof(a->address));
+	first_value(d->ld, e, "uid", a->user, sizeof(a->user));
+	uid_number(d->ld, e, &a->uid);
+	/* what changes with the password: ppolicy's pwdChangedTime, else any change at all */
+	first_value(d->ld, e, "pwdChangedTime", stamp, sizeof(stamp));
+	if (*stamp) {
+		snprintf(a->binding, sizeof(a->binding), "pwdChangedTime:%s", stamp);
+	} else {
+		first_value(d->ld, e, "entryCSN", stamp, sizeof(stamp));
+		snprintf(a->binding, sizeof(a->binding), "entryCSN:%s", stamp);
+	}
+}
+
+static int search(struct dir *d, const char *filter, int sizelimit, LDAPMessage **res)
+{
+	char *attrs[] = {"uid", "uidNumber", d->attr, "pwdChangedTime", "entryCSN", NULL};
+	struct timeval tv = {(time_t)d->timeout, 0};
+
+	*res = NULL;
+	return ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
+		&tv, sizelimit, res);
+}
+
+/* DIR_LOOKUP: the one entry of the filter for user whose uidNumber is uid. */
+static void do_lookup(struct dir *d, const struct dirreq *q)
+{
+	static struct dirans a;
+	char filter[DIR_FILTER_MAX + 3 * DIR_USER_MAX + 1];
+	LDAPMessage *res = NULL, *found = NULL;
+	int rc, n = 0;
+
+	if (ldapfilter_for(d->filter, q->user, filter, sizeof(filter)) < 0) {
+		answer_status(q->tag, DIR_FAILED, "the filter for this name is too long");
+		return;
+	}
+	rc = search(d, filter, 8, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+		ldap_msgfree(res);
+		answer_ldap_error(d, q->tag, "search", rc);
+		return;
+	}
+	for (LDAPMessage *e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
+		uint32_t uid;
+		if (uid_number(d->ld, e, &uid) == 0 && uid == q->uid) {
+			found = e;
+			n++;
+		}
+	}
+	memset(&a, 0, sizeof(a));
+	a.tag = q->tag;
+	a.status = n == 0 ? DIR_NOT_FOUND : n > 1 ? DIR_SEVERAL : DIR_OK;
+	if (n == 1)
+		describe(d, found, &a);
+	ldap_msgfree(res);
+	send_answer(&a);
+}
+
+/* DIR_COUNT: the entries of the filter (any user) whose attr holds value. */
+static void do_count(struct dir *d, const struct dirreq *q)
+{
+	static struct dirans a;
+	char any[DIR_FILTER_MAX + 2], value[3 * DIR_VALUE_MAX + 1];
+	char filter[sizeof(any) + sizeof(value) + DIR_ATTR_MAX + 8];
+	LDAPMessage *res = NULL;
+	size_t pos = 0;
+	int rc;
+
+	/* the address is escaped like a user name: the same rules (RFC 4515) */
+	ldapfilter_for(d->filter, NULL, any, sizeof(any));
+	if (ldapfilter_for("%u", q->value, value, sizeof(value)) < 0 ||
+		snprintf(filter, sizeof(filter), "(&%s(%s=%s))", any, d->attr, value) >=
+			(int)sizeof(filter)) {
+		answer_status(q->tag, DIR_FAILED, "the filter for this address is too long");
+		return;
+	}
+	rc = search(d, filter, 0, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+		ldap_msgfree(res);
+		answer_ldap_error(d, q->tag, "search", rc);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.tag = q->tag;
+	for (LDAPMessage *e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
+		char uid[DIR_USER_MAX + 1];
+		int w;
+
+		first_value(d->ld, e, "uid", uid, sizeof(uid));
+		a.count++;
+		w = snprintf(a.text + pos, sizeof(a.text) - pos, "%s%s", pos ? "," : "", uid);
+		if (w > 0 && (size_t)w < sizeof(a.text) - pos)
+			pos += (size_t)w;
+	}
+	ldap_msgfree(res);
+	send_answer(&a);
+}
+
+/* RFC 3062 Password Modify of dn to pw, as the bind DN: the directory hashes it. */
+static int password_modify(struct dir *d, const char *dn, char *pw)
+{
+	struct berval id = {strlen(dn), (char *)dn}, np = {strlen(pw), pw}, gen = {0, NULL};
+	int rc = ldap_passwd_s(d->ld, &id, NULL, &np, &gen, NULL, NULL);
+
+	ber_memfree(gen.bv_val);
+	return rc;
+}
+
+/* Remove the ppolicy lockout where it is (ppolicy clears it on a change of its own). */
+static int unlock(struct dir *d, const char *dn)
+{
+	char *none[] = {NULL};
+	LDAPMod del = {LDAP_MOD_DELETE, "pwdAccountLockedTime", {.modv_strvals = none}};
+	LDAPMod *mods[] = {&del, NULL};
+	int rc = ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL);
+
+	/* not there, or a directory without ppolicy: nothing to remove */
+	return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_UNDEFINED_TYPE ? LDAP_SUCCESS : rc;
+}
+
+static void do_passwd(struct dir *d, const struct dirreq *q)
+{
+	char *pw = strdup(q->password);
+	int rc;
+
+	if (!pw) {
+		answer_status(q->tag, DIR_FAILED, "out of memory");
+		return;
+	}
+	rc = password_modify(d, q->dn, pw);
+	forget(&pw);
+	if (rc == LDAP_CONSTRAINT_VIOLATION || rc == LDAP_UNWILLING_TO_PERFORM) {
+		char *diag = NULL;
+		ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		answer_status(q->tag, DIR_REFUSED, "%s", diag && *diag ? diag : ldap_err2string(rc));
+		ldap_memfree(diag);
+		return;
+	}
+	if (rc != LDAP_SUCCESS) {
+		answer_ldap_error(d, q->tag, "password modify", rc);
+		return;
+	}
+	if ((rc = unlock(d, q->dn)) != LDAP_SUCCESS) {
+		answer_ldap_error(d, q->tag, "the password was set, but removing the lockout", rc);
+		return;
+	}
+	answer_status(q->tag, DIR_OK, "%s", "");
+}
+
+/* A password nobody knows: RANDOM_PASSWORD_LEN symbols of four kinds. */
+static int random_password(char *out, size_t cap)
+{
+	static const char set[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.+";
+	unsigned char r[RANDOM_PASSWORD_LEN];
+
+	if (cap < RANDOM_PASSWORD_LEN + 5 ||
+		getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	for (size_t i = 0; i < sizeof(r); i++)
+		out[i] = set[r[i] % (sizeof(set) - 1)];
+	memcpy(out + RANDOM_PASSWORD_LEN, "Aa3-", 5); /* every class, whatever was drawn */
+	explicit_bzero(r, sizeof(r));
+	return 0;
+}
+
+/* The binding of the entry at dn as it is now into a: what a code issued after a lock is
+ * bound to. */
+static int read_binding(struct dir *d, const char *dn, struct dirans *a)
+{
+	char *attrs[] = {"pwdChangedTime", "entryCSN", NULL}, stamp[DIR_BINDING_MAX - 32];
+	struct timeval tv = {(time_t)d->timeout, 0};
+	LDAPMessage *res = NULL, *e;
+	int rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+		NULL, &tv, 1, &res);
+
+	if (rc == LDAP_SUCCESS && !(e = ldap_first_entry(d->ld, res)))
+		rc = LDAP_NO_SUCH_OBJECT;
+	if (rc == LDAP_SUCCESS) {
+		first_value(d->ld, e, "pwdChangedTime", stamp, sizeof(stamp));
+		if (*stamp) {
+			snprintf(a->binding, sizeof(a->binding), "pwdChangedTime:%s", stamp);
+		} else {
+			first_value(d->ld, e, "entryCSN", stamp, sizeof(stamp));
+			snprintf(a->binding, sizeof(a->binding), "entryCSN:%s", stamp);
+		}
+	}
+	ldap_msgfree(res);
+	return rc;
+}
+
+/* DIR_LOCK: ppolicy's administrative lock; where the directory has no ppolicy, a random
+ * password that nobody keeps. The answer carries the entry's binding as locked. */
+static void do_lock(struct dir *d, const struct dirreq *q)
+{
+	char *val[] = {LOCKED_FOR_GOOD, NULL}, pw[RANDOM_PASSWORD_LEN + 8];
+	LDAPMod rep = {LDAP_MOD_REPLACE, "pwdAccountLockedTime", {.modv_strvals = val}};
+	LDAPMod *mods[] = {&rep, NULL};
+	static struct dirans a;
+	int rc = ldap_modify_ext_s(d->ld, q->dn, mods, NULL, NULL);
+
+	memset(&a, 0, sizeof(a));
+	a.tag = q->tag;
+	a.count = DIR_LOCKED_PPOLICY;
+	if (rc == LDAP_UNDEFINED_TYPE || rc == LDAP_OBJECT_CLASS_VIOLATION) {
+		if (random_password(pw, sizeof(pw)) < 0) {
+			answer_status(q->tag, DIR_FAILED, "no random bytes for a password");
+			return;
+		}
+		rc = password_modify(d, q->dn, pw);
+		explicit_bzero(pw, sizeof(pw));
+		if (rc != LDAP_SUCCESS) {
+			answer_ldap_error(d, q->tag, "lock with a random password", rc);
+			return;
+		}
+		a.count = DIR_LOCKED_RANDOM;
+	} else if (rc != LDAP_SUCCESS) {
+		answer_ldap_error(d, q->tag, "lock", rc);
+		return;
+	}
+	if ((rc = read_binding(d, q->dn, &a)) != LDAP_SUCCESS) {
+		answer_ldap_error(d, q->tag, "read the entry after its lock", rc);
+		return;
+	}
+	send_answer(&a);
+}
+
+static void do_unlock(struct dir *d, const struct dirreq *q)
+{
+	int rc = unlock(d, q->dn);
+
+	if (rc != LDAP_SUCCESS)
+		answer_ldap_error(d, q->tag, "unlock", rc);
+	else
+		answer_status(q->tag, DIR_OK, "%s", "");
+}
+
+/* One page of DIR_LIST; *cookie is where the next one starts (bv_val NULL: the end). */
+static int list_page(struct dir *d, const struct dirreq *q, const char *filter,
+	struct berval *cookie)
+{
+	char *attrs[] = {"uid", "uidNumber", d->attr, NULL};
+	struct timeval tv = {(time_t)d->timeout, 0};
+	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **back = NULL;
+	LDAPMessage *res = NULL;
+	struct berval next = {0, NULL};
+	static struct dirans a;
+	int rc, err = 0;
+	ber_int_t count = 0;
+
+	if ((rc = ldap_create_page_control(d->ld, PAGE_SIZE, cookie, 0, &page)) != LDAP_SUCCESS)
+		return rc;
+	ctrls[0] = page;
+	rc = ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, ctrls, NULL,
+		&tv, 0, &res);
+	ldap_control_free(page);
+	if (rc == LDAP_SUCCESS)
+		rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &back, 0);
+	if (rc == LDAP_SUCCESS)
+		rc = err;
+	for (LDAPMessage *e = rc == LDAP_SUCCESS ? ldap_first_entry(d->ld, res) : NULL; e;
+		e = ldap_next_entry(d->ld, e)) {
+		memset(&a, 0, sizeof(a));
+		a.tag = q->tag;
+		a.more = 1;
+		describe(d, e, &a);
+		a.binding[0] = '\0';
+		send_answer(&a);
+	}
+	ber_memfree(cookie->bv_val);
+	*cookie = (struct berval){0, NULL};
+	if (rc == LDAP_SUCCESS && back) {
+		LDAPControl *c = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, back, NULL);
+		if (c && ldap_parse_pageresponse_control(d->ld, c, &count, &next) == LDAP_SUCCESS &&
+			next.bv_len)
+			*cookie = next;
+		else
+			ber_memfree(next.bv_val);
+	}
+	ldap_controls_free(back);
+	ldap_msgfree(res);
+	return rc;
+}
+
+/* DIR_LIST: every entry of the filter with %u as *, a page at a time. */
+static void do_list(struct dir *d, const struct dirreq *q)
+{
+	char filter[DIR_FILTER_MAX + 2];
+	struct berval cookie = {0, NULL};
+	int rc;
+
+	ldapfilter_for(d->filter, NULL, filter, sizeof(filter));
+	do {
+		rc = list_page(d, q, filter, &cookie);
+	} while (rc == LDAP_SUCCESS && cookie.bv_val);
+	ber_memfree(cookie.bv_val);
+	if (rc != LDAP_SUCCESS)
+		answer_ldap_error(d, q->tag, "list", rc);
+	else
+		answer_status(q->tag, DIR_OK, "%s", "");
+}
+
+static void do_status(struct dir *d, const struct dirreq *q)
+{
+	struct berval *who = NULL;
+	int rc = ldap_whoami_s(d->ld, &who, NULL, NULL);
+
+	if (rc != LDAP_SUCCESS) {
+		ber_bvfree(who);
+		answer_ldap_error(d, q->tag, "whoami", rc);
+		return;
+	}
+	answer_status(q->tag, DIR_OK, "%.*s", who ? (int)who->bv_len : 0,
+		who && who->bv_val ? who->bv_val : "");
+	ber_bvfree(who);
+}
+
+/* DIR_CONFIG: kept (once); nothing is connected until a request needs it. */
+static int configure(struct dir *d, const struct dirreq *q)
+{
+	if (d->configured) {
+		answer_status(q->tag, DIR_FAILED, "already configured");
+		return -1;
+	}
+	d->urls = strdup(q->urls);
+	d->ca_file = strdup(q->ca_file);
+	d->bind_dn = strdup(q->bind_dn);
+	d->password = strdup(q->password);
+	d->base = strdup(q->base);
+	d->filter = strdup(q->filter);
+	d->attr = strdup(q->attr);
+	d->starttls = q->starttls;
+	d->timeout = q->timeout;
+	if (!d->urls || !d->ca_file || !d->bind_dn || !d->password || !d->base || !d->filter ||
+		!d->attr) {
+		answer_status(q->tag, DIR_FAILED, "out of memory");
+		return -1;
+	}
+	d->configured = true;
+	answer_status(q->tag, DIR_OK, "%s", "");
+	return 0;
+}
+
+static void run_op(struct dir *d, const struct dirreq *q)
+{
+	switch (q->op) {
+	case DIR_LOOKUP:
+		do_lookup(d, q);
+		break;
+	case DIR_COUNT:
+		do_count(d, q);
+		break;
+	case DIR_PASSWD:
+		do_passwd(d, q);
+		break;
+	case DIR_LOCK:
+		do_lock(d, q);
+		break;
+	case DIR_UNLOCK:
+		do_unlock(d, q);
+		break;
+	case DIR_LIST:
+		do_list(d, q);
+		break;
+	default:
+		do_status(d, q);
+		break;
+	}
+}
+
+/* One request: connect if need be, then the op. When a kept connection turns out to be gone
+ * (the server closed it while we idled), the op is tried once more on a new one; not a
+ * listing, which may have sent part of its answers already. */
+static void serve(struct dir *d, const struct dirreq *q)
+{
+	char why[DIR_TEXT_MAX];
+
+	if (q->op == DIR_CONFIG) {
+		configure(d, q);
+		return;
+	}
+	if (!d->configured) {
+		answer_status(q->tag, DIR_FAILED, "not configured");
+		return;
+	}
+	d->may_retry = d->ld != NULL && q->op != DIR_LIST;
+	d->retry = false;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (connected(d, why, sizeof(why)) < 0) {
+			answer_status(q->tag, DIR_UNREACHABLE, "%s", why);
+			return;
+		}
+		run_op(d, q);
+		if (!d->retry)
+			return;
+		d->may_retry = d->retry = false;
+	}
+}
+
+int main(void)
+{
+	struct dir d = {0};
+	struct dirreq q;
+	unsigned char *in;
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	/* it holds the bind password: not readable by another process of mail_user, no core */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	openlog("pwreset-directory", LOG_PID, LOG_AUTHPRIV);
+	if (getuid() == 0 || geteuid() == 0) {
+		syslog(LOG_ERR, "refusing to run as root: the helper starts this as mail_user");
+		fprintf(stderr, "pwreset-directory: refusing to run as root\n");
+		return 1;
+	}
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+		fprintf(stderr, "pwreset-directory: fd 0 must be the helper's SOCK_SEQPACKET "
+				"socket\n");
+		return 2;
+	}
+	/* only what the helper says: no ldap.conf, no ldaprc, no LDAP* variables */
+	setenv("LDAPNOINIT", "1", 1);
+	packet = malloc(DIRANS_PACKET_MAX);
+	in = malloc(DIRREQ_PACKET_MAX + 1);
+	if (!packet || !in)
+		return 1;
+	for (;;) {
+		ssize_t n = recv(0, in, DIRREQ_PACKET_MAX + 1, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((size_t)n > DIRREQ_PACKET_MAX || dirproto_req_decode(in, (size_t)n, &q) < 0) {
+			syslog(LOG_ERR, "malformed request of %zd bytes from the helper; exiting", n);
+			answer_status(0, DIR_FAILED, "pwreset-directory got a malformed request");
+			break;
+		}
+		serve(&d, &q);
+		explicit_bzero(in, (size_t)n);
+	}
+	disconnect(&d);
+	forget(&d.password);
+	free(d.urls);
+	free(d.ca_file);
+	free(d.bind_dn);
+	free(d.base);
+	free(d.filter);
+	free(d.attr);
+	free(in);
+	free(packet);
+	return 0;
+}
