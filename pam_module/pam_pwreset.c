@@ -409,8 +409,8 @@ static int converse(struct session *s)
 
 /* A session for user, its options parsed and what PAM says of where the person is copied;
  * NULL when there is no memory. */
-static struct session *session_new(pam_handle_t *pamh, int argc, const char **argv,
-	const char *user)
+static struct session *session_new(
+	pam_handle_t *pamh, int argc, const char **argv, const char *user)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	const void *item = NULL;
@@ -505,15 +505,17 @@ static int hint_due(struct session *s)
 	s->m.address.who = s->who;
 	aop = exchange(s, PWR_REQ_ADDRESS_SHOW);
 	if (aop == PWR_ANS_ERROR) {
-		pam_syslog(s->pamh, LOG_WARNING, "no session hint: the helper answered error %u: %s",
-			s->m.error.status, s->m.error.text);
+		pam_syslog(s->pamh, LOG_WARNING,
+			"no session hint: the helper answered error %u: %s", s->m.error.status,
+			s->m.error.text);
 		msg_wipe(s);
 		return -EPROTO;
 	}
 	if (aop != PWR_ANS_ADDRESS || s->m.address_ans.status != PWR_OK) {
 		pam_syslog(s->pamh, LOG_WARNING, "no session hint: the helper %s",
-			aop == -EAGAIN ? "did not answer in time" :
-			aop < 0 ? strerror(-aop) : "answered something unexpected");
+			aop == -EAGAIN ? "did not answer in time"
+			: aop < 0      ? strerror(-aop)
+				       : "answered something unexpected");
 		msg_wipe(s);
 		return -EPROTO;
 	}

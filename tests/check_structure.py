@@ -6,7 +6,7 @@ one). Prints every offender as FILE:LINE: what, and exits 1 when there is one.
 
 Usage: check_structure.py [--report] FILE|DIR...
   --report  print every file's and the longest functions' sizes as well
-A directory stands for the .c files in it."""
+A directory stands for the .c files in it and in its folders."""
 import glob
 import os
 import re
@@ -94,7 +94,7 @@ def main(argv):
     for a in argv:
         if a == '--report':
             continue
-        files += sorted(glob.glob(os.path.join(a, '*.c'))) if os.path.isdir(a) else [a]
+        files += sorted(glob.glob(os.path.join(a, '**', '*.c'), recursive=True)) if os.path.isdir(a) else [a]
     bad = 0
     for path in files:
         with open(path, encoding='utf-8') as f:

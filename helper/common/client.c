@@ -29,8 +29,8 @@ static int connect_socket(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		(fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		int e = errno;
 		close(fd);
 		return -e;

@@ -7,7 +7,6 @@
 #ifndef PWRESET_CLIENT_H
 #define PWRESET_CLIENT_H
 
-
 #include <stdbool.h>
 
 struct pwr_client {

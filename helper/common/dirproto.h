@@ -27,8 +27,8 @@
 #define DIR_BINDING_MAX 256
 #define DIR_TEXT_MAX 1024
 #define DIRREQ_PACKET_MAX \
-	(6 * 4 + DIR_URLS_MAX + DIR_PATH_MAX + 3 * DIR_DN_MAX + DIR_PASSWORD_MAX + DIR_FILTER_MAX + \
-		DIR_ATTR_MAX + DIR_USER_MAX + DIR_VALUE_MAX + 10 * 5)
+	(6 * 4 + DIR_URLS_MAX + DIR_PATH_MAX + 3 * DIR_DN_MAX + DIR_PASSWORD_MAX + \
+		DIR_FILTER_MAX + DIR_ATTR_MAX + DIR_USER_MAX + DIR_VALUE_MAX + 10 * 5)
 #define DIRANS_PACKET_MAX \
 	(6 * 4 + DIR_DN_MAX + DIR_USER_MAX + DIR_VALUE_MAX + DIR_BINDING_MAX + DIR_TEXT_MAX + 5 * 5)
 
@@ -38,7 +38,7 @@ enum dir_op {
 	DIR_LOOKUP = 2, /* user, uid: the one entry of the filter for user whose uidNumber is uid */
 	DIR_COUNT = 3, /* value: the entries whose attr holds it (case-insensitive) */
 	DIR_PASSWD = 4, /* dn, password: RFC 3062 Password Modify, then the lockout cleared */
-	DIR_LOCK = 5, /* dn: ppolicy's administrative lock, else a random password; the binding after */
+	DIR_LOCK = 5, /* dn: ppolicy's administrative lock, else a random password; its binding */
 	DIR_UNLOCK = 6, /* dn: the ppolicy lockout attributes removed where present */
 	DIR_LIST = 7, /* every entry of the filter with %u as *, paged: one answer each */
 	DIR_STATUS = 8, /* whether the directory answers, and as whom we are bound */

@@ -51,11 +51,11 @@ long ldapfilter_for(const char *filter, const char *user, char *out, size_t cap)
 {
 	size_t pos = 0;
 
-#define PUT(c)                                                                                     \
-	do {                                                                                       \
-		if (pos + 1 >= cap)                                                                \
-			return -ENAMETOOLONG;                                                      \
-		out[pos++] = (c);                                                                  \
+#define PUT(c) \
+	do { \
+		if (pos + 1 >= cap) \
+			return -ENAMETOOLONG; \
+		out[pos++] = (c); \
 	} while (0)
 	for (const char *p = filter; *p; p++) {
 		if (p[0] != '%' || p[1] != 'u') {

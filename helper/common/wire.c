@@ -81,9 +81,9 @@ static const struct field f_verify_ans[] = {U32(struct pwr_verify_ans, status)};
 static const struct field f_email_set_ans[] = {U32(struct pwr_email_set_ans, status),
 	U32(struct pwr_email_set_ans, warnings),
 	STR(struct pwr_email_set_ans, shared_with, PWR_TEXT_MAX)};
-static const struct field f_email_show[] = {
-	U32(struct pwr_email_show_ans, status), STR(struct pwr_email_show_ans, addr, PWR_ADDR_MAX),
-	U32(struct pwr_email_show_ans, source), U64(struct pwr_email_show_ans, confirmed)};
+static const struct field f_email_show[] = {U32(struct pwr_email_show_ans, status),
+	STR(struct pwr_email_show_ans, addr, PWR_ADDR_MAX), U32(struct pwr_email_show_ans, source),
+	U64(struct pwr_email_show_ans, confirmed)};
 static const struct field f_done[] = {U32(struct pwr_done_ans, status),
 	U32(struct pwr_done_ans, count), U32(struct pwr_done_ans, more),
 	U32(struct pwr_done_ans, next), STR(struct pwr_done_ans, text, PWR_TEXT_MAX)};
@@ -342,8 +342,10 @@ const char *wire_mail_kind(uint32_t kind)
 
 const char *wire_mail_state(uint32_t state)
 {
-	static const char *const words[] = {[PWR_MAIL_QUEUED] = "queued", [PWR_MAIL_SENT] = "sent",
-		[PWR_MAIL_DEFERRED] = "deferred", [PWR_MAIL_FAILED] = "failed"};
+	static const char *const words[] = {[PWR_MAIL_QUEUED] = "queued",
+		[PWR_MAIL_SENT] = "sent",
+		[PWR_MAIL_DEFERRED] = "deferred",
+		[PWR_MAIL_FAILED] = "failed"};
 
 	return state < sizeof(words) / sizeof(words[0]) && words[state] ? words[state] : "?";
 }

@@ -51,7 +51,8 @@ static int shadow_find(const char *path, const char *user, struct account *a)
 		size_t len = strlen(a->binding);
 		a->local = true;
 		a->expire = shadowfile_expire(a->binding);
-		if (!(a->hash = malloc(len + 1)) || shadowfile_field(a->binding, 1, a->hash, len + 1) < 0)
+		if (!(a->hash = malloc(len + 1)) ||
+			shadowfile_field(a->binding, 1, a->hash, len + 1) < 0)
 			r = a->hash ? -EINVAL : -ENOMEM;
 	}
 	return r;
@@ -263,7 +264,8 @@ struct edit {
 static int edit_line(void *vctx, const char *old, char *new_line, size_t cap)
 {
 	struct edit *e = vctx;
-	int r = e->hash ? shadowfile_set_password(old, e->hash, (long)(util_now() / 86400), new_line, cap)
+	int r = e->hash ? shadowfile_set_password(
+				  old, e->hash, (long)(util_now() / 86400), new_line, cap)
 			: shadowfile_lock_password(old, new_line, cap);
 
 	return r < 0 ? r : e->guard(e->ctx, old, new_line);
@@ -286,8 +288,8 @@ static int local_set_password(const struct account_db *db, const struct account 
 	return local_failed(shadowfile_update(db->shadow, a->name, edit_line, &e), why);
 }
 
-static int local_lock(const struct account_db *db, const struct account *a,
-	account_guard_fn *guard, void *ctx, enum account_locked *locked, char *why)
+static int local_lock(const struct account_db *db, const struct account *a, account_guard_fn *guard,
+	void *ctx, enum account_locked *locked, char *why)
 {
 	struct edit e = {NULL, guard, ctx};
 

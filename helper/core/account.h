@@ -81,8 +81,8 @@ struct account_ops {
 	/* How many other accounts the database says share a's address (a->address), their
 	 * names comma-separated in out (outlen bytes); 0 for a database that keeps no addresses.
 	 * < 0 when it cannot tell. */
-	int (*sharers)(const struct account_db *db, const struct account *a, char *out,
-		size_t outlen);
+	int (*sharers)(
+		const struct account_db *db, const struct account *a, char *out, size_t outlen);
 	/* Call fn for the accounts with min_uid <= uid <= max_uid, from position *pos on, at most
 	 * max of them; *pos is left where the next call starts, *more says whether any remain. */
 	int (*each)(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,

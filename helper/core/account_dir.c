@@ -75,7 +75,8 @@ static int dir_lookup(const struct account_db *db, const char *user, struct acco
 static int dir_neither(const struct account *a, char *why)
 {
 	snprintf(why, ACCOUNT_WHY_MAX, "%s",
-		a->unreachable ? "the directory did not answer" : "neither local nor in the directory");
+		a->unreachable ? "the directory did not answer"
+			       : "neither local nor in the directory");
 	return a->unreachable ? -EHOSTUNREACH : -ENOENT;
 }
 
@@ -119,8 +120,8 @@ static int dir_set_password(const struct account_db *db, const struct account *a
 	return r;
 }
 
-static int dir_lock(const struct account_db *db, const struct account *a,
-	account_guard_fn *guard, void *ctx, enum account_locked *locked, char *why)
+static int dir_lock(const struct account_db *db, const struct account *a, account_guard_fn *guard,
+	void *ctx, enum account_locked *locked, char *why)
 {
 	struct dirreq q = {.op = DIR_LOCK, .dn = a->dn};
 	const struct dirans *ans;

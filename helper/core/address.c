@@ -10,7 +10,6 @@
 
 #define IDX_KEY_MAX (PWR_ADDR_MAX + 1 + 64)
 
-
 bool address_local_only(struct pwr_conf *c, const char *addr)
 {
 	const char *at = strrchr(addr, '@');
@@ -202,7 +201,6 @@ int address_import_line(char *line, const char **user, const char **addr, char *
 	return 1;
 }
 
-
 struct each_ctx {
 	address_each_fn *fn;
 	void *ctx;
@@ -221,8 +219,7 @@ static int each_one(void *vctx, const MDB_val *k, const MDB_val *v)
 	return e->fn(e->ctx, user, a.addr);
 }
 
-int address_each(
-	struct store *s, MDB_txn *txn, const char *after, address_each_fn *fn, void *ctx)
+int address_each(struct store *s, MDB_txn *txn, const char *after, address_each_fn *fn, void *ctx)
 {
 	struct each_ctx e = {fn, ctx};
 
@@ -234,14 +231,14 @@ long address_count(struct store *s, MDB_txn *txn)
 	return store_count(s, txn, STORE_DB_ADDR);
 }
 
-
 int address_of(struct store *s, const struct account *a, char out[PWR_ADDR_MAX + 1])
 {
 	MDB_txn *txn;
 	int r;
 
 	if (a->directory)
-		return a->address && util_copy(out, PWR_ADDR_MAX + 1, a->address) >= 0 ? 0 : -ENOENT;
+		return a->address && util_copy(out, PWR_ADDR_MAX + 1, a->address) >= 0 ? 0
+										       : -ENOENT;
 	if ((r = store_begin(s, false, &txn)) < 0)
 		return r;
 	r = address_get(s, txn, a->name, out);

@@ -59,8 +59,7 @@ int address_sharers(struct store *s, MDB_txn *txn, const char *addr, const char 
  * its address, in name order, until fn returns non-zero (returned; 0 at the end, or the store's
  * error). */
 typedef int address_each_fn(void *ctx, const char *user, const char *addr);
-int address_each(
-	struct store *s, MDB_txn *txn, const char *after, address_each_fn *fn, void *ctx);
+int address_each(struct store *s, MDB_txn *txn, const char *after, address_each_fn *fn, void *ctx);
 
 /* a's recovery address into out: the directory's for a directory account, else the one
  * registered in the store. 0, -ENOENT when it has none, or < 0. */

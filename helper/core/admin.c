@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Administration (SPEC §7): forced resets, pending codes, recovery addresses, the eligibility
- * check, the mail queue and the status. route.c lets only root and members of admin_group
- * here; admin_may_act_on() keeps a member of admin_group away from root and from the accounts
+ * Administration of accounts (SPEC §7): forced resets, pending codes, recovery addresses, the
+ * eligibility check (the mail queue and the status are admin_report.c's). route.c lets only
+ * root and members of admin_group here; admin_may_act_on() keeps a member of admin_group away from root and from the accounts
  * self-service excludes.
  */
 #include <errno.h>
@@ -14,11 +14,11 @@
 #include "config.h"
 #include "account.h"
 #include "address.h"
+#include "admin.h"
 #include "answer.h"
 #include "audit.h"
 #include "code.h"
 #include "eligible.h"
-#include "handler.h"
 #include "log.h"
 #include "mailaddr.h"
 #include "mailq.h"
@@ -29,8 +29,8 @@
  * self-service excludes (exclude_users, exclude_groups, uid below min_uid) or on another member
  * of admin_group: delegating resets must not delegate root. 0, or -EPERM with the rule, for
  * the administrator, in why. acct is the looked-up account. */
-static int admin_may_act_on(struct helper *h, const struct peer *p, const struct account *acct,
-	char *why, size_t len)
+static int admin_may_act_on(
+	struct helper *h, const struct peer *p, const struct account *acct, char *why, size_t len)
 {
 	char *one[] = {h->conf.admin_group, NULL};
 	struct conf_list admins = {one, 1};
@@ -111,9 +111,10 @@ static int reset_lock(struct helper *h, const struct account *acct, uint32_t fla
 		r = -EHOSTUNREACH;
 	} else if (!acct->local && !acct->directory) {
 		it->status = PWR_E_INVALID;
-		snprintf(it->text, sizeof(it->text), db->dir ? "neither local nor in the directory"
-							     : "not a local account: its password "
-							       "is not in /etc/shadow");
+		snprintf(it->text, sizeof(it->text),
+			db->dir ? "neither local nor in the directory"
+				: "not a local account: its password "
+				  "is not in /etc/shadow");
 		r = -EINVAL;
 	} else if (flags & PWR_RESET_NO_LOCK) {
 		code_fingerprint(h->store, acct->binding, fp);
@@ -125,8 +126,8 @@ static int reset_lock(struct helper *h, const struct account *acct, uint32_t fla
 }
 
 /* Issue the administrator's code, and queue its mail when it is to be mailed. */
-static int reset_issue(struct helper *h, const struct account *acct, uint32_t flags,
-	uint32_t ttl, const unsigned char *fp, const char *code, struct pwr_reset_item *it)
+static int reset_issue(struct helper *h, const struct account *acct, uint32_t flags, uint32_t ttl,
+	const unsigned char *fp, const char *code, struct pwr_reset_item *it)
 {
 	const char *user = it->user;
 	char addr[PWR_ADDR_MAX + 1];
@@ -326,8 +327,8 @@ static int token_item(void *ctx, const char *user, const struct code_rec *rec)
 }
 
 /* Send a page of addresses or codes, of the users after `after`, then PWR_ANS_DONE. */
-static int send_page(struct helper *h, struct peer *p, const char *after, bool codes,
-	const char *event)
+static int send_page(
+	struct helper *h, struct peer *p, const char *after, bool codes, const char *event)
 {
 	struct page pg = {p, 0, false};
 	MDB_txn *txn;
@@ -375,7 +376,8 @@ static int check_one(void *vctx, const char *user)
 	int r = account_lookup(&h->accounts, user, &acct);
 
 	if (r == 0)
-		r = eligible_gather(&h->accounts, &h->conf, h->store, ctx->txn, &acct, util_now(), &f);
+		r = eligible_gather(
+			&h->accounts, &h->conf, h->store, ctx->txn, &acct, util_now(), &f);
 	account_clear(&acct);
 	if (r < 0)
 		return r;
@@ -451,8 +453,8 @@ int admin_email_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
 	if ((r = address_set(h->store, txn, user, addr)) == 0)
-		r = n = address_sharers(h->store, txn, addr, user, a.shared_with,
-			sizeof(a.shared_with));
+		r = n = address_sharers(
+			h->store, txn, addr, user, a.shared_with, sizeof(a.shared_with));
 	if ((r = r < 0 ? (store_abort(txn), r) : store_commit(txn)) < 0)
 		goto fail;
 	if (n > 0)
@@ -510,8 +512,8 @@ int admin_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 
 /* One line of an import: 0 skipped, 1 imported (unless a dry run), 2 rejected (answered), or
  * < 0. */
-static int import_line(struct helper *h, struct peer *p, MDB_txn *txn, char *line,
-	uint32_t lineno, bool dry_run)
+static int import_line(
+	struct helper *h, struct peer *p, MDB_txn *txn, char *line, uint32_t lineno, bool dry_run)
 {
 	struct pwr_reject_item it = {.line = lineno};
 	const char *user, *addr;
@@ -564,140 +566,4 @@ int admin_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 	snprintf(text, sizeof(text), "%u imported, %u rejected", n[1], n[2]);
 	audit(LOG_NOTICE, "email-import", p, NULL, NULL, "ok", text);
 	return answer_done(p, PWR_OK, n[1], false, 0, text);
-}
-
-/* ---- the mail queue ---- */
-
-int admin_queue(struct helper *h, struct peer *p, union pwr_msg *m)
-{
-	uint64_t id = m->page.start, last = id;
-	struct pwr_mail_item it;
-	struct mail_rec rec;
-	uint32_t n = 0;
-	bool more = false;
-	MDB_txn *txn;
-	int r;
-
-	if ((r = store_begin(h->store, false, &txn)) < 0)
-		return answer_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	while ((r = mailq_next(h->store, txn, id, &id, &rec)) == 0) {
-		if (n == PWR_PAGE_MAX) {
-			more = true;
-			break;
-		}
-		it = (struct pwr_mail_item){.id = id, .kind = rec.kind, .state = rec.state,
-			.attempts = rec.attempts, .created = rec.created, .next_try = rec.next_try};
-		util_copy(it.user, sizeof(it.user), rec.user);
-		util_copy(it.to, sizeof(it.to), rec.to);
-		util_copy(it.reply, sizeof(it.reply), rec.reply);
-		if ((r = answer_send(p, PWR_ITEM_MAIL, &it)) < 0)
-			break;
-		last = id;
-		n++;
-	}
-	sodium_memzero(&rec, sizeof(rec));
-	store_abort(txn);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	audit(LOG_INFO, "queue", p, NULL, NULL, "ok", NULL);
-	return answer_done(p, PWR_OK, n, more, (uint32_t)last, NULL);
-}
-
-int admin_queue_flush(struct helper *h, struct peer *p, union pwr_msg *m)
-{
-	const char *user = m->user.user;
-	uint64_t id = 0, now = util_now();
-	struct mail_rec rec;
-	uint32_t n = 0;
-	MDB_txn *txn;
-	int r;
-
-	if ((r = store_begin(h->store, true, &txn)) < 0)
-		return answer_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
-	while ((r = mailq_next_due(h->store, txn, id, &id, &rec)) == 0) {
-		if ((*user && strcmp(user, rec.user) != 0) || rec.next_try <= now)
-			continue;
-		rec.next_try = now;
-		if ((r = mailq_put(h->store, txn, id, &rec)) < 0)
-			break;
-		n++;
-	}
-	sodium_memzero(&rec, sizeof(rec));
-	r = r < 0 && r != -ENOENT ? (store_abort(txn), r) : store_commit(txn);
-	if (r < 0) {
-		audit(LOG_ERR, "queue-flush", p, *user ? user : NULL, NULL, "error", strerror(-r));
-		return answer_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
-	}
-	audit(LOG_NOTICE, "queue-flush", p, *user ? user : NULL, NULL, "ok", NULL);
-	return answer_done(p, PWR_OK, n, false, 0, NULL);
-}
-
-/* ---- status ---- */
-
-static int count_code(void *ctx, const char *user, const struct code_rec *rec)
-{
-	struct pwr_status_ans *a = ctx;
-
-	(void)user;
-	(*(rec->kind == PWR_KIND_ADMIN ? &a->codes_admin : &a->codes_self))++;
-	return 0;
-}
-
-static int status_counts(struct helper *h, struct pwr_status_ans *a)
-{
-	uint64_t id = 0;
-	struct mail_rec mail;
-	MDB_txn *txn;
-	long n;
-	int r;
-
-	if ((r = store_begin(h->store, false, &txn)) < 0)
-		return r;
-	if ((n = address_count(h->store, txn)) < 0 ||
-		(r = code_each(h->store, txn, "", util_now(), count_code, a)) < 0) {
-		store_abort(txn);
-		return n < 0 ? (int)n : r;
-	}
-	a->addresses = (uint32_t)n;
-	while ((r = mailq_next(h->store, txn, id, &id, &mail)) == 0) {
-		a->mail_queued += mail.state == PWR_MAIL_QUEUED;
-		a->mail_deferred += mail.state == PWR_MAIL_DEFERRED;
-		a->mail_failed += mail.state == PWR_MAIL_FAILED;
-		a->mail_sent += mail.state == PWR_MAIL_SENT;
-	}
-	sodium_memzero(&mail, sizeof(mail));
-	store_abort(txn);
-	a->store_bytes = store_used(h->store);
-	return r == -ENOENT ? 0 : r;
-}
-
-int admin_status(struct helper *h, struct peer *p, union pwr_msg *m)
-{
-	struct pwr_status_ans a = {0};
-	int r;
-
-	(void)m;
-	util_copy(a.version, sizeof(a.version), PWR_VERSION);
-	a.mode = h->mode;
-	a.started = h->started;
-	a.self_reset = h->conf.self_reset;
-	a.code_ttl = h->conf.code_ttl;
-	a.admin_code_ttl = h->conf.admin_code_ttl;
-	util_copy(a.admin_group, sizeof(a.admin_group), h->conf.admin_group);
-	/* shown to an administrator: a value too long for the answer is cut, not dropped */
-	snprintf(a.smtp_url, sizeof(a.smtp_url), "%s", h->conf.smtp_url);
-	snprintf(a.help, sizeof(a.help), "%s", h->conf.help_message);
-	ready_why(h, a.problems, sizeof(a.problems)); /* left empty when resets can complete */
-	if (h->accounts.dir) {
-		snprintf(a.directory, sizeof(a.directory), "%.*s", (int)sizeof(a.directory) - 1,
-			h->conf.directory_url);
-		a.directory_ok =
-			account_db_status(&h->accounts, a.directory_as, sizeof(a.directory_as)) == 0;
-	}
-	if ((r = status_counts(h, &a)) < 0) {
-		audit(LOG_ERR, "status", p, NULL, NULL, "error", strerror(-r));
-		return answer_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	}
-	audit(LOG_INFO, "status", p, NULL, NULL, "ok", NULL);
-	return answer_send(p, PWR_ANS_STATUS, &a);
 }

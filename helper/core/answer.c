@@ -36,4 +36,3 @@ int answer_done(
 	util_copy(d.text, sizeof(d.text), text ? text : "");
 	return answer_send(p, PWR_ANS_DONE, &d);
 }
-

@@ -19,7 +19,7 @@ int answer_error(struct peer *p, uint32_t status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* PWR_ANS_DONE: the end of a command or of one page of a listing. */
-int answer_done(
-	struct peer *p, uint32_t status, uint32_t count, bool more, uint32_t next, const char *text);
+int answer_done(struct peer *p, uint32_t status, uint32_t count, bool more, uint32_t next,
+	const char *text);
 
 #endif

@@ -199,8 +199,8 @@ int code_revoke(struct store *s, MDB_txn *txn, const char *user)
 /* Dead since it expired, or not one of ours (the hashes are not read). */
 static uint64_t dead_since(const MDB_val *v)
 {
-	return store_expiry(v, sizeof(struct code_rec), CODE_REC_VERSION,
-		offsetof(struct code_rec, expires));
+	return store_expiry(
+		v, sizeof(struct code_rec), CODE_REC_VERSION, offsetof(struct code_rec, expires));
 }
 
 int code_purge(struct store *s, MDB_txn *txn, uint64_t now, uint64_t grace)
@@ -231,8 +231,8 @@ static int each_one(void *vctx, const MDB_val *k, const MDB_val *v)
 	return r;
 }
 
-int code_each(struct store *s, MDB_txn *txn, const char *after, uint64_t now, code_each_fn *fn,
-	void *ctx)
+int code_each(
+	struct store *s, MDB_txn *txn, const char *after, uint64_t now, code_each_fn *fn, void *ctx)
 {
 	struct each_ctx e = {fn, ctx, now};
 

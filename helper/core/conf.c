@@ -26,8 +26,22 @@
 #define CONF_VALUE_MAX 1024
 
 /* K_LDAP_URLS: ldap:// or ldaps:// URLs, comma-separated; K_FILTER: an LDAP filter holding %u */
-enum key_type { K_BOOL, K_TEXT, K_PATH, K_NAME, K_LIST, K_UINT, K_DURATION, K_HASH, K_TLS, K_URL,
-	K_LDAP_URLS, K_DIR_TLS, K_FILTER, K_ATTR };
+enum key_type {
+	K_BOOL,
+	K_TEXT,
+	K_PATH,
+	K_NAME,
+	K_LIST,
+	K_UINT,
+	K_DURATION,
+	K_HASH,
+	K_TLS,
+	K_URL,
+	K_LDAP_URLS,
+	K_DIR_TLS,
+	K_FILTER,
+	K_ATTR
+};
 
 struct key {
 	const char *name;
@@ -354,8 +368,10 @@ static int parse_directory_value(struct parser *ps, const struct key *k, const c
 		for (const char *p = v; *p;) {
 			size_t n = strcspn(p, ",");
 			if (!ldapfilter_url_ok(p, n)) {
-				perr(ps, k->name, "'%.*s' is not ldap://HOST[:PORT] or "
-					"ldaps://HOST[:PORT]", (int)n, p);
+				perr(ps, k->name,
+					"'%.*s' is not ldap://HOST[:PORT] or "
+					"ldaps://HOST[:PORT]",
+					(int)n, p);
 				return 0;
 			}
 			p += n + (p[n] == ',');

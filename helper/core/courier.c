@@ -144,8 +144,7 @@ bool courier_idle(const struct courier *c)
 
 bool courier_busy(const struct helper *h, const struct courier *c, uint64_t now)
 {
-	return c && h->store && h->conf_ok &&
-	       (c->awaiting || c->next_scan <= now);
+	return c && h->store && h->conf_ok && (c->awaiting || c->next_scan <= now);
 }
 
 static void mail_audit(int prio, const char *event, const struct mail_rec *r, const char *result,
@@ -162,8 +161,8 @@ static void mail_audit(int prio, const char *event, const struct mail_rec *r, co
 /* Start pwreset-mailer as mail_user on a fresh socketpair. */
 static int mailer_start(struct helper *h, struct courier *c, char *why, size_t whylen)
 {
-	return unpriv_start(h->conf.mail_user, PWR_MAILER_PATH, "the mailer", &c->fd, &c->pid,
-		why, whylen);
+	return unpriv_start(
+		h->conf.mail_user, PWR_MAILER_PATH, "the mailer", &c->fd, &c->pid, why, whylen);
 }
 
 /* Build the claimed mail and hand it to the mailer. 0: in flight; < 0: not sent, why in ans. */

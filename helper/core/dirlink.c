@@ -107,8 +107,8 @@ static int send_request(struct dirlink *l, const struct dirreq *q, char *why, si
 
 /* Read the next answer to the request tagged tag into a, waiting at most wait_ms: 0, or < 0
  * with why. */
-static int read_answer(struct dirlink *l, uint32_t tag, struct dirans *a, int wait_ms, char *why,
-	size_t whylen)
+static int read_answer(
+	struct dirlink *l, uint32_t tag, struct dirans *a, int wait_ms, char *why, size_t whylen)
 {
 	struct pollfd pfd = {l->fd, POLLIN, 0};
 	ssize_t got;
@@ -156,16 +156,23 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 		secret_free(password);
 		return r;
 	}
-	q = (struct dirreq){.tag = ++l->tag, .op = DIR_CONFIG,
-		.starttls = c->directory_starttls == CONF_DIR_TLS_OFF ? DIR_TLS_OFF : DIR_TLS_REQUIRED,
-		.timeout = c->directory_timeout, .urls = c->directory_url,
-		.ca_file = c->directory_ca_file, .bind_dn = c->directory_bind_dn,
-		.password = password, .base = c->directory_base, .filter = c->directory_user_filter,
+	q = (struct dirreq){.tag = ++l->tag,
+		.op = DIR_CONFIG,
+		.starttls =
+			c->directory_starttls == CONF_DIR_TLS_OFF ? DIR_TLS_OFF : DIR_TLS_REQUIRED,
+		.timeout = c->directory_timeout,
+		.urls = c->directory_url,
+		.ca_file = c->directory_ca_file,
+		.bind_dn = c->directory_bind_dn,
+		.password = password,
+		.base = c->directory_base,
+		.filter = c->directory_user_filter,
 		.attr = c->directory_address_attribute};
 	r = exchange(l, &q, a, ANSWER_GRACE_MS, why, whylen);
 	secret_free(password);
 	if (r == 0 && a->status != DIR_OK) {
-		snprintf(why, whylen, "pwreset-directory refused its configuration: %.900s", a->text);
+		snprintf(why, whylen, "pwreset-directory refused its configuration: %.900s",
+			a->text);
 		r = -EINVAL;
 	}
 	if (r < 0)

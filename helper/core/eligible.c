@@ -26,8 +26,8 @@ int eligible_directory_sharers(
 	return 0;
 }
 
-void eligible_account(const struct account_db *db, struct pwr_conf *c,
-	const struct account *acct, uint64_t now, struct elig_facts *f)
+void eligible_account(const struct account_db *db, struct pwr_conf *c, const struct account *acct,
+	uint64_t now, struct elig_facts *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->self_reset = c->self_reset;
@@ -50,8 +50,8 @@ void eligible_account(const struct account_db *db, struct pwr_conf *c,
 	}
 }
 
-int eligible_store(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
-	struct elig_facts *f)
+int eligible_store(
+	struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user, struct elig_facts *f)
 {
 	char others[sizeof(f->shared_with)];
 	size_t pos = strlen(f->shared_with);
@@ -73,14 +73,14 @@ int eligible_store(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char
 	if (r < 0)
 		return r;
 	if (r > 0)
-		snprintf(f->shared_with + pos, sizeof(f->shared_with) - pos, "%s%s",
-			pos ? "," : "", others);
+		snprintf(f->shared_with + pos, sizeof(f->shared_with) - pos, "%s%s", pos ? "," : "",
+			others);
 	f->sharers += r;
 	return 0;
 }
 
-int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s,
-	MDB_txn *txn, const struct account *acct, uint64_t now, struct elig_facts *f)
+int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn,
+	const struct account *acct, uint64_t now, struct elig_facts *f)
 {
 	eligible_account(db, c, acct, now, f);
 	eligible_directory_sharers(db, acct, f);
@@ -104,8 +104,9 @@ int eligible_reasons(const struct elig_facts *f, char *out, size_t outlen)
 		/* without an account, its own reasons are not guessed at */
 		[PWR_REASON_NOT_LOCAL] = f->exists && !f->local_shadow && !f->directory_on,
 		[PWR_REASON_NOT_IN_DIRECTORY] = f->exists && !f->local_shadow && f->directory_on &&
-						 !f->directory && !f->unreachable,
-		[PWR_REASON_DIRECTORY_UNREACHABLE] = f->exists && !f->local_shadow && f->unreachable,
+						!f->directory && !f->unreachable,
+		[PWR_REASON_DIRECTORY_UNREACHABLE] =
+			f->exists && !f->local_shadow && f->unreachable,
 		[PWR_REASON_SYSTEM_ACCOUNT] = f->exists && f->system_account,
 		[PWR_REASON_EXCLUDED] = f->exists && f->excluded,
 		[PWR_REASON_EXPIRED] = f->exists && f->expired,

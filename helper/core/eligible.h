@@ -35,19 +35,19 @@ struct elig_facts {
 
 /* Gather the facts for the looked-up account acct (its name: as NSS has it, or as asked when
  * there is no such account). 0 or < 0. */
-int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s,
-	MDB_txn *txn, const struct account *acct, uint64_t now, struct elig_facts *f);
+int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct store *s, MDB_txn *txn,
+	const struct account *acct, uint64_t now, struct elig_facts *f);
 
 /* The same in steps, so that the directory is asked before a store transaction begins (a
  * write transaction must not wait for it): what the account says (for a directory account,
  * its address), who else has that address in the directory, then what the store says (a local
  * account's address; the local accounts sharing an address). */
-void eligible_account(const struct account_db *db, struct pwr_conf *c,
-	const struct account *acct, uint64_t now, struct elig_facts *f);
+void eligible_account(const struct account_db *db, struct pwr_conf *c, const struct account *acct,
+	uint64_t now, struct elig_facts *f);
 int eligible_directory_sharers(
 	const struct account_db *db, const struct account *acct, struct elig_facts *f);
-int eligible_store(struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user,
-	struct elig_facts *f);
+int eligible_store(
+	struct pwr_conf *c, struct store *s, MDB_txn *txn, const char *user, struct elig_facts *f);
 
 /* Every failing reason, comma-separated, in check's words, into out; returns how many
  * (0: eligible). shared-address:USER[,USER…] comes last when present. */

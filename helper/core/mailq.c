@@ -71,8 +71,8 @@ int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *
 	return due_index(s, txn, next, rec->state);
 }
 
-int mailq_enqueue(struct store *s, MDB_txn *txn, const struct mail_draft *d, const char *code,
-	uint64_t now)
+int mailq_enqueue(
+	struct store *s, MDB_txn *txn, const struct mail_draft *d, const char *code, uint64_t now)
 {
 	struct mail_rec rec = {
 		.kind = d->kind,
@@ -153,8 +153,8 @@ static int next_one(void *vctx, const MDB_val *k, const MDB_val *v)
 	return r == 0 ? 1 : r == -ENOENT || r == -EBADMSG ? 0 : r;
 }
 
-static int next_in(struct store *s, MDB_txn *txn, enum store_db db, uint64_t after,
-	uint64_t *id, struct mail_rec *rec)
+static int next_in(struct store *s, MDB_txn *txn, enum store_db db, uint64_t after, uint64_t *id,
+	struct mail_rec *rec)
 {
 	struct next_ctx n = {s, txn, db == STORE_DB_MAILQ_DUE, id, rec};
 	int r = store_each(s, txn, db, &after, sizeof(after), next_one, &n);

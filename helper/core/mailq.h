@@ -51,8 +51,8 @@ struct mail_draft {
 /* Queue the mail d describes (with code sealed into it; NULL: none) in txn, due now. The
  * courier takes it once txn is committed and the courier woken (route_dispatch() does both for the
  * operations its table marks as mailing). */
-int mailq_enqueue(struct store *s, MDB_txn *txn, const struct mail_draft *d, const char *code,
-	uint64_t now);
+int mailq_enqueue(
+	struct store *s, MDB_txn *txn, const struct mail_draft *d, const char *code, uint64_t now);
 
 /* Append rec (state queued) with code sealed into it (code NULL: none); *id receives its id. */
 int mailq_push(struct store *s, MDB_txn *txn, struct mail_rec *rec, const char *code, uint64_t *id);
@@ -71,8 +71,8 @@ int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, stru
 
 /* The same among the mails still to deliver (queued or deferred) only: what the courier looks
  * at, however many sent and failed mails the queue keeps. */
-int mailq_next_due(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id,
-	struct mail_rec *rec);
+int mailq_next_due(
+	struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec);
 
 /* For store_open: the index of mails to deliver is built from the whole queue in a store that
  * predates it. */

@@ -246,8 +246,8 @@ static int subject_of(const struct tmpl *t, const char *text, size_t tlen, vars_
 	}
 	*body_start = nl + 1 + (nl[1] == '\r');
 	if (**body_start != '\n') {
-		snprintf(t->why, t->whylen, "template %s/%s: line 2 must be empty", t->dir,
-			t->name);
+		snprintf(
+			t->why, t->whylen, "template %s/%s: line 2 must be empty", t->dir, t->name);
 		return -EINVAL;
 	}
 	(*body_start)++;
@@ -259,7 +259,9 @@ static int subject_of(const struct tmpl *t, const char *text, size_t tlen, vars_
 	expand(subject, s, slen, vars);
 	if (!subject->err && subject->n && util_text_ok(subject->p))
 		return 0;
-	what = subject->err ? "is too long" : !subject->n ? "is empty" : "would hold a control character";
+	what = subject->err  ? "is too long"
+	       : !subject->n ? "is empty"
+			     : "would hold a control character";
 	snprintf(t->why, t->whylen, "template %s/%s: the subject %s", t->dir, t->name, what);
 	return -EINVAL;
 }
@@ -307,8 +309,8 @@ static int body_of(const struct tmpl *t, const char *start, size_t len, vars_t v
 }
 
 /* The whole message: headers, an empty line, the body. */
-static void assemble(struct buf *m, const char *from_hdr, const char *to,
-	const struct buf *subject, const struct buf *body, const char *host, bool eight_bit)
+static void assemble(struct buf *m, const char *from_hdr, const char *to, const struct buf *subject,
+	const struct buf *body, const char *host, bool eight_bit)
 {
 	char date[64], id[40];
 	unsigned char rnd[12];

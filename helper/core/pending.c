@@ -92,8 +92,8 @@ int pending_issue(struct store *s, MDB_txn *txn, const char *user, const char *a
 	return ret;
 }
 
-int pending_get(struct store *s, MDB_txn *txn, const char *user, uint64_t now,
-	char addr[PWR_ADDR_MAX + 1])
+int pending_get(
+	struct store *s, MDB_txn *txn, const char *user, uint64_t now, char addr[PWR_ADDR_MAX + 1])
 {
 	struct pending_rec r;
 	int ret = rec_get(s, txn, user, &r);
@@ -106,8 +106,8 @@ int pending_get(struct store *s, MDB_txn *txn, const char *user, uint64_t now,
 	return ret;
 }
 
-int pending_confirm(struct store *s, MDB_txn *txn, const char *user, const char *code,
-	uint64_t now, char addr[PWR_ADDR_MAX + 1])
+int pending_confirm(struct store *s, MDB_txn *txn, const char *user, const char *code, uint64_t now,
+	char addr[PWR_ADDR_MAX + 1])
 {
 	unsigned char h[CODE_HASH_BYTES];
 	struct pending_rec r;

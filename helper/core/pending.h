@@ -18,14 +18,14 @@ int pending_issue(struct store *s, MDB_txn *txn, const char *user, const char *a
 	const char *code, uint64_t now, uint32_t ttl, uint32_t max_failures);
 
 /* The address user set and has not confirmed, while its code is alive: 0, or -ENOENT. */
-int pending_get(struct store *s, MDB_txn *txn, const char *user, uint64_t now,
-	char addr[PWR_ADDR_MAX + 1]);
+int pending_get(
+	struct store *s, MDB_txn *txn, const char *user, uint64_t now, char addr[PWR_ADDR_MAX + 1]);
 
 /* Check code for user's pending address. 0: the code is right and alive; the address is in
  * addr and the pending record gone. -EACCES: wrong (one failure counted while the code is
  * alive), expired, or used up. -ENOENT: nothing is pending. */
-int pending_confirm(struct store *s, MDB_txn *txn, const char *user, const char *code,
-	uint64_t now, char addr[PWR_ADDR_MAX + 1]);
+int pending_confirm(struct store *s, MDB_txn *txn, const char *user, const char *code, uint64_t now,
+	char addr[PWR_ADDR_MAX + 1]);
 
 /* Remove user's pending address: 0, or -ENOENT. */
 int pending_drop(struct store *s, MDB_txn *txn, const char *user);

@@ -24,7 +24,6 @@
 #include "audit.h"
 #include "confedit.h"
 #include "dirlink.h"
-#include "handler.h"
 #include "log.h"
 #include "policy.h"
 #include "util.h"
@@ -34,14 +33,14 @@
 /* What identifies the file's content as last read: a change of any of these is a new file. */
 static void signature(const struct stat *st, struct conf_sig *sig)
 {
-	*sig = (struct conf_sig){st->st_dev, st->st_ino, st->st_size, st->st_mtim.tv_sec,
-		st->st_mtim.tv_nsec, true};
+	*sig = (struct conf_sig){
+		st->st_dev, st->st_ino, st->st_size, st->st_mtim.tv_sec, st->st_mtim.tv_nsec, true};
 }
 
 static bool same(const struct conf_sig *a, const struct conf_sig *b)
 {
-	return a->known && b->known && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->sec == b->sec && a->nsec == b->nsec;
+	return a->known && b->known && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->sec == b->sec && a->nsec == b->nsec;
 }
 
 void policy_note_file(struct helper *h)
@@ -78,7 +77,8 @@ static void put_in_use(struct helper *h, struct pwr_conf *c)
 	int failed = 0;
 
 	if (strcmp(c->state_dir, h->conf.state_dir) || strcmp(c->socket, h->conf.socket))
-		log_msg(LOG_NOTICE, "state_dir and socket take effect when the helper starts again");
+		log_msg(LOG_NOTICE,
+			"state_dir and socket take effect when the helper starts again");
 	dirlink_free(h->accounts.dir);
 	conf_free(&h->conf);
 	h->conf = *c;
@@ -130,8 +130,9 @@ int policy_watch_open(const struct helper *h)
 		dir[len] = '\0';
 	}
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd >= 0 && inotify_add_watch(fd, dir,
-			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
+	if (fd >= 0 &&
+		inotify_add_watch(fd, dir,
+			IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
 		int e = errno;
 		close(fd);
 		fd = -1;
@@ -188,8 +189,7 @@ int policy_show(struct helper *h, struct peer *p, union pwr_msg *m)
 		}
 	snprintf(a.file, sizeof(a.file), "%.*s", (int)sizeof(a.file) - 1,
 		h->config_path ? h->config_path : "");
-	snprintf(a.problem, sizeof(a.problem), "%.*s", (int)sizeof(a.problem) - 1,
-		h->conf_problem);
+	snprintf(a.problem, sizeof(a.problem), "%.*s", (int)sizeof(a.problem) - 1, h->conf_problem);
 	audit(LOG_INFO, "policy", p, NULL, NULL, "ok", NULL);
 	return answer_send(p, PWR_ANS_POLICY, &a);
 }
@@ -269,7 +269,8 @@ int policy_set(struct helper *h, struct peer *p, union pwr_msg *m)
 		(r = confedit_set(data, len, key, value, &edited, &elen)) < 0) {
 		util_free_wiped(data, len);
 		audit(LOG_NOTICE, "policy-set", p, NULL, NULL, "refused", key);
-		return answer_error(p, r == -EINVAL ? PWR_E_INVALID : PWR_E_INTERNAL, "%s: %s", path,
+		return answer_error(p, r == -EINVAL ? PWR_E_INVALID : PWR_E_INTERNAL, "%s: %s",
+			path,
 			r == -EINVAL ? "a value with a control character, or a blank at an end"
 				     : strerror(-r));
 	}

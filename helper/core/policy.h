@@ -7,7 +7,7 @@
 #ifndef PWRESET_POLICY_H
 #define PWRESET_POLICY_H
 
-#include "helper.h"
+#include "handler.h"
 
 /* Remember the file as it is now (after it was read at start). */
 void policy_note_file(struct helper *h);
@@ -22,6 +22,9 @@ void policy_check_file(struct helper *h);
 /* The daemon's watch on the file's directory: a descriptor to poll for reading, or -1 (logged;
  * then a change is seen at the next request or on SIGHUP). */
 int policy_watch_open(const struct helper *h);
+
+/* The requests about the policy keys: show them, change one (root only). */
+handler_fn policy_show, policy_set;
 
 /* The watch is readable: take its events, and read the file again if it changed. */
 void policy_watch_read(struct helper *h, int fd);

@@ -31,4 +31,3 @@ bool ready_why(struct helper *h, char *why, size_t len)
 	util_copy(why, len, h->unready);
 	return false;
 }
-

@@ -14,13 +14,15 @@
 #include <syslog.h>
 
 #include "account.h"
+#include "admin.h"
 #include "answer.h"
 #include "audit.h"
 #include "courier.h"
-#include "handler.h"
 #include "log.h"
 #include "policy.h"
 #include "route.h"
+#include "selfaddress.h"
+#include "selfservice.h"
 #include "util.h"
 #include "wire.h"
 
@@ -70,11 +72,6 @@ static const struct route routes[] = {
 	{PWR_REQ_POLICY_SHOW, PERM_ADMIN, 0, ABOUT_NOBODY, policy_show},
 	{PWR_REQ_POLICY_SET, PERM_ADMIN, 0, ABOUT_NOBODY, policy_set}, /* root: checked there */
 };
-
-
-
-
-
 
 /* A peer that is not root may act for its own account only. */
 static bool peer_may_act_for(const struct peer *p, const char *user)
@@ -140,7 +137,8 @@ static int self_permitted(const struct route *rt, struct peer *p, union pwr_msg 
 		util_copy(user, sizeof(user), who->user);
 		audit(LOG_WARNING, event, p, user, who, "refused", "no-valid-code");
 		sodium_memzero(m, sizeof(*m)); /* it may hold a password */
-		answer_error(p, PWR_E_PERM, "no valid code was shown for %s on this connection", user);
+		answer_error(
+			p, PWR_E_PERM, "no valid code was shown for %s on this connection", user);
 		return -EPERM;
 	}
 	return 0;
@@ -180,7 +178,8 @@ int route_dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg 
 		return r;
 	if (rt->perm == PERM_ADMIN && !peer_is_admin(h, p)) {
 		audit(LOG_WARNING, wire_op_name(op), p, NULL, NULL, "refused", "not-admin");
-		answer_error(p, PWR_E_PERM, "permission denied: root or a member of admin_group only");
+		answer_error(
+			p, PWR_E_PERM, "permission denied: root or a member of admin_group only");
 		return -EPERM;
 	}
 	if ((rt->flags & NEEDS_STORE) && !h->store) {
@@ -201,4 +200,3 @@ void route_malformed(struct peer *p, int err)
 	log_refusal(LOG_WARNING, (long)p->uid, "malformed", strerror(-err));
 	answer_error(p, PWR_E_PROTO, "malformed request: %s", strerror(-err));
 }
-

@@ -10,8 +10,8 @@
 #include "secret.h"
 #include "util.h"
 
-int secret_file_read(const char *key, const char *path, size_t max, char **out, char *why,
-	size_t whylen)
+int secret_file_read(
+	const char *key, const char *path, size_t max, char **out, char *why, size_t whylen)
 {
 	char *data = NULL;
 	size_t len, total = 0;

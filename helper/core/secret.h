@@ -12,8 +12,8 @@
  * caller secret_free()s it). key names the setting in why. 0, or < 0 with why: the file
  * cannot be opened or read, is not a regular file of root's, can be read by others, or is
  * longer than max. */
-int secret_file_read(const char *key, const char *path, size_t max, char **out, char *why,
-	size_t whylen);
+int secret_file_read(
+	const char *key, const char *path, size_t max, char **out, char *why, size_t whylen);
 
 /* Wipe and free what secret_file_read gave (NULL: nothing). */
 void secret_free(char *s);

@@ -21,12 +21,12 @@
 #include "audit.h"
 #include "code.h"
 #include "eligible.h"
-#include "handler.h"
 #include "mailaddr.h"
 #include "mailq.h"
 #include "password.h"
 #include "pending.h"
 #include "rate.h"
+#include "selfaddress.h"
 #include "util.h"
 
 #define T_OFF "Recovery addresses are set by your administrator."
@@ -57,8 +57,8 @@ static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who,
 	memset(acct, 0, sizeof(*acct));
 	if (!h->conf.user_addresses) {
 		snprintf(text, sizeof(text), "%s %s", T_OFF, h->conf.help_message);
-		*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "user-addresses-off",
-			text);
+		*r = change_answer(
+			p, who, event, PWR_E_DISABLED, "refused", "user-addresses-off", text);
 		return false;
 	}
 	if (account_lookup(&h->accounts, who->user, acct) < 0 || !acct->directory)
@@ -93,12 +93,13 @@ static int prove(struct helper *h, struct peer *p, const struct pwr_who *who,
 		return e;
 	}
 	if (!ok) {
-		*r = change_answer(p, who, event, PWR_E_LIMIT, "refused", "rate-limit-user", T_LIMIT);
+		*r = change_answer(
+			p, who, event, PWR_E_LIMIT, "refused", "rate-limit-user", T_LIMIT);
 		return -EAGAIN;
 	}
 	if ((e = acct->local ? password_verify(pw, acct->hash) : -EACCES) < 0) {
-		*r = change_answer(p, who, event, PWR_E_PASSWORD, "refused", "wrong-password",
-			T_PASSWORD);
+		*r = change_answer(
+			p, who, event, PWR_E_PASSWORD, "refused", "wrong-password", T_PASSWORD);
 		return e;
 	}
 	return 0;
@@ -142,8 +143,8 @@ int selfaddress_show(struct helper *h, struct peer *p, union pwr_msg *m)
 }
 
 /* Whether addr cannot be the user's recovery address; why (for the log) in why. */
-static bool unusable(struct helper *h, MDB_txn *txn, const char *user, const char *addr,
-	char *why, size_t len)
+static bool unusable(
+	struct helper *h, MDB_txn *txn, const char *user, const char *addr, char *why, size_t len)
 {
 	char others[PWR_TEXT_MAX / 2];
 	int n;
@@ -162,8 +163,8 @@ static bool unusable(struct helper *h, MDB_txn *txn, const char *user, const cha
 }
 
 /* Keep addr pending for the user and queue its confirmation code: 0, 1 unusable (why), < 0. */
-static int set_pending(struct helper *h, const struct pwr_who *who, const char *addr, char *why,
-	size_t len)
+static int set_pending(
+	struct helper *h, const struct pwr_who *who, const char *addr, char *why, size_t len)
 {
 	uint64_t now = util_now();
 	struct mail_draft d = {PWR_MAIL_ADDRESS_CONFIRM, who->user, addr, who->rhost, who->tty,
@@ -179,8 +180,8 @@ static int set_pending(struct helper *h, const struct pwr_who *who, const char *
 		return 1;
 	}
 	code_generate(code);
-	r = pending_issue(h->store, txn, who->user, addr, code, now, h->conf.code_ttl,
-		h->conf.code_attempts);
+	r = pending_issue(
+		h->store, txn, who->user, addr, code, now, h->conf.code_ttl, h->conf.code_attempts);
 	if (r == 0)
 		r = mailq_enqueue(h->store, txn, &d, code, now);
 	sodium_memzero(code, sizeof(code));
@@ -218,8 +219,8 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 
 /* Register the pending address the code confirms; tell the old one. 0, -EACCES (the code),
  * 1 when the address became unusable meanwhile (why), or < 0. */
-static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who,
-	const char *code, char *old, char *why, size_t len)
+static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who, const char *code,
+	char *old, char *why, size_t len)
 {
 	uint64_t now = util_now();
 	struct address_info a = {.source = PWR_SOURCE_USER, .confirmed = now};
@@ -274,8 +275,8 @@ int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADCODE, "fail",
 			"wrong-code", "That code is not valid.");
 	if (e > 0)
-		return change_answer(p, &q->who, "address-confirmed", PWR_E_INVALID, "refused",
-			why, T_UNUSABLE);
+		return change_answer(
+			p, &q->who, "address-confirmed", PWR_E_INVALID, "refused", why, T_UNUSABLE);
 	if (e < 0)
 		return change_answer(p, &q->who, "address-confirmed", PWR_E_INTERNAL, "error",
 			strerror(-e), "the request failed; see the helper's log");

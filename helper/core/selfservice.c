@@ -19,12 +19,12 @@
 #include "audit.h"
 #include "code.h"
 #include "eligible.h"
-#include "handler.h"
 #include "log.h"
 #include "mailq.h"
 #include "password.h"
 #include "rate.h"
 #include "ready.h"
+#include "selfservice.h"
 #include "util.h"
 
 #define HOUR 3600u
@@ -114,8 +114,8 @@ static int request_checks(struct request *q, const char **why)
 static int request_issue(struct request *q)
 {
 	struct pwr_conf *c = &q->h->conf;
-	struct mail_draft d = {PWR_MAIL_CODE, q->who->user, q->f.address, q->who->rhost, q->who->tty,
-		q->now + c->code_ttl, q->now + c->code_ttl};
+	struct mail_draft d = {PWR_MAIL_CODE, q->who->user, q->f.address, q->who->rhost,
+		q->who->tty, q->now + c->code_ttl, q->now + c->code_ttl};
 	unsigned char fp[CODE_FP_BYTES];
 	char code[CODE_LEN + 1];
 	int r;
@@ -306,8 +306,8 @@ static void setpw_after(
 /* Check pw against the quality rules (*refused, and why in text, when it fails them) and, for a
  * local account, hash it into hash: 0, or < 0. A directory hashes the password itself (SPEC
  * §12) and then applies its own policy too. */
-static int setpw_prepare(struct helper *h, const struct account *acct, const char *pw,
-	char *hash, bool *refused, char *text, size_t len)
+static int setpw_prepare(struct helper *h, const struct account *acct, const char *pw, char *hash,
+	bool *refused, char *text, size_t len)
 {
 	int r;
 

@@ -98,7 +98,8 @@ int shadowfile_set_password(const char *old, const char *hash, long lastchg, cha
 	size_t s1, l1, s2, l2;
 	int n;
 
-	if (!shadowfile_value_ok(hash) || field(old, 1, &s1, &l1) < 0 || field(old, 2, &s2, &l2) < 0)
+	if (!shadowfile_value_ok(hash) || field(old, 1, &s1, &l1) < 0 ||
+		field(old, 2, &s2, &l2) < 0)
 		return -EINVAL;
 	/* name:HASH:LASTCHG:rest, the rest exactly as it was */
 	n = snprintf(out, cap, "%.*s%s:%ld%s", (int)s1, old, hash, lastchg, old + s2 + l2);
@@ -362,8 +363,8 @@ int shadowfile_update(const char *path, const char *user, shadow_edit_fn *edit, 
 /* Write the edited copy of path into the new file tmp (made from its template) with path's
  * owner, mode and extended attributes, and sync it. On failure tmp may remain: the caller
  * removes it when *made. */
-static int write_copy(const char *path, char *tmp, bool *made, const char *user,
-	shadow_edit_fn *edit, void *ctx)
+static int write_copy(
+	const char *path, char *tmp, bool *made, const char *user, shadow_edit_fn *edit, void *ctx)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY), r;
 	struct out *o = NULL;
@@ -409,8 +410,8 @@ out:
 
 /* Put tmp in place of path, the old file kept as backup (the same inode, so nothing is
  * copied), and sync the directory; if that sync fails the old file is put back. */
-static int swap_in(const char *path, const char *tmp, const char *backup, const char *dir,
-	bool *made)
+static int swap_in(
+	const char *path, const char *tmp, const char *backup, const char *dir, bool *made)
 {
 	char spare[PATH_MAX];
 	int dfd, r = 0;

@@ -194,8 +194,7 @@ static int dbs_open(struct store *s, MDB_txn *txn, const struct store_fill *fill
 	return 0;
 }
 
-int store_open(
-	const char *dir, size_t map_size, const struct store_fill *fill, struct store **out)
+int store_open(const char *dir, size_t map_size, const struct store_fill *fill, struct store **out)
 {
 	struct store *s;
 	MDB_txn *txn = NULL;
@@ -319,8 +318,8 @@ MDB_dbi store_db(const struct store *s, enum store_db db)
 	return s->db[db];
 }
 
-int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after,
-	size_t after_len, store_each_fn *fn, void *ctx)
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after, size_t after_len,
+	store_each_fn *fn, void *ctx)
 {
 	MDB_val k = {after_len, (void *)after}, v;
 	MDB_cursor *c;
@@ -330,7 +329,8 @@ int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *afte
 		return store_err(rc, "reading the store");
 	rc = mdb_cursor_get(c, &k, &v, after_len ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
-		bool skip = after_len && k.mv_size == after_len && !memcmp(k.mv_data, after, after_len);
+		bool skip =
+			after_len && k.mv_size == after_len && !memcmp(k.mv_data, after, after_len);
 		if (!skip && (r = fn(ctx, &k, &v)) != 0)
 			break;
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);

@@ -53,8 +53,7 @@ struct store_fill {
 /* Open (creating if needed) the store in dir, mode 0700, with a map of map_size bytes (0: the
  * default). Creates the server key on first use; fill (NULL: none) says how to fill a database
  * an older store lacks. *out is freed with store_close(). */
-int store_open(
-	const char *dir, size_t map_size, const struct store_fill *fill, struct store **out);
+int store_open(const char *dir, size_t map_size, const struct store_fill *fill, struct store **out);
 void store_close(struct store *s);
 
 int store_begin(struct store *s, bool write, MDB_txn **txn);
@@ -75,8 +74,8 @@ MDB_dbi store_db(const struct store *s, enum store_db db);
  * first), in key order, until fn returns non-zero: that value is returned (0 at the end, or
  * the store's error). For the owners' *_each functions. */
 typedef int store_each_fn(void *ctx, const MDB_val *k, const MDB_val *v);
-int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after,
-	size_t after_len, store_each_fn *fn, void *ctx);
+int store_each(struct store *s, MDB_txn *txn, enum store_db db, const void *after, size_t after_len,
+	store_each_fn *fn, void *ctx);
 
 /* Remove every record of db dead for grace seconds or more at now: dead_since(v) says since
  * when a record is dead (0: not one of ours, so dead; UINT64_MAX: alive). How many, or < 0. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What pwresetctl's commands share (ctl_common.c): messages, JSON, tables, and the
+ * What pwresetctl's commands share (ctl.c): messages, JSON, tables, and the
  * conversation with the helper. Each command is one function, cmd_*, in the file of its job:
  * ctl_reset.c (reset, tokens, revoke), ctl_email.c (addresses), ctl_report.c (check, queue,
  * status), ctl_policy.c (policy); pwresetctl.c reads the command line.

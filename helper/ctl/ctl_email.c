@@ -35,12 +35,13 @@ int ctl_email_set(struct opts *o, int argc, char **argv)
 		return EX_FAILED;
 	}
 	if (m.email_set_ans.warnings & PWR_WARN_SHARED)
-		ctl_errorf("warning: %s is also the address of %s: none of them can reset until each "
-		       "has an address of their own",
+		ctl_errorf(
+			"warning: %s is also the address of %s: none of them can reset until each "
+			"has an address of their own",
 			argv[1], m.email_set_ans.shared_with);
 	if (m.email_set_ans.warnings & PWR_WARN_LOCAL)
 		ctl_errorf("warning: %s can only be read on this host (local_domains): %s cannot "
-		       "reset with it",
+			   "reset with it",
 			argv[1], argv[0]);
 	if (o->json) {
 		putchar('{');
@@ -81,9 +82,9 @@ int ctl_email_show(struct opts *o, int argc, char **argv)
 	snprintf(req.user.user, sizeof(req.user.user), "%s", argv[0]);
 	ctl_helper_send(PWR_REQ_EMAIL_SHOW, &req);
 	ctl_helper_expect(&m, PWR_ANS_EMAIL_SHOW, PWR_ANS_EMAIL_SHOW);
-	source = m.email_show.source == PWR_SOURCE_USER		 ? "user"
+	source = m.email_show.source == PWR_SOURCE_USER        ? "user"
 		 : m.email_show.source == PWR_SOURCE_DIRECTORY ? "directory"
-								 : "admin";
+							       : "admin";
 	if (o->json) {
 		bool f;
 		ctl_jopen("user", argv[0], &f);
@@ -101,7 +102,7 @@ int ctl_email_show(struct opts *o, int argc, char **argv)
 		printf("source: %s\nconfirmed: %s\n", source,
 			m.email_show.confirmed
 				? ctl_local_time(m.email_show.confirmed, when, sizeof(when))
-				: m.email_show.source == PWR_SOURCE_DIRECTORY
+			: m.email_show.source == PWR_SOURCE_DIRECTORY
 				? "never (the directory's)"
 				: "never (set by an administrator)");
 	}

@@ -120,16 +120,16 @@ int ctl_check(struct opts *o, int argc, char **argv)
 		putchar('{');
 		for (size_t i = 0, k = 0; i < NREASONS; i++)
 			if (c.per_reason[i])
-				printf("%s\"%s\":%zu", k++ ? "," : "", wire_reason((enum pwr_reason)i),
-					c.per_reason[i]);
+				printf("%s\"%s\":%zu", k++ ? "," : "",
+					wire_reason((enum pwr_reason)i), c.per_reason[i]);
 		puts("}}}");
 	} else {
 		printf("%zu user%s: %zu eligible, %zu cannot reset", c.users,
 			c.users == 1 ? "" : "s", c.eligible, c.users - c.eligible);
 		for (size_t i = 0, k = 0; i < NREASONS; i++)
 			if (c.per_reason[i])
-				printf("%s%s %zu", k++ ? ", " : " (", wire_reason((enum pwr_reason)i),
-					c.per_reason[i]);
+				printf("%s%s %zu", k++ ? ", " : " (",
+					wire_reason((enum pwr_reason)i), c.per_reason[i]);
 		puts(c.eligible == c.users ? "" : ")");
 	}
 	return c.eligible == c.users ? EX_DONE : EX_FAILED;
@@ -174,9 +174,9 @@ static void mail_item(const union pwr_msg *m, void *vctx)
 			snprintf(when, sizeof(when), "-");
 		else
 			ctl_local_time(it->next_try, when, sizeof(when));
-		ctl_table_row(&l->t, (const char *const[]){id, it->user, it->to, wire_mail_kind(it->kind),
-					 wire_mail_state(it->state), tries, when,
-					 it->reply[0] ? it->reply : "-"});
+		ctl_table_row(&l->t, (const char *const[]){id, it->user, it->to,
+					     wire_mail_kind(it->kind), wire_mail_state(it->state),
+					     tries, when, it->reply[0] ? it->reply : "-"});
 	}
 	l->n++;
 }
@@ -297,8 +297,9 @@ int ctl_status(struct opts *o, int argc, char **argv)
 			s->version, o->socket);
 	printf("self-service:   %s\n", s->self_reset ? "on" : "off");
 	printf("help message:   %s\n", s->help[0] ? ctl_safe(s->help, buf, sizeof(buf)) : "(none)");
-	printf("admin group:    %s\n",
-		s->admin_group[0] ? ctl_safe(s->admin_group, buf, sizeof(buf)) : "(none: root only)");
+	printf("admin group:    %s\n", s->admin_group[0]
+					       ? ctl_safe(s->admin_group, buf, sizeof(buf))
+					       : "(none: root only)");
 	printf("code lifetime:  %s self-service, %s administrator's\n",
 		ctl_span(s->code_ttl, a, sizeof(a)), ctl_span(s->admin_code_ttl, b, sizeof(b)));
 	printf("mail server:    %s\n", ctl_safe(s->smtp_url, buf, sizeof(buf)));

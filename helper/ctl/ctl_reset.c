@@ -146,7 +146,8 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 		if (it->status == PWR_OK) {
 			ctl_jkey("locked", &f);
 			fputs(it->locked ? "true" : "false", stdout);
-			ctl_jkey("random_password", &f); /* a directory without ppolicy (SPEC §12) */
+			ctl_jkey(
+				"random_password", &f); /* a directory without ppolicy (SPEC §12) */
 			fputs(it->locked == PWR_LOCKED_RANDOM ? "true" : "false", stdout);
 			ctl_jkey("mailed", &f);
 			fputs(it->mailed ? "true" : "false", stdout);
@@ -258,9 +259,10 @@ static void token_item(const union pwr_msg *m, void *vctx)
 	} else {
 		char issued[64], expires[64], left[16];
 		snprintf(left, sizeof(left), "%u", t->tries_left);
-		ctl_table_row(&l->t, (const char *const[]){t->user, kind,
-					 ctl_local_time(t->issued, issued, sizeof(issued)),
-					 ctl_local_time(t->expires, expires, sizeof(expires)), left});
+		ctl_table_row(
+			&l->t, (const char *const[]){t->user, kind,
+				       ctl_local_time(t->issued, issued, sizeof(issued)),
+				       ctl_local_time(t->expires, expires, sizeof(expires)), left});
 	}
 	l->n++;
 }

@@ -103,8 +103,10 @@ static int show(struct opts *o)
 		else
 			fputs("null", stdout);
 		ctl_jkey("source", &f);
-		ctl_jstr(!*a->addr ? "" : a->source == PWR_SOURCE_USER ? "user"
-				 : a->source == PWR_SOURCE_DIRECTORY ? "directory" : "admin");
+		ctl_jstr(!*a->addr                           ? ""
+			 : a->source == PWR_SOURCE_USER      ? "user"
+			 : a->source == PWR_SOURCE_DIRECTORY ? "directory"
+							     : "admin");
 		ctl_jkey("confirmed", &f);
 		ctl_jtime(a->confirmed);
 		ctl_jkey("pending", &f);
@@ -119,9 +121,10 @@ static int show(struct opts *o)
 		puts("none");
 	} else {
 		printf("%s\n", ctl_safe(a->addr, addr, sizeof(addr)));
-		printf("set by:    %s", a->source == PWR_SOURCE_USER	   ? "you (confirmed "
-					 : a->source == PWR_SOURCE_DIRECTORY ? "the directory\n"
-									     : "your administrator\n");
+		printf("set by:    %s", a->source == PWR_SOURCE_USER ? "you (confirmed "
+					: a->source == PWR_SOURCE_DIRECTORY
+						? "the directory\n"
+						: "your administrator\n");
 		if (a->source == PWR_SOURCE_USER)
 			printf("%s)\n", ctl_local_time(a->confirmed, when, sizeof(when)));
 	}

@@ -79,8 +79,8 @@ static const struct command commands[] = {
 static void print_usage(FILE *f, const struct command *only)
 {
 	if (only) {
-		fprintf(f, "Usage: %s [--json] [--socket PATH] [--helper PATH] %s\n\n%s\n", ctl_prog,
-			only->usage, only->help);
+		fprintf(f, "Usage: %s [--json] [--socket PATH] [--helper PATH] %s\n\n%s\n",
+			ctl_prog, only->usage, only->help);
 		return;
 	}
 	fprintf(f,
@@ -194,7 +194,8 @@ static int parse_options(int argc, char **argv, struct cmdline *c)
 
 static int run(int argc, char **argv, char **pos)
 {
-	struct cmdline c = {.o = {.socket = PWR_SOCKET_PATH, .helper = PWR_HELPER_PATH}, .pos = pos};
+	struct cmdline c = {
+		.o = {.socket = PWR_SOCKET_PATH, .helper = PWR_HELPER_PATH}, .pos = pos};
 	const struct command *cmd;
 	int used = 0, rc;
 

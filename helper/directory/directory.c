@@ -49,7 +49,8 @@ static void send_answer(const struct dirans *a)
 	long n = dirproto_ans_encode(a, packet, DIRANS_PACKET_MAX);
 
 	if (n < 0 || send(0, packet, (size_t)n, MSG_NOSIGNAL) != n) {
-		syslog(LOG_ERR, "cannot answer the helper: %s", n < 0 ? "encoding" : strerror(errno));
+		syslog(LOG_ERR, "cannot answer the helper: %s",
+			n < 0 ? "encoding" : strerror(errno));
 		exit(1);
 	}
 }
@@ -360,7 +361,8 @@ static void do_passwd(struct dir *d, const struct dirreq *q)
 	if (rc == LDAP_CONSTRAINT_VIOLATION || rc == LDAP_UNWILLING_TO_PERFORM) {
 		char *diag = NULL;
 		ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-		answer_status(q->tag, DIR_REFUSED, "%s", diag && *diag ? diag : ldap_err2string(rc));
+		answer_status(
+			q->tag, DIR_REFUSED, "%s", diag && *diag ? diag : ldap_err2string(rc));
 		ldap_memfree(diag);
 		return;
 	}
@@ -381,8 +383,7 @@ static int random_password(char *out, size_t cap)
 	static const char set[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.+";
 	unsigned char r[RANDOM_PASSWORD_LEN];
 
-	if (cap < RANDOM_PASSWORD_LEN + 5 ||
-		getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (cap < RANDOM_PASSWORD_LEN + 5 || getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
 	for (size_t i = 0; i < sizeof(r); i++)
 		out[i] = set[r[i] % (sizeof(set) - 1)];
@@ -398,8 +399,8 @@ static int read_binding(struct dir *d, const char *dn, struct dirans *a)
 	char *attrs[] = {"pwdChangedTime", "entryCSN", NULL}, stamp[DIR_BINDING_MAX - 32];
 	struct timeval tv = {(time_t)d->timeout, 0};
 	LDAPMessage *res = NULL, *e;
-	int rc = ldap_search_ext_s(d->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
-		NULL, &tv, 1, &res);
+	int rc = ldap_search_ext_s(
+		d->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
 
 	if (rc == LDAP_SUCCESS && !(e = ldap_first_entry(d->ld, res)))
 		rc = LDAP_NO_SUCH_OBJECT;
@@ -463,8 +464,8 @@ static void do_unlock(struct dir *d, const struct dirreq *q)
 }
 
 /* One page of DIR_LIST; *cookie is where the next one starts (bv_val NULL: the end). */
-static int list_page(struct dir *d, const struct dirreq *q, const char *filter,
-	struct berval *cookie)
+static int list_page(
+	struct dir *d, const struct dirreq *q, const char *filter, struct berval *cookie)
 {
 	char *attrs[] = {"uid", "uidNumber", d->attr, NULL};
 	struct timeval tv = {(time_t)d->timeout, 0};
@@ -478,8 +479,8 @@ static int list_page(struct dir *d, const struct dirreq *q, const char *filter,
 	if ((rc = ldap_create_page_control(d->ld, PAGE_SIZE, cookie, 0, &page)) != LDAP_SUCCESS)
 		return rc;
 	ctrls[0] = page;
-	rc = ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, ctrls, NULL,
-		&tv, 0, &res);
+	rc = ldap_search_ext_s(
+		d->ld, d->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, ctrls, NULL, &tv, 0, &res);
 	ldap_control_free(page);
 	if (rc == LDAP_SUCCESS)
 		rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &back, 0);
@@ -659,7 +660,8 @@ int main(void)
 		if (n <= 0)
 			break;
 		if ((size_t)n > DIRREQ_PACKET_MAX || dirproto_req_decode(in, (size_t)n, &q) < 0) {
-			syslog(LOG_ERR, "malformed request of %zd bytes from the helper; exiting", n);
+			syslog(LOG_ERR, "malformed request of %zd bytes from the helper; exiting",
+				n);
 			answer_status(0, DIR_FAILED, "pwreset-directory got a malformed request");
 			break;
 		}

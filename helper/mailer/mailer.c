@@ -301,7 +301,8 @@ int main(void)
 			continue;
 		if (n <= 0)
 			break;
-		if ((size_t)n > MAILJOB_PACKET_MAX || mailproto_job_decode(packet, (size_t)n, &job) < 0) {
+		if ((size_t)n > MAILJOB_PACKET_MAX ||
+			mailproto_job_decode(packet, (size_t)n, &job) < 0) {
 			syslog(LOG_ERR, "malformed job of %zd bytes from the helper; exiting", n);
 			answer(0, MAIL_TEMPFAIL, 0, "the mailer got a malformed job");
 			break;

@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static unsigned char buf[DIRREQ_PACKET_MAX > DIRANS_PACKET_MAX ? DIRREQ_PACKET_MAX
-								       : DIRANS_PACKET_MAX];
+	static unsigned char
+		buf[DIRREQ_PACKET_MAX > DIRANS_PACKET_MAX ? DIRREQ_PACKET_MAX : DIRANS_PACKET_MAX];
 	static struct dirans a;
 	struct dirreq q;
 	long n;

@@ -74,13 +74,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (l < sizeof(line) && !memchr(body, '\0', l)) {
 			memcpy(line, body, l);
 			line[l] = '\0';
-			if (shadowfile_set_password(line, set.hash, set.lastchg, out, sizeof(out)) ==
-					0 &&
+			if (shadowfile_set_password(
+				    line, set.hash, set.lastchg, out, sizeof(out)) == 0 &&
 				(shadowfile_field(out, 1, field, sizeof(field)) != 0 ||
 					strcmp(field, set.hash) != 0))
 				abort();
 			if (shadowfile_lock_password(line, out, sizeof(out)) == 0 &&
-				(shadowfile_field(out, 1, field, sizeof(field)) != 0 || field[0] != '!'))
+				(shadowfile_field(out, 1, field, sizeof(field)) != 0 ||
+					field[0] != '!'))
 				abort();
 		}
 	}

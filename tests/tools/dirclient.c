@@ -19,12 +19,12 @@
 
 #include "dirproto.h"
 
-static const char *const status_word[] = {"ok", "not-found", "several", "unreachable",
-	"refused", "failed"};
+static const char *const status_word[] = {
+	"ok", "not-found", "several", "unreachable", "refused", "failed"};
 
 static char conf[8][DIR_PATH_MAX + 1];
-static const char *const conf_keys[] = {"urls", "ca_file", "bind_dn", "password", "base",
-	"filter", "attr", NULL};
+static const char *const conf_keys[] = {
+	"urls", "ca_file", "bind_dn", "password", "base", "filter", "attr", NULL};
 static uint32_t starttls, timeout_s = 5;
 
 static void read_config(const char *path)
@@ -101,8 +101,8 @@ static int read_answers(int fd)
 		}
 		printf("status=%s tag=%u more=%u uid=%u count=%u dn=%s user=%s address=%s "
 		       "binding=%s text=%s\n",
-			status_word[a.status], a.tag, a.more, a.uid, a.count, a.dn, a.user, a.address,
-			a.binding, a.text);
+			status_word[a.status], a.tag, a.more, a.uid, a.count, a.dn, a.user,
+			a.address, a.binding, a.text);
 	} while (a.more);
 	fflush(stdout);
 	return 0;

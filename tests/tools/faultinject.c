@@ -83,13 +83,13 @@ typedef int openat_fn(int, const char *, int, ...);
 typedef int mkostemp_fn(char *, int);
 
 /* The optional mode argument of open and openat. */
-#define MODE_ARG(flags, last)                                                                      \
-	mode_t mode = 0;                                                                           \
-	if ((flags) & (O_CREAT | __O_TMPFILE)) {                                                   \
-		va_list ap;                                                                        \
-		va_start(ap, last);                                                                \
-		mode = va_arg(ap, mode_t);                                                         \
-		va_end(ap);                                                                        \
+#define MODE_ARG(flags, last) \
+	mode_t mode = 0; \
+	if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+		va_list ap; \
+		va_start(ap, last); \
+		mode = va_arg(ap, mode_t); \
+		va_end(ap); \
 	}
 
 int open(const char *path, int flags, ...)

@@ -370,7 +370,8 @@ static void test_mailq_and_no_plaintext(void **state)
 /* Sent and failed mails go after a week; queued and deferred ones stay however old. */
 static void test_mailq_purge(void **state)
 {
-	static const uint32_t states[] = {PWR_MAIL_QUEUED, PWR_MAIL_SENT, PWR_MAIL_DEFERRED, PWR_MAIL_FAILED};
+	static const uint32_t states[] = {
+		PWR_MAIL_QUEUED, PWR_MAIL_SENT, PWR_MAIL_DEFERRED, PWR_MAIL_FAILED};
 	struct store *s = open_store("purge");
 	struct mail_rec rec;
 	MDB_txn *txn;
@@ -405,7 +406,8 @@ static void test_mailq_purge(void **state)
  * change, and a store made before the index existed gets it when opened. */
 static void test_mailq_due_index(void **state)
 {
-	static const uint32_t states[] = {PWR_MAIL_QUEUED, PWR_MAIL_SENT, PWR_MAIL_DEFERRED, PWR_MAIL_FAILED};
+	static const uint32_t states[] = {
+		PWR_MAIL_QUEUED, PWR_MAIL_SENT, PWR_MAIL_DEFERRED, PWR_MAIL_FAILED};
 	struct store *s = open_store("due");
 	struct mail_rec rec;
 	MDB_txn *txn;

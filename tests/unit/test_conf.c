@@ -214,24 +214,26 @@ static const struct {
 	{"mail_user = a:b", "t.conf:2: mail_user: 'a:b' is not a valid user or group name"},
 	{"help_message = tab\there", "t.conf:2: help_message: control characters are not allowed"},
 	{"smtp_user = x\x1b[2J", "t.conf:2: smtp_user: control characters are not allowed"},
-	{"directory_url = http://ldap.example.org", "t.conf:2: directory_url: "
+	{"directory_url = http://ldap.example.org",
+		"t.conf:2: directory_url: "
 		"'http://ldap.example.org' is not ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
-	{"directory_url = ldaps://a.example.org,ldap://", "t.conf:2: directory_url: 'ldap://' is "
+	{"directory_url = ldaps://a.example.org,ldap://",
+		"t.conf:2: directory_url: 'ldap://' is "
 		"not ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
 	{"directory_url = ldap://a b", "t.conf:2: directory_url: 'ldap://a b' is not "
-		"ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
+				       "ldap://HOST[:PORT] or ldaps://HOST[:PORT]"},
 	{"directory_starttls = opportunistic",
 		"t.conf:2: directory_starttls: 'opportunistic' is not required or off"},
 	{"directory_password_file = secret", "t.conf:2: directory_password_file: 'secret' is not "
-		"an absolute path"},
+					     "an absolute path"},
 	{"directory_user_filter = uid=%u", "t.conf:2: directory_user_filter: 'uid=%u' is not an "
-		"LDAP filter in parentheses holding %u"},
+					   "LDAP filter in parentheses holding %u"},
 	{"directory_user_filter = (uid=lena)", "t.conf:2: directory_user_filter: '(uid=lena)' is "
-		"not an LDAP filter in parentheses holding %u"},
+					       "not an LDAP filter in parentheses holding %u"},
 	{"directory_user_filter = (uid=%u))(", "t.conf:2: directory_user_filter: '(uid=%u))(' is "
-		"not an LDAP filter in parentheses holding %u"},
+					       "not an LDAP filter in parentheses holding %u"},
 	{"directory_address_attribute = mail;x", "t.conf:2: directory_address_attribute: "
-		"'mail;x' is not an attribute name"},
+						 "'mail;x' is not an attribute name"},
 	{"directory_timeout = 0", "t.conf:2: directory_timeout: 0 is out of range (1s to 600s)"},
 };
 
@@ -281,15 +283,16 @@ static void test_directory_keys(void **state)
 	assert_string_equal(c.directory_address_attribute, "mail");
 	assert_int_equal(c.directory_timeout, 5);
 	conf_free(&c);
-	assert_int_equal(parse(&c,
-				 "directory_url = ldaps://a.example.org:636/,ldap://[::1]:389\n"
-				 "directory_starttls = off\ndirectory_ca_file = /etc/ssl/ca.pem\n"
-				 "directory_bind_dn = cn=pwreset,ou=services,dc=example,dc=org\n"
-				 "directory_password_file = /etc/pwreset/directory.secret\n"
-				 "directory_base = ou=people,dc=example,dc=org\n"
-				 "directory_user_filter = (&(objectClass=inetOrgPerson)(uid=%u))\n"
-				 "directory_address_attribute = otherMailbox\ndirectory_timeout = 2s\n",
-				 &e),
+	assert_int_equal(
+		parse(&c,
+			"directory_url = ldaps://a.example.org:636/,ldap://[::1]:389\n"
+			"directory_starttls = off\ndirectory_ca_file = /etc/ssl/ca.pem\n"
+			"directory_bind_dn = cn=pwreset,ou=services,dc=example,dc=org\n"
+			"directory_password_file = /etc/pwreset/directory.secret\n"
+			"directory_base = ou=people,dc=example,dc=org\n"
+			"directory_user_filter = (&(objectClass=inetOrgPerson)(uid=%u))\n"
+			"directory_address_attribute = otherMailbox\ndirectory_timeout = 2s\n",
+			&e),
 		0);
 	assert_int_equal(c.directory_starttls, CONF_DIR_TLS_OFF);
 	assert_string_equal(c.directory_address_attribute, "otherMailbox");
@@ -314,7 +317,8 @@ static void edited(const char *text, const char *key, const char *value, const c
 	assert_int_equal(confedit_set(text, strlen(text), key, value, &out, &len), 0);
 	assert_int_equal(len, strlen(out));
 	if (strcmp(out, want) != 0)
-		fail_msg("set %s = %s in:\n%s\ngave:\n%s\nwanted:\n%s", key, value, text, out, want);
+		fail_msg(
+			"set %s = %s in:\n%s\ngave:\n%s\nwanted:\n%s", key, value, text, out, want);
 	free(out);
 }
 
@@ -350,8 +354,8 @@ static void test_policy_edit(void **state)
 	/* what the file could not keep */
 	assert_int_equal(confedit_set(file, strlen(file), "help_message", "two\nlines", &out, &len),
 		-EINVAL);
-	assert_int_equal(confedit_set(file, strlen(file), "help_message", " padded", &out, &len),
-		-EINVAL);
+	assert_int_equal(
+		confedit_set(file, strlen(file), "help_message", " padded", &out, &len), -EINVAL);
 	assert_int_equal(confedit_set(file, strlen(file), "help_message", "esc\x1b[2J", &out, &len),
 		-EINVAL);
 	assert_true(confedit_is_policy_key("exclude_groups"));

@@ -17,11 +17,17 @@ static unsigned char buf[DIRREQ_PACKET_MAX];
 
 static struct dirreq config(void)
 {
-	return (struct dirreq){.tag = 9, .op = DIR_CONFIG, .starttls = DIR_TLS_REQUIRED,
-		.timeout = 5, .urls = "ldap://127.0.0.1:3389", .ca_file = "/ca.pem",
-		.bind_dn = "cn=pwreset,dc=example,dc=org", .password = "bind-secret",
+	return (struct dirreq){.tag = 9,
+		.op = DIR_CONFIG,
+		.starttls = DIR_TLS_REQUIRED,
+		.timeout = 5,
+		.urls = "ldap://127.0.0.1:3389",
+		.ca_file = "/ca.pem",
+		.bind_dn = "cn=pwreset,dc=example,dc=org",
+		.password = "bind-secret",
 		.base = "ou=people,dc=example,dc=org",
-		.filter = "(&(objectClass=posixAccount)(uid=%u))", .attr = "mail"};
+		.filter = "(&(objectClass=posixAccount)(uid=%u))",
+		.attr = "mail"};
 }
 
 static void test_request_round_trip(void **state)
@@ -108,8 +114,8 @@ static void test_filter_for(void **state)
 	char out[128];
 
 	(void)state;
-	assert_int_equal(ldapfilter_for("(&(objectClass=posixAccount)(uid=%u))", "lena", out,
-				 sizeof(out)),
+	assert_int_equal(
+		ldapfilter_for("(&(objectClass=posixAccount)(uid=%u))", "lena", out, sizeof(out)),
 		strlen("(&(objectClass=posixAccount)(uid=lena))"));
 	assert_string_equal(out, "(&(objectClass=posixAccount)(uid=lena))");
 	/* what would widen the search is escaped (RFC 4515) */

@@ -91,8 +91,8 @@ static int setup(void **state)
 	hash = crypt(OLD_PASSWORD, "$6$handlers$");
 	assert_non_null(hash);
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
-		pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "%s:%s:19000:0:99999:7:::\n",
-			users[i], hash);
+		pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+			"%s:%s:19000:0:99999:7:::\n", users[i], hash);
 	write_file(f->path[0], text);
 	snprintf(line, sizeof(line), "dir = %s/faillock\n", f->dir);
 	write_file(f->path[1], line);
@@ -519,8 +519,8 @@ static void test_address_records(void **state)
 	assert_int_equal(store_begin(f->h.store, false, &txn), 0);
 	assert_int_equal(address_get_info(f->h.store, txn, "sys", &got), 0);
 	assert_memory_equal(&got, &a, sizeof(a));
-	assert_int_equal(address_sharers(f->h.store, txn, "sys@example.org", "sys", shared,
-				 sizeof(shared)),
+	assert_int_equal(
+		address_sharers(f->h.store, txn, "sys@example.org", "sys", shared, sizeof(shared)),
 		1);
 	assert_string_equal(shared, "bin");
 	store_abort(txn);
@@ -739,8 +739,8 @@ static void test_user_sets_and_confirms(void **state)
 	assert_string_equal(m.address_ans.pending, "new@example.org");
 	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_CONFIRM, "daemon", NULL, NULL, first, NULL),
 		PWR_E_BADCODE);
-	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_CONFIRM, "daemon", NULL, NULL, code, text),
-		PWR_OK);
+	assert_int_equal(
+		address_op(f, PWR_REQ_ADDRESS_CONFIRM, "daemon", NULL, NULL, code, text), PWR_OK);
 	assert_non_null(strstr(text, "o***@example.org"));
 	assert_null(strstr(text, "old@example.org"));
 	address_show(f, "daemon", &m);
@@ -755,15 +755,15 @@ static void test_user_sets_and_confirms(void **state)
 	assert_true(logged(f, "event=address-set-requested", "user=daemon", "result=ok"));
 	assert_true(logged(f, "event=address-confirmed", "user=daemon", "result=ok"));
 	/* then removed, with the password; the removed address is told */
-	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_REMOVE, "daemon", OLD_PASSWORD, NULL, NULL,
-				 text),
+	assert_int_equal(
+		address_op(f, PWR_REQ_ADDRESS_REMOVE, "daemon", OLD_PASSWORD, NULL, NULL, text),
 		PWR_OK);
 	assert_non_null(strstr(text, "n***@example.org"));
 	assert_int_equal(queued(f, &rec, NULL), 4);
 	assert_int_equal(rec.kind, PWR_MAIL_ADDRESS_REMOVED);
 	assert_string_equal(rec.to, "new@example.org");
-	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_REMOVE, "daemon", OLD_PASSWORD, NULL, NULL,
-				 NULL),
+	assert_int_equal(
+		address_op(f, PWR_REQ_ADDRESS_REMOVE, "daemon", OLD_PASSWORD, NULL, NULL, NULL),
 		PWR_E_NOTFOUND);
 }
 
@@ -779,8 +779,8 @@ static void test_user_address_refusals(void **state)
 					 "d@example.org", NULL, NULL),
 			PWR_E_PASSWORD);
 	assert_true(logged(f, "event=address-set-requested", "user=daemon", "wrong-password"));
-	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "daemon", OLD_PASSWORD,
-				 "d@example.org", NULL, NULL),
+	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "daemon", OLD_PASSWORD, "d@example.org",
+				 NULL, NULL),
 		PWR_E_LIMIT);
 	/* shared and host-only addresses: the same words for both, the reason in the log */
 	set_address(f, "games", "taken@example.org");
@@ -803,7 +803,8 @@ static void test_user_address_refusals(void **state)
 	assert_int_equal(address_op(f, PWR_REQ_ADDRESS_SET, "sys", OLD_PASSWORD, "s@example.org",
 				 NULL, text),
 		PWR_E_DISABLED);
-	assert_string_equal(text, "Recovery addresses are set by your administrator. Ask the desk.");
+	assert_string_equal(
+		text, "Recovery addresses are set by your administrator. Ask the desk.");
 	f->h.conf.user_addresses = true;
 	/* an ordinary user cannot name another */
 	f->p.uid = 1;

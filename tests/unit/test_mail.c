@@ -173,8 +173,8 @@ static int build(struct message_in *in, char **msg, char *why)
 
 static void test_code_mail(void **state)
 {
-	struct message_in in = {PWR_MAIL_CODE, "alice", "alice@example.org", "192.0.2.7", "ABCDE-12345",
-		1795000000, 1795000900};
+	struct message_in in = {PWR_MAIL_CODE, "alice", "alice@example.org", "192.0.2.7",
+		"ABCDE-12345", 1795000000, 1795000900};
 	char *msg, why[512], h[1024], from[400], fromaddr[400];
 	(void)state;
 
@@ -271,7 +271,8 @@ static void test_encodings(void **state)
 
 static void test_injection_refused(void **state)
 {
-	struct message_in in = {PWR_MAIL_CODE, "alice", "alice@example.org", "", "ABCDE-12345", 1, 2};
+	struct message_in in = {
+		PWR_MAIL_CODE, "alice", "alice@example.org", "", "ABCDE-12345", 1, 2};
 	char *msg = NULL, why[512];
 	(void)state;
 

@@ -55,7 +55,7 @@ static int stand_in_answer(const char *line)
 		a.verify_ans.status = !strcmp(line + 7, "ok") ? PWR_OK : PWR_E_BADCODE;
 	} else if (!strncmp(line, "set ", 4)) {
 		op = PWR_ANS_SET_PASSWORD;
-		a.set_password_ans.status = !strcmp(line + 4, "ok")	   ? PWR_OK
+		a.set_password_ans.status = !strcmp(line + 4, "ok")        ? PWR_OK
 					    : !strcmp(line + 4, "quality") ? PWR_E_QUALITY
 									   : PWR_E_BADCODE;
 		snprintf(a.set_password_ans.text, sizeof(a.set_password_ans.text),
@@ -188,8 +188,8 @@ static int teardown(void **state)
 
 /* A login of "daemon" through the module with options, the helper answering as scenario
  * says, the person answering the prompts: the result of pam_authenticate. */
-static int login(struct fx *f, const char *options, const char *scenario,
-	const char *const *answers)
+static int login(
+	struct fx *f, const char *options, const char *scenario, const char *const *answers)
 {
 	struct pam_conv c = {conv, &f->person};
 	const char *module = getenv("PWR_PAM_MODULE");
@@ -198,14 +198,14 @@ static int login(struct fx *f, const char *options, const char *scenario,
 	int r;
 
 	assert_non_null(module);
-	snprintf(service, sizeof(service),
-		"auth required %s socket=%s/no-daemon helper=%s %s\n", module, f->dir, f->path[0],
-		options);
+	snprintf(service, sizeof(service), "auth required %s socket=%s/no-daemon helper=%s %s\n",
+		module, f->dir, f->path[0], options);
 	write_file(f->path[3], service, 0600);
 	write_file(f->path[1], scenario, 0600);
 	memset(&f->person, 0, sizeof(f->person));
 	f->person.answers = answers;
-	assert_int_equal(pam_start_confdir("pwreset-unit", "daemon", &c, f->dir, &pamh), PAM_SUCCESS);
+	assert_int_equal(
+		pam_start_confdir("pwreset-unit", "daemon", &c, f->dir, &pamh), PAM_SUCCESS);
 	pam_set_item(pamh, PAM_RHOST, "192.0.2.7");
 	r = pam_authenticate(pamh, 0);
 	pam_end(pamh, r);
@@ -249,8 +249,8 @@ static void test_skip(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(login(f, "", "offer enabled\n", (const char *const[]){"", NULL}),
-		PAM_AUTH_ERR);
+	assert_int_equal(
+		login(f, "", "offer enabled\n", (const char *const[]){"", NULL}), PAM_AUTH_ERR);
 	said(f, OFFER_PROMPT);
 	asked(f, "offer user=daemon\n");
 }
@@ -258,13 +258,13 @@ static void test_skip(void **state)
 static void test_reset_then_log_in_again(void **state)
 {
 	struct fx *f = *state;
-	const char *const answers[] = {"reset", "abcde-12345", "Tulip-Gravel-Orbit-93",
-		"Tulip-Gravel-Orbit-93", NULL};
+	const char *const answers[] = {
+		"reset", "abcde-12345", "Tulip-Gravel-Orbit-93", "Tulip-Gravel-Orbit-93", NULL};
 
 	assert_int_equal(login(f, "", "offer enabled\nrequest ok\nverify ok\nset ok\n", answers),
 		PAM_AUTH_ERR);
 	said(f, OFFER_PROMPT SENT "? Reset code: \n" NEW
-		"i Password changed.\ni Log in with your new password.\n");
+				  "i Password changed.\ni Log in with your new password.\n");
 	asked(f, "offer user=daemon\nrequest user=daemon\nverify user=daemon code=abcde-12345\n"
 		 "set-password user=daemon password=Tulip-Gravel-Orbit-93\n");
 }
@@ -272,11 +272,11 @@ static void test_reset_then_log_in_again(void **state)
 static void test_code_at_first_prompt_and_login_after_reset(void **state)
 {
 	struct fx *f = *state;
-	const char *const answers[] = {"ABCDE-12345", "Tulip-Gravel-Orbit-93",
-		"Tulip-Gravel-Orbit-93", NULL};
+	const char *const answers[] = {
+		"ABCDE-12345", "Tulip-Gravel-Orbit-93", "Tulip-Gravel-Orbit-93", NULL};
 
-	assert_int_equal(login(f, "login_after_reset", "offer enabled\nverify ok\nset ok\n",
-				 answers),
+	assert_int_equal(
+		login(f, "login_after_reset", "offer enabled\nverify ok\nset ok\n", answers),
 		PAM_SUCCESS);
 	said(f, OFFER_PROMPT NEW "i Password changed.\n");
 }
@@ -313,15 +313,16 @@ static void test_mismatch_and_quality(void **state)
 				 "offer enabled\nverify ok\nset quality\nset ok\n", answers),
 		PAM_SUCCESS);
 	said(f, OFFER_PROMPT NEW "! Sorry, passwords do not match.\n" NEW
-		"! BAD PASSWORD: it is based on a dictionary word\n" NEW "i Password changed.\n");
+				 "! BAD PASSWORD: it is based on a dictionary word\n" NEW
+				 "i Password changed.\n");
 }
 
 static void test_self_service_off(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(login(f, "", "offer disabled\n", (const char *const[]){"", NULL}),
-		PAM_AUTH_ERR);
+	assert_int_equal(
+		login(f, "", "offer disabled\n", (const char *const[]){"", NULL}), PAM_AUTH_ERR);
 	said(f, "! Call the desk at 555-0100.\n"
 		"? Enter the reset code from your administrator (Enter to skip): \n");
 }
@@ -330,8 +331,8 @@ static void test_unavailable(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(login(f, "", "offer unavailable\n", (const char *const[]){NULL}),
-		PAM_AUTH_ERR);
+	assert_int_equal(
+		login(f, "", "offer unavailable\n", (const char *const[]){NULL}), PAM_AUTH_ERR);
 	said(f, "! Password reset is not available right now.\n");
 }
 
@@ -341,8 +342,8 @@ static void test_helper_fails_us(void **state)
 	const char *const answers[] = {"ABCDE-12345", NULL};
 
 	/* an answer to another request, and a helper that leaves: never a success */
-	assert_int_equal(login(f, "login_after_reset", "offer enabled\njunk\n", answers),
-		PAM_AUTH_ERR);
+	assert_int_equal(
+		login(f, "login_after_reset", "offer enabled\njunk\n", answers), PAM_AUTH_ERR);
 	said(f, OFFER_PROMPT "! Password reset is not available right now.\n");
 	assert_int_equal(login(f, "login_after_reset", "offer enabled\nverify ok\nclose\n",
 				 (const char *const[]){"ABCDE-12345", "Tulip-Gravel-Orbit-93",
@@ -365,8 +366,8 @@ static void test_person_goes_away(void **state)
 	struct fx *f = *state;
 
 	/* the conversation fails at the code prompt: nothing more is asked of the helper */
-	assert_int_equal(login(f, "", "offer enabled\nrequest ok\n",
-				 (const char *const[]){"reset", NULL}),
+	assert_int_equal(
+		login(f, "", "offer enabled\nrequest ok\n", (const char *const[]){"reset", NULL}),
 		PAM_AUTH_ERR);
 	asked(f, "offer user=daemon\nrequest user=daemon\n");
 }
@@ -415,7 +416,8 @@ static int session(struct fx *f, const char *options, int flags, double *ms)
 	write_file(f->path[3], service, 0600);
 	memset(&f->person, 0, sizeof(f->person));
 	f->person.answers = (const char *const[]){NULL};
-	assert_int_equal(pam_start_confdir("pwreset-unit", "daemon", &c, f->dir, &pamh), PAM_SUCCESS);
+	assert_int_equal(
+		pam_start_confdir("pwreset-unit", "daemon", &c, f->dir, &pamh), PAM_SUCCESS);
 	pam_set_item(pamh, PAM_TTY, "pts/4");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = pam_open_session(pamh, flags);
@@ -423,7 +425,8 @@ static int session(struct fx *f, const char *options, int flags, double *ms)
 	pam_close_session(pamh, 0);
 	pam_end(pamh, r);
 	if (ms)
-		*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return r;
 }
 
@@ -497,8 +500,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_reset_then_log_in_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_code_at_first_prompt_and_login_after_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_any_five_letters_ask_for_a_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_code_then_tries_run_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_any_five_letters_ask_for_a_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_wrong_code_then_tries_run_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mismatch_and_quality, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_service_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unavailable, setup, teardown),
@@ -506,7 +511,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_no_helper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_goes_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hint_from_the_daemon, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_hint_when_not_due_or_silenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_hint_when_not_due_or_silenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_daemon_costs_nothing, setup, teardown),
 	};
 

@@ -182,7 +182,8 @@ static void test_refusals_leave_the_file(void **state)
 	put(path, before, len, 0640);
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		struct shadow_set c = {"$y$ok", 1};
-		assert_int_equal(shadowfile_update(path, bad_names[i], shadow_edit_set, &c), -EINVAL);
+		assert_int_equal(
+			shadowfile_update(path, bad_names[i], shadow_edit_set, &c), -EINVAL);
 	}
 	for (size_t i = 0; i < sizeof(bad_hashes) / sizeof(bad_hashes[0]); i++) {
 		struct shadow_set c = {bad_hashes[i], 1};
@@ -207,8 +208,8 @@ static void test_refusals_leave_the_file(void **state)
 	assert_false(shadowfile_name_ok("-user1"));
 	assert_true(shadowfile_name_ok("user1-x+y"));
 	/* an edit that would add a line, or rename the entry, is refused */
-	assert_int_equal(
-		shadowfile_update(path, "user1", inject_edit, "user1:x:1:0:99999:7:::\nevil::0:::::"),
+	assert_int_equal(shadowfile_update(path, "user1", inject_edit,
+				 "user1:x:1:0:99999:7:::\nevil::0:::::"),
 		-EINVAL);
 	assert_int_equal(
 		shadowfile_update(path, "user1", inject_edit, "root::1:0:99999:7:::"), -EINVAL);
@@ -324,11 +325,12 @@ static void test_edits(void **state)
 	char out[SHADOW_LINE_MAX], f2[256];
 	(void)state;
 
-	assert_int_equal(shadowfile_set_password("bob:!$6$old:17000:0:99999:7:::", "$y$new", 20100, out,
-				 sizeof(out)),
+	assert_int_equal(shadowfile_set_password("bob:!$6$old:17000:0:99999:7:::", "$y$new", 20100,
+				 out, sizeof(out)),
 		0);
 	assert_string_equal(out, "bob:$y$new:20100:0:99999:7:::");
-	assert_int_equal(shadowfile_set_password("bob:*:17000", "$y$new", 20100, out, sizeof(out)), 0);
+	assert_int_equal(
+		shadowfile_set_password("bob:*:17000", "$y$new", 20100, out, sizeof(out)), 0);
 	assert_string_equal(out, "bob:$y$new:20100");
 	assert_int_equal(shadowfile_set_password("bob", "$y$new", 1, out, sizeof(out)), -EINVAL);
 	assert_int_equal(shadowfile_lock_password("bob::17000:::::", out, sizeof(out)), 0);

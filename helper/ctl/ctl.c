@@ -40,7 +40,8 @@ int ctl_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ctl_errorf("%s (see %s%s%s --help)", msg, ctl_prog, ctl_cmd_name ? " " : "", ctl_cmd_name ? ctl_cmd_name : "");
+	ctl_errorf("%s (see %s%s%s --help)", msg, ctl_prog, ctl_cmd_name ? " " : "",
+		ctl_cmd_name ? ctl_cmd_name : "");
 	return EX_USAGE;
 }
 
@@ -166,7 +167,6 @@ const char *ctl_span(uint64_t seconds, char *buf, size_t n)
 
 /* ---- tables for people ---- */
 
-
 void ctl_table_row(struct table *t, const char *const *cols)
 {
 	if (t->nrows == t->cap) {
@@ -242,7 +242,7 @@ void ctl_helper_open(void)
 	r = client_open(&ctl_conn, o->socket, o->helper);
 	if (r < 0) {
 		ctl_errorf("cannot reach the helper: nothing answers at %s, and %s cannot be run "
-		       "(%s)",
+			   "(%s)",
 			o->socket, o->helper, strerror(-r));
 		ctl_die(EX_UNREACHABLE);
 	}
