@@ -859,6 +859,138 @@ static void test_session_hint(void **state)
 
 /* ---- the front ---- */
 
+/* ---- the account seam: one lookup a request ---- */
+
+/* The account operations counted: each delegates to the local database's, except for "bin",
+ * which the counting database says is a directory account (its entry's binding, its address)
+ * and changes without a shadow file, as pwreset-directory would. */
+static struct {
+	int lookups, modifies;
+} seam;
+
+static bool is_dir(const struct account *a)
+{
+	return a->directory;
+}
+
+static int count_lookup(const struct account_db *db, const char *user, struct account *a)
+{
+	int r = account_local_ops.lookup(db, user, a);
+
+	seam.lookups++;
+	if (r == 0 && !strcmp(a->name, "bin")) {
+		free(a->hash);
+		free(a->binding);
+		a->hash = NULL;
+		a->local = false;
+		a->directory = true;
+		a->expire = -1;
+		a->binding = strdup("dir:pwdChangedTime:20261204000000Z");
+		a->dn = strdup("uid=bin,ou=people,dc=example,dc=org");
+		a->address = strdup("bin@example.org");
+	}
+	return r;
+}
+
+static int count_set_password(const struct account_db *db, const struct account *a,
+	struct new_password *np, account_guard_fn *guard, void *ctx, char *why)
+{
+	seam.modifies++;
+	if (!is_dir(a))
+		return account_local_ops.set_password(db, a, np, guard, ctx, why);
+	np->refused = false;
+	return guard(ctx, a->binding, NULL);
+}
+
+static int count_lock(const struct account_db *db, const struct account *a, account_guard_fn *guard,
+	void *ctx, enum account_locked *locked, char *why)
+{
+	seam.modifies++;
+	if (!is_dir(a))
+		return account_local_ops.lock(db, a, guard, ctx, locked, why);
+	*locked = ACCOUNT_LOCKED;
+	return guard(ctx, a->binding, "dir:pwdChangedTime:20261204000001Z");
+}
+
+static int count_clear_lockout(const struct account_db *db, const struct account *a)
+{
+	return is_dir(a) ? 0 : account_local_ops.clear_lockout(db, a);
+}
+
+static const struct account_ops counting_ops = {
+	.lookup = count_lookup,
+	.set_password = count_set_password,
+	.lock = count_lock,
+	.clear_lockout = count_clear_lockout,
+	.flush = NULL, /* set from the local ones in the test */
+	.sharers = NULL,
+	.each = NULL,
+};
+
+/* A request's lookups and changes, from zero. */
+static void seam_zero(void)
+{
+	memset(&seam, 0, sizeof(seam));
+}
+
+/* The whole reset of user through the counting database: request, verify, set the password,
+ * each one lookup; the password one change. Then an administrator's reset, mailed and printed:
+ * one lookup and one lock each. */
+static void one_lookup_each(struct fx *f, const char *user)
+{
+	char code[CODE_LEN + 1];
+	union pwr_msg m;
+
+	seam_zero();
+	request_code(f, user, code);
+	assert_int_equal(seam.lookups, 1);
+	seam_zero();
+	assert_int_equal(verify(f, user, code), PWR_OK);
+	assert_int_equal(seam.lookups, 1);
+	seam_zero();
+	who(&m, user);
+	snprintf(m.set_password.password, sizeof(m.set_password.password), NEW_PASSWORD);
+	assert_int_equal(ask(f, PWR_REQ_SET_PASSWORD, &m), 0);
+	assert_int_equal(answer(f, &m), PWR_ANS_SET_PASSWORD);
+	assert_int_equal(m.set_password_ans.status, PWR_OK);
+	assert_int_equal(seam.lookups, 1);
+	assert_int_equal(seam.modifies, 1);
+
+	for (uint32_t flags = 0; flags <= PWR_RESET_PRINT; flags += PWR_RESET_PRINT) {
+		memset(&m, 0, sizeof(m));
+		m.reset.flags = flags;
+		snprintf(m.reset.users, sizeof(m.reset.users), "%s", user);
+		seam_zero();
+		assert_int_equal(ask(f, PWR_REQ_RESET, &m), 0);
+		assert_int_equal(answer(f, &m), PWR_ITEM_RESET);
+		assert_int_equal(m.reset_item.status, PWR_OK);
+		assert_int_equal(m.reset_item.mailed, !flags);
+		expect_done(f, 1);
+		assert_int_equal(seam.lookups, 1);
+		assert_int_equal(seam.modifies, 1);
+	}
+}
+
+static void test_one_lookup_per_request(void **state)
+{
+	struct fx *f = *state;
+	struct account_ops ops = counting_ops;
+
+	ops.flush = account_local_ops.flush;
+	ops.sharers = account_local_ops.sharers;
+	ops.each = account_local_ops.each;
+	f->h.accounts.ops = &ops;
+	/* a directory is configured (eligibility asks); the counting operations never call it */
+	f->h.accounts.dir = (struct dirlink *)&seam;
+	set_address(f, "daemon", "daemon@example.org");
+	one_lookup_each(f, "daemon"); /* local: its line in the shadow file */
+	one_lookup_each(f, "bin"); /* the directory's */
+	assert_true(logged(f, "event=password-changed", "user=bin", "source=directory"));
+	assert_false(logged(f, "event=password-changed", "user=daemon", "source=directory"));
+	f->h.accounts.ops = &account_local_ops;
+	f->h.accounts.dir = NULL;
+}
+
 static void test_not_a_request_and_broken_config(void **state)
 {
 	struct fx *f = *state;
@@ -895,6 +1027,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_sets_and_confirms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_address_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_lookup_per_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_not_a_request_and_broken_config, setup, teardown),
 	};
