@@ -521,7 +521,7 @@ def test_directory_two_hosts():
     env = {k: v for k, v in os.environ.items() if k not in ("PWR_SANDBOX", "PWR_SANDBOX_DIR")}
     env["PWR_SECOND_HOST"] = json.dumps({"port": d.port, "ca": d.ca, "login": NEW,
                                          "reset": "Second-host-77"})
-    p = subprocess.run([sys.executable, os.path.abspath(__file__), "test_as_second_host"],
+    p = subprocess.run([sys.executable, os.path.abspath(__file__), "part_as_second_host"],
                        env=env, capture_output=True, text=True, timeout=600)
     print(p.stdout[-3000:], p.stderr[-3000:])
     eq(p.returncode, 0, "the second host")
@@ -531,7 +531,7 @@ def test_directory_two_hosts():
     srv.stop()
 
 
-def test_as_second_host():
+def part_as_second_host():
     """Run by test_directory_two_hosts in a sandbox of its own (PWR_SECOND_HOST says where the
     directory is): log zoe in with the password set at the first host, then reset it here,
     with this host's own store and mail server."""
