@@ -157,7 +157,7 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 	const struct account_db *db = &h->accounts;
 	unsigned char fp[CODE_FP_BYTES];
 	struct account acct;
-	char *code = sodium_malloc(CODE_LEN + 1);
+	char *code = code_new();
 	int r;
 
 	util_copy(it->user, sizeof(it->user), user);
@@ -200,7 +200,7 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 	}
 out:
 	account_clear(&acct);
-	sodium_free(code);
+	code_free(code);
 }
 
 int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)

@@ -238,3 +238,17 @@ int code_each(
 
 	return store_each(s, txn, STORE_DB_CODE, after, strlen(after), each_one, &e);
 }
+
+char *code_new(void)
+{
+	char *code = sodium_malloc(CODE_LEN + 1);
+
+	if (code)
+		sodium_memzero(code, CODE_LEN + 1);
+	return code;
+}
+
+void code_free(char *code)
+{
+	sodium_free(code); /* sodium_free wipes it first */
+}

@@ -32,6 +32,12 @@ struct code_rec {
 /* A fresh code of CODE_LEN symbols, NUL-terminated, in out (the caller wipes it). */
 void code_generate(char out[CODE_LEN + 1]);
 
+/* A buffer for one code (CODE_LEN + 1 bytes, zeroed) in guarded memory that is never swapped
+ * (sodium_malloc), or NULL when none can be had. MUST: every code the helper holds lives in
+ * one, and code_free (which wipes it; NULL is fine) ends it on every path. */
+char *code_new(void);
+void code_free(char *code);
+
 /* XXXXX-XXXXX form of a CODE_LEN-symbol code. */
 void code_format(const char *code, char out[CODE_SHOWN_LEN + 1]);
 

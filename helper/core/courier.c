@@ -170,7 +170,7 @@ static int send_one(struct helper *h, struct courier *c, uint64_t now, struct ma
 {
 	static const uint32_t tls[] = {
 		MAILJOB_TLS_REQUIRED, MAILJOB_TLS_OPPORTUNISTIC, MAILJOB_TLS_OFF};
-	char code[CODE_LEN + 1] = "", shown[CODE_SHOWN_LEN + 1] = "", from[PWR_ADDR_MAX + 1];
+	char *code = NULL, shown[CODE_SHOWN_LEN + 1] = "", from[PWR_ADDR_MAX + 1];
 	char why[MAILANS_REPLY_MAX + 1] = "", *msg = NULL, *password = NULL;
 	struct message_in in = {c->rec.kind, c->rec.user, c->rec.to, c->rec.rhost, NULL,
 		c->rec.created, c->rec.code_expires};
@@ -180,6 +180,11 @@ static int send_one(struct helper *h, struct courier *c, uint64_t now, struct ma
 	int r;
 
 	if (c->rec.sealed_len) {
+		if (!(code = code_new())) {
+			r = -ENOMEM;
+			snprintf(why, sizeof(why), "out of memory");
+			goto done;
+		}
 		if ((r = mailq_unseal(h->store, &c->rec, code)) < 0) {
 			snprintf(why, sizeof(why), "the code in the queue cannot be opened");
 			goto done;
@@ -230,7 +235,7 @@ done:
 		log_msg(LOG_ERR, "mail %llu to %s: %s", (unsigned long long)c->id, c->rec.user,
 			why);
 	}
-	sodium_memzero(code, sizeof(code));
+	code_free(code);
 	sodium_memzero(shown, sizeof(shown));
 	util_free_wiped(msg, len);
 	util_free_wiped(packet, MAILJOB_PACKET_MAX);

@@ -169,7 +169,7 @@ static int set_pending(
 	uint64_t now = util_now();
 	struct mail_draft d = {PWR_MAIL_ADDRESS_CONFIRM, who->user, addr, who->rhost, who->tty,
 		now + h->conf.code_ttl, now + h->conf.code_ttl};
-	char code[CODE_LEN + 1];
+	char *code;
 	MDB_txn *txn;
 	int r;
 
@@ -179,12 +179,16 @@ static int set_pending(
 		store_abort(txn);
 		return 1;
 	}
+	if (!(code = code_new())) {
+		store_abort(txn);
+		return -ENOMEM;
+	}
 	code_generate(code);
 	r = pending_issue(
 		h->store, txn, who->user, addr, code, now, h->conf.code_ttl, h->conf.code_attempts);
 	if (r == 0)
 		r = mailq_enqueue(h->store, txn, &d, code, now);
-	sodium_memzero(code, sizeof(code));
+	code_free(code);
 	return r < 0 ? (store_abort(txn), r) : store_commit(txn);
 }
 
@@ -247,8 +251,8 @@ static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who,
 int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
-	char code[CODE_LEN + 1], old[PWR_ADDR_MAX + 1] = "", why[PWR_TEXT_MAX + 1];
-	char text[PWR_TEXT_MAX + 1], masked[PWR_ADDR_MAX + 1];
+	char old[PWR_ADDR_MAX + 1] = "", why[PWR_TEXT_MAX + 1];
+	char text[PWR_TEXT_MAX + 1], masked[PWR_ADDR_MAX + 1], *code;
 	struct account acct;
 	MDB_txn *txn;
 	int r = 0, e;
@@ -257,9 +261,14 @@ int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 	account_clear(&acct);
 	if (!ok)
 		return r;
-	if (code_normalize(q->code, code) < 0)
+	if (!(code = code_new()))
+		return change_answer(p, &q->who, "address-confirmed", PWR_E_INTERNAL, "error",
+			strerror(ENOMEM), "the request failed; see the helper's log");
+	if (code_normalize(q->code, code) < 0) {
+		code_free(code);
 		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADFORMAT, "fail",
 			"malformed", "That is not a code.");
+	}
 	if ((e = store_begin(h->store, true, &txn)) == 0) {
 		e = confirm_in(h, txn, &q->who, code, old, why, sizeof(why));
 		if (e < 0 && e != -EACCES) {
@@ -270,7 +279,7 @@ int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 			e = c < 0 ? c : e;
 		}
 	}
-	sodium_memzero(code, sizeof(code));
+	code_free(code);
 	if (e == -EACCES)
 		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADCODE, "fail",
 			"wrong-code", "That code is not valid.");

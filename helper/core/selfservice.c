@@ -117,16 +117,18 @@ static int request_issue(struct request *q)
 	struct mail_draft d = {PWR_MAIL_CODE, q->who->user, q->f.address, q->who->rhost,
 		q->who->tty, q->now + c->code_ttl, q->now + c->code_ttl};
 	unsigned char fp[CODE_FP_BYTES];
-	char code[CODE_LEN + 1];
+	char *code = code_new();
 	int r;
 
+	if (!code)
+		return -ENOMEM;
 	code_generate(code);
 	code_fingerprint(q->h->store, q->acct.binding, fp);
 	r = code_issue(q->h->store, q->txn, q->who->user, code, PWR_KIND_SELF, q->now, c->code_ttl,
 		c->code_attempts, fp);
 	if (r == 0)
 		r = mailq_enqueue(q->h->store, q->txn, &d, code, q->now);
-	sodium_memzero(code, sizeof(code));
+	code_free(code);
 	return r;
 }
 
@@ -207,14 +209,17 @@ int selfservice_verify(struct helper *h, struct peer *p, union pwr_msg *m)
 	struct pwr_verify_ans a = {.status = PWR_E_BADCODE};
 	struct pwr_who *who = &m->verify.who;
 	struct account acct;
-	char code[CODE_LEN + 1];
+	char *code = code_new();
 	unsigned char fp[CODE_FP_BYTES];
 	const char *why = "wrong-code";
 	MDB_txn *txn = NULL;
-	int r;
+	int r = -ENOMEM;
 
 	p->verified = false;
+	if (!code)
+		goto fail;
 	if (code_normalize(m->verify.code, code) < 0) {
+		code_free(code);
 		a.status = PWR_E_BADFORMAT;
 		audit(LOG_NOTICE, "verify", p, who->user, who, "fail", "malformed");
 		return answer_send(p, PWR_ANS_VERIFY, &a);
@@ -243,7 +248,7 @@ fail:
 	audit(LOG_ERR, "verify", p, who->user, who, "error", strerror(-r));
 out:
 	store_abort(txn);
-	sodium_memzero(code, sizeof(code));
+	code_free(code);
 	return answer_send(p, PWR_ANS_VERIFY, &a);
 }
 
