@@ -40,6 +40,7 @@ struct dir {
 	bool configured;
 	bool may_retry; /* this request may be tried again on a new connection */
 	bool retry; /* ... and must be: the kept connection was found gone */
+	struct dirans ans; /* the answer being made: one request is served at a time */
 };
 
 static unsigned char *packet; /* DIRANS_PACKET_MAX bytes */
@@ -56,20 +57,20 @@ static void send_answer(const struct dirans *a)
 }
 
 /* An answer that says only how it went, and why. */
-static void answer_status(uint32_t tag, uint32_t status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void answer_status(uint32_t tag, uint32_t status, const char *fmt, ...)
+static void answer_status(struct dir *d, uint32_t tag, uint32_t status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void answer_status(struct dir *d, uint32_t tag, uint32_t status, const char *fmt, ...)
 {
-	static struct dirans a;
+	struct dirans *a = &d->ans;
 	va_list ap;
 
-	memset(&a, 0, sizeof(a));
-	a.tag = tag;
-	a.status = status;
+	memset(a, 0, sizeof(*a));
+	a->tag = tag;
+	a->status = status;
 	va_start(ap, fmt);
-	vsnprintf(a.text, sizeof(a.text), fmt, ap);
+	vsnprintf(a->text, sizeof(a->text), fmt, ap);
 	va_end(ap);
-	send_answer(&a);
+	send_answer(a);
 }
 
 static void forget(char **s)
@@ -187,9 +188,9 @@ static void answer_ldap_error(struct dir *d, uint32_t tag, const char *what, int
 			d->retry = true; /* the kept connection had gone: once more, on a new one */
 			return;
 		}
-		answer_status(tag, DIR_UNREACHABLE, "%s: %s", what, buf);
+		answer_status(d, tag, DIR_UNREACHABLE, "%s: %s", what, buf);
 	} else {
-		answer_status(tag, DIR_FAILED, "%s: %s", what, buf);
+		answer_status(d, tag, DIR_FAILED, "%s: %s", what, buf);
 	}
 }
 
@@ -254,13 +255,13 @@ static int search(struct dir *d, const char *filter, int sizelimit, LDAPMessage 
 /* DIR_LOOKUP: the one entry of the filter for user whose uidNumber is uid. */
 static void do_lookup(struct dir *d, const struct dirreq *q)
 {
-	static struct dirans a;
+	struct dirans *a = &d->ans;
 	char filter[DIR_FILTER_MAX + 3 * DIR_USER_MAX + 1];
 	LDAPMessage *res = NULL, *found = NULL;
 	int rc, n = 0;
 
 	if (ldapfilter_for(d->filter, q->user, filter, sizeof(filter)) < 0) {
-		answer_status(q->tag, DIR_FAILED, "the filter for this name is too long");
+		answer_status(d, q->tag, DIR_FAILED, "the filter for this name is too long");
 		return;
 	}
 	rc = search(d, filter, 8, &res);
@@ -276,19 +277,19 @@ static void do_lookup(struct dir *d, const struct dirreq *q)
 			n++;
 		}
 	}
-	memset(&a, 0, sizeof(a));
-	a.tag = q->tag;
-	a.status = n == 0 ? DIR_NOT_FOUND : n > 1 ? DIR_SEVERAL : DIR_OK;
+	memset(a, 0, sizeof(*a));
+	a->tag = q->tag;
+	a->status = n == 0 ? DIR_NOT_FOUND : n > 1 ? DIR_SEVERAL : DIR_OK;
 	if (n == 1)
-		describe(d, found, &a);
+		describe(d, found, a);
 	ldap_msgfree(res);
-	send_answer(&a);
+	send_answer(a);
 }
 
 /* DIR_COUNT: the entries of the filter (any user) whose attr holds value. */
 static void do_count(struct dir *d, const struct dirreq *q)
 {
-	static struct dirans a;
+	struct dirans *a = &d->ans;
 	char any[DIR_FILTER_MAX + 2], value[3 * DIR_VALUE_MAX + 1];
 	char filter[sizeof(any) + sizeof(value) + DIR_ATTR_MAX + 8];
 	LDAPMessage *res = NULL;
@@ -300,7 +301,7 @@ static void do_count(struct dir *d, const struct dirreq *q)
 	if (ldapfilter_for("%u", q->value, value, sizeof(value)) < 0 ||
 		snprintf(filter, sizeof(filter), "(&%s(%s=%s))", any, d->attr, value) >=
 			(int)sizeof(filter)) {
-		answer_status(q->tag, DIR_FAILED, "the filter for this address is too long");
+		answer_status(d, q->tag, DIR_FAILED, "the filter for this address is too long");
 		return;
 	}
 	rc = search(d, filter, 0, &res);
@@ -309,20 +310,20 @@ static void do_count(struct dir *d, const struct dirreq *q)
 		answer_ldap_error(d, q->tag, "search", rc);
 		return;
 	}
-	memset(&a, 0, sizeof(a));
-	a.tag = q->tag;
+	memset(a, 0, sizeof(*a));
+	a->tag = q->tag;
 	for (LDAPMessage *e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
 		char uid[DIR_USER_MAX + 1];
 		int w;
 
 		first_value(d->ld, e, "uid", uid, sizeof(uid));
-		a.count++;
-		w = snprintf(a.text + pos, sizeof(a.text) - pos, "%s%s", pos ? "," : "", uid);
-		if (w > 0 && (size_t)w < sizeof(a.text) - pos)
+		a->count++;
+		w = snprintf(a->text + pos, sizeof(a->text) - pos, "%s%s", pos ? "," : "", uid);
+		if (w > 0 && (size_t)w < sizeof(a->text) - pos)
 			pos += (size_t)w;
 	}
 	ldap_msgfree(res);
-	send_answer(&a);
+	send_answer(a);
 }
 
 /* RFC 3062 Password Modify of dn to pw, as the bind DN: the directory hashes it. */
@@ -353,7 +354,7 @@ static void do_passwd(struct dir *d, const struct dirreq *q)
 	int rc;
 
 	if (!pw) {
-		answer_status(q->tag, DIR_FAILED, "out of memory");
+		answer_status(d, q->tag, DIR_FAILED, "out of memory");
 		return;
 	}
 	rc = password_modify(d, q->dn, pw);
@@ -362,7 +363,7 @@ static void do_passwd(struct dir *d, const struct dirreq *q)
 		char *diag = NULL;
 		ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
 		answer_status(
-			q->tag, DIR_REFUSED, "%s", diag && *diag ? diag : ldap_err2string(rc));
+			d, q->tag, DIR_REFUSED, "%s", diag && *diag ? diag : ldap_err2string(rc));
 		ldap_memfree(diag);
 		return;
 	}
@@ -374,7 +375,7 @@ static void do_passwd(struct dir *d, const struct dirreq *q)
 		answer_ldap_error(d, q->tag, "the password was set, but removing the lockout", rc);
 		return;
 	}
-	answer_status(q->tag, DIR_OK, "%s", "");
+	answer_status(d, q->tag, DIR_OK, "%s", "");
 }
 
 /* A password nobody knows: RANDOM_PASSWORD_LEN symbols of four kinds. */
@@ -424,15 +425,15 @@ static void do_lock(struct dir *d, const struct dirreq *q)
 	char *val[] = {LOCKED_FOR_GOOD, NULL}, pw[RANDOM_PASSWORD_LEN + 8];
 	LDAPMod rep = {LDAP_MOD_REPLACE, "pwdAccountLockedTime", {.modv_strvals = val}};
 	LDAPMod *mods[] = {&rep, NULL};
-	static struct dirans a;
+	struct dirans *a = &d->ans;
 	int rc = ldap_modify_ext_s(d->ld, q->dn, mods, NULL, NULL);
 
-	memset(&a, 0, sizeof(a));
-	a.tag = q->tag;
-	a.count = DIR_LOCKED_PPOLICY;
+	memset(a, 0, sizeof(*a));
+	a->tag = q->tag;
+	a->count = DIR_LOCKED_PPOLICY;
 	if (rc == LDAP_UNDEFINED_TYPE || rc == LDAP_OBJECT_CLASS_VIOLATION) {
 		if (random_password(pw, sizeof(pw)) < 0) {
-			answer_status(q->tag, DIR_FAILED, "no random bytes for a password");
+			answer_status(d, q->tag, DIR_FAILED, "no random bytes for a password");
 			return;
 		}
 		rc = password_modify(d, q->dn, pw);
@@ -441,16 +442,16 @@ static void do_lock(struct dir *d, const struct dirreq *q)
 			answer_ldap_error(d, q->tag, "lock with a random password", rc);
 			return;
 		}
-		a.count = DIR_LOCKED_RANDOM;
+		a->count = DIR_LOCKED_RANDOM;
 	} else if (rc != LDAP_SUCCESS) {
 		answer_ldap_error(d, q->tag, "lock", rc);
 		return;
 	}
-	if ((rc = read_binding(d, q->dn, &a)) != LDAP_SUCCESS) {
+	if ((rc = read_binding(d, q->dn, a)) != LDAP_SUCCESS) {
 		answer_ldap_error(d, q->tag, "read the entry after its lock", rc);
 		return;
 	}
-	send_answer(&a);
+	send_answer(a);
 }
 
 static void do_unlock(struct dir *d, const struct dirreq *q)
@@ -460,7 +461,7 @@ static void do_unlock(struct dir *d, const struct dirreq *q)
 	if (rc != LDAP_SUCCESS)
 		answer_ldap_error(d, q->tag, "unlock", rc);
 	else
-		answer_status(q->tag, DIR_OK, "%s", "");
+		answer_status(d, q->tag, DIR_OK, "%s", "");
 }
 
 /* One page of DIR_LIST; *cookie is where the next one starts (bv_val NULL: the end). */
@@ -472,7 +473,7 @@ static int list_page(
 	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **back = NULL;
 	LDAPMessage *res = NULL;
 	struct berval next = {0, NULL};
-	static struct dirans a;
+	struct dirans *a = &d->ans;
 	int rc, err = 0;
 	ber_int_t count = 0;
 
@@ -488,12 +489,12 @@ static int list_page(
 		rc = err;
 	for (LDAPMessage *e = rc == LDAP_SUCCESS ? ldap_first_entry(d->ld, res) : NULL; e;
 		e = ldap_next_entry(d->ld, e)) {
-		memset(&a, 0, sizeof(a));
-		a.tag = q->tag;
-		a.more = 1;
-		describe(d, e, &a);
-		a.binding[0] = '\0';
-		send_answer(&a);
+		memset(a, 0, sizeof(*a));
+		a->tag = q->tag;
+		a->more = 1;
+		describe(d, e, a);
+		a->binding[0] = '\0';
+		send_answer(a);
 	}
 	ber_memfree(cookie->bv_val);
 	*cookie = (struct berval){0, NULL};
@@ -525,7 +526,7 @@ static void do_list(struct dir *d, const struct dirreq *q)
 	if (rc != LDAP_SUCCESS)
 		answer_ldap_error(d, q->tag, "list", rc);
 	else
-		answer_status(q->tag, DIR_OK, "%s", "");
+		answer_status(d, q->tag, DIR_OK, "%s", "");
 }
 
 static void do_status(struct dir *d, const struct dirreq *q)
@@ -538,7 +539,7 @@ static void do_status(struct dir *d, const struct dirreq *q)
 		answer_ldap_error(d, q->tag, "whoami", rc);
 		return;
 	}
-	answer_status(q->tag, DIR_OK, "%.*s", who ? (int)who->bv_len : 0,
+	answer_status(d, q->tag, DIR_OK, "%.*s", who ? (int)who->bv_len : 0,
 		who && who->bv_val ? who->bv_val : "");
 	ber_bvfree(who);
 }
@@ -547,7 +548,7 @@ static void do_status(struct dir *d, const struct dirreq *q)
 static int configure(struct dir *d, const struct dirreq *q)
 {
 	if (d->configured) {
-		answer_status(q->tag, DIR_FAILED, "already configured");
+		answer_status(d, q->tag, DIR_FAILED, "already configured");
 		return -1;
 	}
 	d->urls = strdup(q->urls);
@@ -561,11 +562,11 @@ static int configure(struct dir *d, const struct dirreq *q)
 	d->timeout = q->timeout;
 	if (!d->urls || !d->ca_file || !d->bind_dn || !d->password || !d->base || !d->filter ||
 		!d->attr) {
-		answer_status(q->tag, DIR_FAILED, "out of memory");
+		answer_status(d, q->tag, DIR_FAILED, "out of memory");
 		return -1;
 	}
 	d->configured = true;
-	answer_status(q->tag, DIR_OK, "%s", "");
+	answer_status(d, q->tag, DIR_OK, "%s", "");
 	return 0;
 }
 
@@ -608,14 +609,14 @@ static void serve(struct dir *d, const struct dirreq *q)
 		return;
 	}
 	if (!d->configured) {
-		answer_status(q->tag, DIR_FAILED, "not configured");
+		answer_status(d, q->tag, DIR_FAILED, "not configured");
 		return;
 	}
 	d->may_retry = d->ld != NULL && q->op != DIR_LIST;
 	d->retry = false;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (connected(d, why, sizeof(why)) < 0) {
-			answer_status(q->tag, DIR_UNREACHABLE, "%s", why);
+			answer_status(d, q->tag, DIR_UNREACHABLE, "%s", why);
 			return;
 		}
 		run_op(d, q);
@@ -662,7 +663,8 @@ int main(void)
 		if ((size_t)n > DIRREQ_PACKET_MAX || dirproto_req_decode(in, (size_t)n, &q) < 0) {
 			syslog(LOG_ERR, "malformed request of %zd bytes from the helper; exiting",
 				n);
-			answer_status(0, DIR_FAILED, "pwreset-directory got a malformed request");
+			answer_status(
+				&d, 0, DIR_FAILED, "pwreset-directory got a malformed request");
 			break;
 		}
 		serve(&d, &q);
