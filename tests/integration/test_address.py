@@ -13,8 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpserver  # noqa: E402
-import test_helper as th  # noqa: E402
-from test_helper import BOTH, check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import address, BOTH, check, eq  # noqa: E402
 
 S = None
 ADDRESS = os.environ.get("PWR_ADDRESS", "")
@@ -28,19 +28,7 @@ def config(srv, extra="", window=20):
 
 
 def world(srv, extra="", window=20):
-    th.setup_world(config(srv, extra, window))
-
-
-def address(*args, user="alice", password=None, transport="socket"):
-    """pwreset-address as user; (exit status, stdout, stderr)."""
-    argv = [ADDRESS, "--helper", S.helper, *args]
-    if transport == "oneshot":
-        argv[1:1] = ["--socket", "/run/pwreset/none.sock"]
-    if user:
-        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups"] + argv
-    p = subprocess.run(argv, capture_output=True, text=True,
-                       input=None if password is None else password + "\n", timeout=60)
-    return p.returncode, p.stdout, p.stderr
+    harness.setup_world(config(srv, extra, window))
 
 
 def last_mail(srv, count):
@@ -196,4 +184,4 @@ def test_address_window_and_policy():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

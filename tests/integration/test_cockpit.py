@@ -18,10 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cockpitserver  # noqa: E402
 import smtpserver  # noqa: E402
 import sshserver  # noqa: E402
-import test_helper as th  # noqa: E402
-import test_install  # noqa: E402
-import test_ssh  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, eq  # noqa: E402
 
 S = None
 CTL = "/usr/sbin/pwresetctl"  # the installed one, as the page runs it
@@ -52,9 +50,8 @@ def ctl_json(*args):
 def world(config=""):
     """setup_world's accounts (one of each reason) with the installed helper, page and
     pwresetctl; an SMTP server; cockpit-ws as root."""
-    test_install.S = test_ssh.S = S
     srv = smtpserver.Server()
-    test_install.installed_world(srv, config)
+    harness.installed_world(srv, config)
     ck = cockpitserver.Cockpit(S.tmp)
     S.cleanups.append(ck.stop)
     S.cleanups.append(srv.stop)
@@ -290,7 +287,7 @@ def test_cockpit_account_actions():
 def ssh_wrong_password(sshd, user):
     """A failed ssh login: the transcript up to the prompt after the wrong password."""
     s = sshd.ssh(user)
-    test_ssh.wrong_password_then(s, "")
+    harness.wrong_password_then(s, "")
     seen = s.before  # up to that prompt
     sshserver.finish(s)
     return seen
@@ -301,7 +298,7 @@ def test_cockpit_policy():
     message and no reset offer; switched on again, the offer is back; the daemon was not
     restarted, and the file changed by the one line of each key."""
     srv, ck = world()
-    sshd = sshserver.Sshd(S, pam_auth=test_ssh.auth_stack())
+    sshd = sshserver.Sshd(S, pam_auth=harness.auth_stack())
     daemon = S.daemon.pid
     check("Forgot your password?" in ssh_wrong_password(sshd, "alice"), "offered at first")
     p = Page(ck).ready()
@@ -355,7 +352,7 @@ def test_cockpit_reset_two():
     check("password locked; code on the sheet below" in lines["dave"], lines)
     eq(p.js("return [...document.querySelectorAll('#sheets .sheet')].map(s => s.dataset.user)"),
        ["dave"], "one sheet")
-    mailed = test_ssh.mailed_code(srv, 1, "alice")
+    mailed = harness.mailed_code(srv, 1, "alice")
     sheet = p.find('.sheet[data-user="dave"] .sheet-text').text
     check("==== Password reset: hand this to dave ====" in sheet, sheet)
     code = re.search(r"^code: +([0-9A-Z]{5}-[0-9A-Z]{5})$", sheet, re.M).group(1)
@@ -376,10 +373,10 @@ def test_cockpit_reset_two():
     check(re.search(r"^Pages: +1$", pages, re.M), pages)
     eq(p.errors(), [])
     # the code at the ssh prompt
-    sshd = sshserver.Sshd(S, pam_auth=test_ssh.auth_stack())
-    out, rc = test_ssh.ssh_with_code(sshd, "dave", code.lower())
+    sshd = sshserver.Sshd(S, pam_auth=harness.auth_stack())
+    out, rc = harness.ssh_with_code(sshd, "dave", code.lower())
     check("Password changed." in out, out)
-    out, rc = test_ssh.ssh_login(sshd, "dave", test_ssh.NEW)
+    out, rc = harness.ssh_login(sshd, "dave", harness.NEW)
     check("LOGGED-IN as dave" in out, out)
     # closing the results takes the codes off the page
     p.click("#close-results")
@@ -436,4 +433,4 @@ def test_cockpit_not_admin():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

@@ -14,8 +14,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpserver  # noqa: E402
-import test_helper as th  # noqa: E402
-from test_helper import BOTH, check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import BOTH, check, eq  # noqa: E402
 
 S = None
 CTL = os.environ.get("PWR_CTL", "")
@@ -58,7 +58,7 @@ def test_ctl_reset():
     """Three users in one call, one of them unknown: two done, one reported, exit 1; a user
     without address gets a hand-over sheet; --print, --no-lock, --ttl; --json parsed; the
     printed code works at the helper."""
-    th.setup_world()
+    harness.setup_world()
     for t in BOTH:
         if t == "oneshot":
             S.stop_daemon()
@@ -76,7 +76,7 @@ def test_ctl_reset():
         code = CODE.search(out).group(0)
         rc2, ans = S.client([f"verify dave {code}"], t)
         eq(ans, ["verify status=0"], f"{t}: the handed-over code works")
-    th.restart_daemon()
+    harness.restart_daemon()
     before = shadow_of("bob")[1]
     t0 = time.time()
     rc, js, err = ctl_json("reset", "--print", "--no-lock", "--ttl", "2h", "bob", "ghost")
@@ -120,7 +120,7 @@ def test_ctl_reset_sheet_on_terminal():
     """On a terminal the hand-over sheet carries the code as a QR code (built with
     libqrencode)."""
     import pexpect
-    th.setup_world()
+    harness.setup_world()
     p = pexpect.spawn(CTL, ["--helper", S.helper, "reset", "--print", "alice"],
                       encoding="utf-8", timeout=30)
     p.logfile_read = io.StringIO()
@@ -134,7 +134,7 @@ def test_ctl_reset_sheet_on_terminal():
 def test_ctl_email():
     """set (with the warnings of a shared and a host-only address on stderr, exit 0), show
     (the address alone), unset; errors for unknown users and bad addresses; --json."""
-    th.setup_world()
+    harness.setup_world()
     for t in BOTH:
         if t == "oneshot":
             S.stop_daemon()
@@ -186,7 +186,7 @@ def test_ctl_import_export():
     """import reports each refused line with its number and reason and imports the rest;
     --dry-run changes nothing; a NUL byte or an over-long line is refused by number too;
     export prints the import format back."""
-    th.setup_world()
+    harness.setup_world()
     path = os.path.join(S.tmp, "addresses.txt")
     with open(path, "wb") as f:
         f.write(IMPORT.encode() + b"bob bob\x00@example.org\n" + b"x" * 5000 + b"\n" +
@@ -228,7 +228,7 @@ def test_ctl_import_export():
 def test_ctl_check():
     """Every reason of SPEC §5 in one listing (and 'disabled' with self_reset = no), in plain
     form (TAB, then a summary) and JSON; exit 0 only when everyone looked at is eligible."""
-    th.setup_world(th.BASE_CONFIG + "min_uid = 1000\n")
+    harness.setup_world(harness.BASE_CONFIG + "min_uid = 1000\n")
     rc, out, err = ctl("check", "alice", "dave", "carol", "frank", "excl", "grp", "sysacct",
                        "expd", "ldapish", "nosuchuser", "root")
     eq(rc, 1, err)
@@ -253,8 +253,8 @@ def test_ctl_check():
     users = {u["user"] for u in js["users"]}
     check({"alice", "bob", "carol", "dave"} <= users, users)
     check(not users & {"root", "sysacct", "nobody"}, users)
-    S.write_config(th.BASE_CONFIG + "self_reset = no\n")
-    th.restart_daemon()
+    S.write_config(harness.BASE_CONFIG + "self_reset = no\n")
+    harness.restart_daemon()
     rc, out, err = ctl("check", "alice")
     eq(out.splitlines()[0], "alice\tdisabled")
 
@@ -266,7 +266,7 @@ def th_uid(user):
 
 def test_ctl_tokens_and_revoke():
     """tokens lists self and admin codes with their expiry and tries; revoke voids one."""
-    th.setup_world()
+    harness.setup_world()
     S.client(["request alice"])
     ctl("reset", "bob")
     S.client(["verify alice ABCDE-FGHJK"])
@@ -296,7 +296,7 @@ def test_ctl_queue():
     """A mail deferred while the SMTP server is down shows as deferred with the reason; once
     the server is up, queue flush sends it at once; queue then shows it sent."""
     port = smtpserver.free_port()
-    th.setup_world(f"smtp_url = smtp://127.0.0.1:{port}\nsmtp_starttls = off\n"
+    harness.setup_world(f"smtp_url = smtp://127.0.0.1:{port}\nsmtp_starttls = off\n"
                    "smtp_timeout = 5s\nexclude_users = root\n")
     eq(ctl("queue")[1], "The mail queue is empty.\n")
     S.client(["request alice"])
@@ -335,7 +335,7 @@ def test_ctl_queue():
 
 def test_ctl_status():
     """status: version, mode, policy and counts, plain and JSON, daemon and one-shot."""
-    th.setup_world(th.BASE_CONFIG + "admin_group = pwadmin\nhelp_message = Call 4242\n")
+    harness.setup_world(harness.BASE_CONFIG + "admin_group = pwadmin\nhelp_message = Call 4242\n")
     S.client(["request alice"])
     ctl("reset", "--print", "dave")
     rc, out, err = ctl("status")
@@ -390,7 +390,7 @@ def test_ctl_permissions():
     """A member of admin_group can run every command; an ordinary user gets exit 3 and a
     one-line refusal for each, on both transports, the helper logs each attempt, and nothing
     changes."""
-    th.setup_world(th.BASE_CONFIG + "admin_group = pwadmin\n")
+    harness.setup_world(harness.BASE_CONFIG + "admin_group = pwadmin\n")
     subprocess.run(["usermod", "-aG", "pwadmin", "gina"], check=True)
     path = os.path.join(S.tmp, "import.txt")
     with open(path, "w") as f:
@@ -413,7 +413,7 @@ def test_ctl_permissions():
         log = S.syslog()
         check(log.count(f"by={th_uid('alice')} result=refused reason=not-admin") >=
               len(COMMANDS), f"{t}: each refusal logged")
-    th.restart_daemon()
+    harness.restart_daemon()
     for t in BOTH:
         if t == "oneshot":
             S.stop_daemon()
@@ -430,7 +430,7 @@ def test_ctl_admin_group_cannot_reach_root():
     excluded account (excl, grp in noreset), a system account (sysacct) or another member
     (hank): exit 3, the rule named, nothing changed, each refusal logged. She can for alice;
     root can for all of them."""
-    th.setup_world(th.BASE_CONFIG + "admin_group = pwadmin\n")  # excludes root, excl, noreset
+    harness.setup_world(harness.BASE_CONFIG + "admin_group = pwadmin\n")  # excludes root, excl, noreset
     for u in ("gina", "hank"):
         subprocess.run(["usermod", "-aG", "pwadmin", u], check=True)
     rules = {"root": "its uid is 0", "excl": "it is in exclude_users",
@@ -469,7 +469,7 @@ def test_ctl_reset_many():
     """One pwresetctl reset of 60 users is one request answered with 60 items, more than the
     kernel queues unread where net.unix.max_dgram_qlen is 10: the daemon waits for an
     administrator to read, so every user is reset, on both transports."""
-    th.setup_world()
+    harness.setup_world()
     with open("/etc/passwd", "a") as pw, open("/etc/shadow", "a") as sh:
         for i in range(60):
             pw.write(f"many{i}:x:{20000 + i}:100::/nonexistent:/bin/sh\n")
@@ -485,7 +485,7 @@ def test_ctl_reset_many():
 
 def test_ctl_unreachable_and_usage():
     """No daemon and no helper to run: exit 4 and a one-line message. Usage errors: exit 2."""
-    th.setup_world()
+    harness.setup_world()
     S.stop_daemon()
     p = subprocess.run([CTL, "--helper", "/nonexistent/pwreset-helper", "status"],
                        capture_output=True, text=True)
@@ -510,4 +510,4 @@ def test_ctl_unreachable_and_usage():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

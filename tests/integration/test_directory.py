@@ -19,10 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ldapserver as ls  # noqa: E402
 import pexpect  # noqa: E402
 import sshserver  # noqa: E402
-from test_ssh import OFFER, SENT, ssh_login  # noqa: E402
 import smtpserver  # noqa: E402
-import test_helper as th  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, eq, OFFER, SENT, ssh_login  # noqa: E402
 
 S = None
 LENA = f"uid=lena,{ls.PEOPLE}"
@@ -193,7 +192,7 @@ def directory_world(d, srv, extra=""):
                       ("gone", 10009)):
         S.useradd(name, "-u", str(uid))
         S.drop_shadow_line(name)
-    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
+    harness.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
                    "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
                    "mails_per_minute = 0\n"
                    f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
@@ -267,7 +266,7 @@ def test_directory_policy_and_eligibility():
         "check user=max uid=10002 eligible=0 reasons=no-address",
         "check user=ann uid=10003 eligible=0 reasons=shared-address:ben,carol,erin",
         "check user=gone uid=10009 eligible=0 reasons=not-in-directory,no-address",
-        "check user=alice uid=" + str(th.uid("alice")) + " eligible=1 reasons="], out)
+        "check user=alice uid=" + str(harness.uid("alice")) + " eligible=1 reasons="], out)
     # every account: the passwd file's, then the directory's that it does not hold
     rc, out = S.client(["check"])
     users = [re.match(r"check user=(\S+)", line).group(1) for line in out
@@ -404,7 +403,7 @@ def directory_host(d, srv, extra="", world=True):
               f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
               f"directory_base = {ls.PEOPLE}\n" + extra)
     if world:
-        th.setup_world(config)
+        harness.setup_world(config)
     else:
         S.write_config(config)
         S.start_daemon()
@@ -551,4 +550,4 @@ def part_as_second_host():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

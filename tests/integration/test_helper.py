@@ -4,7 +4,6 @@ daemon's socket and the setuid one-shot mode), real accounts made with useradd, 
 all inside the sandbox of sandbox.py. Run one case: test_helper.py CASE."""
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -16,98 +15,26 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sandbox  # noqa: E402
+import harness  # noqa: E402
+from harness import (  # noqa: E402
+    BASE_CONFIG,
+    BOTH,
+    check,
+    code_for,
+    eq,
+    offer_packet,
+    pack_str,
+    packet,
+    REQUEST_ANSWER,
+    restart_daemon,
+    setup_world,
+    uid,
+    wrong_code)
 
 S = None  # the Sandbox
 
-BASE_CONFIG = """\
-# integration test configuration
-smtp_url = smtp://127.0.0.1:2525
-smtp_starttls = off
-exclude_users = root, excl
-exclude_groups = noreset
-"""
-
-REQUEST_ANSWER = "request status=0 ttl=600"
-BOTH = ("socket", "oneshot")
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def eq(got, want, what=""):
-    if got != want:
-        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
-
-
-def setup_world(config=BASE_CONFIG):
-    """Accounts with every eligibility case, their addresses, and a running daemon."""
-    S.groupadd("noreset")
-    S.groupadd("pwadmin")
-    for u in ("alice", "bob", "gina", "carol", "erin", "dave", "frank", "excl", "hank",
-              "ldapish"):
-        S.useradd(u)
-    S.useradd("grp", "-G", "noreset")
-    S.useradd("sysacct", "-u", "500")
-    S.useradd("expd", "-e", "2001-01-01")
-    S.drop_shadow_line("ldapish")
-    with open("/etc/shadow", "a") as f:  # a NIS compat line must never count as an account
-        f.write("+::::::::\n")
-    for u in ("alice", "bob", "gina", "hank"):
-        S.set_password(u, "Old-password-1")
-    S.write_config(config)
-    S.start_daemon()
-    rc, out = S.client([
-        "email-set alice alice@example.org",
-        "email-set bob bob@example.org",
-        "email-set gina gina@example.org",
-        "email-set hank hank@example.org",
-        "email-set carol team@example.org",
-        "email-set erin TEAM@example.org",
-        "email-set frank frank@localhost",
-        "email-set excl excl@example.org",
-        "email-set grp grp@example.org",
-        "email-set sysacct sysacct@example.org",
-        "email-set expd expd@example.org",
-        "email-set ldapish ldapish@example.org",
-    ])
-    eq(rc, 0, "registering addresses")
-    check(all(l.startswith("email-set status=0") for l in out), out)
-
-
-def restart_daemon():
-    S.stop_daemon()
-    S.start_daemon()
-
-
-def code_for(user):
-    codes = [m["code"] for m in S.mails() if m["user"] == user]
-    check(codes, f"no mail for {user}: {S.mails()}")
-    return codes[-1]
-
-
-def wrong_code(right):
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    while True:
-        c = "".join(random.choice(alphabet) for _ in range(10))
-        if c != right.replace("-", ""):
-            return c[:5] + "-" + c[5:]
-
 
 # ---- a minimal codec for the raw tests (the real one is tested in unit/test_wire.c) ----
-def pack_str(s):
-    b = s.encode()
-    return struct.pack("=H", len(b)) + b
-
-
-def packet(op, payload, version=1):
-    return struct.pack("=HHI", version, op, len(payload)) + payload
-
-
-def offer_packet(user):
-    return packet(1, pack_str(user) + pack_str("") + pack_str("") + pack_str("raw"))
 
 
 # ---------------------------------------------------------------- the cases
@@ -379,11 +306,6 @@ def test_forged_rhost():
     check("rhost=xxxxx" not in log, "no forged remote host in the log")
 
 
-def uid(user):
-    import pwd
-    return pwd.getpwnam(user).pw_uid
-
-
 def test_admin_group():
     setup_world(BASE_CONFIG + "admin_group = pwadmin\n")
     subprocess.run(["usermod", "-aG", "pwadmin", "bob"], check=True)
@@ -579,9 +501,9 @@ def test_concurrent_wrong_codes():
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
         for th in threads:
-            th.start()
+            harness.start()
         for th in threads:
-            th.join(timeout=120)
+            harness.join(timeout=120)
         eq(results, [["verify status=7"]] * n, "every wrong code refused")
 
     guess_at_once(50)
@@ -823,32 +745,5 @@ def test_example_files():
           "no hint for cron and the like")
 
 
-def run_case(namespace):
-    """Run the case named by argv[1] from namespace (a test script's globals()) in a fresh
-    sandbox, which both that script and this module see as S. 0 passed, 1 failed, 2 no such
-    case."""
-    global S
-    name = sys.argv[1]
-    case = namespace.get(name)
-    # part_*: a part of another case, run by it in a process of its own
-    if not case or not name.startswith(("test_", "part_")):
-        print(f"no such case: {name}")
-        return 2
-    S = namespace["S"] = sandbox.enter()
-    try:
-        case()
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        print("--- daemon log ---")
-        print(S.log()[-6000:])
-        print(f"not ok - {name}")
-        return 1
-    finally:
-        S.close()
-    print(f"ok - {name}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(run_case(globals()))
+    sys.exit(harness.run_case(globals()))

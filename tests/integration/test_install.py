@@ -2,7 +2,7 @@
 """Integration tests of the installed tree: meson install into a DESTDIR (the file list, owners
 and modes), the whole SSH reset run from that tree laid over /usr inside the sandbox, the
 daemon started the way systemd starts it (systemd-socket-activate), and the units checked by
-systemd-analyze. Run one case: test_install.py CASE."""
+systemd-analyze. Run one case: harness.py CASE."""
 
 import os
 import re
@@ -14,12 +14,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpserver  # noqa: E402
 import sshserver  # noqa: E402
-import test_helper as th  # noqa: E402
-import test_ssh  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, eq, install, installed_world  # noqa: E402
 
 S = None
-BUILD = os.environ.get("PWR_BUILD_ROOT", "")
 MULTIARCH = subprocess.run(["gcc", "-print-multiarch"], capture_output=True,
                            text=True).stdout.strip() or "x86_64-linux-gnu"
 
@@ -65,13 +63,6 @@ EXPECTED = {
 }
 if os.environ.get("PWR_DIRECTORY"):  # built where libldap is found (SPEC §12)
     EXPECTED["usr/libexec/pwreset/pwreset-directory"] = 0o755
-
-
-def install(destdir):
-    p = subprocess.run(["meson", "install", "-C", BUILD, "--destdir", destdir, "--no-rebuild"],
-                       capture_output=True, text=True)
-    eq(p.returncode, 0, p.stdout + p.stderr)
-    return p.stdout
 
 
 def unitdir(destdir):
@@ -122,29 +113,6 @@ def test_install_layout():
         check("ListenSequentialPacket=/run/pwreset/helper.sock" in f.read(), "socket path")
 
 
-def lay_over(destdir):
-    """The installed tree in its real places, inside the sandbox: DESTDIR/usr over /usr
-    (read-only), DESTDIR/etc/pwreset as /etc/pwreset; the mailer's user from the installed
-    sysusers file."""
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                    f"lowerdir={destdir}/usr:/usr", "/usr"], check=True)
-    subprocess.run(["rm", "-rf", "/etc/pwreset"], check=True)
-    subprocess.run(["cp", "-a", f"{destdir}/etc/pwreset", "/etc/pwreset"], check=True)
-    subprocess.run(["systemd-sysusers", "/usr/lib/sysusers.d/pwreset.conf"], check=True,
-                   capture_output=True)
-
-
-def installed_world(srv, config=""):
-    """setup_world's accounts and addresses, with the installed helper and configuration."""
-    d = os.path.join(S.tmp, "destdir")
-    install(d)
-    lay_over(d)
-    S.helper = "/usr/sbin/pwreset-helper"
-    test_ssh.S = S
-    test_ssh.world(srv, config)
-    return d
-
-
 def test_installed_ssh_flow():
     """From the installed tree alone: pam-auth-update --enable pwreset writes common-auth with
     the module by its bare name, sshd's PAM file includes it, no daemon runs (the module runs
@@ -160,9 +128,9 @@ def test_installed_ssh_flow():
     check(re.search(r"^auth\s+\[success=1 default=ignore\]\s+pam_pwreset\.so\s*$", auth, re.M),
           auth)
     sshd = sshserver.Sshd(S, pam_auth="@include common-auth\n")
-    out, rc = test_ssh.ssh_reset(sshd, srv, "alice", 0)
+    out, rc = harness.ssh_reset(sshd, srv, "alice", 0)
     check("Password changed." in out, out)
-    out, rc = test_ssh.ssh_login(sshd, "alice", test_ssh.NEW)
+    out, rc = harness.ssh_login(sshd, "alice", harness.NEW)
     check("LOGGED-IN as alice" in out, out)
     eq(rc, 0)
     check(not os.path.exists("/run/pwreset/helper.sock"), "no daemon was used")
@@ -197,9 +165,9 @@ def test_socket_activation():
     S.stop_daemon()
     proc = activate("--idle-exit", "3s")  # the unit's 10m, shortened (the unit's own: below)
     rc, out = S.client(["request bob"])
-    eq(out, [th.REQUEST_ANSWER])
-    code = test_ssh.mailed_code(srv, 1, "bob")
-    rc, out = S.client([f"verify bob {code}", f"setpw bob {test_ssh.NEW}"])
+    eq(out, [harness.REQUEST_ANSWER])
+    code = harness.mailed_code(srv, 1, "bob")
+    rc, out = S.client([f"verify bob {code}", f"setpw bob {harness.NEW}"])
     eq(out, ["verify status=0", "set-password status=0 text="], "reset through the socket")
     check("serving /run/pwreset/helper.sock (the socket systemd handed over)" in S.log(),
           S.log())
@@ -252,4 +220,4 @@ def test_units():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

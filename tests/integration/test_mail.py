@@ -15,8 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpserver  # noqa: E402
-import test_helper as th  # noqa: E402
-from test_helper import BOTH, check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import BOTH, check, eq  # noqa: E402
 
 S = None
 
@@ -81,11 +81,11 @@ def test_plain_smtp():
     """A request's code mail arrives at once on both transports, with every header of SPEC §7;
     the code in it verifies; the queue says sent, with the server's reply."""
     srv = smtpserver.Server()
-    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    harness.setup_world(config(srv.port, "smtp_starttls = off\n"))
     for n, (t, user) in enumerate(zip(BOTH, ("alice", "bob")), 1):
         t0 = time.time()
         rc, out = S.client([f"request {user} 192.0.2.9 pts/3"], t)
-        eq(out, [th.REQUEST_ANSWER], t)
+        eq(out, [harness.REQUEST_ANSWER], t)
         msgs = srv.wait_for(n)
         eq(len(msgs), n, f"{t}: the mail arrived")
         print(f"{t}: code mail at the server {time.time() - t0:.2f} s after the request")
@@ -122,12 +122,12 @@ def test_plain_smtp():
 
 
 def raw_email_set(user, addr):
-    return th.packet(16, th.pack_str(user) + th.pack_str(addr)).hex()
+    return harness.packet(16, harness.pack_str(user) + harness.pack_str(addr)).hex()
 
 
 def raw_request(user, rhost, tty="pts/1"):
-    return th.packet(2, th.pack_str(user) + th.pack_str(rhost) + th.pack_str(tty) +
-                     th.pack_str("sshd")).hex()
+    return harness.packet(2, harness.pack_str(user) + harness.pack_str(rhost) + harness.pack_str(tty) +
+                     harness.pack_str("sshd")).hex()
 
 
 def headers_of(data):
@@ -147,13 +147,13 @@ def test_starttls():
     at all, not even MAIL FROM."""
     ca, cert, key = smtpserver.make_ca(S.tmp)
     srv = smtpserver.Server(tls=(cert, key), require_tls=True)
-    th.setup_world(config(srv.port, "smtp_starttls = required\nsmtp_ca_file = " + ca + "\n"))
+    harness.setup_world(config(srv.port, "smtp_starttls = required\nsmtp_ca_file = " + ca + "\n"))
     q = request_and_settle("alice")
     eq(len(srv.wait_for(1)), 1, f"delivered over STARTTLS: {q}")
     eq(q[0]["state"], "2")
     # the same server, but no CA that vouches for it: refused by us, nothing sent
     S.write_config(config(srv.port, "smtp_starttls = required\n"))
-    th.restart_daemon()
+    harness.restart_daemon()
     q = request_and_settle("bob")
     eq(len(srv.messages), 1, "nothing sent to an unverified server")
     bob = [i for i in q if i["user"] == "bob"][0]
@@ -163,7 +163,7 @@ def test_starttls():
     # a server that does not offer STARTTLS: not a byte of mail in clear text
     plain = smtpserver.Server()
     S.write_config(config(plain.port, "smtp_starttls = required\nsmtp_ca_file = " + ca + "\n"))
-    th.restart_daemon()
+    harness.restart_daemon()
     q = request_and_settle("gina")
     gina = [i for i in q if i["user"] == "gina"][0]
     eq(gina["state"], "3", "deferred")
@@ -181,7 +181,7 @@ def test_auth():
     with open(pwfile, "w") as f:
         f.write("s3cret pass\n")
     os.chmod(pwfile, 0o600)
-    th.setup_world(config(srv.port, "smtp_starttls = off\nsmtp_user = mailer\n"
+    harness.setup_world(config(srv.port, "smtp_starttls = off\nsmtp_user = mailer\n"
                           f"smtp_password_file = {pwfile}\n"))
     request_and_settle("alice")
     eq(len(srv.wait_for(1)), 1, "delivered with AUTH")
@@ -203,7 +203,7 @@ def test_auth():
 def test_recipient_refused():
     """A 5xx to the recipient is final: the mail is failed, the server's reply in the queue."""
     srv = smtpserver.Server(refuse=["bob@example.org"])
-    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    harness.setup_world(config(srv.port, "smtp_starttls = off\n"))
     q = request_and_settle("bob")
     eq(q[0]["state"], "4", "failed")
     check(q[0]["reply"].startswith("550 5.1.1 <bob@example.org>: no such mailbox"), q[0]["reply"])
@@ -218,7 +218,7 @@ def test_server_down_then_back():
     """20 mails queued while the server is down, the daemon restarted meanwhile: once the
     server is back every mail arrives, each exactly once."""
     port = smtpserver.free_port()
-    th.setup_world(config(port, "smtp_starttls = off\n"))
+    harness.setup_world(config(port, "smtp_starttls = off\n"))
     users = [f"m{i}" for i in range(20)]
     for u in users:
         S.useradd(u)
@@ -230,7 +230,7 @@ def test_server_down_then_back():
                    "all deferred")
     check(all("refused" in i["reply"].lower() or "connect" in i["reply"].lower() for i in q),
           q[0]["reply"])
-    th.restart_daemon()
+    harness.restart_daemon()
     srv = smtpserver.Server(port=port)
     rc, out = S.client(["queue-flush"])
     check(out[-1].startswith("done status=0 count=20"), out)
@@ -254,7 +254,7 @@ def test_hostile_servers():
             S.stop_daemon()
         S.write_config(config(bad.port, "smtp_starttls = off\nsmtp_timeout = 3s\n"))
         if mode == "garbage":
-            th.setup_world(config(bad.port, "smtp_starttls = off\nsmtp_timeout = 3s\n"))
+            harness.setup_world(config(bad.port, "smtp_starttls = off\nsmtp_timeout = 3s\n"))
         else:
             S.start_daemon()
         user = {"garbage": "alice", "endless": "bob", "stall": "gina"}[mode]
@@ -284,7 +284,7 @@ def test_header_injection():
     helper refuses the address, the request's remote host, the broken template; the mailer
     refuses a job that would still carry one. The server shows what it received."""
     srv = smtpserver.Server()
-    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    harness.setup_world(config(srv.port, "smtp_starttls = off\n"))
     # the address: refused when it is registered (the wire carries any byte but NUL)
     rc, out = S.client(["raw " + raw_email_set("alice", "a@example.org\r\nBcc: evil@x.org")])
     check(out and out[0] == "error status=6 text=the address holds a control character", out)
@@ -292,10 +292,10 @@ def test_header_injection():
     # the mail goes out with the control bytes made '?', in the body only
     # a user name with CR/LF: the uniform answer, and nothing queued (no such account)
     rc, out = S.client(["raw " + raw_request("alice\r\nBcc: evil@x.org", "h")])
-    eq(out, [th.REQUEST_ANSWER])
+    eq(out, [harness.REQUEST_ANSWER])
     eq(queue(), [], "nothing queued for it")
     rc, out = S.client(["raw " + raw_request("bob", "h\r\nBcc: evil@x.org", "t\ty")])
-    eq(out, [th.REQUEST_ANSWER])
+    eq(out, [harness.REQUEST_ANSWER])
     msgs = srv.wait_for(1)
     check(b"h??Bcc: evil@x.org" in msgs[0][2], msgs[0][2])
     check(not any(h.lower().startswith(b"bcc") for h in headers_of(msgs[0][2])), msgs[0][2])
@@ -375,7 +375,7 @@ def test_mailer_confined():
     socket; as that user the store, the server key and /etc/shadow cannot be read; the helper
     itself links no libcurl and no TLS library."""
     srv = smtpserver.Server()
-    th.setup_world(config(srv.port, "smtp_starttls = off\n"))
+    harness.setup_world(config(srv.port, "smtp_starttls = off\n"))
     request_and_settle("alice")
     pids = mailer_pids(S.daemon.pid)
     eq(len(pids), 1, "one mailer, kept for the next mail")
@@ -430,7 +430,7 @@ def test_mailer_confined():
 
 
 def main():
-    return th.run_case(globals())
+    return harness.run_case(globals())
 
 
 if __name__ == "__main__":

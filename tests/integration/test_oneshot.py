@@ -12,8 +12,8 @@ import time
 import pexpect
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_helper as th  # noqa: E402
-from test_helper import check, code_for, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, code_for, eq  # noqa: E402
 
 S = None
 TCLIENT = os.environ.get("PWR_TCLIENT", "")
@@ -70,7 +70,7 @@ def served_meanwhile():
     t0 = time.time()
     rc, out = S.client(["request bob"], timeout=60)
     took1 = time.time() - t0
-    eq(out, [th.REQUEST_ANSWER], "the daemon answers")
+    eq(out, [harness.REQUEST_ANSWER], "the daemon answers")
     check(took1 < 10 and code_for("bob"), f"bob's code was queued meanwhile ({took1:.1f} s)")
     t0 = time.time()
     p = subprocess.run(["chpasswd"], input="gina:Another-passw0rd-9\n", text=True, timeout=60,
@@ -87,7 +87,7 @@ def test_oneshot_job_control():
     types ^Z right after the answer to a set-password, and again right after a request:
     the helper, in a session of its own, does not stop, so neither the store nor the shadow
     file stays locked; the shell's job stops, and goes on after fg."""
-    th.setup_world()
+    harness.setup_world()
     S.client(["request alice"])
     code = code_for("alice")
     p = shell()
@@ -137,7 +137,7 @@ def test_oneshot_limits_and_scheduling():
     I/O class, oom_score_adj 1000 and /tmp as working directory: it runs without the limits,
     at nice 0, best-effort I/O, OOM score 0, in /, and has no terminal. A hard CPU limit it
     cannot lift (root without CAP_SYS_RESOURCE, as in some containers) makes it refuse."""
-    th.setup_world()
+    harness.setup_world()
     script = 'echo 1000 > /proc/self/oom_score_adj && exec "$0" --helper "$1"'
     argv = AS_ALICE + ["prlimit", "--cpu=1:unlimited", "--rttime=100000:unlimited", "nice",
                        "-n", "19", "ionice", "-c", "3", "sh", "-c", script, TCLIENT, S.helper]
@@ -178,7 +178,7 @@ def test_oneshot_cap_per_uid():
     """alice holds six one-shot helpers open at once: four answer, the fifth and sixth find
     the connection closed (logged as too-many-helpers); root's are not counted; once hers
     end, she gets one again."""
-    th.setup_world()
+    harness.setup_world()
     held = []
     answers = []
     for _ in range(6):
@@ -201,4 +201,4 @@ def test_oneshot_cap_per_uid():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

@@ -16,8 +16,8 @@ import pexpect
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sandbox  # noqa: E402
-import test_helper as th  # noqa: E402
-from test_helper import check, code_for, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, code_for, eq  # noqa: E402
 
 S = None
 OLD = "Old-password-1"
@@ -87,7 +87,7 @@ def test_module_links_and_exports():
 
 
 def test_enter_skips():
-    th.setup_world()
+    harness.setup_world()
     stack()
     p = session("alice")
     p.expect_exact(OFFER)
@@ -119,7 +119,7 @@ def test_reset_flow():
     """reset → code → a weak password (BAD PASSWORD), a mismatch, a good one: Password
     changed, Log in with your new password, PAM_AUTH_ERR; pam_unix takes the new password.
     With login_after_reset the module returns success."""
-    th.setup_world()
+    harness.setup_world()
     out, rc = run_reset("alice", lambda: code_for("alice"),
                         passwords=(("abc", "abc"), (NEW, NEW + "x"), (NEW, NEW)))
     check("BAD PASSWORD: The password is shorter than 8 characters" in out, out)
@@ -136,7 +136,7 @@ def test_reset_flow():
 def test_wrong_codes():
     """Three wrong codes, 2 s apart at least: 'That code is not valid.' each time, then
     PAM_MAXTRIES. Enter at the code prompt ends the conversation."""
-    th.setup_world()
+    harness.setup_world()
     stack()
     p = session("alice")
     p.expect_exact(OFFER)
@@ -176,7 +176,7 @@ def transcript(user):
 def test_texts_do_not_tell_users_apart():
     """An eligible user, one without an address, one sharing an address and an unknown user
     see the same words; only the eligible one gets a mail."""
-    th.setup_world()
+    harness.setup_world()
     seen = {u: transcript(u) for u in ("alice", "dave", "carol", "nosuchuser")}
     outs = {u: (o.replace(u, "USER"), rc) for u, (o, rc, _) in seen.items()}
     eq(len(set(outs.values())), 1, f"transcripts differ: {outs}")
@@ -192,7 +192,7 @@ def test_policy_off_and_helper_gone():
     administrator's code for every account (alice has one pending, bob none, nosuchuser is
     no account): Enter skips, "reset" is no request, a wrong code is not valid, alice's code
     works. The helper unreachable: 'Password reset is not available right now.'"""
-    th.setup_world(th.BASE_CONFIG + "self_reset = no\nhelp_message = Call the desk on 4242\n")
+    harness.setup_world(harness.BASE_CONFIG + "self_reset = no\nhelp_message = Call the desk on 4242\n")
     rc, out = S.client(["reset print,nolock 0 alice"])
     admin = out[0].split("code=")[1].split()[0]
     stack()
@@ -220,7 +220,7 @@ def test_policy_off_and_helper_gone():
 def test_expired_and_other_users_code():
     """Another user's code and an expired code read exactly like a wrong one. (The shortest
     lifetime is 60 s: this case waits that long.)"""
-    th.setup_world()
+    harness.setup_world()
     rc, out = S.client(["reset print,nolock 60 alice"])
     t0 = time.time()
     expired = [l for l in out if l.startswith("reset ")][0].split("code=")[1].split()[0]
@@ -268,16 +268,16 @@ def fake_helper(behaviour):
                 held.append(c)
                 continue
             if behaviour == "slow":  # a proper offer; each code answered "not valid" late
-                c.send(th.packet(0x8001, struct.pack("=III", 0, 1, 600) + th.pack_str("")))
+                c.send(harness.packet(0x8001, struct.pack("=III", 0, 1, 600) + harness.pack_str("")))
                 while c.recv(8192):
                     time.sleep(1.5)
-                    c.send(th.packet(0x8003, struct.pack("=I", 7)))
+                    c.send(harness.packet(0x8003, struct.pack("=I", 7)))
                 c.close()
                 continue
             if behaviour == "garbage":
                 c.send(b"\x01\x00\x01\x80" + b"\xff" * 40)
             else:
-                c.send(th.packet(0x8001, struct.pack("=III", 0, 1, 600) + th.pack_str("")))
+                c.send(harness.packet(0x8001, struct.pack("=III", 0, 1, 600) + harness.pack_str("")))
                 c.recv(8192)
             c.close()
     threading.Thread(target=serve, daemon=True).start()
@@ -288,7 +288,7 @@ def test_wrong_code_deadline():
     """"That code is not valid." comes 2 s after the code was sent, however long the helper
     took (here 1.5 s): a deadline, not a delay added to the helper's time, so what the helper
     does for one account or another cannot be timed."""
-    th.setup_world()
+    harness.setup_world()
     srv = fake_helper("slow")
     stack()
     p = session("alice")
@@ -311,7 +311,7 @@ def test_helper_garbage_or_dying():
     """A helper that answers garbage, dies in the middle of the conversation, or never
     answers: the person reads 'Password reset is not available right now.' (for the silent
     one once the module's timeout, here 3 s, has run out), the module returns PAM_AUTH_ERR."""
-    th.setup_world()
+    harness.setup_world()
     for behaviour in ("garbage", "dies", "silent"):
         srv = fake_helper(behaviour)
         stack("timeout=3")
@@ -343,7 +343,7 @@ def test_no_password_dictionary():
     before stays valid but writes nothing; the administrator reads the file and the package in
     --check-config, pwresetctl status and one log line; an admin reset is refused rather than
     lock an account whose owner could not choose a new password. Put back, all works again."""
-    th.setup_world()
+    harness.setup_world()
     S.client(["request alice"])
     code = code_for("alice")
     saved = {}
@@ -357,7 +357,7 @@ def test_no_password_dictionary():
         before = f.read()
     stack()
     ctl = os.environ["PWR_CTL"]
-    for t in th.BOTH:
+    for t in harness.BOTH:
         if t == "oneshot":
             S.stop_daemon()
         # the person: told at once, whoever they are; nothing requested, nothing mailed
@@ -429,7 +429,7 @@ def test_sshd_junk_answers():
     by length alone, for every user, so every first answer gives the same transcript for an
     account that exists (bob, eligible; dave, without an address) and for one that does not:
     five bytes ask for a mail, whatever the letters; anything else is a code, not valid."""
-    th.setup_world()
+    harness.setup_world()
     stack()
     for first in ("reset", "abcde", "ZZZZZ", "12345", "ABCDE-FGHJK", "abcdefghij", "x",
                   "not-a-code-at-all-and-long"):
@@ -471,7 +471,7 @@ def test_socket_served_by_another_user():
     """Only root may serve the helper's socket: an impostor of alice's there, which answers
     every request "yes" (a code valid, a password written), is not believed; the module
     logs it and runs the helper itself, which finds the code not valid."""
-    th.setup_world()
+    harness.setup_world()
     S.stop_daemon()
     os.makedirs("/run/pwreset", exist_ok=True)
     os.chmod("/run/pwreset", 0o777)  # the sandbox's /run: how alice could get there
@@ -488,11 +488,11 @@ def test_socket_served_by_another_user():
         p.sendline("")
         out, rc = finish(p)
         check("Password changed" not in out and "Authentication failure" in out, out)
-        check(f"is served by uid {th.uid('alice')}, not root" in S.syslog(), S.syslog()[-800:])
+        check(f"is served by uid {harness.uid('alice')}, not root" in S.syslog(), S.syslog()[-800:])
     finally:
         imp.kill()
         imp.wait()
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_helper as th  # noqa: E402
-from test_helper import BOTH, check, code_for, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import BOTH, check, code_for, eq  # noqa: E402
 
 S = None
 NEW = "Brand-new-Passw0rd!"
@@ -52,7 +52,7 @@ def shadow_line(user):
 
 
 def test_reset_then_pam_unix():
-    th.setup_world()
+    harness.setup_world()
     # libpwquality looks for the user name only when it has four letters or more
     for t, user in zip(BOTH, ("alice", "gina")):
         S.client([f"request {user} 192.0.2.1"], t)
@@ -91,7 +91,7 @@ def test_reset_then_pam_unix():
 
 
 def test_set_password_needs_a_verified_code():
-    th.setup_world()
+    harness.setup_world()
     S.client(["request alice"])
     code = code_for("alice")
     for t in BOTH:
@@ -115,7 +115,7 @@ def test_set_password_needs_a_verified_code():
 
 
 def test_admin_reset():
-    th.setup_world()
+    harness.setup_world()
     before = shadow_line("gina")
     rc, out = S.client(["reset - 0 gina dave nosuchuser ldapish"])
     eq(rc, 0)
@@ -158,7 +158,7 @@ def test_admin_reset():
 def test_shadow_fixture_byte_identical():
     """1,000 more lines of every odd kind in the real /etc/shadow, no final newline: after a
     reset through the helper every other byte is as it was, owner, group and mode too."""
-    th.setup_world()
+    harness.setup_world()
     with open("/etc/shadow", "a") as f:
         for i in range(1000):
             kind = i % 5
@@ -195,4 +195,4 @@ def test_shadow_fixture_byte_identical():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

@@ -15,8 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_helper as th  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, eq  # noqa: E402
 
 S = None
 CONF = "/etc/pwreset/pwreset.conf"
@@ -36,7 +36,7 @@ def world():
     settings: the file an administrator starts from."""
     with open(os.path.join(TOP, "conf", "pwreset.conf")) as f:
         example = f.read()
-    th.setup_world(example + "\n# this site\n" + th.BASE_CONFIG + "admin_group = pwadmin\n")
+    harness.setup_world(example + "\n# this site\n" + harness.BASE_CONFIG + "admin_group = pwadmin\n")
     os.chmod(CONF, 0o640)
     return open(CONF, "rb").read()
 
@@ -146,4 +146,4 @@ def test_policy_file_changed_otherwise():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

@@ -18,9 +18,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpserver  # noqa: E402
 import sshserver  # noqa: E402
-import test_helper as th  # noqa: E402
-import test_ssh  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, eq  # noqa: E402
 
 S = None
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -127,9 +126,9 @@ def test_readme():
     check("daemon running since" in admin, "status: the socket-activated daemon answered")
     # the README's setup, at an ssh prompt: alice types the code she was handed
     sshd = sshserver.Sshd(S, kbdint=None, pam_auth="@include common-auth\n")
-    out, rc = test_ssh.ssh_with_code(sshd, "alice", code, "anything")
+    out, rc = harness.ssh_with_code(sshd, "alice", code, "anything")
     check("Password changed." in out, out)
-    out, rc = test_ssh.ssh_login(sshd, "alice", test_ssh.NEW)
+    out, rc = harness.ssh_login(sshd, "alice", harness.NEW)
     check("LOGGED-IN as alice" in out, out)
     eq(rc, 0, out)
     sshd.stop()
@@ -142,4 +141,4 @@ def test_readme():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

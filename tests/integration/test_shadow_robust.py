@@ -13,8 +13,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_helper as th  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import check, eq  # noqa: E402
 
 S = None
 
@@ -74,7 +74,7 @@ def test_faults():
     rename, link) fails in turn, the first, then the second... until one reset passes them all:
     each failed reset reports failure, leaves /etc/shadow byte-identical with its owner and
     mode, and no file beside it."""
-    th.setup_world()
+    harness.setup_world()
     S.stop_daemon()
     add_users("f", 5000, 20000)  # some 300 KB: several write(2) calls of the new file
     os.chown("/etc/shadow", 0, 42)
@@ -127,7 +127,7 @@ def test_kill_loop():
     up. PWR_KILL_ITERATIONS sets the count (50 by default); while no kill has yet landed inside
     the rewrite (a slower build, such as the sanitized one, spends more of the span starting
     the client), it goes on, up to four times as many."""
-    th.setup_world()
+    harness.setup_world()
     S.stop_daemon()
     add_users("k", 20000, 30000)
     iterations = int(os.environ.get("PWR_KILL_ITERATIONS", "50"))
@@ -190,7 +190,7 @@ def test_race():
     """200 rounds: an admin reset (a lock) of one user through the helper at the same time as
     chpasswd, chage and usermod change three other users; after every round every change of
     every round is in the file."""
-    th.setup_world()
+    harness.setup_world()
     add_users("r", 200, 40000)
     tclient = [os.environ["PWR_TCLIENT"], "--socket", "/run/pwreset/helper.sock"]
     rounds = 200
@@ -253,4 +253,4 @@ def test_race():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))

@@ -2,10 +2,8 @@
 """The whole login flow through real PAM applications in the sandbox: OpenSSH's sshd on
 127.0.0.1 with ssh driven by pexpect (keyboard-interactive, and password authentication alone),
 and su run by an unprivileged user. Codes are read from a real SMTP server's mailbox; pam_unix
-and a fresh login are the judges of the new password. Run one case: test_ssh.py CASE."""
+and a fresh login are the judges of the new password. Run one case: harness.py CASE."""
 
-import email
-import email.policy
 import io
 import json
 import os
@@ -21,89 +19,23 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sandbox  # noqa: E402
 import smtpserver  # noqa: E402
 import sshserver  # noqa: E402
-import test_helper as th  # noqa: E402
-from test_helper import check, eq  # noqa: E402
+import harness  # noqa: E402
+from harness import (  # noqa: E402
+    auth_stack,
+    check,
+    eq,
+    mailed_code,
+    MODULE,
+    NEW,
+    NO_LIMITS,
+    OLD,
+    SENT,
+    ssh_login,
+    ssh_reset,
+    world,
+    wrong_password_then)
 
 S = None
-OLD = "Old-password-1"
-NEW = "Brand-new-Passw0rd!"
-OFFER = "(Enter to skip): "
-SENT = ("If this account can be reset, a reset code has been sent to its recovery address. "
-        "It expires in 10 minutes.")
-MODULE = os.environ.get("PWR_PAM_MODULE", "")
-NO_LIMITS = "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\nmails_per_minute = 0\n"
-
-
-def world(srv, extra=""):
-    th.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
-                   "exclude_users = root, excl\nexclude_groups = noreset\n" + extra)
-
-
-def auth_stack(options=""):
-    """The auth lines of conf/pam.d/sshd.example, with this build's module and helper."""
-    return ("auth [success=2 default=ignore] pam_unix.so nullok\n"
-            f"auth [success=1 default=ignore] {MODULE} helper={S.helper} {options}\n"
-            "auth requisite pam_deny.so\nauth required pam_permit.so\n")
-
-
-def mailed_code(srv, count, user, to=None):
-    """The code in the count-th mail the SMTP server received, which must be user's (sent to
-    to, by default user@example.org)."""
-    msgs = srv.wait_for(count)
-    eq(len(msgs), count, "mails at the server")
-    mail_from, rcpt, data = msgs[count - 1]
-    eq(rcpt, [to or f"{user}@example.org"], "recipient")
-    body = email.message_from_bytes(data, policy=email.policy.default).get_content()
-    m = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", body)
-    check(m, body)
-    return m.group(1)
-
-
-def wrong_password_then(p, answer):
-    """At the first prompt a wrong password; then answer the reset offer."""
-    p.expect_exact("Password: ")
-    p.sendline("Not-the-password-9")
-    p.expect_exact(OFFER)
-    p.sendline(answer)
-
-
-def ssh_login(sshd, user, password):
-    """A fresh ssh login with password at keyboard-interactive; (transcript, status)."""
-    p = sshd.ssh(user)
-    p.expect_exact("Password: ")
-    p.sendline(password)
-    i = p.expect_exact([OFFER, pexpect.EOF])
-    if i == 0:
-        p.sendline("")
-    return sshserver.finish(p)
-
-
-def ssh_with_code(sshd, user, code, password="Not-the-password-9"):
-    """A code handed over (an administrator's): a password, then the code at the offer, then
-    NEW twice; (transcript, status)."""
-    p = sshd.ssh(user)
-    p.expect_exact("Password: ")
-    p.sendline(password)
-    p.expect_exact(OFFER)
-    p.sendline(code)
-    p.expect_exact("New password: ")
-    p.sendline(NEW)
-    p.expect_exact("Retype new password: ")
-    p.sendline(NEW)
-    return sshserver.finish(p)
-
-
-def ssh_reset(sshd, srv, user, mails_before, to=None):
-    p = sshd.ssh(user)
-    wrong_password_then(p, "reset")
-    p.expect_exact(SENT)
-    p.expect_exact("Reset code: ")
-    p.sendline(mailed_code(srv, mails_before + 1, user, to).lower())
-    p.expect_exact("New password: ")
-    p.sendline(NEW)
-    p.expect_exact("Retype new password: ")
-    p.sendline(NEW)
-    return sshserver.finish(p)
 
 
 def ssh_flow(transport):
@@ -297,12 +229,10 @@ def interactive_login(sshd, user, password):
 def register(user, address, transport, srv, sent):
     """user registers address with pwreset-address: set (the current password), the code from
     the mail, confirm. How many mails the server then has."""
-    import test_address as ta
-    ta.S = S
-    rc, out, err = ta.address("set", address, user=user, password=OLD, transport=transport)
+    rc, out, err = harness.address("set", address, user=user, password=OLD, transport=transport)
     eq(rc, 0, f"{transport}: {err}")
     code = mailed_code(srv, sent + 1, user, address)
-    rc, out, err = ta.address("confirm", code, user=user, transport=transport)
+    rc, out, err = harness.address("confirm", code, user=user, transport=transport)
     eq(rc, 0, f"{transport}: {err}")
     return sent + 1 + ("was told" in out)
 
@@ -394,4 +324,4 @@ def test_ssh_session_hint_without_helper():
 
 
 if __name__ == "__main__":
-    sys.exit(th.run_case(globals()))
+    sys.exit(harness.run_case(globals()))
