@@ -8,10 +8,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "dirlink.h"
+#include "log.h"
 #include "secret.h"
 #include "unpriv.h"
 #include "util.h"
@@ -29,8 +31,21 @@ struct dirlink {
 	struct dirans ans; /* the last answer, until the next call */
 };
 
+int dirlink_agent_ready(char *why, size_t whylen)
+{
+	if (access(PWR_DIRECTORY_PATH, X_OK) == 0)
+		return 0;
+	snprintf(why, whylen,
+		"directory_url is set, but pwreset-directory is not installed (%s: %s): directory "
+		"accounts cannot be reset until the package pwreset-directory is installed, or "
+		"directory_url is emptied",
+		PWR_DIRECTORY_PATH, strerror(errno));
+	return -ENOENT;
+}
+
 struct dirlink *dirlink_new(const struct pwr_conf *conf, int *failed)
 {
+	char why[DIR_TEXT_MAX + 1];
 	struct dirlink *l;
 
 	*failed = 0;
@@ -48,6 +63,9 @@ struct dirlink *dirlink_new(const struct pwr_conf *conf, int *failed)
 	}
 	l->conf = conf;
 	l->fd = -1;
+	if (dirlink_agent_ready(why, sizeof(why)) < 0)
+		log_msg(LOG_WARNING, "%s",
+			why); /* and again with each directory account's request */
 	return l;
 }
 
@@ -148,6 +166,8 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 
 	if (l->fd >= 0)
 		return 0;
+	if ((r = dirlink_agent_ready(why, whylen)) < 0)
+		return r;
 	if ((r = secret_file_read("directory_password_file", c->directory_password_file,
 		     DIR_PASSWORD_MAX, &password, why, whylen)) < 0)
 		return r;

@@ -10,6 +10,7 @@
 #ifndef PWRESET_DIRLINK_H
 #define PWRESET_DIRLINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -31,6 +32,10 @@ typedef void dirlink_each_fn(void *ctx, const struct dirans *entry);
  * DIR_UNREACHABLE and its text says why (and the program is stopped). */
 const struct dirans *dirlink_call(
 	struct dirlink *l, struct dirreq *q, dirlink_each_fn *each, void *ctx);
+
+/* Whether the program is installed (it comes in a package of its own, SPEC §12): 0, or -ENOENT
+ * with what to do for the administrator in why. */
+int dirlink_agent_ready(char *why, size_t whylen);
 
 /* Stop the program when it has had nothing to do for a while (the daemon's housekeeping). */
 void dirlink_tick(struct dirlink *l, uint64_t now);

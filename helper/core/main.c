@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,10 +454,20 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "out of memory");
 		return 1;
 	}
+	/* the password files are read into guarded memory, in every mode */
+	if (sodium_init() < 0) {
+		log_msg(LOG_ERR, "libsodium cannot be initialised");
+		conf_free(&h.conf);
+		return 1;
+	}
 	if (a.mode == MODE_CHECK) {
 		errors = conf_load(&h.conf, config, true, report_stderr, NULL);
 		if (errors == 0)
 			errors += check_secrets(&h.conf);
+		/* a directory without its agent: local accounts still reset, so only said */
+		if (errors == 0 && *h.conf.directory_url &&
+			dirlink_agent_ready(why, sizeof(why)) < 0)
+			fprintf(stderr, "pwreset-helper: warning: %s\n", why);
 		conf_free(&h.conf);
 		/* a good file on a host that cannot complete a reset is not a working setup */
 		if (password_ready(why, sizeof(why)) < 0) {

@@ -647,6 +647,35 @@ def test_broken_config():
     eq((p.returncode, p.stderr), (0, ""), "root may check another file")
 
 
+def test_check_config_secrets_and_agent():
+    """--check-config reads the password files it names (it aborted doing so once), and says
+    plainly, as a warning that does not fail the check, that a directory is configured while
+    its agent (the package pwreset-directory) is not installed; the daemon starts all the
+    same and says it in its log."""
+    setup_world()
+    S.stop_daemon()
+    secret = os.path.join(S.tmp, "ldap-password")
+    with open(secret, "w") as f:
+        f.write("not-a-real-password\n")
+    os.chmod(secret, 0o600)
+    agent = "/usr/libexec/pwreset/pwreset-directory"
+    if os.path.exists(agent):
+        os.remove(agent)  # as apt-get remove pwreset-directory leaves the host
+    S.write_config(BASE_CONFIG + "directory_url = ldap://127.0.0.1:3899\n"
+                   "directory_base = dc=example,dc=org\n"
+                   "directory_bind_dn = cn=reset,dc=example,dc=org\n"
+                   f"directory_password_file = {secret}\ndirectory_starttls = off\n")
+    p = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
+    eq((p.returncode, p.stdout), (0, ""), p.stderr)
+    eq(p.stderr, "pwreset-helper: warning: directory_url is set, but pwreset-directory is not "
+       f"installed ({agent}: No such file or directory): directory accounts cannot be reset "
+       "until the package pwreset-directory is installed, or directory_url is emptied\n")
+    S.start_daemon()
+    rc, out = S.client(["offer alice"])
+    check(out[0].startswith("offer status=0"), out)
+    check("pwreset-directory is not installed" in S.log(), S.log()[-2000:])
+
+
 def test_daemon_sigterm():
     setup_world()
     d = S.daemon
