@@ -168,49 +168,56 @@ static __attribute__((noinline)) void msg_wipe(struct session *s)
 	explicit_bzero(&s->m, sizeof(s->m));
 }
 
-/* Send s->m as op and read the answer into s->m: its op, or < 0 when the helper is gone or
- * answered something that is not an answer. */
-static int exchange(struct session *s, uint16_t op)
+/* Send s->m as op and read the answer into s->m, its op into *aop: 0, or -errno when the
+ * helper is gone or answered something that is not an answer (-EAGAIN: not in time). */
+static int exchange(struct session *s, uint16_t op, uint16_t *aop)
 {
-	uint16_t aop = 0;
 	int r = wire_send(s->c.fd, op, &s->m, 0);
 
 	msg_wipe(s);
-	if (r < 0)
-		return r;
-	r = wire_recv(s->c.fd, &aop, &s->m);
-	return r < 0 ? r : aop;
+	*aop = 0;
+	return r < 0 ? r : wire_recv(s->c.fd, aop, &s->m);
 }
 
-/* Not an errno: the helper answered PWR_E_UNAVAILABLE (its own log says why). */
-#define E_HELPER_UNAVAILABLE (-0x10000)
+/* How the helper failed us, for unavailable(); kept apart from errno values and PAM codes. */
+enum helper_failure {
+	HELPER_ANSWERED, /* not a failure: it answered what was asked */
+	HELPER_GONE, /* the conversation failed: its -errno with it */
+	HELPER_ERROR, /* it answered PWR_ANS_ERROR: s->m.error says what */
+	HELPER_UNREADY, /* it answered PWR_E_UNAVAILABLE: its own log says why */
+	HELPER_NONSENSE, /* an answer to something else, or a status it may not give */
+};
 
-/* The helper failed us: say so, log why, and end with PAM_AUTH_ERR. */
-static int unavailable(struct session *s, const char *what, int err)
+/* Send s->m as op; whether the helper answered want (*err: the errno when it is gone). */
+static enum helper_failure ask_helper(struct session *s, uint16_t op, uint16_t want, int *err)
 {
-	if (err == E_HELPER_UNAVAILABLE)
+	uint16_t aop;
+
+	if ((*err = exchange(s, op, &aop)) < 0)
+		return HELPER_GONE;
+	if (aop == want)
+		return HELPER_ANSWERED;
+	return aop == PWR_ANS_ERROR ? HELPER_ERROR : HELPER_NONSENSE;
+}
+
+/* The helper failed us (f; err for HELPER_GONE): say so, log why, and end with PAM_AUTH_ERR. */
+static int unavailable(struct session *s, const char *what, enum helper_failure f, int err)
+{
+	if (f == HELPER_UNREADY)
 		pam_syslog(s->pamh, LOG_ERR,
 			"%s: the helper cannot complete a reset on this host now; its log says why",
 			what);
-	else if (err == -EAGAIN)
+	else if (f == HELPER_GONE && err == -EAGAIN)
 		pam_syslog(s->pamh, LOG_ERR, "%s: the helper did not answer within %u s", what,
 			s->o.timeout);
-	else if (err == -PWR_ANS_ERROR)
+	else if (f == HELPER_ERROR)
 		pam_syslog(s->pamh, LOG_ERR, "%s: the helper answered error %u: %s", what,
 			s->m.error.status, s->m.error.text);
 	else
 		pam_syslog(s->pamh, LOG_ERR, "%s: the helper %s", what,
-			err < 0 ? strerror(-err) : "answered something unexpected");
+			strerror(f == HELPER_GONE && err < 0 ? -err : EPROTO));
 	say(s, PAM_ERROR_MSG, T_UNAVAILABLE);
 	return PAM_AUTH_ERR;
-}
-
-/* 0 when the answer is the one wanted; else what unavailable() should report. */
-static int expect(int aop, uint16_t want)
-{
-	if (aop == want)
-		return 0;
-	return aop == PWR_ANS_ERROR ? -PWR_ANS_ERROR : aop < 0 ? aop : -EPROTO;
 }
 
 /* Sleep until t (CLOCK_MONOTONIC), if it is still ahead. */
@@ -225,7 +232,8 @@ static int choose_password(struct session *s)
 {
 	for (unsigned tries = 0; tries < s->o.tries; tries++) {
 		char *pw = NULL, *again = NULL;
-		int aop, r;
+		enum helper_failure f;
+		int err;
 
 		if (ask(s, PAM_PROMPT_ECHO_OFF, T_NEW, &pw) < 0)
 			return PAM_AUTH_ERR;
@@ -250,9 +258,9 @@ static int choose_password(struct session *s)
 		s->m.set_password.who = s->who;
 		memcpy(s->m.set_password.password, pw, strlen(pw) + 1);
 		forget(&pw);
-		aop = exchange(s, PWR_REQ_SET_PASSWORD);
-		if ((r = expect(aop, PWR_ANS_SET_PASSWORD)) < 0)
-			return unavailable(s, "set-password", r);
+		f = ask_helper(s, PWR_REQ_SET_PASSWORD, PWR_ANS_SET_PASSWORD, &err);
+		if (f != HELPER_ANSWERED)
+			return unavailable(s, "set-password", f, err);
 		switch (s->m.set_password_ans.status) {
 		case PWR_OK:
 			msg_wipe(s);
@@ -261,13 +269,13 @@ static int choose_password(struct session *s)
 			say(s, PAM_ERROR_MSG, "BAD PASSWORD: %s", s->m.set_password_ans.text);
 			continue;
 		case PWR_E_UNAVAILABLE:
-			return unavailable(s, "set-password", E_HELPER_UNAVAILABLE);
+			return unavailable(s, "set-password", HELPER_UNREADY, 0);
 		case PWR_E_BADCODE:
 			/* replaced, revoked or expired meanwhile, or the entry changed */
 			say(s, PAM_ERROR_MSG, T_WRONG);
 			return PAM_AUTH_ERR;
 		default:
-			return unavailable(s, "set-password", -EPROTO);
+			return unavailable(s, "set-password", HELPER_NONSENSE, 0);
 		}
 	}
 	return PAM_MAXTRIES;
@@ -281,7 +289,8 @@ static int take_codes(struct session *s, char *answer)
 	unsigned tries = 0;
 
 	for (;;) {
-		int aop, r;
+		enum helper_failure f;
+		int err;
 
 		if (!answer && ask(s, PAM_PROMPT_ECHO_ON, T_CODE, &answer) < 0)
 			return PAM_AUTH_ERR;
@@ -296,9 +305,9 @@ static int take_codes(struct session *s, char *answer)
 		 * took: its work (which differs between accounts) cannot be timed */
 		clock_gettime(CLOCK_MONOTONIC, &told);
 		told.tv_sec += WRONG_CODE_DELAY_S;
-		aop = exchange(s, PWR_REQ_VERIFY);
-		if ((r = expect(aop, PWR_ANS_VERIFY)) < 0)
-			return unavailable(s, "verify", r);
+		f = ask_helper(s, PWR_REQ_VERIFY, PWR_ANS_VERIFY, &err);
+		if (f != HELPER_ANSWERED)
+			return unavailable(s, "verify", f, err);
 		switch (s->m.verify_ans.status) {
 		case PWR_OK:
 			if (s->o.debug)
@@ -308,7 +317,7 @@ static int take_codes(struct session *s, char *answer)
 		case PWR_E_BADFORMAT:
 			break;
 		default:
-			return unavailable(s, "verify", -EPROTO);
+			return unavailable(s, "verify", HELPER_NONSENSE, 0);
 		}
 		sleep_until(&told);
 		say(s, PAM_ERROR_MSG, T_WRONG);
@@ -346,27 +355,28 @@ static int converse(struct session *s)
 {
 	char *answer = NULL;
 	size_t len;
-	int aop, r;
+	enum helper_failure f;
+	int err;
 
 	s->m.who = s->who;
-	aop = exchange(s, PWR_REQ_OFFER);
+	f = ask_helper(s, PWR_REQ_OFFER, PWR_ANS_OFFER, &err);
 	/* a daemon that will not hold another connection closes it unanswered: the helper is
 	 * run instead, as when no daemon answers at all */
-	if (aop < 0 && client_fallback(&s->c, s->o.helper, aop) == 0) {
+	if (f == HELPER_GONE && client_fallback(&s->c, s->o.helper, err) == 0) {
 		pam_syslog(s->pamh, LOG_NOTICE,
 			"the helper's daemon closed the connection unanswered; running %s",
 			s->o.helper);
-		if ((r = helper_ready(s, s->o.timeout)) < 0)
-			return unavailable(s, "offer", r);
+		if ((err = helper_ready(s, s->o.timeout)) < 0)
+			return unavailable(s, "offer", HELPER_GONE, err);
 		s->m.who = s->who;
-		aop = exchange(s, PWR_REQ_OFFER);
+		f = ask_helper(s, PWR_REQ_OFFER, PWR_ANS_OFFER, &err);
 	}
-	if ((r = expect(aop, PWR_ANS_OFFER)) < 0)
-		return unavailable(s, "offer", r);
+	if (f != HELPER_ANSWERED)
+		return unavailable(s, "offer", f, err);
 	if (s->m.offer.status == PWR_E_UNAVAILABLE)
-		return unavailable(s, "offer", E_HELPER_UNAVAILABLE);
+		return unavailable(s, "offer", HELPER_UNREADY, 0);
 	if (s->m.offer.status != PWR_OK)
-		return unavailable(s, "offer", -EPROTO);
+		return unavailable(s, "offer", HELPER_NONSENSE, 0);
 	if (!s->m.offer.enabled) {
 		/* self-service off: the administrators' word, then the same prompt for every
 		 * account, for the code an administrator may have handed over */
@@ -398,9 +408,11 @@ static int converse(struct session *s)
 	if (len == strlen(RESET_WORD)) {
 		forget(&answer);
 		s->m.who = s->who;
-		aop = exchange(s, PWR_REQ_REQUEST);
-		if ((r = expect(aop, PWR_ANS_REQUEST)) < 0 || s->m.request.status != PWR_OK)
-			return unavailable(s, "request", r < 0 ? r : -EPROTO);
+		f = ask_helper(s, PWR_REQ_REQUEST, PWR_ANS_REQUEST, &err);
+		if (f == HELPER_ANSWERED && s->m.request.status != PWR_OK)
+			f = HELPER_NONSENSE;
+		if (f != HELPER_ANSWERED)
+			return unavailable(s, "request", f, err);
 		say(s, PAM_TEXT_INFO, T_SENT, (s->m.request.code_ttl + 59) / 60);
 		msg_wipe(s);
 	}
@@ -492,7 +504,8 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
  * a session must not wait for a program to start, nor write anything. */
 static int hint_due(struct session *s)
 {
-	int aop, r;
+	uint16_t aop;
+	int r;
 
 	if ((r = client_open(&s->c, s->o.socket, NULL)) < 0) {
 		if (s->o.debug)
@@ -503,7 +516,12 @@ static int hint_due(struct session *s)
 	if ((r = helper_ready(s, HINT_TIMEOUT_S)) < 0)
 		return r; /* not root's: helper_ready said so */
 	s->m.address.who = s->who;
-	aop = exchange(s, PWR_REQ_ADDRESS_SHOW);
+	if ((r = exchange(s, PWR_REQ_ADDRESS_SHOW, &aop)) < 0) {
+		pam_syslog(s->pamh, LOG_WARNING, "no session hint: the helper %s",
+			r == -EAGAIN ? "did not answer in time" : strerror(-r));
+		msg_wipe(s);
+		return -EPROTO;
+	}
 	if (aop == PWR_ANS_ERROR) {
 		pam_syslog(s->pamh, LOG_WARNING,
 			"no session hint: the helper answered error %u: %s", s->m.error.status,
@@ -512,10 +530,8 @@ static int hint_due(struct session *s)
 		return -EPROTO;
 	}
 	if (aop != PWR_ANS_ADDRESS || s->m.address_ans.status != PWR_OK) {
-		pam_syslog(s->pamh, LOG_WARNING, "no session hint: the helper %s",
-			aop == -EAGAIN ? "did not answer in time"
-			: aop < 0      ? strerror(-aop)
-				       : "answered something unexpected");
+		pam_syslog(s->pamh, LOG_WARNING,
+			"no session hint: the helper answered something unexpected");
 		msg_wipe(s);
 		return -EPROTO;
 	}

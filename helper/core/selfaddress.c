@@ -162,7 +162,8 @@ static bool unusable(
 	return false;
 }
 
-/* Keep addr pending for the user and queue its confirmation code: 0, 1 unusable (why), < 0. */
+/* Keep addr pending for the user and queue its confirmation code: 0 (why[] set when addr is
+ * unusable, and nothing was done), or < 0. */
 static int set_pending(
 	struct helper *h, const struct pwr_who *who, const char *addr, char *why, size_t len)
 {
@@ -173,11 +174,12 @@ static int set_pending(
 	MDB_txn *txn;
 	int r;
 
+	*why = '\0';
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		return r;
 	if (unusable(h, txn, who->user, addr, why, len)) {
 		store_abort(txn);
-		return 1;
+		return 0;
 	}
 	if (!(code = code_new())) {
 		store_abort(txn);
@@ -202,7 +204,7 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (allowed(h, p, &q->who, "address-set-requested", &acct, &r) &&
 		prove(h, p, &q->who, &acct, q->password, "address-set-requested", &r) == 0) {
 		e = set_pending(h, &q->who, q->addr, why, sizeof(why));
-		if (e > 0)
+		if (e == 0 && *why)
 			r = change_answer(p, &q->who, "address-set-requested", PWR_E_INVALID,
 				"refused", why, T_UNUSABLE);
 		else if (e < 0)
@@ -221,8 +223,9 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	return r;
 }
 
-/* Register the pending address the code confirms; tell the old one. 0, -EACCES (the code),
- * 1 when the address became unusable meanwhile (why), or < 0. */
+/* Register the pending address the code confirms; tell the old one. 0 (why[] set when the
+ * address became unusable meanwhile: then nothing is registered), -EACCES (the code), or
+ * < 0. */
 static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who, const char *code,
 	char *old, char *why, size_t len)
 {
@@ -230,14 +233,15 @@ static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who,
 	struct address_info a = {.source = PWR_SOURCE_USER, .confirmed = now};
 	struct mail_draft d = {PWR_MAIL_ADDRESS_REPLACED, who->user, old, who->rhost, who->tty,
 		now + h->conf.mail_max_age, 0};
-	int r = pending_confirm(h->store, txn, who->user, code, now, a.addr);
+	int r;
 
-	if (r == -ENOENT)
+	*why = '\0';
+	if ((r = pending_confirm(h->store, txn, who->user, code, now, a.addr)) == -ENOENT)
 		r = -EACCES; /* nothing pending reads as a wrong code */
 	if (r < 0)
 		return r;
 	if (unusable(h, txn, who->user, a.addr, why, len))
-		return 1;
+		return 0;
 	if ((r = address_get(h->store, txn, who->user, old)) == -ENOENT)
 		old[0] = '\0';
 	else if (r < 0)
@@ -283,7 +287,7 @@ int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (e == -EACCES)
 		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADCODE, "fail",
 			"wrong-code", "That code is not valid.");
-	if (e > 0)
+	if (e == 0 && *why)
 		return change_answer(
 			p, &q->who, "address-confirmed", PWR_E_INVALID, "refused", why, T_UNUSABLE);
 	if (e < 0)

@@ -71,17 +71,21 @@ struct request {
 	char reasons[PWR_TEXT_MAX + 1];
 };
 
-/* Count one event in bucket: 0 allowed, 1 refused, < 0 the store failed. */
-static int take(struct request *q, const char *bucket, uint32_t limit, uint32_t window)
+/* Count one event in bucket: 0, with *why set to refusal when the window is full; or < 0
+ * when the store failed. */
+static int take(struct request *q, const char *bucket, uint32_t limit, uint32_t window,
+	const char *refusal, const char **why)
 {
 	bool ok;
 	int r = rate_take(q->h->store, q->txn, bucket, limit, window, q->now, &ok);
 
-	return r < 0 ? r : !ok;
+	if (r == 0 && !ok)
+		*why = refusal;
+	return r;
 }
 
-/* The checks of a request in order, each window counting as it is passed: 0 when a code may
- * be sent, 1 with the reason in *why, or < 0. */
+/* The checks of a request in order, each window counting as it is passed: 0, and a code may be
+ * sent unless *why says why not; or < 0. */
 static int request_checks(struct request *q, const char **why)
 {
 	struct pwr_conf *c = &q->h->conf;
@@ -90,24 +94,30 @@ static int request_checks(struct request *q, const char **why)
 	int r;
 
 	origin_bucket(q->p, q->who, bucket, sizeof(bucket));
-	if ((r = take(q, bucket, c->rhost_requests_per_hour, HOUR)) != 0)
-		return *why = "rate-limit-rhost", r;
+	r = take(q, bucket, c->rhost_requests_per_hour, HOUR, "rate-limit-rhost", why);
+	if (r < 0 || *why)
+		return r;
 	if ((r = eligible_store(c, q->h->store, q->txn, q->who->user, &q->f)) < 0)
 		return r;
 	/* a window per account that exists: names that are none leave nothing in the store */
-	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, q->who->user);
-	if (q->f.exists && (r = take(q, bucket, c->user_requests_per_hour, HOUR)) != 0)
-		return *why = "rate-limit-user", r;
-	if (eligible_reasons(&q->f, q->reasons, sizeof(q->reasons)) > 0)
-		return *why = q->reasons, 1;
+	if (q->f.exists) {
+		snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, q->who->user);
+		r = take(q, bucket, c->user_requests_per_hour, HOUR, "rate-limit-user", why);
+		if (r < 0 || *why)
+			return r;
+	}
+	if (eligible_reasons(&q->f, q->reasons, sizeof(q->reasons)) > 0) {
+		*why = q->reasons;
+		return 0;
+	}
 	r = code_get(q->h->store, q->txn, q->who->user, q->now, &rec) == 0 &&
 	    rec.kind == PWR_KIND_ADMIN;
 	sodium_memzero(&rec, sizeof(rec));
-	if (r)
-		return *why = "admin-code-pending", 1;
-	if ((r = take(q, "h:mail", c->mails_per_minute, 60)) != 0)
-		return *why = "rate-limit-host", r;
-	return 0;
+	if (r) {
+		*why = "admin-code-pending";
+		return 0;
+	}
+	return take(q, "h:mail", c->mails_per_minute, 60, "rate-limit-host", why);
 }
 
 /* Issue a code bound to the account as it is and queue the mail that carries it. */
@@ -152,7 +162,7 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 	if (r < 0 || (r = store_begin(h->store, true, &q.txn)) < 0)
 		goto out;
 	r = request_checks(&q, &why);
-	if (r == 0)
+	if (r == 0 && !why)
 		r = request_issue(&q);
 	/* a refusal still counts in the windows it passed */
 	if (r >= 0)
