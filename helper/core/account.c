@@ -210,12 +210,14 @@ static void faillock_dir(const char *conf, char *out, size_t n)
 	fclose(f);
 }
 
-static int local_clear_lockout(const struct account_db *db, const struct account *a)
+int account_clear_lockout(const struct account_db *db, const struct account *a)
 {
 	const char *user = a->name;
 	char dir[PATH_MAX], path[PATH_MAX];
 	int fd, r = 0;
 
+	if (!a->local)
+		return 0;
 	if (!*user || strchr(user, '/') || !strcmp(user, ".") || !strcmp(user, ".."))
 		return -EINVAL;
 	faillock_dir(db->faillock_conf, dir, sizeof(dir));
@@ -243,7 +245,7 @@ static int local_clear_lockout(const struct account_db *db, const struct account
 	return r;
 }
 
-static void local_flush(const struct account_db *db)
+void account_flush(const struct account_db *db)
 {
 	struct stat st;
 
@@ -312,8 +314,6 @@ const struct account_ops account_local_ops = {
 	.lookup = local_lookup,
 	.set_password = local_set_password,
 	.lock = local_lock,
-	.clear_lockout = local_clear_lockout,
-	.flush = local_flush,
 	.sharers = local_sharers,
 	.each = local_each,
 };

@@ -74,10 +74,6 @@ struct account_ops {
 	 * in *locked, or < 0 with why (ACCOUNT_WHY_MAX bytes) set. */
 	int (*lock)(const struct account_db *db, const struct account *a, account_guard_fn *guard,
 		void *ctx, enum account_locked *locked, char *why);
-	/* Clear the count of failed logins that locks a out: 0 when there was none. */
-	int (*clear_lockout)(const struct account_db *db, const struct account *a);
-	/* Tell running caches that passwords changed. Best effort. */
-	void (*flush)(const struct account_db *db);
 	/* How many other accounts the database says share a's address (a->address), their
 	 * names comma-separated in out (outlen bytes); 0 for a database that keeps no addresses.
 	 * < 0 when it cannot tell. */
@@ -121,6 +117,14 @@ static inline int account_lookup(const struct account_db *db, const char *user, 
 
 /* Wipe and free what lookup filled. */
 void account_clear(struct account *a);
+
+/* Clear the count of failed logins that locks a out (pam_faillock's tally): 0 when there was
+ * none. Only a local account has one: ppolicy's lockout goes with a password changed through
+ * Password Modify, and an administrator's reset must not undo its own lock. */
+int account_clear_lockout(const struct account_db *db, const struct account *a);
+
+/* Tell running caches (nscd, sssd) that passwords changed. Best effort. */
+void account_flush(const struct account_db *db);
 
 /* Whether a (its own name and primary group) belongs to any group named in groups; true when
  * that cannot be told (fail closed). */

@@ -142,19 +142,6 @@ static int dir_lock(const struct account_db *db, const struct account *a, accoun
 	return guard(ctx, a->binding, after);
 }
 
-/* ppolicy's lockout goes with a password changed through Password Modify, and an
- * administrator's reset must not undo its own lock: only local accounts have a tally to
- * clear. */
-static int dir_clear_lockout(const struct account_db *db, const struct account *a)
-{
-	return a->local ? account_local_ops.clear_lockout(db, a) : 0;
-}
-
-static void dir_flush(const struct account_db *db)
-{
-	account_local_ops.flush(db);
-}
-
 static int dir_sharers(
 	const struct account_db *db, const struct account *a, char *out, size_t outlen)
 {
@@ -302,8 +289,6 @@ static const struct account_ops dir_ops = {
 	.lookup = dir_lookup,
 	.set_password = dir_set_password,
 	.lock = dir_lock,
-	.clear_lockout = dir_clear_lockout,
-	.flush = dir_flush,
 	.sharers = dir_sharers,
 	.each = dir_each,
 };

@@ -184,9 +184,9 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 			refused ? "refused" : "error", it->text);
 		goto out;
 	}
-	if ((r = db->ops->clear_lockout(db, &acct)) < 0)
+	if ((r = account_clear_lockout(db, &acct)) < 0)
 		audit(LOG_WARNING, "faillock-reset", p, user, NULL, "error", strerror(-r));
-	db->ops->flush(db);
+	account_flush(db);
 	code_generate(code);
 	if ((r = reset_issue(h, &acct, flags, ttl, fp, code, it)) < 0) {
 		snprintf(it->text, sizeof(it->text), "%s", strerror(-r));

@@ -313,9 +313,9 @@ static void setpw_after(
 	}
 	if (r < 0)
 		audit(LOG_ERR, "password-changed", p, who->user, who, "error", "code-not-consumed");
-	if ((r = db->ops->clear_lockout(db, acct)) < 0)
+	if ((r = account_clear_lockout(db, acct)) < 0)
 		audit(LOG_WARNING, "faillock-reset", p, who->user, who, "error", strerror(-r));
-	db->ops->flush(db);
+	account_flush(db);
 }
 
 /* Check pw against the quality rules (*refused, and why in text, when it fails them) and, for a

@@ -22,12 +22,11 @@ int ctl_email_set(struct opts *o, int argc, char **argv)
 	bool f = true;
 
 	(void)argc;
-	if (!ctl_user_name_ok(argv[0]))
+	if (!ctl_user_name_ok(argv[0]) ||
+		util_copy(req.email_set.user, sizeof(req.email_set.user), argv[0]) < 0)
 		return ctl_usage_error("'%s' is not a user name", argv[0]);
-	if (strlen(argv[1]) > PWR_ADDR_MAX)
+	if (util_copy(req.email_set.addr, sizeof(req.email_set.addr), argv[1]) < 0)
 		return ctl_usage_error("the address is longer than %d bytes", PWR_ADDR_MAX);
-	snprintf(req.email_set.user, sizeof(req.email_set.user), "%s", argv[0]);
-	snprintf(req.email_set.addr, sizeof(req.email_set.addr), "%s", argv[1]);
 	ctl_helper_send(PWR_REQ_EMAIL_SET, &req);
 	ctl_helper_expect(&m, PWR_ANS_EMAIL_SET, PWR_ANS_EMAIL_SET);
 	if (m.email_set_ans.status != PWR_OK) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "util.h"
 
 /* A comma list as a JSON array. */
 static void jlist(const char *list)
@@ -84,12 +85,10 @@ int ctl_policy_set(struct opts *o, int argc, char **argv)
 	union pwr_msg req = {0}, m;
 
 	(void)argc;
-	if (strlen(argv[0]) > PWR_KEY_MAX)
+	if (util_copy(req.policy.key, sizeof(req.policy.key), argv[0]) < 0)
 		return ctl_usage_error("'%.*s...' is not a policy key", 32, argv[0]);
-	if (strlen(argv[1]) > PWR_TEXT_MAX)
+	if (util_copy(req.policy.value, sizeof(req.policy.value), argv[1]) < 0)
 		return ctl_usage_error("the value is longer than %d bytes", PWR_TEXT_MAX);
-	snprintf(req.policy.key, sizeof(req.policy.key), "%s", argv[0]);
-	snprintf(req.policy.value, sizeof(req.policy.value), "%s", argv[1]);
 	ctl_helper_send(PWR_REQ_POLICY_SET, &req);
 	ctl_helper_expect(&m, PWR_ANS_POLICY, PWR_ANS_POLICY);
 	if (o->json)

@@ -222,17 +222,12 @@ static int uid_number(LDAP *ld, LDAPMessage *e, uint32_t *uid)
 	return 0;
 }
 
-/* The entry's dn, address, uid and binding into a. */
-static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
+/* What a code issued for the entry e is bound to, into a->binding: what changes with its
+ * password, ppolicy's pwdChangedTime, else any change at all (entryCSN). */
+static void entry_binding(struct dir *d, LDAPMessage *e, struct dirans *a)
 {
-	char *dn = ldap_get_dn(d->ld, e), stamp[DIR_BINDING_MAX - 32];
+	char stamp[DIR_BINDING_MAX - 32];
 
-	snprintf(a->dn, sizeof(a->dn), "%s", dn ? dn : "");
-	ldap_memfree(dn);
-	first_value(d->ld, e, d->attr, a->address, sizeof(a->address));
-	first_value(d->ld, e, "uid", a->user, sizeof(a->user));
-	uid_number(d->ld, e, &a->uid);
-	/* what changes with the password: ppolicy's pwdChangedTime, else any change at all */
 	first_value(d->ld, e, "pwdChangedTime", stamp, sizeof(stamp));
 	if (*stamp) {
 		snprintf(a->binding, sizeof(a->binding), "pwdChangedTime:%s", stamp);
@@ -242,14 +237,36 @@ static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
 	}
 }
 
-static int search(struct dir *d, const char *filter, int sizelimit, LDAPMessage **res)
+/* The entry's dn, address, uid and binding into a. */
+static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
+{
+	char *dn = ldap_get_dn(d->ld, e);
+
+	snprintf(a->dn, sizeof(a->dn), "%s", dn ? dn : "");
+	ldap_memfree(dn);
+	first_value(d->ld, e, d->attr, a->address, sizeof(a->address));
+	first_value(d->ld, e, "uid", a->user, sizeof(a->user));
+	uid_number(d->ld, e, &a->uid);
+	entry_binding(d, e, a);
+}
+
+/* The entries of filter under the base (at most sizelimit, 0: the server's limit) into *res:
+ * 0, or -1 when the search failed and the failure was answered to the request tagged tag. */
+static int search(struct dir *d, uint32_t tag, const char *filter, int sizelimit, LDAPMessage **res)
 {
 	char *attrs[] = {"uid", "uidNumber", d->attr, "pwdChangedTime", "entryCSN", NULL};
 	struct timeval tv = {(time_t)d->timeout, 0};
+	int rc;
 
 	*res = NULL;
-	return ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
+	rc = ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
 		&tv, sizelimit, res);
+	if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
+		return 0;
+	ldap_msgfree(*res);
+	*res = NULL;
+	answer_ldap_error(d, tag, "search", rc);
+	return -1;
 }
 
 /* DIR_LOOKUP: the one entry of the filter for user whose uidNumber is uid. */
@@ -258,18 +275,14 @@ static void do_lookup(struct dir *d, const struct dirreq *q)
 	struct dirans *a = &d->ans;
 	char filter[DIR_FILTER_MAX + 3 * DIR_USER_MAX + 1];
 	LDAPMessage *res = NULL, *found = NULL;
-	int rc, n = 0;
+	int n = 0;
 
 	if (ldapfilter_for(d->filter, q->user, filter, sizeof(filter)) < 0) {
 		answer_status(d, q->tag, DIR_FAILED, "the filter for this name is too long");
 		return;
 	}
-	rc = search(d, filter, 8, &res);
-	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
-		ldap_msgfree(res);
-		answer_ldap_error(d, q->tag, "search", rc);
+	if (search(d, q->tag, filter, 8, &res) < 0)
 		return;
-	}
 	for (LDAPMessage *e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
 		uint32_t uid;
 		if (uid_number(d->ld, e, &uid) == 0 && uid == q->uid) {
@@ -294,7 +307,6 @@ static void do_count(struct dir *d, const struct dirreq *q)
 	char filter[sizeof(any) + sizeof(value) + DIR_ATTR_MAX + 8];
 	LDAPMessage *res = NULL;
 	size_t pos = 0;
-	int rc;
 
 	/* the address is escaped like a user name: the same rules (RFC 4515) */
 	ldapfilter_for(d->filter, NULL, any, sizeof(any));
@@ -304,12 +316,8 @@ static void do_count(struct dir *d, const struct dirreq *q)
 		answer_status(d, q->tag, DIR_FAILED, "the filter for this address is too long");
 		return;
 	}
-	rc = search(d, filter, 0, &res);
-	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
-		ldap_msgfree(res);
-		answer_ldap_error(d, q->tag, "search", rc);
+	if (search(d, q->tag, filter, 0, &res) < 0)
 		return;
-	}
 	memset(a, 0, sizeof(*a));
 	a->tag = q->tag;
 	for (LDAPMessage *e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
@@ -397,7 +405,7 @@ static int random_password(char *out, size_t cap)
  * bound to. */
 static int read_binding(struct dir *d, const char *dn, struct dirans *a)
 {
-	char *attrs[] = {"pwdChangedTime", "entryCSN", NULL}, stamp[DIR_BINDING_MAX - 32];
+	char *attrs[] = {"pwdChangedTime", "entryCSN", NULL};
 	struct timeval tv = {(time_t)d->timeout, 0};
 	LDAPMessage *res = NULL, *e;
 	int rc = ldap_search_ext_s(
@@ -405,15 +413,8 @@ static int read_binding(struct dir *d, const char *dn, struct dirans *a)
 
 	if (rc == LDAP_SUCCESS && !(e = ldap_first_entry(d->ld, res)))
 		rc = LDAP_NO_SUCH_OBJECT;
-	if (rc == LDAP_SUCCESS) {
-		first_value(d->ld, e, "pwdChangedTime", stamp, sizeof(stamp));
-		if (*stamp) {
-			snprintf(a->binding, sizeof(a->binding), "pwdChangedTime:%s", stamp);
-		} else {
-			first_value(d->ld, e, "entryCSN", stamp, sizeof(stamp));
-			snprintf(a->binding, sizeof(a->binding), "entryCSN:%s", stamp);
-		}
-	}
+	if (rc == LDAP_SUCCESS)
+		entry_binding(d, e, a);
 	ldap_msgfree(res);
 	return rc;
 }
@@ -570,31 +571,24 @@ static int configure(struct dir *d, const struct dirreq *q)
 	return 0;
 }
 
+/* What each request does once connected (the decoder lets no other op through; DIR_CONFIG is
+ * served before). */
+typedef void op_fn(struct dir *d, const struct dirreq *q);
+static op_fn *const ops[DIR_OP_LAST + 1] = {
+	[DIR_LOOKUP] = do_lookup,
+	[DIR_COUNT] = do_count,
+	[DIR_PASSWD] = do_passwd,
+	[DIR_LOCK] = do_lock,
+	[DIR_UNLOCK] = do_unlock,
+	[DIR_LIST] = do_list,
+	[DIR_STATUS] = do_status,
+};
+
 static void run_op(struct dir *d, const struct dirreq *q)
 {
-	switch (q->op) {
-	case DIR_LOOKUP:
-		do_lookup(d, q);
-		break;
-	case DIR_COUNT:
-		do_count(d, q);
-		break;
-	case DIR_PASSWD:
-		do_passwd(d, q);
-		break;
-	case DIR_LOCK:
-		do_lock(d, q);
-		break;
-	case DIR_UNLOCK:
-		do_unlock(d, q);
-		break;
-	case DIR_LIST:
-		do_list(d, q);
-		break;
-	default:
-		do_status(d, q);
-		break;
-	}
+	op_fn *fn = q->op <= DIR_OP_LAST ? ops[q->op] : NULL;
+
+	(fn ? fn : do_status)(d, q);
 }
 
 /* One request: connect if need be, then the op. When a kept connection turns out to be gone

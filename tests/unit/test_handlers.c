@@ -912,18 +912,11 @@ static int count_lock(const struct account_db *db, const struct account *a, acco
 	return guard(ctx, a->binding, "dir:pwdChangedTime:20261204000001Z");
 }
 
-static int count_clear_lockout(const struct account_db *db, const struct account *a)
-{
-	return is_dir(a) ? 0 : account_local_ops.clear_lockout(db, a);
-}
-
 static const struct account_ops counting_ops = {
 	.lookup = count_lookup,
 	.set_password = count_set_password,
 	.lock = count_lock,
-	.clear_lockout = count_clear_lockout,
-	.flush = NULL, /* set from the local ones in the test */
-	.sharers = NULL,
+	.sharers = NULL, /* set from the local ones in the test */
 	.each = NULL,
 };
 
@@ -976,7 +969,6 @@ static void test_one_lookup_per_request(void **state)
 	struct fx *f = *state;
 	struct account_ops ops = counting_ops;
 
-	ops.flush = account_local_ops.flush;
 	ops.sharers = account_local_ops.sharers;
 	ops.each = account_local_ops.each;
 	f->h.accounts.ops = &ops;
