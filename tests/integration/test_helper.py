@@ -501,9 +501,9 @@ def test_concurrent_wrong_codes():
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
         for th in threads:
-            harness.start()
+            th.start()
         for th in threads:
-            harness.join(timeout=120)
+            th.join(timeout=120)
         eq(results, [["verify status=7"]] * n, "every wrong code refused")
 
     guess_at_once(50)
