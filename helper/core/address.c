@@ -186,6 +186,7 @@ int address_import_line(char *line, const char **user, const char **addr, char *
 	size_t len = strlen(line);
 	char *tok = NULL, *u, *a;
 
+	*user = *addr = NULL;
 	if (len && line[len - 1] == '\r')
 		line[len - 1] = '\0';
 	u = strtok_r(line, " \t", &tok);
@@ -198,7 +199,7 @@ int address_import_line(char *line, const char **user, const char **addr, char *
 	}
 	*user = u;
 	*addr = a;
-	return 1;
+	return 0;
 }
 
 struct each_ctx {

@@ -15,9 +15,9 @@
 
 struct account;
 
-/* One line of an import file, split in place: 1 with *user and *addr set ("user address",
- * blanks around them, a final CR dropped), 0 for a line to skip (blank, or its first word
- * starts with '#'), -EINVAL with why for anything else. The address is not validated. */
+/* One line of an import file, split in place: 0 with *user and *addr set ("user address",
+ * blanks around them, a final CR dropped) or both NULL for a line to skip (blank, or its first
+ * word starts with '#'); -EINVAL with why for anything else. The address is not validated. */
 int address_import_line(char *line, const char **user, const char **addr, char *why, size_t whylen);
 
 /* Whether only this host can receive mail at addr: its domain is in local_domains or is a bare

@@ -510,10 +510,13 @@ int admin_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	return answer_send(p, PWR_ANS_EMAIL_SHOW, &a);
 }
 
-/* One line of an import: 0 skipped, 1 imported (unless a dry run), 2 rejected (answered), or
- * < 0. */
-static int import_line(
-	struct helper *h, struct peer *p, MDB_txn *txn, char *line, uint32_t lineno, bool dry_run)
+/* What became of one line of an import. */
+enum import_outcome { IMPORT_SKIPPED, IMPORT_DONE, IMPORT_REJECTED };
+
+/* One line of an import: 0 with its outcome (a rejected line is answered; a dry run imports
+ * nothing), or < 0. */
+static int import_line(struct helper *h, struct peer *p, MDB_txn *txn, char *line, uint32_t lineno,
+	bool dry_run, enum import_outcome *outcome)
 {
 	struct pwr_reject_item it = {.line = lineno};
 	const char *user, *addr;
@@ -521,25 +524,30 @@ static int import_line(
 	char why[256];
 	int r = address_import_line(line, &user, &addr, why, sizeof(why));
 
-	if (r == 0)
+	*outcome = IMPORT_SKIPPED;
+	if (r == 0 && !user)
 		return 0;
-	if (r > 0) {
+	if (r == 0) {
 		if ((r = account_lookup(&h->accounts, user, &acct)) < 0)
 			snprintf(why, sizeof(why), "cannot look up %s: %s", user, strerror(-r));
 		else if ((r = admin_may_act_on(h, p, &acct, why, sizeof(why))) == 0)
 			r = address_check(h, &acct, user, addr, why, sizeof(why));
 		account_clear(&acct);
 	}
-	if (r == 0)
-		return dry_run ? 1 : (r = address_set(h->store, txn, user, addr)) < 0 ? r : 1;
+	if (r == 0) {
+		*outcome = IMPORT_DONE;
+		return dry_run ? 0 : address_set(h->store, txn, user, addr);
+	}
+	*outcome = IMPORT_REJECTED;
 	util_copy(it.reason, sizeof(it.reason), why);
-	return answer_send(p, PWR_ITEM_REJECT, &it) < 0 ? -EPIPE : 2;
+	return answer_send(p, PWR_ITEM_REJECT, &it) < 0 ? -EPIPE : 0;
 }
 
 int admin_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	char *save = m->import.text, *line, text[64];
-	uint32_t lineno = m->import.first_line, n[3] = {0};
+	uint32_t lineno = m->import.first_line, n[IMPORT_REJECTED + 1] = {0};
+	enum import_outcome outcome;
 	MDB_txn *txn;
 	int r = 0;
 
@@ -547,9 +555,10 @@ int admin_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 		return answer_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
 	/* strsep keeps empty lines, so line numbers stay true */
 	for (; (line = strsep(&save, "\n")) != NULL && (save || *line); lineno++) {
-		if ((r = import_line(h, p, txn, line, lineno, m->import.dry_run)) < 0)
+		r = import_line(h, p, txn, line, lineno, m->import.dry_run, &outcome);
+		if (r < 0)
 			break;
-		n[r]++;
+		n[outcome]++;
 	}
 	if (r == -EPIPE) {
 		store_abort(txn);
@@ -563,7 +572,7 @@ int admin_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 		audit(LOG_ERR, "email-import", p, NULL, NULL, "error", strerror(-r));
 		return answer_error(p, PWR_E_INTERNAL, "cannot store addresses: %s", strerror(-r));
 	}
-	snprintf(text, sizeof(text), "%u imported, %u rejected", n[1], n[2]);
+	snprintf(text, sizeof(text), "%u imported, %u rejected", n[IMPORT_DONE], n[IMPORT_REJECTED]);
 	audit(LOG_NOTICE, "email-import", p, NULL, NULL, "ok", text);
-	return answer_done(p, PWR_OK, n[1], false, 0, text);
+	return answer_done(p, PWR_OK, n[IMPORT_DONE], false, 0, text);
 }

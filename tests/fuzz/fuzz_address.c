@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(*p == '\n' && (p == header || p[-1] != '\r')))
 				abort();
 	}
-	if (address_import_line(s, &user, &a, why, sizeof(why)) == 1 &&
+	if (address_import_line(s, &user, &a, why, sizeof(why)) == 0 && user &&
 		(!*user || !*a || strpbrk(user, " \t") || strpbrk(a, " \t")))
 		abort();
 	free(s);
