@@ -572,7 +572,8 @@ int admin_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 		audit(LOG_ERR, "email-import", p, NULL, NULL, "error", strerror(-r));
 		return answer_error(p, PWR_E_INTERNAL, "cannot store addresses: %s", strerror(-r));
 	}
-	snprintf(text, sizeof(text), "%u imported, %u rejected", n[IMPORT_DONE], n[IMPORT_REJECTED]);
+	snprintf(
+		text, sizeof(text), "%u imported, %u rejected", n[IMPORT_DONE], n[IMPORT_REJECTED]);
 	audit(LOG_NOTICE, "email-import", p, NULL, NULL, "ok", text);
 	return answer_done(p, PWR_OK, n[IMPORT_DONE], false, 0, text);
 }

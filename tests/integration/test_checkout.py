@@ -18,7 +18,7 @@ CASES = [
     ("test_helper.py", "test_unprivileged_peer"),
     ("test_ctl.py", "test_ctl_permissions"),
     ("test_pam.py", "test_reset_flow"),
-    ("harness.py", "test_ssh_reset_oneshot"),
+    ("test_ssh.py", "test_ssh_reset_oneshot"),
     ("test_mail.py", "test_plain_smtp"),
 ]
 

@@ -2,7 +2,7 @@
 """Integration tests of the installed tree: meson install into a DESTDIR (the file list, owners
 and modes), the whole SSH reset run from that tree laid over /usr inside the sandbox, the
 daemon started the way systemd starts it (systemd-socket-activate), and the units checked by
-systemd-analyze. Run one case: harness.py CASE."""
+systemd-analyze. Run one case: test_install.py CASE."""
 
 import os
 import re

@@ -2,7 +2,7 @@
 """The whole login flow through real PAM applications in the sandbox: OpenSSH's sshd on
 127.0.0.1 with ssh driven by pexpect (keyboard-interactive, and password authentication alone),
 and su run by an unprivileged user. Codes are read from a real SMTP server's mailbox; pam_unix
-and a fresh login are the judges of the new password. Run one case: harness.py CASE."""
+and a fresh login are the judges of the new password. Run one case: test_ssh.py CASE."""
 
 import io
 import json
