@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -20,11 +23,17 @@
 #include "util.h"
 
 #define KEY_FILE "server.key"
+#define WRITE_LOCK_FILE "write.lock" /* flock'd around each write transaction */
+#define WRITE_WAIT_S 10 /* the longest a write waits for its turn */
+#define WRITE_WAIT_AGAIN_MS 200 /* the wait's alarm again, should one arrive before the flock */
 
 struct store {
 	MDB_env *env;
 	MDB_dbi db[STORE_DB_COUNT];
 	unsigned char *key; /* sodium_malloc'd, read-only when not in use; freed by store_close */
+	char *dir; /* for store_reopen */
+	size_t map_size;
+	int lock_fd; /* WRITE_LOCK_FILE, opened by this process (flock is per open file) */
 };
 
 static const struct {
@@ -169,6 +178,24 @@ static int key_load(const char *dir, unsigned char *key)
 	return r;
 }
 
+/* Open every database as it is, in a read-only transaction: 0, or -ENOENT when one is missing
+ * (the first start, or an older store: store_open() then creates it). */
+static int dbs_find(struct store *s)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+
+	for (int i = 0; rc == 0 && i < STORE_DB_COUNT; i++)
+		rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags, &s->db[i]);
+	if (rc) {
+		if (txn)
+			mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND ? -ENOENT : store_err(rc, "open databases");
+	}
+	/* committed, not aborted: the handles opened in it stay valid */
+	return store_err(mdb_txn_commit(txn), "open databases");
+}
+
 /* Open every database, creating what is missing; one that fill names is filled as it is
  * created. */
 static int dbs_open(struct store *s, MDB_txn *txn, const struct store_fill *fill)
@@ -194,11 +221,36 @@ static int dbs_open(struct store *s, MDB_txn *txn, const struct store_fill *fill
 	return 0;
 }
 
+/* The environment and the write lock file of s->dir, opened by this process. */
+static int env_open(struct store *s)
+{
+	char path[4096];
+	int rc, dead = 0;
+
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, STORE_DB_COUNT)) ||
+		(rc = mdb_env_set_mapsize(s->env, s->map_size)) ||
+		(rc = mdb_env_open(s->env, s->dir, MDB_NOTLS, 0600)))
+		return store_err(rc, "open");
+	/* readers left by helpers that died would pin old pages for ever */
+	mdb_reader_check(s->env, &dead);
+	if (dead)
+		log_msg(LOG_NOTICE, "store: cleared %d stale reader slot(s)", dead);
+	if (snprintf(path, sizeof(path), "%s/%s", s->dir, WRITE_LOCK_FILE) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (s->lock_fd < 0) {
+		int e = errno;
+		log_msg(LOG_ERR, "store: cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 int store_open(const char *dir, size_t map_size, const struct store_fill *fill, struct store **out)
 {
 	struct store *s;
 	MDB_txn *txn = NULL;
-	int rc, r, dead = 0;
+	int r;
 
 	if (sodium_init() < 0)
 		return -EIO;
@@ -207,38 +259,35 @@ int store_open(const char *dir, size_t map_size, const struct store_fill *fill, 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->lock_fd = -1;
+	s->map_size = map_size ? map_size : STORE_MAP_SIZE;
 	s->key = sodium_malloc(STORE_KEY_BYTES);
-	if (!s->key) {
-		free(s);
-		return -ENOMEM;
+	s->dir = strdup(dir);
+	if (!s->key || !s->dir) {
+		r = -ENOMEM;
+		goto fail;
 	}
 	if ((r = key_load(dir, s->key)) < 0)
 		goto fail;
 	sodium_mprotect_noaccess(s->key);
-
-	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, STORE_DB_COUNT)) ||
-		(rc = mdb_env_set_mapsize(s->env, map_size ? map_size : STORE_MAP_SIZE)) ||
-		(rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600))) {
-		r = store_err(rc, "open");
+	if ((r = env_open(s)) < 0)
 		goto fail;
+	/* as a rule every database is there, and nothing needs writing: a helper that starts
+	 * takes no turn at the write lock */
+	if ((r = dbs_find(s)) != -ENOENT) {
+		if (r < 0)
+			goto fail;
+		*out = s;
+		return 0;
 	}
-	/* readers left by helpers that died would pin old pages for ever */
-	mdb_reader_check(s->env, &dead);
-	if (dead)
-		log_msg(LOG_NOTICE, "store: cleared %d stale reader slot(s)", dead);
-
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) {
-		r = store_err(rc, "open databases");
+	if ((r = store_begin(s, true, &txn)) < 0)
 		goto fail;
-	}
 	if ((r = dbs_open(s, txn, fill)) < 0) {
-		mdb_txn_abort(txn);
+		store_abort(txn);
 		goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn))) {
-		r = store_err(rc, "open databases");
+	if ((r = store_commit(txn)) < 0)
 		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
@@ -246,20 +295,88 @@ fail:
 	return r;
 }
 
+static void env_close(struct store *s)
+{
+	if (s->env)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = -1;
+}
+
+int store_reopen(struct store *s)
+{
+	int r;
+
+	env_close(s);
+	if ((r = env_open(s)) < 0 || (r = dbs_find(s)) < 0) {
+		env_close(s);
+		return r;
+	}
+	return 0;
+}
+
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->env)
-		mdb_env_close(s->env);
+	env_close(s);
 	sodium_free(s->key);
+	free(s->dir);
 	free(s);
 }
 
 /* The write transaction open in this process (LMDB allows one), during which every signal
  * waits, so that nothing but SIGKILL stops or ends us while others wait on the store's lock. */
 static MDB_txn *writing;
+static struct store *writing_store;
 static sigset_t writing_mask;
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* only to end the flock() below with EINTR */
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* This process's turn to write: the write lock file flock'd, waited for with every signal
+ * deliverable (a SIGTERM reaches a waiting daemon) and for WRITE_WAIT_S at most. 0, or
+ * -ETIMEDOUT. LMDB's own writer lock, taken after it, is then never waited for long. */
+static int write_turn(struct store *s)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
+	struct itimerval t = {{0, WRITE_WAIT_AGAIN_MS * 1000}, {WRITE_WAIT_S, 0}}, old_t;
+	uint64_t until = now_ms() + WRITE_WAIT_S * 1000;
+	int r;
+
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	sigemptyset(&sa.sa_mask); /* no SA_RESTART: the alarm ends the wait */
+	sigaction(SIGALRM, &sa, &old_sa);
+	setitimer(ITIMER_REAL, &t, &old_t);
+	while ((r = flock(s->lock_fd, LOCK_EX)) < 0 && errno == EINTR && now_ms() < until)
+		;
+	r = r < 0 ? -errno : 0;
+	setitimer(ITIMER_REAL, &old_t, NULL);
+	sigaction(SIGALRM, &old_sa, NULL);
+	if (r < 0) {
+		log_msg(LOG_ERR,
+			"store: another helper held the store's write lock for %d s; this request "
+			"gives up (%s)",
+			WRITE_WAIT_S, strerror(-r));
+		return r == -EINTR ? -ETIMEDOUT : r;
+	}
+	return 0;
+}
 
 static void signals_hold(void)
 {
@@ -273,21 +390,28 @@ static void signals_release(MDB_txn *txn)
 {
 	if (txn && txn == writing) {
 		writing = NULL;
+		flock(writing_store->lock_fd, LOCK_UN);
+		writing_store = NULL;
 		sigprocmask(SIG_SETMASK, &writing_mask, NULL);
 	}
 }
 
 int store_begin(struct store *s, bool write, MDB_txn **txn)
 {
-	int rc;
+	int rc, r;
 
+	if (write && (r = write_turn(s)) < 0)
+		return r;
 	if (write)
 		signals_hold();
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
-	if (write && rc == 0)
+	if (write && rc == 0) {
 		writing = *txn;
-	else if (write)
+		writing_store = s;
+	} else if (write) {
+		flock(s->lock_fd, LOCK_UN);
 		sigprocmask(SIG_SETMASK, &writing_mask, NULL);
+	}
 	return store_err(rc, "begin");
 }
 

@@ -55,7 +55,13 @@ struct store_fill {
  * an older store lacks. *out is freed with store_close(). */
 int store_open(const char *dir, size_t map_size, const struct store_fill *fill, struct store **out);
 void store_close(struct store *s);
+/* In a child forked from the process that opened s: its own environment and write lock file,
+ * the parent's left alone (LMDB's handles are not to be used across fork). 0, or < 0 (s can
+ * then only be closed). */
+int store_reopen(struct store *s);
 
+/* A transaction; a write waits its turn (another process's write) for 10 s at most, with
+ * signals deliverable, then fails with -ETIMEDOUT; while it is open every signal waits. */
 int store_begin(struct store *s, bool write, MDB_txn **txn);
 /* Commit; on failure the transaction is gone and the failure logged. */
 int store_commit(MDB_txn *txn);
