@@ -103,6 +103,15 @@ void courier_free(struct courier *c)
 	util_free_wiped(c, sizeof(*c));
 }
 
+void courier_forget(struct courier *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd); /* this process's copy only: the mailer goes on for the daemon */
+	util_free_wiped(c, sizeof(*c));
+}
+
 void courier_wake(struct courier *c)
 {
 	if (c)

@@ -23,6 +23,10 @@ struct courier *courier_new(void);
  * their lease ends, then another helper retries them. */
 void courier_free(struct courier *c);
 
+/* In a process forked from the courier's: free this copy, leaving the mailer to the courier's
+ * own process (neither stopped nor waited for). */
+void courier_forget(struct courier *c);
+
 /* Something was queued: look at the queue at the next courier_run. */
 void courier_wake(struct courier *c);
 

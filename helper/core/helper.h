@@ -34,7 +34,8 @@ struct helper {
 	char conf_problem[PWR_TEXT_MAX / 2 + 1]; /* why the file as it is now is not in use */
 	struct account_db accounts; /* where passwords are kept and reset */
 	struct store *store; /* NULL: the store could not be opened; requests get PWR_E_INTERNAL */
-	struct courier *courier; /* delivers the mail queue; NULL: none (tools, tests) */
+	struct courier *courier; /* delivers the mail queue; NULL: none (tools, tests, workers) */
+	int mail_kick; /* a worker: the daemon's pipe, told of each mail queued; else -1 */
 	uint32_t mode; /* PWR_MODE_DAEMON or PWR_MODE_ONESHOT, for status */
 	uint64_t started; /* Unix time the helper started */
 	uint32_t idle_exit; /* daemon started by systemd: exit after this many quiet s (0: never) */
@@ -43,6 +44,9 @@ struct helper {
 	bool ready;
 	char unready[PWR_TEXT_MAX + 1]; /* why not, for the administrator */
 };
+
+#define PEER_IDLE_S (15 * 60) /* a person reads mail and types a code in between */
+#define PEER_SILENT_S 10 /* a peer that has asked nothing yet: its first request comes at once */
 
 /* One connection: the daemon's accepted socket, or fd 0 in one-shot mode. */
 struct peer {

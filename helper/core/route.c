@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "admin.h"
@@ -189,9 +190,35 @@ int route_dispatch(struct helper *h, struct peer *p, uint16_t op, union pwr_msg 
 		return answer_error(p, PWR_E_INTERNAL, "the helper's store is not available");
 	}
 	r = rt->fn(h, p, m);
-	/* a mail queued is tried at once, after the answer */
-	if (rt->flags & MAILS)
+	/* a mail queued is tried at once, after the answer: by this process's courier, or by
+	 * the daemon's, told through its pipe (a worker has no courier) */
+	if ((rt->flags & MAILS) && h->courier)
 		courier_wake(h->courier);
+	else if ((rt->flags & MAILS) && h->mail_kick >= 0 && write(h->mail_kick, "m", 1) < 0 &&
+		 errno != EAGAIN)
+		log_msg(LOG_WARNING, "cannot tell the daemon of a mail queued: %s",
+			strerror(errno));
+	return r;
+}
+
+int route_serve_one(struct helper *h, struct peer *p)
+{
+	union pwr_msg m;
+	uint16_t op;
+	int r = wire_recv(p->fd, &op, &m);
+
+	if (r == -ECONNRESET)
+		return r;
+	if (r == -EAGAIN)
+		return 0;
+	if (r < 0) {
+		route_malformed(p, r);
+		return r;
+	}
+	p->last_active = util_now();
+	p->heard = true;
+	r = route_dispatch(h, p, op, &m);
+	explicit_bzero(&m, sizeof(m));
 	return r;
 }
 

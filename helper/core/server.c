@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The two transports. Both read one message at a time and pass it to route_dispatch().
- * MUST: the daemon never blocks on one peer: it reads only peers that poll() says are ready,
- * sends without waiting (a peer that does not read its answers is dropped), limits how many
- * peers it holds and drops those idle too long. A peer's identity comes from the kernel
- * (SO_PEERCRED), never from what it says.
+ * The two transports. The one-shot helper serves its one caller itself; the daemon accepts
+ * each connection and forks a worker that serves it (worker.c), so that no conversation waits
+ * for another's directory call, lock or commit (SPEC §2). The daemon keeps the listening
+ * socket, the limits on how many workers live and whose, the courier and the configuration
+ * watch.
+ * MUST: the daemon itself never blocks on a peer: it reads nothing from them. A peer's
+ * identity comes from the kernel (SO_PEERCRED), never from what it says.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,13 +30,14 @@
 #include "route.h"
 #include "server.h"
 #include "util.h"
+#include "worker.h"
 
-#define MAX_PEERS 256
-#define ROOT_RESERVE 64 /* of MAX_PEERS, only for root's peers (login, sshd) */
-#define PEERS_PER_UID 8 /* a peer that is not root (a lock screen) needs one or two */
-#define IDLE_SECONDS (15 * 60) /* a person reads mail and types a code in between */
+#define MAX_WORKERS 512
+#define ROOT_RESERVE 128 /* of MAX_WORKERS, only for root's peers (login, sshd) */
+#define WORKERS_PER_UID 8 /* a peer that is not root (a lock screen) needs one or two */
+#define ACCEPT_BURST 32 /* connections taken at one wake-up, before the rest of the loop */
+#define STOP_WAIT_S 20 /* at SIGTERM: how long workers may take to finish their request */
 #define MAIL_AFTER_MS 150 /* one-shot: mail waits this long after an answer, for the next request */
-#define SILENT_SECONDS 10 /* a peer that has asked nothing yet: its first request comes at once */
 #define TICK_MS 30000
 
 static volatile sig_atomic_t stopping;
@@ -52,25 +56,17 @@ static void on_hup(int sig)
 	reload_requested = 1;
 }
 
-static int serve_one(struct helper *h, struct peer *p)
-{
-	union pwr_msg m;
-	uint16_t op;
-	int r = wire_recv(p->fd, &op, &m);
+/* The write end of the daemon's pipe: a worker says "mail queued", SIGCHLD "a worker ended". */
+static int kick_fd = -1;
 
-	if (r == -ECONNRESET)
-		return r;
-	if (r == -EAGAIN)
-		return 0;
-	if (r < 0) {
-		route_malformed(p, r);
-		return r;
-	}
-	p->last_active = util_now();
-	p->heard = true;
-	r = route_dispatch(h, p, op, &m);
-	explicit_bzero(&m, sizeof(m));
-	return r;
+static void on_chld(int sig)
+{
+	int e = errno;
+	ssize_t n = write(kick_fd, "c", 1); /* full: the daemon is woken already */
+
+	(void)sig;
+	(void)n;
+	errno = e;
 }
 
 /* poll's timeout: until the courier has something to do, at most max_ms. */
@@ -100,11 +96,10 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 	for (;;) {
 		uint64_t now = util_now(), ms = now_ms();
 		bool hold = ms < answered + MAIL_AFTER_MS;
-		int n, t = (int)(last + IDLE_SECONDS - now) * 1000;
+		int n, t = (int)(last + PEER_IDLE_S - now) * 1000;
 
-		if (now >= last + IDLE_SECONDS) {
-			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing",
-				IDLE_SECONDS);
+		if (now >= last + PEER_IDLE_S) {
+			log_msg(LOG_NOTICE, "one-shot: caller idle for %d s; closing", PEER_IDLE_S);
 			break;
 		}
 		pfd[1].fd = hold ? -1 : courier_fd(h->courier);
@@ -113,7 +108,7 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0 && pfd[0].revents) {
-			if (serve_one(h, &p) < 0)
+			if (route_serve_one(h, &p) < 0)
 				break;
 			last = util_now();
 			answered = now_ms();
@@ -215,75 +210,131 @@ static int listen_own(const char *path)
 	return fd;
 }
 
-static void peer_drop(struct peer *peers, struct pollfd *pfds, size_t *n, size_t i)
+/* A live worker: whose conversation it serves. */
+struct worker {
+	pid_t pid;
+	uid_t uid;
+};
+
+struct workers {
+	struct worker w[MAX_WORKERS];
+	size_t n;
+};
+
+/* Whether a peer of uid may have one more worker: one uid cannot take every place, nor the
+ * places kept for logins. NULL, or the refusal's name. */
+static const char *worker_refusal(const struct workers *ws, uid_t uid)
 {
-	close(peers[i].fd);
-	explicit_bzero(&peers[i], sizeof(peers[i]));
-	peers[i] = peers[*n - 1];
-	pfds[i + 1] = pfds[*n];
-	(*n)--;
+	size_t mine = 0;
+
+	if (ws->n >= MAX_WORKERS)
+		return "too-many-peers";
+	if (uid == 0)
+		return NULL;
+	for (size_t i = 0; i < ws->n; i++)
+		mine += ws->w[i].uid == uid;
+	if (mine >= WORKERS_PER_UID)
+		return "too-many-connections";
+	return ws->n >= MAX_WORKERS - ROOT_RESERVE ? "too-many-peers" : NULL;
 }
 
-static void accept_peer(int lfd, struct peer *peers, struct pollfd *pfds, size_t *n)
+/* Accept one connection and fork its worker, which closes the daemon's fds named in theirs.
+ * 0 when there was one (served or refused), -EAGAIN when there was none. */
+static int accept_one(struct helper *h, int lfd, struct workers *ws, const int *theirs, size_t n)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	const char *refusal;
+	pid_t pid;
 
 	if (fd < 0)
-		return;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		log_msg(LOG_WARNING, "cannot identify a peer: %s; dropping it", strerror(errno));
 		close(fd);
-		return;
+		return 0;
 	}
-	/* closed unanswered: the module and pwresetctl then run the one-shot helper. One uid
-	 * cannot take every place, nor the places kept for logins. */
-	if (cred.uid != 0) {
-		size_t mine = 0;
-		for (size_t i = 0; i < *n; i++)
-			mine += peers[i].uid == cred.uid;
-		if (mine >= PEERS_PER_UID || *n >= MAX_PEERS - ROOT_RESERVE) {
-			log_refusal(LOG_WARNING, (long)cred.uid,
-				mine >= PEERS_PER_UID ? "too-many-connections" : "too-many-peers",
-				NULL);
-			close(fd);
-			return;
-		}
-	}
-	if (*n == MAX_PEERS) {
-		log_refusal(LOG_WARNING, (long)cred.uid, "too-many-peers", NULL);
+	/* closed unanswered: the module and pwresetctl then run the one-shot helper */
+	if ((refusal = worker_refusal(ws, cred.uid))) {
+		log_refusal(LOG_WARNING, (long)cred.uid, refusal, NULL);
 		close(fd);
-		return;
+		return 0;
 	}
-	peers[*n] = (struct peer){.fd = fd,
-		.uid = cred.uid,
-		.gid = cred.gid,
-		.pid = cred.pid,
-		.send_flags = MSG_DONTWAIT,
-		.last_active = util_now()};
-	pfds[*n + 1] = (struct pollfd){.fd = fd, .events = POLLIN};
-	(*n)++;
+	pid = fork();
+	if (pid == 0) {
+		struct peer p = {.fd = fd,
+			.uid = cred.uid,
+			.gid = cred.gid,
+			.pid = cred.pid,
+			.send_flags = MSG_DONTWAIT,
+			.last_active = util_now()};
+		worker_run(h, &p, theirs, n);
+	}
+	if (pid < 0)
+		log_msg(LOG_ERR, "cannot start a worker for uid %ld: %s; its peer is dropped",
+			(long)cred.uid, strerror(errno));
+	else
+		ws->w[ws->n++] = (struct worker){pid, cred.uid};
+	close(fd);
+	return 0;
 }
 
-/* How long the daemon may sleep: until the quiet period ends (then the courier's own timeouts
- * rule), or a peer that has asked nothing is due to be dropped; TICK_MS at most. */
-static int next_tick(const struct helper *h, const struct peer *peers, size_t n,
-	uint64_t last_activity, uint64_t now)
+/* Reap the workers that ended; one that died is said in the log (only its own conversation
+ * ended). How many ended. */
+static size_t workers_reap(struct workers *ws)
 {
-	int tick = TICK_MS;
+	size_t ended = 0;
 
-	if (h->idle_exit && n == 0 && now < last_activity + h->idle_exit)
-		tick = (int)(last_activity + h->idle_exit - now) * 1000;
-	for (size_t i = 0; i < n; i++)
-		if (!peers[i].heard && peers[i].last_active + SILENT_SECONDS + 1 > now &&
-			(int)(peers[i].last_active + SILENT_SECONDS + 1 - now) * 1000 < tick)
-			tick = (int)(peers[i].last_active + SILENT_SECONDS + 1 - now) * 1000;
-	return tick;
+	for (size_t i = ws->n; i-- > 0;) {
+		int status;
+		pid_t r = waitpid(ws->w[i].pid, &status, WNOHANG);
+
+		if (r == 0 || (r < 0 && errno == EINTR))
+			continue;
+		if (r > 0 && WIFSIGNALED(status))
+			log_msg(LOG_WARNING,
+				"the worker serving uid %ld (pid %ld) was ended by signal %d: its "
+				"conversation is lost; serving on",
+				(long)ws->w[i].uid, (long)ws->w[i].pid, WTERMSIG(status));
+		else if (r > 0 && WEXITSTATUS(status) != 0)
+			log_msg(LOG_WARNING, "the worker serving uid %ld (pid %ld) exited with %d",
+				(long)ws->w[i].uid, (long)ws->w[i].pid, WEXITSTATUS(status));
+		ws->w[i] = ws->w[--ws->n];
+		ended++;
+	}
+	return ended;
 }
 
-/* The daemon's listening socket (systemd's, else its own) and its signals: the socket, or < 0. */
-static int daemon_start(struct helper *h)
+/* At SIGTERM: each worker finishes its request in hand and ends; those still alive after
+ * STOP_WAIT_S are killed. */
+static void workers_stop(struct workers *ws, int kick_r)
+{
+	uint64_t until = util_now() + STOP_WAIT_S;
+	char buf[64];
+
+	for (size_t i = 0; i < ws->n; i++)
+		kill(ws->w[i].pid, SIGTERM);
+	while (ws->n > 0 && util_now() < until) {
+		struct pollfd pfd = {.fd = kick_r, .events = POLLIN};
+		if (poll(&pfd, 1, 100) > 0)
+			while (read(kick_r, buf, sizeof(buf)) > 0)
+				;
+		workers_reap(ws);
+	}
+	if (ws->n > 0)
+		log_msg(LOG_WARNING, "%zu worker(s) still busy after %d s; killing them", ws->n,
+			STOP_WAIT_S);
+	for (size_t i = 0; i < ws->n; i++)
+		kill(ws->w[i].pid, SIGKILL);
+	while (ws->n > 0)
+		if (workers_reap(ws) == 0)
+			usleep(10 * 1000);
+}
+
+/* The daemon's listening socket (systemd's, else its own), its pipe (kick[0] read; kick[1]
+ * written by workers and at SIGCHLD) and its signals: the socket, or < 0. */
+static int daemon_start(struct helper *h, int kick[2])
 {
 	struct sigaction sa = {.sa_handler = on_term};
 	int lfd = listen_fds();
@@ -293,6 +344,17 @@ static int daemon_start(struct helper *h)
 		lfd = listen_own(h->conf.socket);
 	if (lfd < 0)
 		return lfd;
+	/* accept_one() takes connections until there are none left */
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0 ||
+		pipe2(kick, O_CLOEXEC | O_NONBLOCK) < 0) {
+		int e = errno;
+		log_msg(LOG_ERR, "cannot prepare the socket and the workers' pipe: %s",
+			strerror(e));
+		close(lfd);
+		return -e;
+	}
+	kick_fd = kick[1];
+	h->mail_kick = kick[1]; /* what the workers inherit */
 	if (h->idle_exit && !activated) {
 		/* nothing would start it again: its own socket would be left to nobody */
 		log_msg(LOG_NOTICE, "--idle-exit applies only to a socket handed over by systemd; "
@@ -304,72 +366,77 @@ static int daemon_start(struct helper *h)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_chld;
+	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
 	log_msg(LOG_INFO, "serving %s%s", h->conf.socket,
 		activated ? " (the socket systemd handed over)" : "");
 	return lfd;
 }
 
+/* How long the daemon may sleep: until the quiet period ends (then the courier's own timeouts
+ * rule), TICK_MS at most. */
+static int next_tick(const struct helper *h, size_t workers, uint64_t last_activity, uint64_t now)
+{
+	if (h->idle_exit && workers == 0 && now < last_activity + h->idle_exit &&
+		(last_activity + h->idle_exit - now) * 1000 < TICK_MS)
+		return (int)(last_activity + h->idle_exit - now) * 1000;
+	return TICK_MS;
+}
+
 int server_daemon(struct helper *h)
 {
-	static struct peer peers[MAX_PEERS];
-	static struct pollfd pfds[MAX_PEERS + 3]; /* the socket, the peers, the mailer, the watch */
-	size_t n = 0;
+	static struct workers ws;
+	struct pollfd pfds[4]; /* the socket, the pipe, the mailer, the watch */
 	uint64_t next_housekeeping = 0, last_activity = util_now();
-	int lfd = daemon_start(h), wfd;
+	int kick[2], lfd = daemon_start(h, kick), wfd;
+	char buf[256];
 
 	if (lfd < 0)
 		return lfd;
-	pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
 	wfd = policy_watch_open(h);
 
 	while (!stopping) {
-		int cfd = courier_fd(h->courier), ready;
 		uint64_t now = util_now();
+		int ready;
 
-		int tick = next_tick(h, peers, n, last_activity, now);
-
-		pfds[n + 1] = (struct pollfd){.fd = cfd, .events = POLLIN};
-		pfds[n + 2] = (struct pollfd){.fd = wfd, .events = POLLIN};
-		ready = poll(pfds, n + 3, wait_ms(h, now, tick < TICK_MS ? tick : TICK_MS));
-		now = util_now();
-		if (ready > 0 && pfds[n + 2].revents) { /* the configuration's directory changed */
-			policy_watch_read(h, wfd);
-			ready--; /* not a caller's activity */
-		}
-
+		pfds[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		pfds[1] = (struct pollfd){.fd = kick[0], .events = POLLIN};
+		pfds[2] = (struct pollfd){.fd = courier_fd(h->courier), .events = POLLIN};
+		pfds[3] = (struct pollfd){.fd = wfd, .events = POLLIN};
+		ready = poll(pfds, 4, wait_ms(h, now, next_tick(h, ws.n, last_activity, now)));
 		if (ready < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			break;
 		}
+		now = util_now();
+		if (ready > 0 && pfds[3].revents) /* the configuration's directory changed */
+			policy_watch_read(h, wfd);
 		if (reload_requested) { /* SIGHUP: the configuration file again */
 			reload_requested = 0;
 			policy_reload(h);
 		}
-		for (size_t i = n; ready > 0 && i-- > 0;) {
-			if (!pfds[i + 1].revents)
-				continue;
-			if (pfds[i + 1].revents & POLLIN) {
-				if (serve_one(h, &peers[i]) < 0)
-					peer_drop(peers, pfds, &n, i);
-			} else {
-				peer_drop(peers, pfds, &n, i); /* hung up or error */
-			}
+		if (ready > 0 && pfds[1].revents) { /* mail queued, or a worker ended */
+			while (read(kick[0], buf, sizeof(buf)) > 0)
+				;
+			courier_wake(h->courier);
 		}
-		if (ready > 0)
+		if (workers_reap(&ws) > 0)
 			last_activity = now;
-		if (ready > 0 && (pfds[0].revents & POLLIN))
-			accept_peer(lfd, peers, pfds, &n);
-		for (size_t i = n; i-- > 0;)
-			if (peers[i].last_active +
-					(peers[i].heard ? IDLE_SECONDS : SILENT_SECONDS) <
-				now)
-				peer_drop(peers, pfds, &n, i);
+		if (ready > 0 && (pfds[0].revents & POLLIN)) {
+			int theirs[] = {lfd, kick[0], wfd}; /* the mailer's: courier_forget() */
+
+			last_activity = now;
+			for (int i = 0; i < ACCEPT_BURST; i++)
+				if (accept_one(h, lfd, &ws, theirs, 3) == -EAGAIN)
+					break;
+		}
 		if (now >= next_housekeeping) {
 			housekeeping_run(h, now);
 			next_housekeeping = now + TICK_MS / 1000;
 		}
 		courier_run(h, h->courier, util_now());
-		if (h->idle_exit && n == 0 && courier_idle(h->courier) &&
+		if (h->idle_exit && ws.n == 0 && courier_idle(h->courier) &&
 			now >= last_activity + h->idle_exit &&
 			poll(pfds, 1, 0) == 0) { /* a caller just arriving is served first */
 			log_msg(LOG_INFO,
@@ -379,9 +446,11 @@ int server_daemon(struct helper *h)
 			break;
 		}
 	}
-	for (size_t i = n; i-- > 0;)
-		peer_drop(peers, pfds, &n, i);
 	close(lfd);
+	workers_stop(&ws, kick[0]);
+	close(kick[0]);
+	close(kick[1]);
+	kick_fd = h->mail_kick = -1;
 	if (wfd >= 0)
 		close(wfd);
 	log_msg(LOG_INFO, "stopped");

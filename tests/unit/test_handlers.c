@@ -107,6 +107,7 @@ static int setup(void **state)
 	snprintf(text, sizeof(text), conf_fmt, f->dir);
 	assert_int_equal(conf_parse(&f->h.conf, "test", text, strlen(text), NULL, NULL), 0);
 	f->h.conf_ok = true;
+	f->h.mail_kick = -1;
 	assert_int_equal(store_open(f->h.conf.state_dir, 0, mailq_store_fill, &f->h.store), 0);
 	account_db_local(&f->h.accounts, f->path[0], "/etc/passwd", f->path[1]);
 

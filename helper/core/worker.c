@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker: one connection of the daemon, served by a process of its own (SPEC §2, no one waits
+ * behind anyone). The daemon forks it after accept(). It waits only for what its own requests
+ * need: its directory calls, its turn at the shadow file's and the store's locks. It ends with
+ * its conversation, and a worker that dies ends nothing else.
+ * MUST: nothing of the daemon's is used across the fork but its memory. The store is opened
+ * again (LMDB's handles are not to be used across fork), the mailer's socket, the listening
+ * socket and the daemon's own fds are closed, and a directory agent is the worker's own.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "courier.h"
+#include "dirlink.h"
+#include "log.h"
+#include "route.h"
+#include "util.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1; /* the request in hand is finished, then the worker ends */
+}
+
+/* The daemon's signals are not the worker's: SIGTERM ends it after the request in hand, a
+ * SIGHUP is the daemon's to act on, and the worker's own children (a directory agent) are
+ * waited for by name. */
+static void signals_own(void)
+{
+	struct sigaction sa = {.sa_handler = on_term};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* Requests until the peer hangs up, is dropped, idles out, or SIGTERM comes. */
+static void serve(struct helper *h, struct peer *p)
+{
+	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+
+	while (!stopping) {
+		uint64_t now = util_now();
+		uint64_t until = p->last_active + (p->heard ? PEER_IDLE_S : PEER_SILENT_S);
+		int n;
+
+		if (now >= until) {
+			if (p->heard)
+				log_msg(LOG_INFO, "uid %ld idle for %d s; closing its connection",
+					(long)p->uid, PEER_IDLE_S);
+			return;
+		}
+		n = poll(&pfd, 1, (int)(until - now) * 1000);
+		if (n < 0 && errno != EINTR)
+			return;
+		if (n > 0 && (!(pfd.revents & POLLIN) || route_serve_one(h, p) < 0))
+			return; /* hung up, or dropped */
+	}
+}
+
+void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
+{
+	signals_own();
+	for (size_t i = 0; i < n; i++)
+		if (theirs[i] >= 0)
+			close(theirs[i]);
+	courier_forget(h->courier);
+	h->courier = NULL; /* mail queued here is the daemon's to send: h->mail_kick tells it */
+	if (h->store && store_reopen(h->store) < 0) {
+		/* its requests are answered PWR_E_INTERNAL, as when the daemon has no store */
+		log_msg(LOG_ERR, "a worker cannot open the store again; uid %ld is refused",
+			(long)p->uid);
+		store_close(h->store);
+		h->store = NULL;
+	}
+	serve(h, p);
+	close(p->fd);
+	explicit_bzero(p, sizeof(*p));
+	dirlink_free(h->accounts.dir); /* the worker's own agent, if it started one */
+	_exit(0);
+}
