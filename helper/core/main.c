@@ -33,6 +33,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "courier.h"
 #include "dirlink.h"
@@ -362,6 +363,7 @@ static int run_daemon(struct helper *h, const char *config, uint32_t idle_exit)
 /* One-shot: fd 0 must be the caller's end of a SOCK_SEQPACKET socketpair. */
 static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t rgid)
 {
+	char why[512];
 	int type = 0, r;
 	socklen_t tlen = sizeof(type);
 
@@ -369,6 +371,13 @@ static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t r
 		log_refusal(LOG_ERR, (long)ruid, "fd0-not-a-socket", NULL);
 		fprintf(stderr, "pwreset-helper: standard input is not a SOCK_SEQPACKET socket; "
 				"this mode is for pam_pwreset and pwresetctl\n");
+		conf_free(&h->conf);
+		return 1;
+	}
+	/* before any lock of the store's or the shadow file's: out of every user's freezer */
+	if ((r = cgroup_leave_users(why, sizeof(why))) < 0) {
+		log_refusal(LOG_ERR, (long)ruid, "freezable-cgroup", why);
+		fprintf(stderr, "pwreset-helper: %s; refusing\n", why);
 		conf_free(&h->conf);
 		return 1;
 	}
@@ -420,7 +429,7 @@ int main(int argc, char **argv)
 {
 	uid_t ruid = getuid();
 	gid_t rgid = getgid();
-	struct helper h = {0};
+	struct helper h = {.mail_kick = -1};
 	struct args a;
 	int listen_fds = 0, errors;
 	const char *config;

@@ -64,17 +64,18 @@ def shell():
     return p
 
 
-def served_meanwhile():
+def served_meanwhile(other="gina"):
     """While alice's helper is held: another login's request is served by the daemon within
-    the module's default timeout, and chpasswd gets the shadow file within 2 s."""
+    the module's default timeout, and chpasswd (of other's password) gets the shadow file
+    within 2 s."""
     t0 = time.time()
     rc, out = S.client(["request bob"], timeout=60)
     took1 = time.time() - t0
     eq(out, [harness.REQUEST_ANSWER], "the daemon answers")
     check(took1 < 10 and code_for("bob"), f"bob's code was queued meanwhile ({took1:.1f} s)")
     t0 = time.time()
-    p = subprocess.run(["chpasswd"], input="gina:Another-passw0rd-9\n", text=True, timeout=60,
-                       capture_output=True)
+    p = subprocess.run(["chpasswd"], input=f"{other}:Another-passw0rd-9\n", text=True,
+                       timeout=60, capture_output=True)
     took = time.time() - t0
     eq(p.returncode, 0, p.stderr)
     check(took < 2, f"chpasswd took {took:.1f} s")
@@ -203,6 +204,168 @@ def test_oneshot_cap_per_uid():
         c.wait(timeout=30)
     rc, out = S.client(["offer alice"], transport="oneshot", user="alice")
     check(out and out[0].startswith("offer status=0"), f"a slot again: {out}")
+
+
+def cgroup2():
+    """Where cgroup v2 is mounted, or None."""
+    for mnt in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        st = subprocess.run(["stat", "-f", "-c", "%T", mnt], capture_output=True, text=True)
+        if st.stdout.strip() == "cgroup2fs":
+            return mnt
+    return None
+
+
+def delegated(mnt, user):
+    """A cgroup of user's own, as systemd's delegation makes it (user@UID.service,
+    Delegate=yes): the folder and its cgroup.procs, cgroup.threads and cgroup.subtree_control
+    are the user's."""
+    path = f"{mnt}/pwrtest-{user}-{os.getpid()}"
+    os.mkdir(path)
+    for name in ("", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control"):
+        os.chown(path + name, harness.uid(user), -1)
+    return path
+
+
+def cgroup_of(pid):
+    with open(f"/proc/{pid}/cgroup") as f:
+        return [l.split("::", 1)[1].strip() for l in f if l.startswith("0::")][0]
+
+
+def as_user(user, script):
+    return subprocess.run(["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups",
+                           "sh", "-c", script], capture_output=True, text=True, timeout=30)
+
+
+class Freezer:
+    """alice's attack, in a thread: she moves the helper into a cgroup of hers (which must
+    fail) and freezes and thaws her own cgroup every 10 ms, for at most 20 s."""
+
+    def __init__(self, cg, helper):
+        import threading
+        self.cg, self.helper, self.steps, self.stop = cg, helper, 0, False
+        os.makedirs(f"{cg}/trap", exist_ok=True)
+        os.chown(f"{cg}/trap", harness.uid("alice"), -1)
+        for name in ("cgroup.procs", "cgroup.freeze"):
+            os.chown(f"{cg}/trap/{name}", harness.uid("alice"), -1)
+        self.moved = as_user("alice", f"echo {helper} > {cg}/trap/cgroup.procs")
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        end = time.time() + 20
+        while not self.stop and time.time() < end and self.steps < 2000:
+            with open(f"{self.cg}/cgroup.freeze", "w") as f:
+                f.write("1" if self.steps % 2 == 0 else "0")
+            self.steps += 1
+            time.sleep(0.01)
+
+    def frozen_now(self):
+        """Freeze alice's cgroup and keep it so (the loop ends)."""
+        self.stop = True
+        self.t.join()
+        with open(f"{self.cg}/cgroup.freeze", "w") as f:
+            f.write("1")
+
+    def end(self):
+        self.stop = True
+        self.t.join()
+        with open(f"{self.cg}/cgroup.freeze", "w") as f:
+            f.write("0")
+
+
+def no_lock_held(what):
+    """Nothing of the helper's holds a lock: no shadow lock file, root's chpasswd and the
+    daemon's reset of another user go on."""
+    check(not os.path.exists("/etc/shadow.lock"), f"{what}: /etc/shadow.lock is left")
+    served_meanwhile(other="hank")
+
+
+def password_is(user, password):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    with open("/etc/shadow") as f:
+        stored = [l.split(":")[1] for l in f if l.startswith(user + ":")][0]
+    return crypt.crypt(password, stored) == stored
+
+
+def test_oneshot_freezer():
+    """The review's attack (SPEC §2): alice, in a cgroup of her own as systemd's delegation
+    makes it, starts the helper directly (setuid) and through su, moves it into a cgroup of
+    hers and freezes and thaws her cgroup while it writes a password. The helper has moved
+    itself into root's own cgroup before taking any lock: alice cannot move it back, her
+    freezer never reaches it, and root's chpasswd and the daemon's resets go on, during the
+    freeze and after."""
+    mnt = cgroup2()
+    if not mnt:
+        print("SKIP: no cgroup v2 on this machine")
+        sys.exit(77)
+    harness.setup_world()
+    cg = delegated(mnt, "alice")
+    into = lambda: open(f"{cg}/cgroup.procs", "w").write("0")  # noqa: E731
+    try:
+        # the direct path: alice's own tclient runs the setuid helper
+        S.client(["request alice"])
+        code = code_for("alice")
+        c = subprocess.Popen(AS_ALICE + [TCLIENT, "--helper", S.helper], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, preexec_fn=into)
+        c.stdin.write(f"verify alice {code}\n")
+        c.stdin.flush()
+        eq(c.stdout.readline().strip(), "verify status=0", "alice's code")
+        helper = oneshot_pids()[0]
+        eq(cgroup_of(helper), "/pwreset-oneshot", "the helper left alice's cgroup")
+        f = Freezer(cg, helper)
+        check(f.moved.returncode != 0, f"alice cannot move the helper back: {f.moved}")
+        c.stdin.write(f"setpw alice {NEW}\n")
+        c.stdin.flush()
+        time.sleep(0.5)
+        f.frozen_now()
+        print(f"direct: {f.steps} freeze/thaw steps, then alice's cgroup frozen")
+        no_lock_held("direct, alice's cgroup frozen")
+        f.end()
+        answer = c.stdout.readline()
+        check(answer.startswith("set-password status=0"), f"alice's new password: {answer}")
+        c.stdin.close()
+        c.wait(timeout=30)
+        no_lock_held("direct, after")
+        check(password_is("alice", NEW), "alice's new password is written")
+
+        # su: alice types gina's wrong password, then the code an administrator gave her;
+        # no daemon, so su's module runs the helper with real uid 0, from alice's cgroup
+        rc, out = S.client(["reset print,nolock 0 gina"])
+        admin = out[0].split("code=")[1].split()[0]
+        with open("/etc/pam.d/su", "w") as pam:
+            pam.write("auth sufficient pam_rootok.so\n" + harness.auth_stack() +
+                      "account required pam_unix.so\nsession required pam_unix.so\n")
+        S.stop_daemon()
+        p = pexpect.spawn(AS_ALICE[0], AS_ALICE[1:] + ["su", "gina", "-c", "true"],
+                          encoding="utf-8", timeout=60, echo=False, preexec_fn=into)
+        harness.wrong_password_then(p, admin)
+        p.expect_exact("New password: ")
+        helper = oneshot_pids()[0]
+        eq(cgroup_of(helper), "/pwreset-oneshot", "su's helper left alice's cgroup")
+        f = Freezer(cg, helper)
+        check(f.moved.returncode != 0, f"alice cannot move su's helper: {f.moved}")
+        p.sendline(NEW)
+        p.expect_exact("Retype new password: ")
+        p.sendline(NEW)
+        time.sleep(0.5)
+        f.frozen_now()
+        print(f"su: {f.steps} freeze/thaw steps, then alice's cgroup frozen")
+        S.start_daemon()
+        no_lock_held("su, alice's cgroup frozen")
+        f.end()
+        p.expect_exact("Password changed.")
+        p.expect(pexpect.EOF)
+        no_lock_held("su, after")
+        check(password_is("gina", NEW), "gina's new password is written")
+    finally:
+        for d in (f"{cg}/trap", cg, f"{mnt}/pwreset-oneshot"):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":
