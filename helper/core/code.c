@@ -174,7 +174,8 @@ int code_verify(struct store *s, MDB_txn *txn, const char *user, const char *cod
 	code_hash(s, user, code, h);
 	match = sodium_memcmp(h, rec.hash, sizeof(h)) == 0;
 	sodium_memzero(h, sizeof(h));
-	if (match && code_alive(&rec, now) && sodium_memcmp(fp, rec.shadow_fp, CODE_FP_BYTES) == 0)
+	if (match && code_alive(&rec, now) &&
+		(!fp || sodium_memcmp(fp, rec.shadow_fp, CODE_FP_BYTES) == 0))
 		r = 0;
 	else if (match)
 		r = -EACCES; /* the right code, but dead: not a guess, nothing to count */

@@ -56,8 +56,9 @@ int code_issue(struct store *s, MDB_txn *txn, const char *user, const char *code
 int code_get(struct store *s, MDB_txn *txn, const char *user, uint64_t now, struct code_rec *rec);
 
 /* Check a normalised code for user. 0: valid (not consumed); -EACCES: wrong, expired, used up,
- * revoked, or the shadow entry changed; a wrong code counts one failure in txn while the code
- * is alive (once dead, guesses write nothing). */
+ * revoked, or the shadow entry changed (its fingerprint is not fp; NULL: not compared, the
+ * caller compares it later); a wrong code counts one failure in txn while the code is alive
+ * (once dead, guesses write nothing). */
 int code_verify(struct store *s, MDB_txn *txn, const char *user, const char *code, uint64_t now,
 	const unsigned char *fp);
 

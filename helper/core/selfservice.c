@@ -93,10 +93,6 @@ static int request_checks(struct request *q, const char **why)
 	struct code_rec rec;
 	int r;
 
-	origin_bucket(q->p, q->who, bucket, sizeof(bucket));
-	r = take(q, bucket, c->rhost_requests_per_hour, HOUR, "rate-limit-rhost", why);
-	if (r < 0 || *why)
-		return r;
 	if ((r = eligible_store(c, q->h->store, q->txn, q->who->user, &q->f)) < 0)
 		return r;
 	/* a window per account that exists: names that are none leave nothing in the store */
@@ -146,6 +142,7 @@ static int request_issue(struct request *q)
 static void request_work(struct helper *h, struct peer *p, const struct pwr_who *who)
 {
 	struct request q = {.h = h, .p = p, .who = who, .now = util_now()};
+	char bucket[RATE_BUCKET_MAX + 1];
 	const char *why = NULL;
 	int r;
 
@@ -153,7 +150,16 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 		audit(LOG_NOTICE, "request", p, who->user, who, "refused", REASON_UNREADY);
 		return;
 	}
-	/* the account databases first (the directory may take its time), then the store */
+	/* the window of where it comes from before anything slow: a flood is refused before it
+	 * costs a directory call, and no write waits behind one */
+	if ((r = store_begin(h->store, true, &q.txn)) < 0)
+		goto out;
+	origin_bucket(p, who, bucket, sizeof(bucket));
+	r = take(&q, bucket, h->conf.rhost_requests_per_hour, HOUR, "rate-limit-rhost", &why);
+	r = r < 0 ? (store_abort(q.txn), r) : store_commit(q.txn);
+	if (r < 0 || why)
+		goto out;
+	/* then the account databases (the directory may take its time), then the store */
 	if ((r = account_lookup(&h->accounts, who->user, &q.acct)) == 0) {
 		p->about_directory = q.acct.directory;
 		eligible_account(&h->accounts, &h->conf, &q.acct, q.now, &q.f);
@@ -189,17 +195,49 @@ int selfservice_request(struct helper *h, struct peer *p, union pwr_msg *m)
 	return r;
 }
 
-/* Check code for who in txn: 0 valid (the connection remembers which code), -EACCES with the
- * reason in *why, or another < 0. */
-static int verify_in(struct helper *h, struct peer *p, MDB_txn *txn, const struct pwr_who *who,
-	const char *code, const unsigned char *fp, const char **why)
+/* The code's first check, before anything slow: whether code is the user's live code (a wrong
+ * one is counted against it). 0 with the code's hash in hash, -EACCES, or another < 0. No
+ * account is looked up: a name with no code pending costs no directory call. */
+static int verify_code(struct helper *h, const struct pwr_who *who, const char *code,
+	unsigned char hash[CODE_HASH_BYTES])
 {
 	uint64_t now = util_now();
 	struct code_rec rec;
-	int r = code_verify(h->store, txn, who->user, code, now, fp);
+	MDB_txn *txn;
+	int r;
 
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		return r;
+	r = code_verify(h->store, txn, who->user, code, now, NULL);
 	if (r == 0 && code_get(h->store, txn, who->user, now, &rec) < 0)
 		r = -EACCES;
+	if (r == 0)
+		memcpy(hash, rec.hash, CODE_HASH_BYTES);
+	sodium_memzero(&rec, sizeof(rec));
+	if (r < 0 && r != -EACCES) {
+		store_abort(txn);
+		return r;
+	}
+	return store_commit(txn) < 0 ? -EIO : r; /* the commit's failure is logged */
+}
+
+/* Then against the account as it is now (fp): still the same code, issued for this entry, and
+ * let through by the policy. 0 valid (the connection remembers which code), -EACCES with the
+ * reason in *why, or another < 0. */
+static int verify_binding(struct helper *h, struct peer *p, const struct pwr_who *who,
+	const unsigned char *hash, const unsigned char *fp, const char **why)
+{
+	struct code_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = store_begin(h->store, false, &txn)) < 0)
+		return r;
+	r = code_get(h->store, txn, who->user, util_now(), &rec) < 0 ? -EACCES : 0;
+	store_abort(txn);
+	if (r == 0 && (sodium_memcmp(rec.hash, hash, CODE_HASH_BYTES) != 0 ||
+			      sodium_memcmp(rec.shadow_fp, fp, CODE_FP_BYTES) != 0))
+		r = -EACCES; /* replaced meanwhile, or the entry changed since it was issued */
 	/* with self-service off, only an administrator's code opens the way */
 	if (r == 0 && !h->conf.self_reset && rec.kind != PWR_KIND_ADMIN) {
 		r = -EACCES;
@@ -220,9 +258,8 @@ int selfservice_verify(struct helper *h, struct peer *p, union pwr_msg *m)
 	struct pwr_who *who = &m->verify.who;
 	struct account acct;
 	char *code = code_new();
-	unsigned char fp[CODE_FP_BYTES];
+	unsigned char fp[CODE_FP_BYTES], hash[CODE_HASH_BYTES];
 	const char *why = "wrong-code";
-	MDB_txn *txn = NULL;
 	int r = -ENOMEM;
 
 	p->verified = false;
@@ -234,21 +271,19 @@ int selfservice_verify(struct helper *h, struct peer *p, union pwr_msg *m)
 		audit(LOG_NOTICE, "verify", p, who->user, who, "fail", "malformed");
 		return answer_send(p, PWR_ANS_VERIFY, &a);
 	}
-	if ((r = account_lookup(&h->accounts, who->user, &acct)) < 0)
-		goto fail;
-	p->about_directory = acct.directory;
-	code_fingerprint(h->store, acct.binding, fp);
-	account_clear(&acct);
-	if ((r = store_begin(h->store, true, &txn)) < 0)
-		goto fail;
-	r = verify_in(h, p, txn, who, code, fp, &why);
+	r = verify_code(h, who, code, hash);
+	if (r == 0) {
+		/* the right code: is it still bound to the account as it is? */
+		if ((r = account_lookup(&h->accounts, who->user, &acct)) < 0)
+			goto fail;
+		p->about_directory = acct.directory;
+		code_fingerprint(h->store, acct.binding, fp);
+		account_clear(&acct);
+		r = verify_binding(h, p, who, hash, fp, &why);
+	}
 	if (r < 0 && r != -EACCES)
 		goto fail;
 	a.status = r == 0 ? PWR_OK : PWR_E_BADCODE;
-	r = store_commit(txn);
-	txn = NULL;
-	if (r < 0)
-		goto fail;
 	audit(LOG_NOTICE, "verify", p, who->user, who, a.status == PWR_OK ? "ok" : "fail",
 		a.status == PWR_OK ? NULL : why);
 	goto out;
@@ -257,7 +292,7 @@ fail:
 	a.status = PWR_E_INTERNAL;
 	audit(LOG_ERR, "verify", p, who->user, who, "error", strerror(-r));
 out:
-	store_abort(txn);
+	sodium_memzero(hash, sizeof(hash));
 	code_free(code);
 	return answer_send(p, PWR_ANS_VERIFY, &a);
 }
@@ -377,6 +412,12 @@ int selfservice_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
 		a.status = PWR_E_QUALITY; /* the directory's policy, in its words */
 		util_copy(a.text, sizeof(a.text), np->why);
 		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "directory-policy");
+		goto out;
+	}
+	if (r == -EBUSY || r == -ETIMEDOUT) {
+		/* another program held the lock all the while: nothing written, nothing spent */
+		a.status = PWR_E_BUSY;
+		audit(LOG_WARNING, "set-password", p, who->user, who, "refused", "lock-busy");
 		goto out;
 	}
 	if (r == -EACCES) {
