@@ -93,15 +93,15 @@ void dirlink_free(struct dirlink *l)
 	free(l);
 }
 
-/* How long the program may take to answer one request: its own timeouts (connect, StartTLS,
- * bind and the operation, for every URL, and once more on a new connection) and a grace. */
+/* How long the program may take to answer one request: directory_timeout for each URL, all
+ * it does there counted (pwreset-directory keeps to it), and a grace. */
 static int answer_bound_ms(const struct dirlink *l)
 {
 	int urls = 1;
 
 	for (const char *p = l->conf->directory_url; *p; p++)
 		urls += *p == ',';
-	return (int)l->conf->directory_timeout * 1000 * 4 * urls * 2 + ANSWER_GRACE_MS;
+	return (int)l->conf->directory_timeout * 1000 * urls + ANSWER_GRACE_MS;
 }
 
 /* Send q: 0, or < 0 with why. */

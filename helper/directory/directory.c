@@ -9,7 +9,9 @@
  * helper said counts; with directory_starttls = required nothing is sent on an ldap:// URL
  * before StartTLS succeeded, and the server's certificate is always verified; a user name
  * reaches a filter only escaped (ldapfilter_for); a server that does not answer within the
- * timeout fails that request only; the bind password and new passwords are wiped after use.
+ * timeout fails that request only, and a request spends at most the timeout on each URL, all
+ * it does there counted (connect, StartTLS, bind, the operation), with no second try after a
+ * timeout; the bind password and new passwords are wiped after use.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,25 +25,16 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "connect.h"
 #include "dirproto.h"
 #include "ldapfilter.h"
 
 #define LOCKED_FOR_GOOD "000001010000Z" /* ppolicy's administrative lock */
 #define RANDOM_PASSWORD_LEN 40
 #define PAGE_SIZE 200
-
-/* What DIR_CONFIG said, kept for the program's life. */
-struct dir {
-	LDAP *ld; /* bound, or NULL */
-	char *urls, *ca_file, *bind_dn, *password, *base, *filter, *attr;
-	uint32_t starttls, timeout;
-	bool configured;
-	bool may_retry; /* this request may be tried again on a new connection */
-	bool retry; /* ... and must be: the kept connection was found gone */
-	struct dirans ans; /* the answer being made: one request is served at a time */
-};
 
 static unsigned char *packet; /* DIRANS_PACKET_MAX bytes */
 
@@ -82,94 +75,9 @@ static void forget(char **s)
 	}
 }
 
-static void disconnect(struct dir *d)
-{
-	if (d->ld)
-		ldap_unbind_ext_s(d->ld, NULL, NULL);
-	d->ld = NULL;
-}
-
-/* The server's words for rc on ld, or libldap's. */
-static const char *why_of(LDAP *ld, int rc, char *buf, size_t cap)
-{
-	char *diag = NULL;
-
-	if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS &&
-		diag && *diag)
-		snprintf(buf, cap, "%s: %s", ldap_err2string(rc), diag);
-	else
-		snprintf(buf, cap, "%s", ldap_err2string(rc));
-	ldap_memfree(diag);
-	return buf;
-}
-
-/* Connect to url and bind: 0 with d->ld, or the LDAP error (why filled). */
-static int connect_one(struct dir *d, const char *url, char *why, size_t whylen)
-{
-	struct timeval tv = {(time_t)d->timeout, 0};
-	struct berval cred = {strlen(d->password), d->password};
-	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, rc;
-	LDAP *ld = NULL;
-
-	if ((rc = ldap_initialize(&ld, url)) != LDAP_SUCCESS) {
-		snprintf(why, whylen, "%s: %s", url, ldap_err2string(rc));
-		return rc;
-	}
-	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
-	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
-	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-	if (*d->ca_file)
-		ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->ca_file);
-	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
-	if (!strncmp(url, "ldap://", 7) && d->starttls == DIR_TLS_REQUIRED &&
-		(rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
-		char buf[256];
-		snprintf(why, whylen, "%s: StartTLS: %s", url, why_of(ld, rc, buf, sizeof(buf)));
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return rc;
-	}
-	rc = ldap_sasl_bind_s(ld, d->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		char buf[256];
-		snprintf(why, whylen, "%s: bind as %s: %s", url, d->bind_dn,
-			why_of(ld, rc, buf, sizeof(buf)));
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return rc;
-	}
-	d->ld = ld;
-	return 0;
-}
-
-/* A bound connection: the one kept, else the first URL that answers. 0, or -1 (why: each
- * URL's failure). */
-static int connected(struct dir *d, char *why, size_t whylen)
-{
-	char *urls, *save = NULL, one[512];
-	size_t pos = 0;
-
-	if (d->ld)
-		return 0;
-	if (!(urls = strdup(d->urls))) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	why[0] = '\0';
-	for (char *u = strtok_r(urls, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
-		int w;
-
-		if (connect_one(d, u, one, sizeof(one)) == 0)
-			break;
-		w = snprintf(why + pos, whylen - pos, "%s%s", pos ? "; " : "", one);
-		if (w > 0)
-			pos += (size_t)w < whylen - pos ? (size_t)w : whylen - pos - 1;
-	}
-	free(urls);
-	return d->ld ? 0 : -1;
-}
-
-/* Whether rc means the connection is gone (the next request connects again). */
+/* Whether rc means the connection is gone (the next request connects again). Only a kept
+ * connection found closed (LDAP_SERVER_DOWN) is worth a second try in the same request: one
+ * that timed out has had its time. */
 static bool lost(int rc)
 {
 	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
@@ -184,7 +92,7 @@ static void answer_ldap_error(struct dir *d, uint32_t tag, const char *what, int
 	why_of(d->ld, rc, buf, sizeof(buf));
 	if (lost(rc)) {
 		disconnect(d);
-		if (d->may_retry) {
+		if (d->may_retry && rc == LDAP_SERVER_DOWN && mono_ms() < d->deadline) {
 			d->retry = true; /* the kept connection had gone: once more, on a new one */
 			return;
 		}
@@ -255,7 +163,7 @@ static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
 static int search(struct dir *d, uint32_t tag, const char *filter, int sizelimit, LDAPMessage **res)
 {
 	char *attrs[] = {"uid", "uidNumber", d->attr, "pwdChangedTime", "entryCSN", NULL};
-	struct timeval tv = {(time_t)d->timeout, 0};
+	struct timeval tv = left(d);
 	int rc;
 
 	*res = NULL;
@@ -338,7 +246,10 @@ static void do_count(struct dir *d, const struct dirreq *q)
 static int password_modify(struct dir *d, const char *dn, char *pw)
 {
 	struct berval id = {strlen(dn), (char *)dn}, np = {strlen(pw), pw}, gen = {0, NULL};
-	int rc = ldap_passwd_s(d->ld, &id, NULL, &np, &gen, NULL, NULL);
+	int rc;
+
+	left(d);
+	rc = ldap_passwd_s(d->ld, &id, NULL, &np, &gen, NULL, NULL);
 
 	ber_memfree(gen.bv_val);
 	return rc;
@@ -350,7 +261,10 @@ static int unlock(struct dir *d, const char *dn)
 	char *none[] = {NULL};
 	LDAPMod del = {LDAP_MOD_DELETE, "pwdAccountLockedTime", {.modv_strvals = none}};
 	LDAPMod *mods[] = {&del, NULL};
-	int rc = ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL);
+	int rc;
+
+	left(d);
+	rc = ldap_modify_ext_s(d->ld, dn, mods, NULL, NULL);
 
 	/* not there, or a directory without ppolicy: nothing to remove */
 	return rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_UNDEFINED_TYPE ? LDAP_SUCCESS : rc;
@@ -406,7 +320,7 @@ static int random_password(char *out, size_t cap)
 static int read_binding(struct dir *d, const char *dn, struct dirans *a)
 {
 	char *attrs[] = {"pwdChangedTime", "entryCSN", NULL};
-	struct timeval tv = {(time_t)d->timeout, 0};
+	struct timeval tv = left(d);
 	LDAPMessage *res = NULL, *e;
 	int rc = ldap_search_ext_s(
 		d->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
@@ -427,7 +341,10 @@ static void do_lock(struct dir *d, const struct dirreq *q)
 	LDAPMod rep = {LDAP_MOD_REPLACE, "pwdAccountLockedTime", {.modv_strvals = val}};
 	LDAPMod *mods[] = {&rep, NULL};
 	struct dirans *a = &d->ans;
-	int rc = ldap_modify_ext_s(d->ld, q->dn, mods, NULL, NULL);
+	int rc;
+
+	left(d);
+	rc = ldap_modify_ext_s(d->ld, q->dn, mods, NULL, NULL);
 
 	memset(a, 0, sizeof(*a));
 	a->tag = q->tag;
@@ -470,7 +387,7 @@ static int list_page(
 	struct dir *d, const struct dirreq *q, const char *filter, struct berval *cookie)
 {
 	char *attrs[] = {"uid", "uidNumber", d->attr, NULL};
-	struct timeval tv = {(time_t)d->timeout, 0};
+	struct timeval tv;
 	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **back = NULL;
 	LDAPMessage *res = NULL;
 	struct berval next = {0, NULL};
@@ -478,6 +395,9 @@ static int list_page(
 	int rc, err = 0;
 	ber_int_t count = 0;
 
+	/* each page has the timeout: a listing of a large directory takes many */
+	d->until = d->deadline = mono_ms() + (uint64_t)d->timeout * 1000;
+	tv = left(d);
 	if ((rc = ldap_create_page_control(d->ld, PAGE_SIZE, cookie, 0, &page)) != LDAP_SUCCESS)
 		return rc;
 	ctrls[0] = page;
@@ -533,7 +453,10 @@ static void do_list(struct dir *d, const struct dirreq *q)
 static void do_status(struct dir *d, const struct dirreq *q)
 {
 	struct berval *who = NULL;
-	int rc = ldap_whoami_s(d->ld, &who, NULL, NULL);
+	int rc;
+
+	left(d);
+	rc = ldap_whoami_s(d->ld, &who, NULL, NULL);
 
 	if (rc != LDAP_SUCCESS) {
 		ber_bvfree(who);
@@ -608,6 +531,8 @@ static void serve(struct dir *d, const struct dirreq *q)
 	}
 	d->may_retry = d->ld != NULL && q->op != DIR_LIST;
 	d->retry = false;
+	d->deadline = mono_ms() + (uint64_t)d->timeout * 1000 * url_count(d);
+	url_start(d); /* the kept connection's time, if there is one */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (connected(d, why, sizeof(why)) < 0) {
 			answer_status(d, q->tag, DIR_UNREACHABLE, "%s", why);
