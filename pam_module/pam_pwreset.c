@@ -12,6 +12,7 @@
  * nothing at all (no message, no error) when the daemon does not answer.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@
 #define T_CHANGED "Password changed."
 #define T_LOGIN "Log in with your new password."
 #define T_UNAVAILABLE "Password reset is not available right now."
+#define T_BUSY "The password file is busy. Please try again; your code is still valid."
 #define T_HINT "No recovery address is set for %s. Run: pwreset-address set you@example.org"
 
 /* The longest a session waits for the daemon's answer to the hint's question: it may have to
@@ -77,6 +79,8 @@ struct session {
 	struct pwr_client c;
 	struct pwr_who who;
 	union pwr_msg m; /* requests and answers; wiped after each use */
+	unsigned owed; /* answers still to come for codes already told "not valid" at their
+			  deadline; read and dropped before the next answer */
 };
 
 /* A number option from 1 to max into *out; anything else is logged and leaves *out alone. */
@@ -168,15 +172,44 @@ static __attribute__((noinline)) void msg_wipe(struct session *s)
 	explicit_bzero(&s->m, sizeof(s->m));
 }
 
+/* Whether an answer can be read on fd before by (CLOCK_MONOTONIC). */
+static bool answer_by(int fd, const struct timespec *by)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec now;
+	long ms;
+	int r;
+
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (by->tv_sec - now.tv_sec) * 1000 + (by->tv_nsec - now.tv_nsec) / 1000000;
+		r = poll(&pfd, 1, ms > 0 ? (int)ms : 0);
+	} while (r < 0 && errno == EINTR);
+	return r > 0;
+}
+
 /* Send s->m as op and read the answer into s->m, its op into *aop: 0, or -errno when the
- * helper is gone or answered something that is not an answer (-EAGAIN: not in time). */
-static int exchange(struct session *s, uint16_t op, uint16_t *aop)
+ * helper is gone or answered something that is not an answer (-EAGAIN: not in time). With
+ * by, the answer must come before it, or -ETIME (it is owed, and dropped when it comes).
+ * Answers owed from before are read and dropped first, within the same time. */
+static int exchange(struct session *s, uint16_t op, uint16_t *aop, const struct timespec *by)
 {
 	int r = wire_send(s->c.fd, op, &s->m, 0);
 
 	msg_wipe(s);
 	*aop = 0;
-	return r < 0 ? r : wire_recv(s->c.fd, aop, &s->m);
+	while (r == 0) {
+		if (by && !answer_by(s->c.fd, by)) {
+			s->owed++;
+			return -ETIME;
+		}
+		r = wire_recv(s->c.fd, aop, &s->m);
+		if (r < 0 || s->owed == 0)
+			break;
+		s->owed--;
+		msg_wipe(s);
+	}
+	return r;
 }
 
 /* How the helper failed us, for unavailable(); kept apart from errno values and PAM codes. */
@@ -188,16 +221,23 @@ enum helper_failure {
 	HELPER_NONSENSE, /* an answer to something else, or a status it may not give */
 };
 
-/* Send s->m as op; whether the helper answered want (*err: the errno when it is gone). */
-static enum helper_failure ask_helper(struct session *s, uint16_t op, uint16_t want, int *err)
+/* Send s->m as op; whether the helper answered want (*err: the errno when it is gone, -ETIME
+ * when by, if given, passed first). */
+static enum helper_failure ask_helper_by(
+	struct session *s, uint16_t op, uint16_t want, const struct timespec *by, int *err)
 {
 	uint16_t aop;
 
-	if ((*err = exchange(s, op, &aop)) < 0)
+	if ((*err = exchange(s, op, &aop, by)) < 0)
 		return HELPER_GONE;
 	if (aop == want)
 		return HELPER_ANSWERED;
 	return aop == PWR_ANS_ERROR ? HELPER_ERROR : HELPER_NONSENSE;
+}
+
+static enum helper_failure ask_helper(struct session *s, uint16_t op, uint16_t want, int *err)
+{
+	return ask_helper_by(s, op, want, NULL, err);
 }
 
 /* The helper failed us (f; err for HELPER_GONE): say so, log why, and end with PAM_AUTH_ERR. */
@@ -270,6 +310,10 @@ static int choose_password(struct session *s)
 			continue;
 		case PWR_E_UNAVAILABLE:
 			return unavailable(s, "set-password", HELPER_UNREADY, 0);
+		case PWR_E_BUSY:
+			/* nothing was written and the code stands: the same password again */
+			say(s, PAM_ERROR_MSG, T_BUSY);
+			continue;
 		case PWR_E_BADCODE:
 			/* replaced, revoked or expired meanwhile, or the entry changed */
 			say(s, PAM_ERROR_MSG, T_WRONG);
@@ -302,12 +346,19 @@ static int take_codes(struct session *s, char *answer)
 		snprintf(s->m.verify.code, sizeof(s->m.verify.code), "%s", answer);
 		forget(&answer);
 		/* a wrong code is told at a fixed time after it was sent, whatever the helper
-		 * took: its work (which differs between accounts) cannot be timed */
+		 * took: its work (which differs between accounts) cannot be timed. One that is
+		 * not answered by then (a directory that hangs) is told the same, then. */
 		clock_gettime(CLOCK_MONOTONIC, &told);
 		told.tv_sec += WRONG_CODE_DELAY_S;
-		f = ask_helper(s, PWR_REQ_VERIFY, PWR_ANS_VERIFY, &err);
-		if (f != HELPER_ANSWERED)
+		f = ask_helper_by(s, PWR_REQ_VERIFY, PWR_ANS_VERIFY, &told, &err);
+		if (f == HELPER_GONE && err == -ETIME) {
+			pam_syslog(s->pamh, LOG_NOTICE,
+				"the helper did not check a code within %d s; told it is not valid",
+				WRONG_CODE_DELAY_S);
+			s->m.verify_ans.status = PWR_E_BADCODE;
+		} else if (f != HELPER_ANSWERED) {
 			return unavailable(s, "verify", f, err);
+		}
 		switch (s->m.verify_ans.status) {
 		case PWR_OK:
 			if (s->o.debug)
@@ -516,7 +567,7 @@ static int hint_due(struct session *s)
 	if ((r = helper_ready(s, HINT_TIMEOUT_S)) < 0)
 		return r; /* not root's: helper_ready said so */
 	s->m.address.who = s->who;
-	if ((r = exchange(s, PWR_REQ_ADDRESS_SHOW, &aop)) < 0) {
+	if ((r = exchange(s, PWR_REQ_ADDRESS_SHOW, &aop, NULL)) < 0) {
 		pam_syslog(s->pamh, LOG_WARNING, "no session hint: the helper %s",
 			r == -EAGAIN ? "did not answer in time" : strerror(-r));
 		msg_wipe(s);

@@ -114,6 +114,8 @@ enum pwr_status {
 				   status say why); the same for every user */
 	PWR_E_PASSWORD = 12, /* the current password is not right (counted in the window) */
 	PWR_E_LIMIT = 13, /* too many requests for this account or host: try again later */
+	PWR_E_BUSY = 14, /* another program held the password file's lock too long: nothing was
+			    written, the code stays valid; try again */
 };
 
 /* Layouts. Each struct is the decoded form; the wire form is its fields in order. */
