@@ -95,7 +95,13 @@ def restart_daemon():
 
 
 def code_for(user):
+    """The code of user's last mail; the first one may still be on its way (a request is
+    answered before its worker queues the code)."""
+    end = time.time() + 5
     codes = [m["code"] for m in S.mails() if m["user"] == user]
+    while not codes and time.time() < end:
+        time.sleep(0.02)
+        codes = [m["code"] for m in S.mails() if m["user"] == user]
     check(codes, f"no mail for {user}: {S.mails()}")
     return codes[-1]
 
