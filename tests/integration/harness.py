@@ -13,6 +13,7 @@ import re
 import struct
 import subprocess
 import sys
+import time
 
 import pexpect
 
