@@ -34,6 +34,7 @@ struct store {
 	char *dir; /* for store_reopen */
 	size_t map_size;
 	int lock_fd; /* WRITE_LOCK_FILE, opened by this process (flock is per open file) */
+	unsigned write_wait_ms; /* the longest a write waits for its turn */
 };
 
 static const struct {
@@ -261,6 +262,7 @@ int store_open(const char *dir, size_t map_size, const struct store_fill *fill, 
 		return -ENOMEM;
 	s->lock_fd = -1;
 	s->map_size = map_size ? map_size : STORE_MAP_SIZE;
+	s->write_wait_ms = WRITE_WAIT_S * 1000;
 	s->key = sodium_malloc(STORE_KEY_BYTES);
 	s->dir = strdup(dir);
 	if (!s->key || !s->dir) {
@@ -346,14 +348,21 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+void store_write_wait(struct store *s, unsigned ms)
+{
+	s->write_wait_ms = ms;
+}
+
 /* This process's turn to write: the write lock file flock'd, waited for with every signal
- * deliverable (a SIGTERM reaches a waiting daemon) and for WRITE_WAIT_S at most. 0, or
+ * deliverable (a SIGTERM reaches a waiting daemon) and for s->write_wait_ms at most. 0, or
  * -ETIMEDOUT. LMDB's own writer lock, taken after it, is then never waited for long. */
 static int write_turn(struct store *s)
 {
 	struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
-	struct itimerval t = {{0, WRITE_WAIT_AGAIN_MS * 1000}, {WRITE_WAIT_S, 0}}, old_t;
-	uint64_t until = now_ms() + WRITE_WAIT_S * 1000;
+	struct itimerval t = {{0, WRITE_WAIT_AGAIN_MS * 1000},
+				 {s->write_wait_ms / 1000, (s->write_wait_ms % 1000) * 1000}},
+			 old_t;
+	uint64_t until = now_ms() + s->write_wait_ms;
 	int r;
 
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
@@ -370,9 +379,9 @@ static int write_turn(struct store *s)
 	sigaction(SIGALRM, &old_sa, NULL);
 	if (r < 0) {
 		log_msg(LOG_ERR,
-			"store: another helper held the store's write lock for %d s; this request "
+			"store: another helper held the store's write lock for %u ms; this request "
 			"gives up (%s)",
-			WRITE_WAIT_S, strerror(-r));
+			s->write_wait_ms, strerror(-r));
 		return r == -EINTR ? -ETIMEDOUT : r;
 	}
 	return 0;

@@ -62,6 +62,7 @@ int store_reopen(struct store *s);
 
 /* A transaction; a write waits its turn (another process's write) for 10 s at most, with
  * signals deliverable, then fails with -ETIMEDOUT; while it is open every signal waits. */
+void store_write_wait(struct store *s, unsigned ms); /* another bound than 10 s (tests) */
 int store_begin(struct store *s, bool write, MDB_txn **txn);
 /* Commit; on failure the transaction is gone and the failure logged. */
 int store_commit(MDB_txn *txn);

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -576,6 +579,87 @@ static void test_full_store_said_once(void **state)
 	assert_int_equal(said, 1);
 }
 
+static volatile sig_atomic_t signalled;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	signalled++;
+}
+
+/* A child of ours holds a write transaction for hold_ms; 0 once it does. */
+static pid_t hold_write(struct store *s, int hold_ms)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		MDB_txn *txn;
+		if (store_reopen(s) < 0 || store_begin(s, true, &txn) < 0)
+			_exit(1);
+		if (write(p[1], "h", 1) != 1)
+			_exit(1);
+		usleep((useconds_t)hold_ms * 1000);
+		_exit(store_commit(txn) < 0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+/* Another process's write: ours waits for its turn with signals deliverable (a SIGTERM
+ * reaches a waiting daemon), and gives up after its bound; a forked child has its own
+ * environment (store_reopen). */
+static void test_write_turn(void **state)
+{
+	struct store *s = open_store("turn");
+	struct sigaction sa = {.sa_handler = on_usr1};
+	struct timespec t0, t1;
+	MDB_txn *txn;
+	pid_t holder, poker;
+	int status;
+	long ms;
+	(void)state;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	holder = hold_write(s, 600);
+	poker = fork();
+	if (poker == 0) {
+		usleep(200 * 1000);
+		kill(getppid(), SIGUSR1);
+		_exit(0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_begin(s, true, &txn), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 300); /* it waited for the holder */
+	assert_int_equal(signalled, 1); /* and the signal came while it waited */
+	assert_int_equal(store_commit(txn), 0);
+	waitpid(holder, &status, 0);
+	assert_int_equal(status, 0);
+	waitpid(poker, &status, 0);
+
+	store_write_wait(s, 300);
+	holder = hold_write(s, 1500);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_begin(s, true, &txn), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 250 && ms < 1200);
+	waitpid(holder, &status, 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(store_begin(s, true, &txn), 0); /* its turn, once the other is done */
+	store_abort(txn);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_mailq_purge),
 		cmocka_unit_test(test_mailq_due_index),
 		cmocka_unit_test(test_store_files),
+		cmocka_unit_test(test_write_turn),
 		cmocka_unit_test(test_full_store_said_once), /* first to fill a store: it counts */
 		cmocka_unit_test(test_full_map),
 	};
