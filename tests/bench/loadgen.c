@@ -14,6 +14,10 @@
  *   flood SOCKET SECONDS USER.. wrong codes for the USERs, round robin, as fast as answered
  *   legit SOCKET USER SECONDS   offer, request, (the code read from stdin), verify, in a loop
  *   random SOCKET N SEED        N requests for random user names from random addresses
+ *   connect SOCKET USER N       N connections, each with one offer: what a conversation
+ *                               costs before its first answer (the daemon's worker)
+ *   hold SOCKET N               N connections, each with one offer answered, held open until
+ *                               stdin ends (prints "held" once they all are)
  */
 #include <errno.h>
 #include <lmdb.h>
@@ -375,6 +379,47 @@ static void mode_random(const char *path, long n, unsigned seed)
 	report("random", &s, "");
 }
 
+static void mode_connect(const char *path, const char *user, long n)
+{
+	struct samples s = {0};
+	union pwr_msg ans;
+	struct pwr_who w;
+
+	fill_who(&w, user, "192.0.2.1");
+	for (long i = 0; i < n; i++) {
+		uint64_t t = now_ns();
+		int fd = connect_daemon(path);
+		if (call(fd, PWR_REQ_OFFER, &w, &ans) != PWR_ANS_OFFER)
+			die("offer", EPROTO);
+		add(&s, now_ns() - t);
+		close(fd);
+	}
+	report("connect", &s, "");
+}
+
+static void mode_hold(const char *path, long n)
+{
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	union pwr_msg ans;
+	struct pwr_who w;
+	char buf[64];
+
+	if (!fds)
+		die("memory", ENOMEM);
+	fill_who(&w, "alice", "192.0.2.1");
+	for (long i = 0; i < n; i++) {
+		fds[i] = connect_daemon(path);
+		if (call(fds[i], PWR_REQ_OFFER, &w, &ans) != PWR_ANS_OFFER)
+			die("offer", EPROTO);
+	}
+	printf("held count=%ld\n", n);
+	while (fgets(buf, sizeof(buf), stdin))
+		;
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -396,6 +441,10 @@ int main(int argc, char **argv)
 		mode_flood(argv[2], atol(argv[3]), argv + 4, argc - 4);
 	else if (!strcmp(mode, "legit") && argc == 5)
 		mode_legit(argv[2], argv[3], atol(argv[4]));
+	else if (!strcmp(mode, "connect") && argc == 5)
+		mode_connect(argv[2], argv[3], atol(argv[4]));
+	else if (!strcmp(mode, "hold") && argc == 4)
+		mode_hold(argv[2], atol(argv[3]));
 	else if (!strcmp(mode, "random") && argc == 5)
 		mode_random(argv[2], atol(argv[3]), (unsigned)atol(argv[4]));
 	else {
