@@ -246,6 +246,7 @@ static int accept_one(struct helper *h, int lfd, struct workers *ws, const int *
 	socklen_t len = sizeof(cred);
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	const char *refusal;
+	sigset_t term, was;
 	pid_t pid;
 
 	if (fd < 0)
@@ -261,7 +262,14 @@ static int accept_one(struct helper *h, int lfd, struct workers *ws, const int *
 		close(fd);
 		return 0;
 	}
+	/* a SIGTERM between the fork and the worker's own handler waits for that handler */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &was);
 	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &was, NULL);
 	if (pid == 0) {
 		struct peer p = {.fd = fd,
 			.uid = cred.uid,

@@ -32,10 +32,12 @@ static void on_term(int sig)
 
 /* The daemon's signals are not the worker's: SIGTERM ends it after the request in hand, a
  * SIGHUP is the daemon's to act on, and the worker's own children (a directory agent) are
- * waited for by name. */
+ * waited for by name. The daemon forked it with SIGTERM and SIGINT blocked: one that came
+ * meanwhile is taken by this handler once they are unblocked. */
 static void signals_own(void)
 {
 	struct sigaction sa = {.sa_handler = on_term};
+	sigset_t term;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -44,6 +46,10 @@ static void signals_own(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
 }
 
 /* Requests until the peer hangs up, is dropped, idles out, or SIGTERM comes. */
