@@ -428,9 +428,9 @@ int server_daemon(struct helper *h)
 			while (read(kick[0], buf, sizeof(buf)) > 0)
 				;
 			courier_wake(h->courier);
+			if (workers_reap(&ws) > 0) /* drained first: no end goes unseen */
+				last_activity = now;
 		}
-		if (workers_reap(&ws) > 0)
-			last_activity = now;
 		if (ready > 0 && (pfds[0].revents & POLLIN)) {
 			int theirs[] = {lfd, kick[0], wfd}; /* the mailer's: courier_forget() */
 
