@@ -15,6 +15,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import sandbox  # noqa: E402
+import smtpserver  # noqa: E402
+import sshserver  # noqa: E402
 from harness import BASE_CONFIG, NO_LIMITS, check, eq  # noqa: E402
 
 S = None
@@ -122,24 +124,30 @@ def compare(base, stalled, what):
               f"{b * 1000:.0f} ms without it")
 
 
-def directory_config(port, timeout="10s"):
+def directory_config(port, timeout="10s", smtp_port=2525):
     with open(SECRET, "w") as f:
         f.write("service-secret\n")
     os.chmod(SECRET, 0o600)
-    return (BASE_CONFIG + NO_LIMITS + f"directory_url = ldap://127.0.0.1:{port}\n"
+    base = BASE_CONFIG.replace(":2525", f":{smtp_port}")
+    return (base + NO_LIMITS + f"directory_url = ldap://127.0.0.1:{port}\n"
             "directory_starttls = off\ndirectory_bind_dn = cn=pwreset,dc=example,dc=org\n"
             f"directory_password_file = {SECRET}\ndirectory_base = dc=example,dc=org\n"
             f"directory_timeout = {timeout}\n")
 
 
-def directory_world(port, timeout="10s"):
+def directory_world(port, timeout="10s", smtp_port=2525):
+    """The accounts of setup_world, two more directory users, and a daemon whose directory is
+    the listener at port (set up with a 1 s timeout: registering the directory account's
+    address calls it)."""
     if not os.path.exists(os.environ.get("PWR_DIRECTORY", "")):
         print("SKIP: pwreset-directory is not built here (no libldap)")
         sys.exit(77)
     for u in DIRECTORY_USERS[1:]:
         S.useradd(u)
         S.drop_shadow_line(u)  # in the passwd database, not in the shadow file: the directory's
-    harness.setup_world(directory_config(port, timeout))
+    harness.setup_world(directory_config(port, "1s", smtp_port))
+    S.write_config(directory_config(port, timeout, smtp_port))
+    harness.restart_daemon()
 
 
 def stall(users, n):
@@ -174,6 +182,73 @@ def test_hung_directory():
         for t in talks:
             t.close()
     finally:
+        hung.close()
+
+
+def ssh_conversation(sshd, srv, round_no):
+    """alice's whole reset through sshd, each step timed from what she sends to what she reads
+    next: the offer (after her wrong password), the request, the code, the new password."""
+    import pexpect  # noqa: F401
+    import re
+    new = f"Round-{round_no}-Passw0rd!"
+    seen = len(srv.messages)
+    p = sshd.ssh("alice")
+    p.expect_exact("Password: ")
+    took = {}
+    t0 = time.monotonic()
+    p.sendline("Not-the-password-9")
+    p.expect_exact(harness.OFFER)
+    took["offer"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    p.sendline("reset")
+    p.expect_exact("Reset code: ")
+    took["request"] = time.monotonic() - t0
+    end = time.time() + 20
+    code = None
+    while not code and time.time() < end:
+        for _, rcpt, data in srv.messages[seen:]:
+            m = re.search(rb"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", data)
+            if rcpt == ["alice@example.org"] and m:
+                code = m.group(1).decode()
+        time.sleep(0.01)
+    check(code, "alice's code was mailed")
+    t0 = time.monotonic()
+    p.sendline(code)
+    p.expect_exact("New password: ")
+    took["verify"] = time.monotonic() - t0
+    p.sendline(new)
+    p.expect_exact("Retype new password: ")
+    t0 = time.monotonic()
+    p.sendline(new)
+    p.expect_exact("Password changed.")
+    took["set-password"] = time.monotonic() - t0
+    sshserver.finish(p)
+    return took
+
+
+def test_hung_directory_ssh():
+    """The same through a real sshd, as the review measured it: three directory users'
+    requests wait on a directory that never answers (directory_timeout = 60 s) while alice
+    resets her password at the ssh prompt; her offer, request, code and new password each come
+    within 100 ms of their time without the stall (medians of 5)."""
+    hung = Hung(life=300)
+    srv = smtpserver.Server()
+    try:
+        directory_world(hung.port, "60s", srv.port)
+        # nodelay: pam_unix's randomised delay after a failure would blur the figures
+        sshd = sshserver.Sshd(S, pam_auth=harness.auth_stack().replace("nullok", "nullok nodelay"))
+        base = medians([ssh_conversation(sshd, srv, i) for i in range(ROUNDS)])
+        talks = stall(DIRECTORY_USERS, 2)
+        t0 = time.monotonic()
+        stalled = medians([ssh_conversation(sshd, srv, 10 + i) for i in range(ROUNDS)])
+        check(time.monotonic() - t0 < 55, "the stall lasted the whole measurement")
+        check(len(hung.held) >= 3, f"the directory was called: {len(hung.held)}")
+        compare(base, stalled, "hung directory, ssh")
+        for t in talks:
+            t.close()
+        sshd.stop()
+    finally:
+        srv.stop()
         hung.close()
 
 
