@@ -252,6 +252,29 @@ def test_hung_directory_ssh():
         hung.close()
 
 
+def test_directory_timeout_bound():
+    """A directory that never answers costs a request directory_timeout for each URL, once:
+    with two such URLs and directory_timeout = 2 s, an administrator's look at a directory
+    account is answered after 4 s, both URLs tried."""
+    hung, other = Hung(), Hung()
+    try:
+        directory_world(hung.port, "1s")
+        S.write_config(directory_config(hung.port, "2s").replace(
+            f"ldap://127.0.0.1:{hung.port}",
+            f"ldap://127.0.0.1:{hung.port},ldap://127.0.0.1:{other.port}"))
+        harness.restart_daemon()
+        t = Talk()
+        a, took = t.ask("email-show ldapish")
+        t.close()
+        print(f"two URLs that never answer, directory_timeout = 2 s: answered after "
+              f"{took:.2f} s: {a}")
+        check(3.9 < took < 5.5, f"answered after {took:.2f} s, not 2 x 2 s")
+        check(len(hung.held) >= 1 and len(other.held) >= 1, "both URLs were tried")
+    finally:
+        hung.close()
+        other.close()
+
+
 class ShadowLock:
     """Another program holding lckpwdf(), as vipw -s or a long useradd does, until release()
     (or until the test ends: its stdin closes)."""
