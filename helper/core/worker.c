@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -76,7 +77,9 @@ static void serve(struct helper *h, struct peer *p)
 	}
 }
 
-void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
+/* The daemon's state made the worker's own: its fds in theirs closed, no courier, the store
+ * opened again. */
+static void adopt(struct helper *h, const int *theirs, size_t n)
 {
 	signals_own();
 	for (size_t i = 0; i < n; i++)
@@ -86,14 +89,72 @@ void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
 	h->courier = NULL; /* mail queued here is the daemon's to send: h->mail_kick tells it */
 	if (h->store && store_reopen(h->store) < 0) {
 		/* its requests are answered PWR_E_INTERNAL, as when the daemon has no store */
-		log_msg(LOG_ERR, "a worker cannot open the store again; uid %ld is refused",
-			(long)p->uid);
+		log_msg(LOG_ERR, "a worker cannot open the store again; its peer is refused");
 		store_close(h->store);
 		h->store = NULL;
 	}
+}
+
+static void finish(struct helper *h, struct peer *p) __attribute__((noreturn));
+static void finish(struct helper *h, struct peer *p)
+{
 	serve(h, p);
 	close(p->fd);
 	explicit_bzero(p, sizeof(*p));
 	dirlink_free(h->accounts.dir); /* the worker's own agent, if it started one */
 	_exit(0);
+}
+
+void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
+{
+	adopt(h, theirs, n);
+	finish(h, p);
+}
+
+/* The connection the daemon hands over on ctl, and who is on it: its fd, or -1 (the daemon
+ * closed ctl, or SIGTERM came first). */
+static int handed(int ctl, struct worker_handoff *ho)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {ho, sizeof(*ho)};
+	struct msghdr msg = {.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	ssize_t got;
+	int fd = -1;
+
+	do
+		got = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR && !stopping);
+	c = got == (ssize_t)sizeof(*ho) ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+void worker_spare(struct helper *h, int ctl, const int *theirs, size_t n)
+{
+	struct worker_handoff ho;
+	struct peer p;
+	int fd;
+
+	adopt(h, theirs, n);
+	fd = handed(ctl, &ho);
+	close(ctl);
+	if (fd < 0 || stopping)
+		_exit(0);
+	/* what the daemon last knew of the dictionary: a look of its own would cost a load */
+	h->ready = ho.ready;
+	h->ready_at = ho.ready_at;
+	util_copy(h->unready, sizeof(h->unready), ho.unready);
+	p = (struct peer){.fd = fd,
+		.uid = ho.uid,
+		.gid = ho.gid,
+		.pid = ho.pid,
+		.send_flags = MSG_DONTWAIT,
+		.last_active = util_now()};
+	finish(h, &p);
 }

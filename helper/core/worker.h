@@ -2,7 +2,10 @@
 #ifndef PWRESET_WORKER_H
 #define PWRESET_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "helper.h"
 
@@ -11,5 +14,20 @@
  * its conversation ends, and exit. */
 void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
 	__attribute__((noreturn));
+
+/* What the daemon hands a spare worker with a connection's fd (SCM_RIGHTS): who is on it, and
+ * the password dictionary as the daemon last looked at it. */
+struct worker_handoff {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool ready;
+	uint64_t ready_at;
+	char unready[PWR_TEXT_MAX + 1];
+};
+
+/* A spare, in the child the daemon just forked ahead of need: like worker_run(), but it waits
+ * on ctl for its connection first; exits when ctl closes without one. */
+void worker_spare(struct helper *h, int ctl, const int *theirs, size_t n) __attribute__((noreturn));
 
 #endif

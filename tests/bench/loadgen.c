@@ -14,8 +14,8 @@
  *   flood SOCKET SECONDS USER.. wrong codes for the USERs, round robin, as fast as answered
  *   legit SOCKET USER SECONDS   offer, request, (the code read from stdin), verify, in a loop
  *   random SOCKET N SEED        N requests for random user names from random addresses
- *   connect SOCKET USER N       N connections, each with one offer: what a conversation
- *                               costs before its first answer (the daemon's worker)
+ *   connect SOCKET USER N MS    N connections MS milliseconds apart, each with one offer:
+ *                               what a conversation costs before its first answer
  *   hold SOCKET N               N connections, each with one offer answered, held open until
  *                               stdin ends (prints "held" once they all are)
  */
@@ -379,15 +379,19 @@ static void mode_random(const char *path, long n, unsigned seed)
 	report("random", &s, "");
 }
 
-static void mode_connect(const char *path, const char *user, long n)
+static void mode_connect(const char *path, const char *user, long n, long pause_ms)
 {
+	struct timespec pause = {pause_ms / 1000, (pause_ms % 1000) * 1000000};
 	struct samples s = {0};
 	union pwr_msg ans;
 	struct pwr_who w;
 
 	fill_who(&w, user, "192.0.2.1");
 	for (long i = 0; i < n; i++) {
-		uint64_t t = now_ns();
+		uint64_t t;
+
+		nanosleep(&pause, NULL);
+		t = now_ns();
 		int fd = connect_daemon(path);
 		if (call(fd, PWR_REQ_OFFER, &w, &ans) != PWR_ANS_OFFER)
 			die("offer", EPROTO);
@@ -441,8 +445,8 @@ int main(int argc, char **argv)
 		mode_flood(argv[2], atol(argv[3]), argv + 4, argc - 4);
 	else if (!strcmp(mode, "legit") && argc == 5)
 		mode_legit(argv[2], argv[3], atol(argv[4]));
-	else if (!strcmp(mode, "connect") && argc == 5)
-		mode_connect(argv[2], argv[3], atol(argv[4]));
+	else if (!strcmp(mode, "connect") && argc == 6)
+		mode_connect(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
 	else if (!strcmp(mode, "hold") && argc == 4)
 		mode_hold(argv[2], atol(argv[3]));
 	else if (!strcmp(mode, "random") && argc == 5)
