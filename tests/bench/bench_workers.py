@@ -148,10 +148,10 @@ def main():
             print(f"  added to a conversation (its connection and its request): {added:.0f} us"
                   f"   target at most 1000 us: {'met' if added <= 1000 else 'NOT MET'}")
         for name in builds:
-            own, pss, workers = figs[name]["memory"]
-            print(f"  {HELD} conversations open, {name}: daemon RSS {own / 1024:.1f} MiB, "
-                  f"{workers} workers, Pss of daemon and workers {pss / 1024:.1f} MiB "
-                  f"({pss / max(workers, 1):.0f} KiB a worker)")
+            own, pss, children = figs[name]["memory"]
+            print(f"  {HELD} conversations open, {name}: the daemon's own RSS {own / 1024:.1f} "
+                  f"MiB; it and its {children} children (workers, a spare, the mailer) "
+                  f"together Pss {pss / 1024:.1f} MiB")
         return 0
     finally:
         if srv:
