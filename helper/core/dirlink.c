@@ -29,6 +29,8 @@ struct dirlink {
 	uint64_t used; /* when it last had a request */
 	unsigned char *out, *in; /* DIRREQ_PACKET_MAX and DIRANS_PACKET_MAX bytes */
 	struct dirans ans; /* the last answer, until the next call */
+	struct dirlink_pool pool; /* take NULL: none */
+	bool borrowed; /* the program is another's child: closed, never signalled, when stopped */
 };
 
 int dirlink_agent_ready(char *why, size_t whylen)
@@ -74,18 +76,32 @@ static void stop(struct dirlink *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
-	if (l->pid > 0) {
+	if (l->pid > 0 && !l->borrowed) {
 		kill(l->pid, SIGKILL); /* it holds nothing that needs saying goodbye */
 		while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	l->pid = 0;
+	l->borrowed = false;
+}
+
+void dirlink_pool(struct dirlink *l, const struct dirlink_pool *pool)
+{
+	if (l)
+		l->pool = *pool;
 }
 
 void dirlink_free(struct dirlink *l)
 {
 	if (!l)
 		return;
+	if (l->fd >= 0 && l->pool.give) {
+		/* between requests, answered in full: another conversation may go on with it */
+		l->pool.give(l->pool.ctx, l->fd, l->pid);
+		l->fd = -1;
+		l->pid = 0;
+		l->borrowed = false;
+	}
 	stop(l);
 	if (l->out)
 		util_free_wiped(l->out, DIRREQ_PACKET_MAX); /* it held a password */
@@ -166,6 +182,11 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 
 	if (l->fd >= 0)
 		return 0;
+	/* one another conversation started and configured: no start, no TLS handshake */
+	if (l->pool.take && l->pool.take(l->pool.ctx, &l->fd, &l->pid) == 0) {
+		l->borrowed = true;
+		return 0;
+	}
 	if ((r = dirlink_agent_ready(why, whylen)) < 0)
 		return r;
 	if ((r = secret_file_read("directory_password_file", c->directory_password_file,
@@ -198,6 +219,22 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 	if (r < 0)
 		stop(l);
 	return r;
+}
+
+int dirlink_spawn(struct dirlink *l, int *fd, pid_t *pid, char *why, size_t whylen)
+{
+	int r;
+
+	if (!l)
+		return -ENOENT;
+	stop(l);
+	if ((r = ensure_started(l, &l->ans, why, whylen)) < 0)
+		return r;
+	*fd = l->fd; /* the caller's now */
+	*pid = l->pid;
+	l->fd = -1;
+	l->pid = 0;
+	return 0;
 }
 
 const struct dirans *dirlink_call(

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "dirproto.h"
@@ -39,5 +40,19 @@ int dirlink_agent_ready(char *why, size_t whylen);
 
 /* Stop the program when it has had nothing to do for a while (the daemon's housekeeping). */
 void dirlink_tick(struct dirlink *l, uint64_t now);
+
+/* Where a worker borrows a running program, configured and perhaps bound, and gives it back:
+ * take fills *fd and *pid and returns 0, or returns < 0 (the link starts its own); give is
+ * handed the program when the link is done with it (dirlink_free), instead of stopping it. */
+struct dirlink_pool {
+	int (*take)(void *ctx, int *fd, pid_t *pid);
+	void (*give)(void *ctx, int fd, pid_t pid);
+	void *ctx;
+};
+void dirlink_pool(struct dirlink *l, const struct dirlink_pool *pool);
+
+/* Start a program for l's configuration and configure it, for a pool: 0 with its socket in
+ * *fd and its pid in *pid (the caller's to keep and to reap), or < 0 with why. */
+int dirlink_spawn(struct dirlink *l, int *fd, pid_t *pid, char *why, size_t whylen);
 
 #endif

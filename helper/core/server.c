@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "courier.h"
+#include "dirlink.h"
 #include "helper.h"
 #include "housekeeping.h"
 #include "log.h"
@@ -31,16 +32,9 @@
 #include "route.h"
 #include "server.h"
 #include "util.h"
-#include "worker.h"
+#include "workers.h"
 
-#define MAX_WORKERS 512
-#define ROOT_RESERVE 128 /* of MAX_WORKERS, only for root's peers (login, sshd) */
-#define WORKERS_PER_UID 8 /* a peer that is not root (a lock screen) needs one or two */
 #define ACCEPT_BURST 32 /* connections taken at one wake-up, before the rest of the loop */
-#define STOP_WAIT_S 20 /* at SIGTERM: how long workers may take to finish their request */
-#define SPARE_AFTER_MS \
-	5 /* a new spare is forked this long after the last was handed a
-			    connection, not while it answers it on a machine of 2 CPUs */
 #define MAIL_AFTER_MS 150 /* one-shot: mail waits this long after an answer, for the next request */
 #define TICK_MS 30000
 
@@ -214,228 +208,6 @@ static int listen_own(const char *path)
 	return fd;
 }
 
-/* A live worker: whose conversation it serves. */
-struct worker {
-	pid_t pid;
-	uid_t uid;
-};
-
-struct workers {
-	struct worker w[MAX_WORKERS]; /* those serving a conversation, and spares retired */
-	size_t n;
-	pid_t spare; /* a worker forked ahead of need, waiting for its connection; 0: none */
-	int spare_ctl; /* where it is handed over (SCM_RIGHTS); -1: none */
-	uint64_t spare_due; /* CLOCK_MONOTONIC ms: when the next spare is forked */
-};
-
-/* Whether a peer of uid may have one more worker: one uid cannot take every place, nor the
- * places kept for logins. NULL, or the refusal's name. */
-static const char *worker_refusal(const struct workers *ws, uid_t uid)
-{
-	size_t mine = 0;
-
-	if (ws->n >= MAX_WORKERS)
-		return "too-many-peers";
-	if (uid == 0)
-		return NULL;
-	for (size_t i = 0; i < ws->n; i++)
-		mine += ws->w[i].uid == uid;
-	if (mine >= WORKERS_PER_UID)
-		return "too-many-connections";
-	return ws->n >= MAX_WORKERS - ROOT_RESERVE ? "too-many-peers" : NULL;
-}
-
-/* fork() with SIGTERM and SIGINT blocked until the child has its own handlers (worker.c):
- * one that comes meanwhile waits for them. */
-static pid_t fork_worker(void)
-{
-	sigset_t term, was;
-	pid_t pid;
-
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	sigprocmask(SIG_BLOCK, &term, &was);
-	pid = fork();
-	if (pid != 0)
-		sigprocmask(SIG_SETMASK, &was, NULL);
-	return pid;
-}
-
-/* A spare worker forked ahead of need, so that a connection does not wait for a fork and the
- * worker's start (the store opened again): a millisecond or more on a small VM. */
-static void spare_start(struct helper *h, struct workers *ws, const int *theirs, size_t n)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (ws->spare || ws->n >= MAX_WORKERS ||
-		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return;
-	pid = fork_worker();
-	if (pid == 0) {
-		close(sv[0]);
-		worker_spare(h, sv[1], theirs, n);
-	}
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return;
-	}
-	ws->spare = pid;
-	ws->spare_ctl = sv[0];
-}
-
-/* The spare goes (its ctl closed, it exits), and is reaped as a worker: after a change of the
- * configuration, and when the daemon stops. */
-static void spare_retire(struct workers *ws)
-{
-	if (!ws->spare)
-		return;
-	close(ws->spare_ctl);
-	ws->w[ws->n++] = (struct worker){ws->spare, (uid_t)-1};
-	ws->spare = 0;
-	ws->spare_ctl = -1;
-}
-
-/* Hand fd, a connection of cred's, to the spare: 0, or -1 (the spare is gone: retired). */
-static int spare_take(struct helper *h, struct workers *ws, int fd, const struct ucred *cred)
-{
-	struct worker_handoff ho = {cred->uid, cred->gid, cred->pid, h->ready, h->ready_at, ""};
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {&ho, sizeof(ho)};
-	struct msghdr msg = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	if (!ws->spare)
-		return -1;
-	util_copy(ho.unready, sizeof(ho.unready), h->unready);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	if (sendmsg(ws->spare_ctl, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(ho)) {
-		spare_retire(ws);
-		return -1;
-	}
-	close(ws->spare_ctl);
-	ws->w[ws->n++] = (struct worker){ws->spare, cred->uid};
-	ws->spare = 0;
-	ws->spare_ctl = -1;
-	ws->spare_due = now_ms() + SPARE_AFTER_MS;
-	return 0;
-}
-
-/* Accept one connection and hand it to the spare, or fork its worker, which closes the
- * daemon's fds named in theirs. 0 when there was one (served or refused), -EAGAIN when there
- * was none. */
-static int accept_one(struct helper *h, int lfd, struct workers *ws, const int *theirs, size_t n)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	const char *refusal;
-	pid_t pid;
-
-	if (fd < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		log_msg(LOG_WARNING, "cannot identify a peer: %s; dropping it", strerror(errno));
-		close(fd);
-		return 0;
-	}
-	/* closed unanswered: the module and pwresetctl then run the one-shot helper */
-	if ((refusal = worker_refusal(ws, cred.uid))) {
-		log_refusal(LOG_WARNING, (long)cred.uid, refusal, NULL);
-		close(fd);
-		return 0;
-	}
-	if (spare_take(h, ws, fd, &cred) == 0) {
-		close(fd);
-		return 0;
-	}
-	pid = fork_worker();
-	if (pid == 0) {
-		struct peer p = {.fd = fd,
-			.uid = cred.uid,
-			.gid = cred.gid,
-			.pid = cred.pid,
-			.send_flags = MSG_DONTWAIT,
-			.last_active = util_now()};
-		worker_run(h, &p, theirs, n);
-	}
-	if (pid < 0)
-		log_msg(LOG_ERR, "cannot start a worker for uid %ld: %s; its peer is dropped",
-			(long)cred.uid, strerror(errno));
-	else
-		ws->w[ws->n++] = (struct worker){pid, cred.uid};
-	close(fd);
-	return 0;
-}
-
-/* Reap the workers that ended; one that died is said in the log (only its own conversation
- * ended). How many ended. */
-static size_t workers_reap(struct workers *ws)
-{
-	size_t ended = 0;
-
-	if (ws->spare && waitpid(ws->spare, NULL, WNOHANG) > 0) {
-		log_msg(LOG_WARNING, "the spare worker (pid %ld) ended before it had a connection",
-			(long)ws->spare);
-		close(ws->spare_ctl);
-		ws->spare = 0;
-		ws->spare_ctl = -1;
-	}
-	for (size_t i = ws->n; i-- > 0;) {
-		int status;
-		pid_t r = waitpid(ws->w[i].pid, &status, WNOHANG);
-
-		if (r == 0 || (r < 0 && errno == EINTR))
-			continue;
-		if (r > 0 && WIFSIGNALED(status))
-			log_msg(LOG_WARNING,
-				"the worker serving uid %ld (pid %ld) was ended by signal %d: its "
-				"conversation is lost; serving on",
-				(long)ws->w[i].uid, (long)ws->w[i].pid, WTERMSIG(status));
-		else if (r > 0 && WEXITSTATUS(status) != 0)
-			log_msg(LOG_WARNING, "the worker serving uid %ld (pid %ld) exited with %d",
-				(long)ws->w[i].uid, (long)ws->w[i].pid, WEXITSTATUS(status));
-		ws->w[i] = ws->w[--ws->n];
-		ended++;
-	}
-	return ended;
-}
-
-/* At SIGTERM: each worker finishes its request in hand and ends; those still alive after
- * STOP_WAIT_S are killed. */
-static void workers_stop(struct workers *ws, int kick_r)
-{
-	uint64_t until = util_now() + STOP_WAIT_S;
-	char buf[64];
-
-	spare_retire(ws);
-	for (size_t i = 0; i < ws->n; i++)
-		kill(ws->w[i].pid, SIGTERM);
-	while (ws->n > 0 && util_now() < until) {
-		struct pollfd pfd = {.fd = kick_r, .events = POLLIN};
-		if (poll(&pfd, 1, 100) > 0)
-			while (read(kick_r, buf, sizeof(buf)) > 0)
-				;
-		workers_reap(ws);
-	}
-	if (ws->n > 0)
-		log_msg(LOG_WARNING, "%zu worker(s) still busy after %d s; killing them", ws->n,
-			STOP_WAIT_S);
-	for (size_t i = 0; i < ws->n; i++)
-		kill(ws->w[i].pid, SIGKILL);
-	while (ws->n > 0)
-		if (workers_reap(ws) == 0)
-			usleep(10 * 1000);
-}
-
 /* The daemon's listening socket (systemd's, else its own), its pipe (kick[0] read; kick[1]
  * written by workers and at SIGCHLD) and its signals: the socket, or < 0. */
 static int daemon_start(struct helper *h, int kick[2])
@@ -478,6 +250,19 @@ static int daemon_start(struct helper *h, int kick[2])
 	return lfd;
 }
 
+/* A directory agent for the pool, started and configured by the daemon, so that it outlives
+ * the workers that borrow it. */
+static int agent_spawn(void *ctx, int *fd, pid_t *pid)
+{
+	struct helper *h = ctx;
+	char why[DIR_TEXT_MAX + 1];
+	int r = dirlink_spawn(h->accounts.dir, fd, pid, why, sizeof(why));
+
+	if (r < 0)
+		log_msg(LOG_WARNING, "no directory agent for the pool: %s", why);
+	return r;
+}
+
 /* How long the daemon may sleep: until the quiet period ends (then the courier's own timeouts
  * rule), TICK_MS at most. */
 static int next_tick(const struct helper *h, size_t workers, uint64_t last_activity, uint64_t now)
@@ -490,8 +275,8 @@ static int next_tick(const struct helper *h, size_t workers, uint64_t last_activ
 
 int server_daemon(struct helper *h)
 {
-	static struct workers ws = {.spare_ctl = -1};
-	struct pollfd pfds[4]; /* the socket, the pipe, the mailer, the watch */
+	static struct workers ws;
+	struct pollfd pfds[5]; /* the socket, the pipe, the mailer, the watch, the agent pool */
 	uint64_t next_housekeeping = 0, last_activity = util_now();
 	int kick[2], lfd = daemon_start(h, kick), wfd;
 	char buf[256];
@@ -499,6 +284,8 @@ int server_daemon(struct helper *h)
 	if (lfd < 0)
 		return lfd;
 	wfd = policy_watch_open(h);
+	if (workers_init(&ws, lfd, kick[0], wfd) < 0)
+		log_msg(LOG_WARNING, "no pool of directory agents: each worker starts its own");
 
 	while (!stopping) {
 		uint64_t now = util_now();
@@ -508,11 +295,10 @@ int server_daemon(struct helper *h)
 		pfds[1] = (struct pollfd){.fd = kick[0], .events = POLLIN};
 		pfds[2] = (struct pollfd){.fd = courier_fd(h->courier), .events = POLLIN};
 		pfds[3] = (struct pollfd){.fd = wfd, .events = POLLIN};
+		pfds[4] = (struct pollfd){.fd = ws.pool.back[0], .events = POLLIN};
 		tick = wait_ms(h, now, next_tick(h, ws.n, last_activity, now));
-		if (!ws.spare && ws.spare_due > now_ms() &&
-			ws.spare_due - now_ms() < (uint64_t)tick)
-			tick = (int)(ws.spare_due - now_ms());
-		ready = poll(pfds, 4, tick);
+		workers_spare_due(&ws, &tick);
+		ready = poll(pfds, 5, tick);
 		if (ready < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			break;
@@ -520,41 +306,43 @@ int server_daemon(struct helper *h)
 		now = util_now();
 		if (ready > 0 && pfds[3].revents) { /* the configuration's directory changed */
 			policy_watch_read(h, wfd);
-			spare_retire(&ws); /* the next is forked with the file as it is now */
+			/* the next spare, and the next agents, with the file as it is now */
+			workers_spare_retire(&ws);
+			agentpool_flush(&ws.pool);
 		}
 		if (reload_requested) { /* SIGHUP: the configuration file again */
 			reload_requested = 0;
 			policy_reload(h);
-			spare_retire(&ws);
+			workers_spare_retire(&ws);
+			agentpool_flush(&ws.pool);
 		}
+		if (ready > 0 && pfds[4].revents) /* an agent asked for, or given back */
+			agentpool_read(&ws.pool, now, agent_spawn, h);
 		if (ready > 0 && pfds[1].revents) { /* mail queued, or a worker ended */
 			while (read(kick[0], buf, sizeof(buf)) > 0)
 				;
 			courier_wake(h->courier);
 			if (workers_reap(&ws) > 0) /* drained first: no end goes unseen */
 				last_activity = now;
+			agentpool_reap(&ws.pool);
 		}
 		if (ready > 0 && (pfds[0].revents & POLLIN)) {
 			last_activity = now;
 			/* the dictionary looked at here, every few seconds at most, and not by
 			 * each worker: its look loads the dictionary (milliseconds) */
 			ready_check(h);
-			for (int i = 0; i < ACCEPT_BURST; i++) {
-				/* the mailer's: courier_forget() */
-				int theirs[] = {lfd, kick[0], wfd, ws.spare_ctl};
-				if (accept_one(h, lfd, &ws, theirs, 4) == -EAGAIN)
+			for (int i = 0; i < ACCEPT_BURST; i++)
+				if (workers_accept(h, lfd, &ws) == -EAGAIN)
 					break;
-			}
 		}
 		if (now >= next_housekeeping) {
 			housekeeping_run(h, now);
+			agentpool_tick(&ws.pool, now);
 			next_housekeeping = now + TICK_MS / 1000;
 		}
 		courier_run(h, h->courier, util_now());
-		if (!ws.spare && !stopping && now_ms() >= ws.spare_due) {
-			int theirs[] = {lfd, kick[0], wfd};
-			spare_start(h, &ws, theirs, 3);
-		}
+		if (!stopping && workers_spare_due(&ws, &tick))
+			workers_spare_start(h, &ws);
 		if (h->idle_exit && ws.n == 0 && courier_idle(h->courier) &&
 			now >= last_activity + h->idle_exit &&
 			poll(pfds, 1, 0) == 0) { /* a caller just arriving is served first */
@@ -567,6 +355,7 @@ int server_daemon(struct helper *h)
 	}
 	close(lfd);
 	workers_stop(&ws, kick[0]);
+	agentpool_close(&ws.pool);
 	close(kick[0]);
 	close(kick[1]);
 	kick_fd = h->mail_kick = -1;

@@ -16,6 +16,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "agentpool.h"
 #include "courier.h"
 #include "dirlink.h"
 #include "log.h"
@@ -77,14 +78,38 @@ static void serve(struct helper *h, struct peer *p)
 	}
 }
 
-/* The daemon's state made the worker's own: its fds in theirs closed, no courier, the store
- * opened again. */
-static void adopt(struct helper *h, const int *theirs, size_t n)
+static int pool_sock = -1;
+static uint32_t pool_generation;
+
+static int agent_take(void *ctx, int *fd, pid_t *pid)
 {
+	(void)ctx;
+	return agentpool_borrow(pool_sock, pool_generation, fd, pid);
+}
+
+static void agent_give(void *ctx, int fd, pid_t pid)
+{
+	struct agent_msg m = {'G', getpid(), pid, pool_generation};
+
+	(void)ctx;
+	agentpool_send(pool_sock, &m, fd); /* not taken: it exits once fd is closed */
+	close(fd);
+}
+
+/* The daemon's state made the worker's own: its fds closed, no courier, the store opened
+ * again, directory agents borrowed from the daemon's pool and given back. */
+static void adopt(struct helper *h, const struct worker_env *env)
+{
+	static const struct dirlink_pool hooks = {agent_take, agent_give, NULL};
+
 	signals_own();
-	for (size_t i = 0; i < n; i++)
-		if (theirs[i] >= 0)
-			close(theirs[i]);
+	for (size_t i = 0; i < env->n; i++)
+		if (env->theirs[i] >= 0)
+			close(env->theirs[i]);
+	pool_sock = env->pool_sock;
+	pool_generation = env->generation;
+	if (pool_sock >= 0)
+		dirlink_pool(h->accounts.dir, &hooks);
 	courier_forget(h->courier);
 	h->courier = NULL; /* mail queued here is the daemon's to send: h->mail_kick tells it */
 	if (h->store && store_reopen(h->store) < 0) {
@@ -105,9 +130,9 @@ static void finish(struct helper *h, struct peer *p)
 	_exit(0);
 }
 
-void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
+void worker_run(struct helper *h, struct peer *p, const struct worker_env *env)
 {
-	adopt(h, theirs, n);
+	adopt(h, env);
 	finish(h, p);
 }
 
@@ -135,13 +160,13 @@ static int handed(int ctl, struct worker_handoff *ho)
 	return fd;
 }
 
-void worker_spare(struct helper *h, int ctl, const int *theirs, size_t n)
+void worker_spare(struct helper *h, int ctl, const struct worker_env *env)
 {
 	struct worker_handoff ho;
 	struct peer p;
 	int fd;
 
-	adopt(h, theirs, n);
+	adopt(h, env);
 	fd = handed(ctl, &ho);
 	close(ctl);
 	if (fd < 0 || stopping)

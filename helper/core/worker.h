@@ -9,10 +9,18 @@
 
 #include "helper.h"
 
-/* In the child the daemon just forked for peer p: close the daemon's fds named in theirs (n of
- * them; -1 is skipped), make the rest of the daemon's state the worker's own, serve p until
- * its conversation ends, and exit. */
-void worker_run(struct helper *h, struct peer *p, const int *theirs, size_t n)
+/* The daemon's fds a worker closes (-1 is skipped), and where it borrows and gives back
+ * directory agents (agentpool.h). */
+struct worker_env {
+	const int *theirs;
+	size_t n;
+	int pool_sock; /* -1: no pool */
+	uint32_t generation;
+};
+
+/* In the child the daemon just forked for peer p: close the daemon's fds, make the rest of the
+ * daemon's state the worker's own, serve p until its conversation ends, and exit. */
+void worker_run(struct helper *h, struct peer *p, const struct worker_env *env)
 	__attribute__((noreturn));
 
 /* What the daemon hands a spare worker with a connection's fd (SCM_RIGHTS): who is on it, and
@@ -28,6 +36,7 @@ struct worker_handoff {
 
 /* A spare, in the child the daemon just forked ahead of need: like worker_run(), but it waits
  * on ctl for its connection first; exits when ctl closes without one. */
-void worker_spare(struct helper *h, int ctl, const int *theirs, size_t n) __attribute__((noreturn));
+void worker_spare(struct helper *h, int ctl, const struct worker_env *env)
+	__attribute__((noreturn));
 
 #endif

@@ -401,12 +401,10 @@ def test_many_conversations():
         victim = Talk()
         eq(victim.ask("request ldapish 10.5.0.1")[0], harness.REQUEST_ANSWER, "the request")
         time.sleep(0.2)
-        # its worker: the daemon's child whose own child is the directory agent it started
-        agents = [int(n) for n in os.listdir("/proc") if n.isdigit() and
-                  cmdline(n).startswith("pwreset-directory")]
-        workers = [parent(a) for a in agents if parent(parent(a)) == S.daemon.pid]
-        eq(len(workers), 1, "the request's worker, waiting on the directory")
-        os.kill(workers[0], 9)
+        # its worker: the process at the other end of victim's connection
+        worker = peer_process(victim.p.pid)
+        eq(parent(worker), S.daemon.pid, "the request's worker, waiting on the directory")
+        os.kill(worker, 9)
         victim.send("offer ldapish")
         a = victim.answer()
         check(not a.startswith("offer"), f"the killed worker's conversation ended: {a}")
@@ -486,12 +484,35 @@ def test_work_unseen_on_another_connection():
     check(abs(m["alice"] - m["nosuchuser"]) < 0.5, f"the probe tells them apart: {m}")
 
 
-def cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return os.path.basename(f.read().split(b"\0")[0].decode())
-    except OSError:
-        return ""
+def socket_inodes(pid):
+    out = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(int(link[8:-1]))
+    return out
+
+
+def peer_process(pid):
+    """The process at the other end of pid's Unix socket (ss tells the peer's inode)."""
+    mine = socket_inodes(pid)
+    ss = subprocess.run(["ss", "-xn"], capture_output=True, text=True).stdout.splitlines()
+    peers = set()
+    for line in ss[1:]:
+        f = line.split()
+        if len(f) >= 8 and f[5].isdigit() and f[7].isdigit() and int(f[5]) in mine:
+            peers.add(int(f[7]))
+    for n in os.listdir("/proc"):
+        if n.isdigit() and int(n) != pid:
+            try:
+                if socket_inodes(n) & peers:
+                    return int(n)
+            except OSError:
+                pass
+    return -1
 
 
 def parent(pid):
