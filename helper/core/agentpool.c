@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agentpool.h"
+#include "fdpass.h"
 
 #define AGENT_IDLE_S 60
 #define BORROW_WAIT_MS 500 /* the daemon answers at once, unless it is busy forking */
@@ -74,42 +75,12 @@ void agentpool_tick(struct agentpool *a, uint64_t now)
 
 int agentpool_send(int sock, const struct agent_msg *m, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {(void *)m, sizeof(*m)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (fd >= 0) {
-		struct cmsghdr *c;
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof(*m) ? 0 : -errno;
+	return fdpass_send(sock, m, sizeof(*m), fd);
 }
 
 long agentpool_recv(int sock, struct agent_msg *m, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {m, sizeof(*m)};
-	struct msghdr msg = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c;
-	ssize_t got = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-	*fd = -1;
-	if (got < 0)
-		return -errno;
-	c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(fd, CMSG_DATA(c), sizeof(*fd));
-	return got;
+	return fdpass_recv(sock, m, sizeof(*m), fd, MSG_DONTWAIT);
 }
 
 /* Whether pid is one of the daemon's own agents. */

@@ -19,6 +19,7 @@
 #include "agentpool.h"
 #include "courier.h"
 #include "dirlink.h"
+#include "fdpass.h"
 #include "log.h"
 #include "route.h"
 #include "util.h"
@@ -140,24 +141,13 @@ void worker_run(struct helper *h, struct peer *p, const struct worker_env *env)
  * closed ctl, or SIGTERM came first). */
 static int handed(int ctl, struct worker_handoff *ho)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {ho, sizeof(*ho)};
-	struct msghdr msg = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c;
-	ssize_t got;
-	int fd = -1;
+	long got;
+	int fd;
 
 	do
-		got = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
-	while (got < 0 && errno == EINTR && !stopping);
-	c = got == (ssize_t)sizeof(*ho) ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	return fd;
+		got = fdpass_recv(ctl, ho, sizeof(*ho), &fd, 0);
+	while (got == -EINTR && !stopping);
+	return got == (long)sizeof(*ho) ? fd : -1;
 }
 
 void worker_spare(struct helper *h, int ctl, const struct worker_env *env)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -150,22 +151,11 @@ void workers_spare_retire(struct workers *ws)
 static int spare_take(struct helper *h, struct workers *ws, int fd, const struct ucred *cred)
 {
 	struct worker_handoff ho = {cred->uid, cred->gid, cred->pid, h->ready, h->ready_at, ""};
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {&ho, sizeof(ho)};
-	struct msghdr msg = {.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
 	if (!ws->spare)
 		return -1;
 	util_copy(ho.unready, sizeof(ho.unready), h->unready);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	if (sendmsg(ws->spare_ctl, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(ho)) {
+	if (fdpass_send(ws->spare_ctl, &ho, sizeof(ho), fd) < 0) {
 		workers_spare_retire(ws);
 		return -1;
 	}
