@@ -338,6 +338,10 @@ def test_oneshot_freezer():
         with open("/etc/pam.d/su", "w") as pam:
             pam.write("auth sufficient pam_rootok.so\n" + harness.auth_stack() +
                       "account required pam_unix.so\nsession required pam_unix.so\n")
+        preload = os.environ.get("PWR_SANITIZER_PRELOAD")
+        if preload:  # su is setuid: the loader ignores LD_PRELOAD there, not ld.so.preload
+            with open("/etc/ld.so.preload", "w") as f:
+                f.write(preload.replace(" ", "\n") + "\n")
         S.stop_daemon()
         p = pexpect.spawn(AS_ALICE[0], AS_ALICE[1:] + ["su", "gina", "-c", "true"],
                           encoding="utf-8", timeout=60, echo=False, preexec_fn=into)
