@@ -401,10 +401,14 @@ def test_many_conversations():
         victim = Talk()
         eq(victim.ask("request ldapish 10.5.0.1")[0], harness.REQUEST_ANSWER, "the request")
         time.sleep(0.2)
-        # its worker: the process at the other end of victim's connection
-        worker = peer_process(victim.p.pid)
-        eq(parent(worker), S.daemon.pid, "the request's worker, waiting on the directory")
-        os.kill(worker, 9)
+        # its worker: of the daemon's two workers left (the 200 have ended), the older; the
+        # other is the spare forked after it was handed the connection
+        end = time.time() + 10
+        while len(helper_children()) != 2 and time.time() < end:
+            time.sleep(0.05)
+        workers = helper_children()
+        eq(len(workers), 2, "the request's worker and the spare")
+        os.kill(workers[0], 9)
         victim.send("offer ldapish")
         a = victim.answer()
         check(not a.startswith("offer"), f"the killed worker's conversation ended: {a}")
@@ -489,35 +493,23 @@ def test_work_unseen_on_another_connection():
     check(abs(m["alice"] - m["nosuchuser"]) < 0.5, f"the probe tells them apart: {m}")
 
 
-def socket_inodes(pid):
-    out = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            out.add(int(link[8:-1]))
-    return out
-
-
-def peer_process(pid):
-    """The process at the other end of pid's Unix socket (ss tells the peer's inode)."""
-    mine = socket_inodes(pid)
-    ss = subprocess.run(["ss", "-xn"], capture_output=True, text=True).stdout.splitlines()
-    peers = set()
-    for line in ss[1:]:
-        f = line.split()
-        if len(f) >= 8 and f[5].isdigit() and f[7].isdigit() and int(f[5]) in mine:
-            peers.add(int(f[7]))
+def helper_children():
+    """The daemon's children that are workers (its copies: not the mailer, not an agent),
+    oldest first."""
+    out = []
     for n in os.listdir("/proc"):
-        if n.isdigit() and int(n) != pid:
-            try:
-                if socket_inodes(n) & peers:
-                    return int(n)
-            except OSError:
-                pass
-    return -1
+        if not n.isdigit() or parent(n) != S.daemon.pid:
+            continue
+        try:
+            with open(f"/proc/{n}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            with open(f"/proc/{n}/stat") as f:
+                started = int(f.read().rsplit(")", 1)[1].split()[19])
+        except (OSError, ValueError, IndexError):
+            continue
+        if argv0 == S.helper.encode():
+            out.append((started, int(n)))
+    return [pid for _, pid in sorted(out)]
 
 
 def parent(pid):
