@@ -101,6 +101,14 @@ uint64_t util_now(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+uint64_t util_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int util_lower(char *dst, size_t n, const char *s)
 {
 	size_t l = strlen(s);

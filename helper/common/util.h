@@ -25,6 +25,8 @@ int util_copy(char *dst, size_t n, const char *src);
 
 /* Seconds since the epoch. */
 uint64_t util_now(void);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and waits, which the wall clock would move. */
+uint64_t util_mono_ms(void);
 
 /* This host's name, fully qualified when gethostname() or /etc/hosts says so (the line that
  * names the host: its first name), else the short name; "localhost" when there is none. Never

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * MUST: an agent is lent to one worker at a time (it is taken out of the pool when lent); one
- * configured before the configuration changed is never lent again; the daemon never waits on
- * an agent (it only passes fds around).
+ * configured before the configuration changed is never lent again; the daemon waits on an
+ * agent only to start one for the pool (its configuration's answer), after it has answered
+ * the worker that asked, and otherwise only passes fds around.
  */
 #include <errno.h>
 #include <poll.h>

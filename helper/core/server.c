@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "courier.h"
@@ -74,14 +73,6 @@ static int wait_ms(struct helper *h, uint64_t now, int max_ms)
 	return t >= 0 && t < max_ms ? t : max_ms;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 {
 	struct peer p = {.fd = fd, .uid = uid, .gid = gid, .pid = getppid()};
@@ -92,7 +83,7 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 	 * moment after each answer: a request that follows at once is never kept waiting behind
 	 * the courier (whose work differs between accounts) */
 	for (;;) {
-		uint64_t now = util_now(), ms = now_ms();
+		uint64_t now = util_now(), ms = util_mono_ms();
 		bool hold = ms < answered + MAIL_AFTER_MS;
 		int n, t = (int)(last + PEER_IDLE_S - now) * 1000;
 
@@ -109,10 +100,10 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 			if (route_serve_one(h, &p) < 0)
 				break;
 			last = util_now();
-			answered = now_ms();
+			answered = util_mono_ms();
 			continue;
 		}
-		if (now_ms() >= answered + MAIL_AFTER_MS)
+		if (util_mono_ms() >= answered + MAIL_AFTER_MS)
 			courier_run(h, h->courier, util_now());
 	}
 	explicit_bzero(&p, sizeof(p));

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -340,14 +339,6 @@ static void on_alarm(int sig)
 	(void)sig; /* only to end the flock() below with EINTR */
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 void store_write_wait(struct store *s, unsigned ms)
 {
 	s->write_wait_ms = ms;
@@ -362,7 +353,7 @@ static int write_turn(struct store *s)
 	struct itimerval t = {{0, WRITE_WAIT_AGAIN_MS * 1000},
 				 {s->write_wait_ms / 1000, (s->write_wait_ms % 1000) * 1000}},
 			 old_t;
-	uint64_t until = now_ms() + s->write_wait_ms;
+	uint64_t until = util_mono_ms() + s->write_wait_ms;
 	int r;
 
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
@@ -372,7 +363,7 @@ static int write_turn(struct store *s)
 	sigemptyset(&sa.sa_mask); /* no SA_RESTART: the alarm ends the wait */
 	sigaction(SIGALRM, &sa, &old_sa);
 	setitimer(ITIMER_REAL, &t, &old_t);
-	while ((r = flock(s->lock_fd, LOCK_EX)) < 0 && errno == EINTR && now_ms() < until)
+	while ((r = flock(s->lock_fd, LOCK_EX)) < 0 && errno == EINTR && util_mono_ms() < until)
 		;
 	r = r < 0 ? -errno : 0;
 	setitimer(ITIMER_REAL, &old_t, NULL);

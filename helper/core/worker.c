@@ -6,7 +6,8 @@
  * its conversation, and a worker that dies ends nothing else.
  * MUST: nothing of the daemon's is used across the fork but its memory. The store is opened
  * again (LMDB's handles are not to be used across fork), the mailer's socket, the listening
- * socket and the daemon's own fds are closed, and a directory agent is the worker's own.
+ * socket and the daemon's own fds are closed, and a directory agent is borrowed from the
+ * daemon's pool for the conversation (or started by the worker when the pool has none).
  */
 #include <errno.h>
 #include <poll.h>

@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fdpass.h"
@@ -26,18 +25,10 @@
 #define WORKERS_PER_UID 8 /* a peer that is not root (a lock screen) needs one or two */
 #define ROOT_RESERVE 128 /* of MAX_WORKERS, only for root's peers (login, sshd) */
 #define STOP_WAIT_S 20 /* at SIGTERM: how long workers may take to finish their request */
-#define SPARE_AFTER_MS \
-	5 /* the next spare is forked this long after the last was handed a
-			    connection, not while it answers it (a small machine has 2 CPUs) */
+/* the next spare is forked this long after the last was handed a connection, not while it
+ * answers it (a small machine has 2 CPUs) */
+#define SPARE_AFTER_MS 5
 #define WORKER_FDS (5 + AGENT_POOL)
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 int workers_init(struct workers *ws, int lfd, int kick_r, int wfd)
 {
@@ -51,7 +42,7 @@ int workers_init(struct workers *ws, int lfd, int kick_r, int wfd)
 
 bool workers_spare_due(const struct workers *ws, int *ms)
 {
-	uint64_t now = now_ms();
+	uint64_t now = util_mono_ms();
 
 	if (ws->spare)
 		return false;
@@ -163,7 +154,7 @@ static int spare_take(struct helper *h, struct workers *ws, int fd, const struct
 	ws->w[ws->n++] = (struct worker){ws->spare, cred->uid};
 	ws->spare = 0;
 	ws->spare_ctl = -1;
-	ws->spare_due = now_ms() + SPARE_AFTER_MS;
+	ws->spare_due = util_mono_ms() + SPARE_AFTER_MS;
 	return 0;
 }
 
