@@ -79,7 +79,8 @@ struct dirans {
 	uint32_t status; /* enum dir_status */
 	uint32_t more; /* DIR_LIST: 1 while more answers follow this one */
 	uint32_t uid; /* LOOKUP, LIST: uidNumber */
-	uint32_t count; /* COUNT: entries holding the value; LOCK: enum dir_lock */
+	uint32_t count; /* COUNT: entries holding the value; LOCK: enum dir_lock; LIST: the
+			  entry's gidNumber (UINT32_MAX: none) */
 	char dn[DIR_DN_MAX + 1]; /* LOOKUP, LIST */
 	char user[DIR_USER_MAX + 1]; /* LIST: the entry's uid */
 	char address[DIR_VALUE_MAX + 1]; /* LOOKUP, LIST: attr's first value, "" when none */

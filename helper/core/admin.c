@@ -17,6 +17,7 @@
 #include "admin.h"
 #include "answer.h"
 #include "audit.h"
+#include "census.h"
 #include "code.h"
 #include "eligible.h"
 #include "log.h"
@@ -390,27 +391,28 @@ static int check_one(void *vctx, const char *user)
 
 int admin_check(struct helper *h, struct peer *p, union pwr_msg *m)
 {
-	const struct account_db *db = &h->accounts;
 	struct check_ctx ctx = {h, p, NULL, 0};
-	uint32_t next = m->page.start;
-	bool more = false;
+	char why[PWR_TEXT_MAX / 2];
 	int r;
 
-	if ((r = store_begin(h->store, false, &ctx.txn)) < 0)
-		return answer_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
-	if (m->page.user[0])
+	if (!m->page.user[0]) {
+		/* every account: one pass, in one answer (census.c) */
+		r = census_run(h, p, &ctx.count, why, sizeof(why));
+	} else if ((r = store_begin(h->store, false, &ctx.txn)) == 0) {
 		r = check_one(&ctx, m->page.user);
+		store_abort(ctx.txn);
+	}
+	if (r < 0 && !m->page.user[0] && r != -EPIPE)
+		audit(LOG_ERR, "check", p, NULL, NULL, "error", why);
 	else
-		r = db->ops->each(db, &next, h->conf.min_uid, h->conf.max_uid, PWR_PAGE_MAX,
-			check_one, &ctx, &more);
-	store_abort(ctx.txn);
-	audit(LOG_INFO, "check", p, m->page.user[0] ? m->page.user : NULL, NULL,
-		r < 0 ? "error" : "ok", r < 0 ? strerror(-r) : NULL);
-	if (r == -EPIPE || r == -EAGAIN || r == -ECONNRESET)
+		audit(LOG_INFO, "check", p, m->page.user[0] ? m->page.user : NULL, NULL,
+			r < 0 ? "error" : "ok", r < 0 ? strerror(-r) : NULL);
+	if (r == -EPIPE || r == -EAGAIN || r == -ECONNRESET || r == -ETIMEDOUT)
 		return r;
 	if (r < 0)
-		return answer_error(p, PWR_E_INTERNAL, "cannot check accounts: %s", strerror(-r));
-	return answer_done(p, PWR_OK, ctx.count, more, next, NULL);
+		return answer_error(p, PWR_E_INTERNAL, "cannot check accounts: %s",
+			m->page.user[0] ? strerror(-r) : why);
+	return answer_done(p, PWR_OK, ctx.count, false, 0, NULL);
 }
 
 /* ---- addresses ---- */

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,24 @@
 int answer_send(struct peer *p, uint16_t op, const void *msg)
 {
 	int r = wire_send(p->fd, op, msg, p->send_flags);
+	if (r < 0)
+		log_msg(LOG_WARNING, "peer pid %ld uid %ld: cannot send %s: %s; dropping it",
+			(long)p->pid, (long)p->uid, wire_op_name(op), strerror(-r));
+	return r;
+}
+
+int answer_stream(struct peer *p, uint16_t op, const void *msg)
+{
+	int r;
+
+	while ((r = wire_send(p->fd, op, msg, p->send_flags)) == -EAGAIN) {
+		struct pollfd pfd = {.fd = p->fd, .events = POLLOUT};
+		int n = poll(&pfd, 1, ANSWER_STREAM_WAIT_MS);
+		if (n == 0 || (n < 0 && errno != EINTR)) {
+			r = n == 0 ? -ETIMEDOUT : -errno;
+			break;
+		}
+	}
 	if (r < 0)
 		log_msg(LOG_WARNING, "peer pid %ld uid %ld: cannot send %s: %s; dropping it",
 			(long)p->pid, (long)p->uid, wire_op_name(op), strerror(-r));

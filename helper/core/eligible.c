@@ -29,9 +29,21 @@ int eligible_directory_sharers(
 void eligible_account(const struct account_db *db, struct pwr_conf *c, const struct account *acct,
 	uint64_t now, struct elig_facts *f)
 {
+	eligible_facts(c, db->dir != NULL, acct, eligible_group_nss, NULL, now, f);
+}
+
+bool eligible_group_nss(void *ctx, const struct account *acct, const struct conf_list *groups)
+{
+	(void)ctx;
+	return account_in_groups(acct, groups);
+}
+
+void eligible_facts(struct pwr_conf *c, bool directory_on, const struct account *acct,
+	eligible_group_fn *in_groups, void *ctx, uint64_t now, struct elig_facts *f)
+{
 	memset(f, 0, sizeof(*f));
 	f->self_reset = c->self_reset;
-	f->directory_on = db->dir != NULL;
+	f->directory_on = directory_on;
 	f->exists = acct->exists;
 	if (acct->exists) {
 		f->uid = (uint32_t)acct->uid;
@@ -40,7 +52,7 @@ void eligible_account(const struct account_db *db, struct pwr_conf *c, const str
 		f->unreachable = acct->unreachable;
 		f->system_account = acct->uid < c->min_uid;
 		f->excluded = conf_list_has(&c->exclude_users, acct->name) ||
-			      account_in_groups(acct, &c->exclude_groups);
+			      (c->exclude_groups.n && in_groups(ctx, acct, &c->exclude_groups));
 		f->expired = acct->expire >= 0 && (uint64_t)acct->expire * 86400 <= now;
 	}
 	if (acct->directory && acct->address) {

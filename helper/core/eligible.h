@@ -44,6 +44,15 @@ int eligible_gather(const struct account_db *db, struct pwr_conf *c, struct stor
  * account's address; the local accounts sharing an address). */
 void eligible_account(const struct account_db *db, struct pwr_conf *c, const struct account *acct,
 	uint64_t now, struct elig_facts *f);
+/* Whether acct belongs to a group of groups (true when that cannot be told). */
+typedef bool eligible_group_fn(
+	void *ctx, const struct account *acct, const struct conf_list *groups);
+/* ... asking NSS (account_in_groups). */
+bool eligible_group_nss(void *ctx, const struct account *acct, const struct conf_list *groups);
+/* eligible_account with the groups told by in_groups (census.c reads them once for every
+ * account). */
+void eligible_facts(struct pwr_conf *c, bool directory_on, const struct account *acct,
+	eligible_group_fn *in_groups, void *ctx, uint64_t now, struct elig_facts *f);
 int eligible_directory_sharers(
 	const struct account_db *db, const struct account *acct, struct elig_facts *f);
 int eligible_store(

@@ -115,18 +115,18 @@ static void first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, s
 	ldap_value_free_len(v);
 }
 
-/* uidNumber of e: 0 and *uid, or -1 when it has none that is a number. */
-static int uid_number(LDAP *ld, LDAPMessage *e, uint32_t *uid)
+/* A number attribute of e (uidNumber, gidNumber): 0 and *out, or -1 when it has none. */
+static int number_of(LDAP *ld, LDAPMessage *e, const char *attr, uint32_t *out)
 {
 	char buf[16], *end;
 	unsigned long n;
 
-	first_value(ld, e, "uidNumber", buf, sizeof(buf));
+	first_value(ld, e, attr, buf, sizeof(buf));
 	errno = 0;
 	n = strtoul(buf, &end, 10);
 	if (!*buf || *end || errno || n > UINT32_MAX)
 		return -1;
-	*uid = (uint32_t)n;
+	*out = (uint32_t)n;
 	return 0;
 }
 
@@ -154,7 +154,7 @@ static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
 	ldap_memfree(dn);
 	first_value(d->ld, e, d->attr, a->address, sizeof(a->address));
 	first_value(d->ld, e, "uid", a->user, sizeof(a->user));
-	uid_number(d->ld, e, &a->uid);
+	number_of(d->ld, e, "uidNumber", &a->uid);
 	entry_binding(d, e, a);
 }
 
@@ -193,7 +193,7 @@ static void do_lookup(struct dir *d, const struct dirreq *q)
 		return;
 	for (LDAPMessage *e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
 		uint32_t uid;
-		if (uid_number(d->ld, e, &uid) == 0 && uid == q->uid) {
+		if (number_of(d->ld, e, "uidNumber", &uid) == 0 && uid == q->uid) {
 			found = e;
 			n++;
 		}
@@ -382,11 +382,12 @@ static void do_unlock(struct dir *d, const struct dirreq *q)
 		answer_status(d, q->tag, DIR_OK, "%s", "");
 }
 
-/* One page of DIR_LIST; *cookie is where the next one starts (bv_val NULL: the end). */
-static int list_page(
-	struct dir *d, const struct dirreq *q, const char *filter, struct berval *cookie)
+/* One page of DIR_LIST; *cookie is where the next one starts (bv_val NULL: the end). The
+ * entries of a page the server cut short are counted in *listed, not sent. */
+static int list_page(struct dir *d, const struct dirreq *q, const char *filter,
+	struct berval *cookie, uint32_t *listed)
 {
-	char *attrs[] = {"uid", "uidNumber", d->attr, NULL};
+	char *attrs[] = {"uid", "uidNumber", "gidNumber", d->attr, NULL};
 	struct timeval tv;
 	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **back = NULL;
 	LDAPMessage *res = NULL;
@@ -408,13 +409,18 @@ static int list_page(
 		rc = ldap_parse_result(d->ld, res, &err, NULL, NULL, NULL, &back, 0);
 	if (rc == LDAP_SUCCESS)
 		rc = err;
-	for (LDAPMessage *e = rc == LDAP_SUCCESS ? ldap_first_entry(d->ld, res) : NULL; e;
+	for (LDAPMessage *e = res ? ldap_first_entry(d->ld, res) : NULL; e;
 		e = ldap_next_entry(d->ld, e)) {
+		(*listed)++;
+		if (rc != LDAP_SUCCESS)
+			continue;
 		memset(a, 0, sizeof(*a));
 		a->tag = q->tag;
 		a->more = 1;
 		describe(d, e, a);
 		a->binding[0] = '\0';
+		if (number_of(d->ld, e, "gidNumber", &a->count) < 0)
+			a->count = UINT32_MAX;
 		send_answer(a);
 	}
 	ber_memfree(cookie->bv_val);
@@ -432,20 +438,48 @@ static int list_page(
 	return rc;
 }
 
+/* Why a listing stopped, in words an administrator can act on (the service account's limits
+ * are slapd's olcLimits; conf/directory/ ships the line). */
+static void answer_list_error(struct dir *d, uint32_t tag, int rc, uint32_t listed)
+{
+	char buf[512];
+	const char *limit = rc == LDAP_SIZELIMIT_EXCEEDED    ? "size limit"
+			    : rc == LDAP_TIMELIMIT_EXCEEDED  ? "time limit"
+			    : rc == LDAP_ADMINLIMIT_EXCEEDED ? "administrative limit"
+							     : NULL;
+
+	if (limit) {
+		answer_status(d, tag, DIR_FAILED,
+			"the directory stopped the listing at %u entries (%s): allow the service "
+			"account %s (olcLimits; see conf/directory/)",
+			listed, limit,
+			rc == LDAP_SIZELIMIT_EXCEEDED   ? "size.prtotal=unlimited"
+			: rc == LDAP_TIMELIMIT_EXCEEDED ? "time=unlimited"
+							: "size=unlimited time=unlimited");
+	} else if (rc == LDAP_INSUFFICIENT_ACCESS || rc == LDAP_UNWILLING_TO_PERFORM ||
+		   rc == LDAP_STRONG_AUTH_REQUIRED || rc == LDAP_INAPPROPRIATE_AUTH) {
+		answer_status(d, tag, DIR_FAILED, "the directory refused the listing: %s",
+			why_of(d->ld, rc, buf, sizeof(buf)));
+	} else {
+		answer_ldap_error(d, tag, "list", rc);
+	}
+}
+
 /* DIR_LIST: every entry of the filter with %u as *, a page at a time. */
 static void do_list(struct dir *d, const struct dirreq *q)
 {
 	char filter[DIR_FILTER_MAX + 2];
 	struct berval cookie = {0, NULL};
+	uint32_t listed = 0;
 	int rc;
 
 	ldapfilter_for(d->filter, NULL, filter, sizeof(filter));
 	do {
-		rc = list_page(d, q, filter, &cookie);
+		rc = list_page(d, q, filter, &cookie, &listed);
 	} while (rc == LDAP_SUCCESS && cookie.bv_val);
 	ber_memfree(cookie.bv_val);
 	if (rc != LDAP_SUCCESS)
-		answer_ldap_error(d, q->tag, "list", rc);
+		answer_list_error(d, q->tag, rc, listed);
 	else
 		answer_status(d, q->tag, DIR_OK, "%s", "");
 }

@@ -273,6 +273,12 @@ def test_directory_policy_and_eligibility():
              if line.startswith("check ")]
     eq(users.count("lena"), 1, out)
     eq(users[-1], "zoe", "the directory's own accounts come last")
+    # one pass over every account gives each account the verdict of `check USER`; zoe, whom
+    # this host's NSS does not know, is taken as the directory describes her
+    everyone = sorted(line for line in out if line.startswith("check "))
+    rc, one_by_one = S.client([f"check {u}" for u in users if u != "zoe"])
+    one_by_one = [line for line in one_by_one if line.startswith("check ")]
+    eq(everyone, sorted(one_by_one + ["check user=zoe uid=10005 eligible=1 reasons="]))
     # email set and pwreset-address refuse a directory account
     rc, out = S.client(["email-set lena other@example.org"])
     check("comes from the directory (mail)" in out[0], out)

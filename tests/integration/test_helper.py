@@ -236,6 +236,14 @@ def test_check_reasons():
               "hank", "ldapish"):
         eq(users.count(u), 1, u)
     check("sysacct" not in users and "root" not in users, users)
+    # in one pass and one answer, each account with the verdict `check USER` gives it
+    for t in BOTH:
+        rc, out = S.client(["check"], t)
+        eq([l for l in out if l.startswith("done ")],
+           [f"done status=0 count={len(users)} more=0 next=0 text="], t)
+        rc, each = S.client([f"check {u}" for u in users], t)
+        eq([l for l in out if l.startswith("check ")],
+           [l for l in each if l.startswith("check ")], t)
     # policy off: every account says so
     S.stop_daemon()
     S.write_config(BASE_CONFIG + "self_reset = no\n")

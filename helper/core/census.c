@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Every account in one pass (`pwresetctl check` with no name, SPEC §8): the shadow file and the
+ * passwd file are read once, the directory is listed once (one paged search), the groups of
+ * exclude_groups are read once, and each account's facts come from those and from the store's
+ * address index. Cost and memory grow with the number of accounts, not with its square, and
+ * each account's item is sent as soon as it is known, so that no end holds the whole list.
+ * MUST: each verdict is the one `check USER` gives (eligible.c decides both), except that an
+ * account found only in the directory is taken as the directory describes it (its uid and
+ * gidNumber), NSS not asked name by name; the store is read in short transactions, never one
+ * held for the whole listing.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "answer.h"
+#include "census.h"
+#include "dirlink.h"
+#include "eligible.h"
+#include "log.h"
+#include "mailaddr.h"
+#include "shadowfile.h"
+#include "util.h"
+
+#define ACCOUNTS_PER_TXN 256
+
+/* A sorted table of strings, each with a number (or an index) beside it. */
+struct row {
+	char *key;
+	long val;
+};
+
+struct table {
+	struct row *v;
+	size_t n, cap;
+};
+
+static int table_add(struct table *t, const char *key, long val)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		struct row *v = realloc(t->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	if (!(t->v[t->n].key = strdup(key)))
+		return -ENOMEM;
+	t->v[t->n++].val = val;
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->val > y->val) - (x->val < y->val);
+}
+
+static void table_sort(struct table *t)
+{
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), row_cmp);
+}
+
+/* The first row of key, or NULL. */
+static const struct row *table_find(const struct table *t, const char *key)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(t->v[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->n && !strcmp(t->v[lo].key, key) ? &t->v[lo] : NULL;
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].key);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* One entry of the directory's listing. */
+struct dir_entry {
+	char *name, *address; /* address: "" when none or not usable */
+	uint32_t uid, gid;
+};
+
+struct census {
+	struct helper *h;
+	struct peer *p;
+	uint64_t now;
+	struct table shadow; /* name -> the day it expires (-1: never) */
+	struct table passwd; /* the passwd file's names -> 0 */
+	struct table excluded; /* exclude_groups: their members -> 0, their gids ("#GID") -> 0 */
+	bool groups_unknown; /* a group of exclude_groups could not be read: all are excluded */
+	bool dir_on;
+	struct dir_entry *dir; /* the listing, in its order */
+	size_t ndir, dircap;
+	int dir_err;
+	struct table dir_names; /* name -> index into dir */
+	struct table dir_addrs; /* lower-case address -> index into dir */
+	MDB_txn *txn;
+	unsigned in_txn;
+	uint32_t count;
+};
+
+static int read_shadow(struct census *cs, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	char *line = NULL;
+	ssize_t n;
+	int r = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
+		char *colon = memchr(line, ':', (size_t)n);
+		if (!colon)
+			continue;
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		*colon = '\0';
+		r = table_add(&cs->shadow, line, 0);
+		if (r == 0) {
+			*colon = ':';
+			cs->shadow.v[cs->shadow.n - 1].val = shadowfile_expire(line);
+		}
+	}
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	util_free_wiped(line, cap);
+	fclose(f);
+	table_sort(&cs->shadow);
+	return r;
+}
+
+/* The members and gids of exclude_groups, through NSS, once. */
+static int read_groups(struct census *cs)
+{
+	const struct conf_list *l = &cs->h->conf.exclude_groups;
+	size_t cap = 16384;
+	char *buf = malloc(cap), gid[16];
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < l->n; i++) {
+		struct group gr, *res = NULL;
+		int e;
+		while ((e = getgrnam_r(l->items[i], &gr, buf, cap, &res)) == ERANGE &&
+			cap < (1u << 26)) {
+			char *more = realloc(buf, cap * 2);
+			if (!more) {
+				e = ENOMEM;
+				break;
+			}
+			buf = more;
+			cap *= 2;
+		}
+		if (e && e != ENOENT && e != ESRCH) {
+			log_msg(LOG_WARNING,
+				"check: cannot read group %s (%s): every account is "
+				"taken as excluded",
+				l->items[i], strerror(e));
+			cs->groups_unknown = true;
+			continue;
+		}
+		if (!res)
+			continue;
+		snprintf(gid, sizeof(gid), "#%lu", (unsigned long)gr.gr_gid);
+		r = table_add(&cs->excluded, gid, 0);
+		for (char **m = gr.gr_mem; r == 0 && m && *m; m++)
+			r = table_add(&cs->excluded, *m, 0);
+	}
+	free(buf);
+	table_sort(&cs->excluded);
+	return r;
+}
+
+static bool census_in_groups(void *ctx, const struct account *a, const struct conf_list *groups)
+{
+	struct census *cs = ctx;
+	char gid[16];
+
+	(void)groups;
+	if (cs->groups_unknown)
+		return true;
+	snprintf(gid, sizeof(gid), "#%lu", (unsigned long)a->gid);
+	return table_find(&cs->excluded, a->name) || table_find(&cs->excluded, gid);
+}
+
+static void dir_one(void *ctx, const struct dirans *e)
+{
+	struct census *cs = ctx;
+	struct dir_entry *d;
+	char why[256];
+
+	if (cs->dir_err)
+		return;
+	if (cs->ndir == cs->dircap) {
+		size_t cap = cs->dircap ? 2 * cs->dircap : 1024;
+		struct dir_entry *v = realloc(cs->dir, cap * sizeof(*v));
+		if (!v) {
+			cs->dir_err = -ENOMEM;
+			return;
+		}
+		cs->dir = v;
+		cs->dircap = cap;
+	}
+	d = &cs->dir[cs->ndir];
+	*d = (struct dir_entry){.uid = e->uid, .gid = e->count};
+	/* as a lookup does (account_dir.c): an address that cannot be used is none */
+	d->address = strdup(*e->address && mailaddr_validate(e->address, why, sizeof(why)) == 0
+				    ? e->address
+				    : "");
+	d->name = strdup(e->user);
+	if (!d->name || !d->address) {
+		free(d->name);
+		free(d->address);
+		cs->dir_err = -ENOMEM;
+		return;
+	}
+	cs->ndir++;
+}
+
+/* The directory's entries, once, and the two indexes over them. */
+static int read_directory(struct census *cs, char *why, size_t whylen)
+{
+	struct dirreq q = {.op = DIR_LIST};
+	const struct dirans *end = dirlink_call(cs->h->accounts.dir, &q, dir_one, cs);
+	char low[PWR_ADDR_MAX + 1];
+	int r = cs->dir_err;
+
+	if (r == 0 && end->status != DIR_OK) {
+		snprintf(why, whylen, "%s", end->text);
+		log_msg(LOG_ERR, "directory: cannot list its accounts: %s", end->text);
+		return -EHOSTUNREACH;
+	}
+	for (size_t i = 0; r == 0 && i < cs->ndir; i++) {
+		r = table_add(&cs->dir_names, cs->dir[i].name, (long)i);
+		if (r == 0 && *cs->dir[i].address &&
+			util_lower(low, sizeof(low), cs->dir[i].address) == 0)
+			r = table_add(&cs->dir_addrs, low, (long)i);
+	}
+	table_sort(&cs->dir_names);
+	table_sort(&cs->dir_addrs);
+	return r;
+}
+
+/* The directory's other entries with a's address, as DIR_COUNT would name them. */
+static void dir_sharers(struct census *cs, const struct account *a, struct elig_facts *f)
+{
+	char low[PWR_ADDR_MAX + 1];
+	const struct row *r;
+	size_t pos = 0;
+
+	if (util_lower(low, sizeof(low), a->address) < 0 || !(r = table_find(&cs->dir_addrs, low)))
+		return;
+	for (const struct row *end = cs->dir_addrs.v + cs->dir_addrs.n;
+		r < end && !strcmp(r->key, low); r++) {
+		const char *other = cs->dir[r->val].name;
+		int w;
+		if (!strcmp(other, a->name))
+			continue;
+		f->sharers++;
+		w = snprintf(f->shared_with + pos, sizeof(f->shared_with) - pos, "%s%s",
+			pos ? "," : "", other);
+		if (w > 0 && (size_t)w < sizeof(f->shared_with) - pos)
+			pos += (size_t)w;
+	}
+}
+
+/* Whether a (not local: its name and uid set) is a directory account, as a lookup decides it:
+ * exactly one entry with its name and its uid. */
+static void dir_match(struct census *cs, struct account *a)
+{
+	const struct row *r = table_find(&cs->dir_names, a->name);
+	const struct dir_entry *one = NULL;
+	int n = 0;
+
+	for (const struct row *end = cs->dir_names.v + cs->dir_names.n;
+		r && r < end && !strcmp(r->key, a->name); r++)
+		if (cs->dir[r->val].uid == (uint32_t)a->uid && n++ == 0)
+			one = &cs->dir[r->val];
+	if (n != 1)
+		return;
+	a->directory = true;
+	a->address = *one->address ? one->address : NULL;
+}
+
+/* The item of one account, sent. */
+static int emit(struct census *cs, struct account *a)
+{
+	struct helper *h = cs->h;
+	struct pwr_check_item it = {0};
+	struct elig_facts f;
+	int r;
+
+	eligible_facts(&h->conf, cs->dir_on, a, census_in_groups, cs, cs->now, &f);
+	if (f.directory && f.has_address)
+		dir_sharers(cs, a, &f);
+	if (cs->in_txn++ == ACCOUNTS_PER_TXN) {
+		store_abort(cs->txn);
+		cs->txn = NULL;
+		cs->in_txn = 1;
+	}
+	if (!cs->txn && (r = store_begin(h->store, false, &cs->txn)) < 0)
+		return r;
+	if ((r = eligible_store(&h->conf, h->store, cs->txn, a->name, &f)) < 0)
+		return r;
+	util_copy(it.user, sizeof(it.user), a->name);
+	it.uid = f.exists ? f.uid : UINT32_MAX;
+	it.eligible = eligible_reasons(&f, it.reasons, sizeof(it.reasons)) == 0;
+	cs->count++;
+	return answer_stream(cs->p, PWR_ITEM_CHECK, &it);
+}
+
+/* The passwd file's accounts in its order, each once. */
+static int each_passwd(struct census *cs)
+{
+	struct pwr_conf *c = &cs->h->conf;
+	FILE *f = fopen(cs->h->accounts.passwd, "re");
+	struct passwd *pw;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (r == 0 && (pw = fgetpwent(f))) {
+		struct account a = {.expire = -1, .uid = pw->pw_uid, .gid = pw->pw_gid};
+		const struct row *sh;
+		if ((r = table_add(&cs->passwd, pw->pw_name, 0)) < 0 || pw->pw_uid < c->min_uid ||
+			pw->pw_uid > c->max_uid)
+			continue;
+		/* what local_lookup takes for no account at all */
+		a.exists = util_copy(a.name, sizeof(a.name), pw->pw_name) == 0 && *a.name != '+' &&
+			   *a.name != '-' && util_text_ok(a.name) && !strchr(a.name, ':');
+		if (a.exists && (sh = table_find(&cs->shadow, a.name))) {
+			a.local = true;
+			a.expire = sh->val;
+		} else if (a.exists && cs->dir_on) {
+			dir_match(cs, &a);
+		}
+		r = emit(cs, &a);
+	}
+	fclose(f);
+	table_sort(&cs->passwd);
+	return r;
+}
+
+/* The directory's accounts the passwd file does not name, each name once. */
+static int each_directory(struct census *cs)
+{
+	struct pwr_conf *c = &cs->h->conf;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < cs->dir_names.n; i++) {
+		const struct dir_entry *d = &cs->dir[cs->dir_names.v[i].val];
+		struct account a = {.expire = -1, .exists = true, .uid = d->uid, .gid = d->gid};
+		if (i && !strcmp(cs->dir_names.v[i - 1].key, d->name))
+			continue; /* the first entry of a name stands for it */
+		if (!*d->name || d->uid < c->min_uid || d->uid > c->max_uid ||
+			table_find(&cs->passwd, d->name) ||
+			util_copy(a.name, sizeof(a.name), d->name) < 0)
+			continue;
+		dir_match(cs, &a);
+		r = emit(cs, &a);
+	}
+	return r;
+}
+
+int census_run(struct helper *h, struct peer *p, uint32_t *count, char *why, size_t whylen)
+{
+	struct census cs = {.h = h, .p = p, .now = util_now(), .dir_on = h->accounts.dir != NULL};
+	int r;
+
+	*why = '\0';
+	if ((r = read_shadow(&cs, h->accounts.shadow)) == 0 && (r = read_groups(&cs)) == 0 &&
+		(!cs.dir_on || (r = read_directory(&cs, why, whylen)) == 0) &&
+		(r = each_passwd(&cs)) == 0 && cs.dir_on)
+		r = each_directory(&cs);
+	store_abort(cs.txn);
+	*count = cs.count;
+	for (size_t i = 0; i < cs.ndir; i++) {
+		free(cs.dir[i].name);
+		free(cs.dir[i].address);
+	}
+	free(cs.dir);
+	table_free(&cs.shadow);
+	table_free(&cs.passwd);
+	table_free(&cs.excluded);
+	table_free(&cs.dir_names);
+	table_free(&cs.dir_addrs);
+	if (r < 0 && !*why)
+		snprintf(why, whylen, "%s", strerror(-r));
+	return r;
+}
