@@ -143,43 +143,6 @@ bool account_uid_in_group(uid_t uid, const char *group)
 	return groups_match(pw.pw_name, pw.pw_gid, &l) == 1;
 }
 
-static int local_each(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
-	unsigned max, account_each_fn *fn, void *ctx, bool *more)
-{
-	FILE *f = fopen(db->passwd, "re");
-	struct passwd *pw;
-	unsigned done = 0;
-	int r = 0;
-
-	*more = false;
-	if (!f)
-		return -errno;
-	if (fseek(f, (long)*pos, SEEK_SET) < 0) {
-		fclose(f);
-		return -EINVAL;
-	}
-	while ((pw = fgetpwent(f))) {
-		if (pw->pw_uid < min_uid || pw->pw_uid > max_uid)
-			goto next;
-		if (done == max) {
-			*more = true;
-			break;
-		}
-		if ((r = fn(ctx, pw->pw_name)) < 0)
-			break;
-		done++;
-	next:;
-		long at = ftell(f);
-		if (at < 0 || at > UINT32_MAX) {
-			r = -EFBIG;
-			break;
-		}
-		*pos = (uint32_t)at;
-	}
-	fclose(f);
-	return r;
-}
-
 /* The tally directory: "dir = ..." in faillock.conf, else pam_faillock's default. */
 static void faillock_dir(const char *conf, char *out, size_t n)
 {
@@ -315,7 +278,6 @@ const struct account_ops account_local_ops = {
 	.set_password = local_set_password,
 	.lock = local_lock,
 	.sharers = local_sharers,
-	.each = local_each,
 };
 
 void account_db_local(

@@ -58,8 +58,6 @@ enum account_locked { ACCOUNT_LOCKED, ACCOUNT_LOCKED_RANDOM };
  * after the change: 0 lets the change be written; < 0 leaves the entry as it was (returned). */
 typedef int account_guard_fn(void *ctx, const char *before, const char *after);
 
-typedef int account_each_fn(void *ctx, const char *name);
-
 struct account_db;
 
 struct account_ops {
@@ -79,10 +77,6 @@ struct account_ops {
 	 * < 0 when it cannot tell. */
 	int (*sharers)(
 		const struct account_db *db, const struct account *a, char *out, size_t outlen);
-	/* Call fn for the accounts with min_uid <= uid <= max_uid, from position *pos on, at most
-	 * max of them; *pos is left where the next call starts, *more says whether any remain. */
-	int (*each)(const struct account_db *db, uint32_t *pos, uid_t min_uid, uid_t max_uid,
-		unsigned max, account_each_fn *fn, void *ctx, bool *more);
 };
 
 struct dirlink;
@@ -90,7 +84,7 @@ struct dirlink;
 struct account_db {
 	const struct account_ops *ops;
 	const char *shadow; /* the shadow file */
-	const char *passwd; /* the passwd file, for `each` */
+	const char *passwd; /* the passwd file, for check of every account (census.c) */
 	const char *faillock_conf; /* where pam_faillock's tally directory is said */
 	struct dirlink *dir; /* the directory (SPEC §12); NULL: none */
 };

@@ -918,7 +918,6 @@ static const struct account_ops counting_ops = {
 	.set_password = count_set_password,
 	.lock = count_lock,
 	.sharers = NULL, /* set from the local ones in the test */
-	.each = NULL,
 };
 
 /* A request's lookups and changes, from zero. */
@@ -971,7 +970,6 @@ static void test_one_lookup_per_request(void **state)
 	struct account_ops ops = counting_ops;
 
 	ops.sharers = account_local_ops.sharers;
-	ops.each = account_local_ops.each;
 	f->h.accounts.ops = &ops;
 	/* a directory is configured (eligibility asks); the counting operations never call it */
 	f->h.accounts.dir = (struct dirlink *)&seam;
