@@ -36,6 +36,7 @@ expect "root" queue flush roo
 expect "--dry-run" email import --d
 expect "--print" reset --pr
 expect "--no-lock" --json reset --no
+expect "--json-seq" check --json-s
 expect "30m 1h 24h 3d 7d" reset --ttl ""
 expect "" status ""
 exit $failed

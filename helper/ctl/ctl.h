@@ -22,7 +22,7 @@ enum { EX_DONE = 0, EX_FAILED = 1, EX_USAGE = 2, EX_PERM = 3, EX_UNREACHABLE = 4
 struct opts {
 	const char *socket;
 	const char *helper;
-	bool json, print, no_lock, dry_run, help;
+	bool json, json_seq, print, no_lock, dry_run, help;
 	bool ttl_given;
 	uint32_t ttl;
 };

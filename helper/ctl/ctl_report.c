@@ -65,7 +65,8 @@ static void check_item(const union pwr_msg *m, void *vctx)
 
 	if (c->o->json) {
 		bool f = true, g = true;
-		printf("%s{", c->users ? "," : "");
+		/* --json-seq: RFC 7464's record separator starts each text, a newline ends it */
+		printf("%s{", c->o->json_seq ? "\x1e" : c->users ? "," : "");
 		ctl_jkey("user", &f);
 		ctl_jstr(it->user);
 		ctl_jkey("uid", &f);
@@ -78,7 +79,7 @@ static void check_item(const union pwr_msg *m, void *vctx)
 		ctl_jkey("reasons", &f);
 		putchar('[');
 		each_reason(it->reasons, json_reason, &g);
-		fputs("]}", stdout);
+		fputs(c->o->json_seq ? "]}\n" : "]}", stdout);
 	} else {
 		char u[PWR_USER_MAX + 1], r[PWR_TEXT_MAX + 1];
 		printf("%s\t%s\n", ctl_safe(it->user, u, sizeof(u)),
@@ -95,7 +96,7 @@ int ctl_check(struct opts *o, int argc, char **argv)
 	bool f = true;
 
 	if (o->json)
-		fputs("{\"users\":[", stdout);
+		fputs(o->json_seq ? "" : "{\"users\":[", stdout);
 	if (argc == 0)
 		ctl_list_all(PWR_REQ_CHECK, PWR_ITEM_CHECK, NULL, check_item, &c);
 	for (int i = 0; i < argc; i++) {
@@ -111,7 +112,7 @@ int ctl_check(struct opts *o, int argc, char **argv)
 		ctl_list_all(PWR_REQ_CHECK, PWR_ITEM_CHECK, argv[i], check_item, &c);
 	}
 	if (o->json) {
-		fputs("],\"summary\":{", stdout);
+		fputs(o->json_seq ? "\x1e{\"summary\":{" : "],\"summary\":{", stdout);
 		ctl_jkey("users", &f);
 		printf("%zu", c.users);
 		ctl_jkey("eligible", &f);

@@ -32,6 +32,7 @@ struct command {
 
 #define OPT_RESET 1u /* --print, --no-lock, --ttl */
 #define OPT_DRY_RUN 2u
+#define OPT_JSON_SEQ 4u /* --json-seq */
 
 /* ---- the command line ---- */
 
@@ -55,9 +56,11 @@ static const struct command commands[] = {
 		"number and why; the others are imported (with --dry-run, only checked)."},
 	{"email export", 0, 0, 0, ctl_email_export, "email export",
 		"Print every registered address as \"user address\" lines, the format of import."},
-	{"check", 0, -1, 0, ctl_check, "check [USER...]",
+	{"check", 0, -1, OPT_JSON_SEQ, ctl_check, "check [--json-seq] [USER...]",
 		"Whether each user can reset, and every reason why not; without USER, every local\n"
-		"account with uid >= min_uid. Exit status 0 when all are eligible, 1 otherwise."},
+		"account with uid >= min_uid. Exit status 0 when all are eligible, 1 otherwise.\n"
+		"--json-seq: each user as a JSON text of its own (RFC 7464: RS, the text, LF) as it\n"
+		"comes, then the summary, so that a script need not hold them all."},
 	{"tokens", 0, 0, 0, ctl_tokens, "tokens",
 		"The pending codes: user, kind (self/admin), issued, expires, tries left."},
 	{"revoke", 1, 1, 0, ctl_revoke, "revoke USER", "Void USER's pending code."},
@@ -154,6 +157,9 @@ static int parse_options(int argc, char **argv, struct cmdline *c)
 			c->pos[c->npos++] = argv[i];
 		} else if (!strcmp(a, "--json")) {
 			o->json = true;
+		} else if (!strcmp(a, "--json-seq")) {
+			o->json = o->json_seq = true;
+			c->given |= OPT_JSON_SEQ;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			o->help = true;
 		} else if (!strcmp(a, "--version")) {
@@ -223,7 +229,9 @@ static int run(int argc, char **argv, char **pos)
 	}
 	if (c.given & ~cmd->options)
 		return ctl_usage_error("%s does not apply here",
-			c.given & OPT_RESET ? "--print, --no-lock or --ttl" : "--dry-run");
+			c.given & ~cmd->options & OPT_RESET     ? "--print, --no-lock or --ttl"
+			: c.given & ~cmd->options & OPT_DRY_RUN ? "--dry-run"
+								: "--json-seq");
 	c.npos -= used;
 	if (c.npos < cmd->min_args || (cmd->max_args >= 0 && c.npos > cmd->max_args))
 		return ctl_usage_error("usage: %s", cmd->usage);

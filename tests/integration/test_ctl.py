@@ -253,6 +253,19 @@ def test_ctl_check():
     users = {u["user"] for u in js["users"]}
     check({"alice", "bob", "carol", "dave"} <= users, users)
     check(not users & {"root", "sysacct", "nobody"}, users)
+    # --json-seq (RFC 7464): the same users, a text each, then the summary; on both transports
+    for t in ("socket", "oneshot"):
+        rc, out, err = ctl("--json-seq", "check", transport=t)
+        eq(rc, 1, err)
+        check(out.startswith("\x1e") and out.endswith("\n"), repr(out[:40]))
+        texts = [json.loads(r) for r in out.split("\x1e")[1:]]
+        check(all(r.endswith("}\n") and r.count("\n") == 1 for r in out.split("\x1e")[1:]),
+              "one line a text")
+        eq(texts[:-1], js["users"], t)
+        eq(texts[-1], {"summary": js["summary"]}, t)
+    rc, out, err = ctl("--json-seq", "status")
+    eq((rc, out, err), (2, "", "pwresetctl: status: --json-seq does not apply here (see "
+                            "pwresetctl status --help)\n"))
     S.write_config(harness.BASE_CONFIG + "self_reset = no\n")
     harness.restart_daemon()
     rc, out, err = ctl("check", "alice")
