@@ -58,6 +58,9 @@ def tool(name):
     raise RuntimeError(f"no {name} under {r or '/'}")
 
 
+LIMITS = os.path.join(TOP, "conf", "directory", "slapd-limits.ldif")
+
+
 def person(uid, number, mail=None, password=None, cn=None):
     """The LDIF of one entry under ou=people."""
     lines = [f"dn: uid={uid},{PEOPLE}", "objectClass: inetOrgPerson",
@@ -74,9 +77,10 @@ def person(uid, number, mail=None, password=None, cn=None):
 class Slapd:
     """slapd on 127.0.0.1 (ldap:// with StartTLS, and ldaps://), in the foreground until
     stop(). people: LDIF entries under ou=people. ppolicy: load the overlay and the default
-    policy (conf/directory/ppolicy.ldif); min_length: its pwdMinLength."""
+    policy (conf/directory/ppolicy.ldif); min_length: its pwdMinLength. limits: the service
+    account's olcLimits (conf/directory/slapd-limits.ldif); without, slapd's defaults."""
 
-    def __init__(self, sandbox, people="", ppolicy=True, min_length=8):
+    def __init__(self, sandbox, people="", ppolicy=True, min_length=8, limits=True):
         self.s = sandbox
         self.dir = tempfile.mkdtemp(prefix="slapd-", dir=sandbox.tmp)  # one per server
         os.chmod(self.dir, 0o755)  # mail_user reads the CA here
@@ -102,6 +106,8 @@ class Slapd:
                         min_length=min_length)
         self.modify(os.path.join(TOP, "conf", "directory", "slapd-acl.ldif"),
                     ppolicy=ppolicy)
+        if limits:
+            self.modify(LIMITS)
 
     def _config(self):
         r = root()

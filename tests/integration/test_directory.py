@@ -305,6 +305,36 @@ def test_directory_policy_and_eligibility():
     srv.stop()
 
 
+def test_directory_check_limits():
+    """check of every account, 600 of them in the directory: with slapd's default limits it
+    fails, saying which limit stopped the listing and what to allow; with the shipped olcLimits
+    (conf/directory/slapd-limits.ldif) it lists all 600."""
+    import smtpserver as sm
+    many = "\n".join(ls.person(f"u{i:04d}", 20000 + i, f"u{i:04d}@example.org")
+                     for i in range(600))
+    d = ls.Slapd(S, people() + "\n" + many, limits=False)
+    srv = sm.Server()
+    directory_world(d, srv)
+    for transport in ("socket", "oneshot"):
+        p = subprocess.run([os.environ["PWR_CTL"], "--helper", S.helper, "check"] +
+                           (["--socket", "/run/pwreset/none.sock"] if transport == "oneshot"
+                            else []), capture_output=True, text=True)
+        eq((p.returncode, p.stdout), (1, ""), p.stderr)
+        eq(p.stderr, "pwresetctl: check: cannot check accounts: the directory stopped the "
+           "listing at 500 entries (size limit): allow the service account "
+           "size.prtotal=unlimited (olcLimits; see conf/directory/)\n", transport)
+    check(re.search(r"directory: cannot list its accounts: the directory stopped the listing "
+                    r"at 500 entries \(size limit\)", S.syslog()), "logged")
+    d.modify(ls.LIMITS)
+    p = subprocess.run([os.environ["PWR_CTL"], "--json-seq", "check"], capture_output=True,
+                       text=True)
+    texts = [json.loads(r) for r in p.stdout.split("\x1e")[1:]]
+    listed = [t["user"] for t in texts[:-1] if t["user"].startswith("u0")]
+    eq((len(listed), len(set(listed))), (600, 600), p.stderr)
+    eq([t["eligible"] for t in texts[:-1] if t["user"] == "u0599"], [True])
+    srv.stop()
+
+
 def admin_reset(d, srv, sent):
     """pwresetctl reset lena: the code mailed to the entry's address, then used to set a new
     password. pwresetctl's result (JSON), and the mails the server then has."""

@@ -60,6 +60,7 @@ EXPECTED = {
     "usr/share/doc/pam_pwreset/examples/pwreset.conf": 0o644,
     "usr/share/doc/pam_pwreset/examples/slapd-acl.ldif": 0o644,
     "usr/share/doc/pam_pwreset/examples/ppolicy.ldif": 0o644,
+    "usr/share/doc/pam_pwreset/examples/slapd-limits.ldif": 0o644,
 }
 if os.environ.get("PWR_DIRECTORY"):  # built where libldap is found (SPEC §12)
     EXPECTED["usr/libexec/pwreset/pwreset-directory"] = 0o755
