@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include "account.h"
+#include "log.h"
 #include "address.h"
 #include "util.h"
 
@@ -225,6 +227,41 @@ int address_each(struct store *s, MDB_txn *txn, const char *after, address_each_
 	struct each_ctx e = {fn, ctx};
 
 	return store_each(s, txn, STORE_DB_ADDR, after, strlen(after), each_one, &e);
+}
+
+struct reindex {
+	struct store *s;
+	MDB_txn *txn;
+};
+
+static int reindex_one(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	char buf[IDX_KEY_MAX + PWR_USER_MAX], user[PWR_USER_MAX + 1];
+	struct reindex *x = ctx;
+	struct address_info a;
+	MDB_val ik, empty = {0, ""};
+	int rc;
+
+	if (k->mv_size > PWR_USER_MAX || address_record_decode(v->mv_data, v->mv_size, &a) < 0)
+		return 0; /* as address_each: a record no request could make is not indexed */
+	memcpy(user, k->mv_data, k->mv_size);
+	user[k->mv_size] = '\0';
+	if (idx_key(buf, sizeof(buf), a.addr, user, &ik) < 0)
+		return 0;
+	if ((rc = mdb_put(x->txn, store_db(x->s, STORE_DB_ADDR_IDX), &ik, &empty, 0)))
+		return store_err(rc, "address index");
+	return 0;
+}
+
+int address_reindex(struct store *s, MDB_txn *txn)
+{
+	struct reindex x = {s, txn};
+	int r = store_each(s, txn, STORE_DB_ADDR, "", 0, reindex_one, &x);
+
+	if (r == 0)
+		log_msg(LOG_NOTICE, "store: the index of addresses was rebuilt (%ld addresses)",
+			address_count(s, txn));
+	return r;
 }
 
 long address_count(struct store *s, MDB_txn *txn)

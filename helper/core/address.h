@@ -65,6 +65,10 @@ int address_each(struct store *s, MDB_txn *txn, const char *after, address_each_
  * registered in the store. 0, -ENOENT when it has none, or < 0. */
 int address_of(struct store *s, const struct account *a, char out[PWR_ADDR_MAX + 1]);
 
+/* For store_open (storefill.h): the index of addresses (address -> accounts), built from the
+ * records in a store that lacks it. */
+int address_reindex(struct store *s, MDB_txn *txn);
+
 /* How many users have an address registered, or < 0. */
 long address_count(struct store *s, MDB_txn *txn);
 

@@ -173,7 +173,7 @@ int mailq_next_due(
 	return next_in(s, txn, STORE_DB_MAILQ_DUE, after, id, rec);
 }
 
-static int reindex(struct store *s, MDB_txn *txn)
+int mailq_reindex(struct store *s, MDB_txn *txn)
 {
 	struct mail_rec rec;
 	uint64_t id = 0;
@@ -204,5 +204,3 @@ int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code)
 	code[CODE_LEN] = '\0';
 	return 0;
 }
-
-const struct store_fill mailq_store_fill[] = {{STORE_DB_MAILQ_DUE, reindex}, {0, NULL}};

@@ -74,9 +74,9 @@ int mailq_next(struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, stru
 int mailq_next_due(
 	struct store *s, MDB_txn *txn, uint64_t after, uint64_t *id, struct mail_rec *rec);
 
-/* For store_open: the index of mails to deliver is built from the whole queue in a store that
- * predates it. */
-extern const struct store_fill mailq_store_fill[];
+/* For store_open (storefill.h): the index of mails to deliver, built from the whole queue in a
+ * store that predates it. */
+int mailq_reindex(struct store *s, MDB_txn *txn);
 
 /* Open the code sealed in rec into code (CODE_LEN + 1 bytes; the caller wipes it). */
 int mailq_unseal(struct store *s, const struct mail_rec *rec, char *code);

@@ -45,6 +45,7 @@
 #include "ready.h"
 #include "secret.h"
 #include "server.h"
+#include "storefill.h"
 #include "util.h"
 
 #define ONESHOT_PER_UID 4 /* live one-shot helpers of one caller that is not root */
@@ -347,7 +348,7 @@ static int run_daemon(struct helper *h, const char *config, uint32_t idle_exit)
 	h->conf_ok = true;
 	h->config_path = config;
 	policy_note_file(h);
-	if (store_open(h->conf.state_dir, 0, mailq_store_fill, &h->store) < 0) {
+	if (store_open(h->conf.state_dir, 0, store_fills, &h->store) < 0) {
 		log_msg(LOG_ERR, "cannot open the store in %s; not starting", h->conf.state_dir);
 		conf_free(&h->conf);
 		return 1;
@@ -392,7 +393,7 @@ static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t r
 	}
 	h->conf_ok = conf_load(&h->conf, config, true, report_log, NULL) == 0;
 	h->config_path = config;
-	if (h->conf_ok && store_open(h->conf.state_dir, 0, mailq_store_fill, &h->store) < 0)
+	if (h->conf_ok && store_open(h->conf.state_dir, 0, store_fills, &h->store) < 0)
 		h->store = NULL;
 	helper_start(h, PWR_MODE_ONESHOT);
 	server_oneshot(h, 0, ruid, rgid);

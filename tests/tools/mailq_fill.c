@@ -10,6 +10,7 @@
 #include "code.h"
 #include "mailq.h"
 #include "store.h"
+#include "storefill.h"
 #include "util.h"
 
 int main(int argc, char **argv)
@@ -22,7 +23,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mailq-fill STATE_DIR N\n");
 		return 2;
 	}
-	if (store_open(argv[1], 0, mailq_store_fill, &s) < 0 || store_begin(s, true, &txn) < 0)
+	if (store_open(argv[1], 0, store_fills, &s) < 0 || store_begin(s, true, &txn) < 0)
 		return 1;
 	for (long i = 0; i < n; i++) {
 		struct mail_rec rec;

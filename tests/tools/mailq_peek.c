@@ -9,6 +9,7 @@
 
 #include "mailq.h"
 #include "store.h"
+#include "storefill.h"
 
 int main(int argc, char **argv)
 {
@@ -21,7 +22,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mailq-peek STATE_DIR\n");
 		return 2;
 	}
-	if (store_open(argv[1], 0, mailq_store_fill, &s) < 0 || store_begin(s, false, &txn) < 0)
+	if (store_open(argv[1], 0, store_fills, &s) < 0 || store_begin(s, false, &txn) < 0)
 		return 1;
 	while (mailq_next(s, txn, id, &id, &rec) == 0) {
 		char code[CODE_LEN + 1] = "", shown[CODE_SHOWN_LEN + 1] = "-";

@@ -26,6 +26,7 @@
 #include "pending.h"
 #include "rate.h"
 #include "store.h"
+#include "storefill.h"
 #include "util.h"
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -52,7 +53,7 @@ static struct store *open_store(const char *sub)
 	char path[128];
 	struct store *s;
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
-	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), 0);
+	assert_int_equal(store_open(path, 0, store_fills, &s), 0);
 	return s;
 }
 
@@ -485,13 +486,13 @@ static void test_store_files(void **state)
 	/* a key others can read is refused, not used */
 	chmod(path, 0644);
 	snprintf(path, sizeof(path), "%s/files", dir);
-	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), -EBADF);
+	assert_int_equal(store_open(path, 0, store_fills, &s), -EBADF);
 	/* a too open state directory is closed again */
 	chmod(path, 0755);
 	snprintf(path, sizeof(path), "%s/files/server.key", dir);
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/files", dir);
-	assert_int_equal(store_open(path, 0, mailq_store_fill, &s), 0);
+	assert_int_equal(store_open(path, 0, store_fills, &s), 0);
 	store_close(s);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
@@ -531,7 +532,7 @@ static void test_full_map(void **state)
 	(void)state;
 
 	snprintf(path, sizeof(path), "%s/full", dir);
-	assert_int_equal(store_open(path, 256 * 1024, mailq_store_fill, &s), 0);
+	assert_int_equal(store_open(path, 256 * 1024, store_fills, &s), 0);
 	assert_int_equal(store_begin(s, true, &txn), 0);
 	assert_int_equal(rate_take(s, txn, "u:first", 3, 3600, 1, &(bool){0}), 0);
 	assert_int_equal(store_commit(txn), 0);
@@ -557,7 +558,7 @@ static void test_full_store_said_once(void **state)
 
 	snprintf(path, sizeof(path), "%s/full-log", dir);
 	snprintf(logpath, sizeof(logpath), "%s/stderr", dir);
-	assert_int_equal(store_open(path, 256 * 1024, mailq_store_fill, &s), 0);
+	assert_int_equal(store_open(path, 256 * 1024, store_fills, &s), 0);
 	log_init("test-code", 1);
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);

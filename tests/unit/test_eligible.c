@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Eligibility: every reason in check's words and order; address validation, host-only
- * addresses, and addresses shared between accounts (case-insensitively). */
+ * addresses, and addresses shared between accounts (case-insensitively); the index of
+ * addresses always agrees with the records, and is rebuilt when a store lacks it. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -16,7 +18,7 @@
 #include "address.h"
 #include "eligible.h"
 #include "mailaddr.h"
-#include "mailq.h"
+#include "storefill.h"
 
 static const struct elig_facts good = {
 	.self_reset = true,
@@ -189,7 +191,7 @@ static void test_sharers(void **state)
 	(void)state;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(store_open(dir, 0, mailq_store_fill, &s), 0);
+	assert_int_equal(store_open(dir, 0, store_fills, &s), 0);
 	assert_int_equal(store_begin(s, true, &txn), 0);
 	assert_int_equal(address_set(s, txn, "carol", "Team@Example.org"), 0);
 	assert_int_equal(address_set(s, txn, "erin", "team@example.ORG"), 0);
@@ -219,6 +221,140 @@ static void test_sharers(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the index of addresses ---- */
+
+#define NUSERS 40
+#define NADDRS 12
+
+struct pairs {
+	char v[NUSERS * 2][PWR_ADDR_MAX + PWR_USER_MAX + 2]; /* "address user", address lower */
+	size_t n;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int record_pair(void *ctx, const char *user, const char *addr)
+{
+	struct pairs *p = ctx;
+	size_t i;
+
+	assert_true(p->n < NUSERS * 2);
+	snprintf(p->v[p->n], sizeof(p->v[0]), "%s %s", addr, user);
+	for (i = 0; p->v[p->n][i] != ' '; i++)
+		p->v[p->n][i] =
+			(char)(p->v[p->n][i] >= 'A' && p->v[p->n][i] <= 'Z' ? p->v[p->n][i] + 32
+									    : p->v[p->n][i]);
+	p->n++;
+	return 0;
+}
+
+static int index_pair(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct pairs *p = ctx;
+	const char *key = k->mv_data, *nul = memchr(key, 0, k->mv_size);
+
+	(void)v;
+	assert_non_null(nul);
+	assert_true(p->n < NUSERS * 2);
+	snprintf(p->v[p->n++], sizeof(p->v[0]), "%s %.*s", key,
+		(int)(k->mv_size - (size_t)(nul - key) - 1), nul + 1);
+	return 0;
+}
+
+/* The index holds exactly one key for each record: its address in lower case, and its user. */
+static void assert_index_agrees(struct store *s)
+{
+	static struct pairs recs, idx;
+	MDB_txn *txn;
+
+	recs.n = idx.n = 0;
+	assert_int_equal(store_begin(s, false, &txn), 0);
+	assert_int_equal(address_each(s, txn, "", record_pair, &recs), 0);
+	assert_int_equal(store_each(s, txn, STORE_DB_ADDR_IDX, "", 0, index_pair, &idx), 0);
+	store_abort(txn);
+	qsort(recs.v, recs.n, sizeof(recs.v[0]), pair_cmp);
+	qsort(idx.v, idx.n, sizeof(idx.v[0]), pair_cmp);
+	assert_int_equal(idx.n, recs.n);
+	for (size_t i = 0; i < recs.n; i++)
+		assert_string_equal(idx.v[i], recs.v[i]);
+}
+
+/* Random sets (an administrator's), unsets, imports (many in one transaction, some failing
+ * as a whole) and confirms (a user's, with the time), each a commit of its own; after each,
+ * the index agrees with the records and the sharers it names are the records' own. Then the
+ * index is dropped, as in a store from before it, and store_open builds it again. */
+static void test_address_index(void **state)
+{
+	char dir[] = "/tmp/pwr-idx-XXXXXX", cmd[128], user[16], addr[64], list[PWR_TEXT_MAX];
+	struct store *s;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	unsigned seed = 20261204;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_open(dir, 0, store_fills, &s), 0);
+	for (int step = 0; step < 600; step++) {
+		int op = rand_r(&seed) % 4, n = op == 2 ? 1 + rand_r(&seed) % 8 : 1;
+		assert_int_equal(store_begin(s, true, &txn), 0);
+		for (int i = 0; i < n; i++) {
+			int a = rand_r(&seed) % NADDRS;
+			struct address_info info = {
+				.source = PWR_SOURCE_USER, .confirmed = 1 + step};
+			snprintf(user, sizeof(user), "u%02d", rand_r(&seed) % NUSERS);
+			/* the same address in several cases */
+			snprintf(addr, sizeof(addr), "%s%d@Example.org",
+				rand_r(&seed) % 2 ? "Team" : "team", a);
+			if (op == 1) {
+				int r = address_unset(s, txn, user);
+				assert_true(r == 0 || r == -ENOENT);
+			} else if (op == 3) {
+				snprintf(info.addr, sizeof(info.addr), "%s", addr);
+				assert_int_equal(address_set_info(s, txn, user, &info), 0);
+			} else {
+				assert_int_equal(address_set(s, txn, user, addr), 0);
+			}
+		}
+		/* an import that fails part way is not committed at all */
+		if (op == 2 && rand_r(&seed) % 4 == 0)
+			store_abort(txn);
+		else
+			assert_int_equal(store_commit(txn), 0);
+		assert_index_agrees(s);
+	}
+	/* the sharers of each address, from the index, are the users the records give it */
+	assert_int_equal(store_begin(s, false, &txn), 0);
+	for (int u = 0; u < NUSERS; u++) {
+		char mine[PWR_ADDR_MAX + 1], theirs[PWR_ADDR_MAX + 1];
+		int want = 0;
+		snprintf(user, sizeof(user), "u%02d", u);
+		if (address_get(s, txn, user, mine) < 0)
+			continue;
+		for (int o = 0; o < NUSERS; o++) {
+			char other[16];
+			snprintf(other, sizeof(other), "u%02d", o);
+			want += o != u && address_get(s, txn, other, theirs) == 0 &&
+				!strcasecmp(mine, theirs);
+		}
+		assert_int_equal(address_sharers(s, txn, mine, user, list, sizeof(list)), want);
+	}
+	store_abort(txn);
+	/* a store without the index (from before it): opened, it has it again, whole */
+	assert_int_equal(store_begin(s, true, &txn), 0);
+	dbi = store_db(s, STORE_DB_ADDR_IDX);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(store_commit(txn), 0);
+	store_close(s);
+	assert_int_equal(store_open(dir, 0, store_fills, &s), 0);
+	assert_index_agrees(s);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_local_only),
 		cmocka_unit_test(test_sharers),
+		cmocka_unit_test(test_address_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mailq.h"
 #include "route.h"
+#include "storefill.h"
 
 #define OLD_PASSWORD "an old pass phrase 1"
 #define NEW_PASSWORD "Tulip-Gravel-Orbit-93"
@@ -108,7 +109,7 @@ static int setup(void **state)
 	assert_int_equal(conf_parse(&f->h.conf, "test", text, strlen(text), NULL, NULL), 0);
 	f->h.conf_ok = true;
 	f->h.mail_kick = -1;
-	assert_int_equal(store_open(f->h.conf.state_dir, 0, mailq_store_fill, &f->h.store), 0);
+	assert_int_equal(store_open(f->h.conf.state_dir, 0, store_fills, &f->h.store), 0);
 	account_db_local(&f->h.accounts, f->path[0], "/etc/passwd", f->path[1]);
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
