@@ -95,6 +95,7 @@ enum pwr_op {
 	PWR_ITEM_TOKEN = 0x8104,
 	PWR_ITEM_RESET = 0x8105,
 	PWR_ITEM_MAIL = 0x8106,
+	PWR_ITEM_CHECKS = 0x8107,
 };
 
 /* Status carried by every answer. 0 is success. */
@@ -175,8 +176,9 @@ struct pwr_import_req {
 };
 
 /* PWR_REQ_EMAIL_EXPORT, PWR_REQ_CHECK, PWR_REQ_TOKENS: u32 start, str user
- * CHECK: user names one account; empty: every local account from `start` (0 at first, then
- *   PWR_ANS_DONE's `next`).
+ * CHECK: user names one account; empty: every account, in one answer (PWR_ANS_DONE's `more`
+ *   is 0), with PWR_ITEM_CHECK items, or, when `start` is PWR_CHECK_PACKED, with
+ *   PWR_ITEM_CHECKS (many accounts a packet) wherever an item can be written that way.
  * EMAIL_EXPORT, TOKENS: the page starts after `user` (empty at first, then the last user of
  *   the previous page); `start` is 0. */
 struct pwr_page_req {
@@ -393,6 +395,16 @@ struct pwr_check_item {
 	uint32_t uid;
 	uint32_t eligible;
 	char reasons[PWR_TEXT_MAX + 1];
+};
+
+/* PWR_ITEM_CHECKS: str lines, each "USER<TAB>UID<TAB>ELIGIBLE<TAB>REASONS<LF>": a
+ * PWR_ITEM_CHECK's fields in text (UID "-" for none, ELIGIBLE 0 or 1), for an account whose
+ * name and reasons hold no TAB or LF (any other is sent as a PWR_ITEM_CHECK, in its place in
+ * the order). A listing of every account sends 50 to 100 of them a packet instead of one. */
+#define PWR_CHECK_PACKED 1
+#define PWR_CHECKS_MAX (PWR_MSG_MAX - 8 - 2)
+struct pwr_check_lines {
+	char lines[PWR_CHECKS_MAX + 1];
 };
 
 /* The kinds of mail, and the states of a mail in the queue (wire_mail_kind() and

@@ -94,6 +94,7 @@ static const struct field f_email[] = {STR(struct pwr_email_item, user, PWR_USER
 static const struct field f_check[] = {STR(struct pwr_check_item, user, PWR_USER_MAX),
 	U32(struct pwr_check_item, uid), U32(struct pwr_check_item, eligible),
 	STR(struct pwr_check_item, reasons, PWR_TEXT_MAX)};
+static const struct field f_checks[] = {STR(struct pwr_check_lines, lines, PWR_CHECKS_MAX)};
 static const struct field f_token[] = {STR(struct pwr_token_item, user, PWR_USER_MAX),
 	U32(struct pwr_token_item, kind), U64(struct pwr_token_item, issued),
 	U64(struct pwr_token_item, expires), U32(struct pwr_token_item, failures),
@@ -165,6 +166,7 @@ static const struct message messages[] = {
 	MSG(PWR_ITEM_REJECT, "reject-item", f_reject),
 	MSG(PWR_ITEM_EMAIL, "email-item", f_email),
 	MSG(PWR_ITEM_CHECK, "check-item", f_check),
+	MSG(PWR_ITEM_CHECKS, "check-items", f_checks),
 	MSG(PWR_ITEM_TOKEN, "token-item", f_token),
 	MSG(PWR_ITEM_RESET, "reset-item", f_reset_item),
 	MSG(PWR_ITEM_MAIL, "mail-item", f_mail),

@@ -43,6 +43,7 @@ union pwr_msg {
 	struct pwr_reject_item reject;
 	struct pwr_email_item email;
 	struct pwr_check_item check;
+	struct pwr_check_lines checks;
 	struct pwr_token_item token;
 	struct pwr_mail_item mail;
 	struct pwr_status_ans status;

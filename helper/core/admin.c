@@ -397,7 +397,8 @@ int admin_check(struct helper *h, struct peer *p, union pwr_msg *m)
 
 	if (!m->page.user[0]) {
 		/* every account: one pass, in one answer (census.c) */
-		r = census_run(h, p, &ctx.count, why, sizeof(why));
+		r = census_run(
+			h, p, m->page.start == PWR_CHECK_PACKED, &ctx.count, why, sizeof(why));
 	} else if ((r = store_begin(h->store, false, &ctx.txn)) == 0) {
 		r = check_one(&ctx, m->page.user);
 		store_abort(ctx.txn);

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +116,9 @@ struct census {
 	MDB_txn *txn;
 	unsigned in_txn;
 	uint32_t count;
+	bool packed; /* the peer takes PWR_ITEM_CHECKS */
+	size_t packlen;
+	struct pwr_check_lines pack; /* the lines not sent yet */
 };
 
 static int read_shadow(struct census *cs, const char *path)
@@ -304,6 +306,39 @@ static void dir_match(struct census *cs, struct account *a)
 	a->address = *one->address ? one->address : NULL;
 }
 
+static int pack_flush(struct census *cs)
+{
+	int r = cs->packlen ? answer_stream(cs->p, PWR_ITEM_CHECKS, &cs->pack) : 0;
+
+	cs->packlen = 0;
+	cs->pack.lines[0] = '\0';
+	return r;
+}
+
+/* it as a line of the packet being filled (sent when the next does not fit), or, when its
+ * name or reasons hold a TAB or LF, as an item of its own after the lines before it. */
+static int pack_item(struct census *cs, const struct pwr_check_item *it)
+{
+	char line[PWR_USER_MAX + PWR_TEXT_MAX + 32], uid[16] = "-";
+	int n, r;
+
+	if (it->uid != UINT32_MAX)
+		snprintf(uid, sizeof(uid), "%u", it->uid);
+	n = snprintf(line, sizeof(line), "%s\t%s\t%u\t%s\n", it->user, uid, it->eligible ? 1u : 0u,
+		it->reasons);
+	if (strpbrk(it->user, "\t\n") || strpbrk(it->reasons, "\t\n") || n < 0 ||
+		(size_t)n >= sizeof(line)) {
+		if ((r = pack_flush(cs)) < 0)
+			return r;
+		return answer_stream(cs->p, PWR_ITEM_CHECK, it);
+	}
+	if (cs->packlen + (size_t)n > PWR_CHECKS_MAX && (r = pack_flush(cs)) < 0)
+		return r;
+	memcpy(cs->pack.lines + cs->packlen, line, (size_t)n + 1);
+	cs->packlen += (size_t)n;
+	return 0;
+}
+
 /* The item of one account, sent. */
 static int emit(struct census *cs, struct account *a)
 {
@@ -328,7 +363,38 @@ static int emit(struct census *cs, struct account *a)
 	it.uid = f.exists ? f.uid : UINT32_MAX;
 	it.eligible = eligible_reasons(&f, it.reasons, sizeof(it.reasons)) == 0;
 	cs->count++;
-	return answer_stream(cs->p, PWR_ITEM_CHECK, &it);
+	return cs->packed ? pack_item(cs, &it) : answer_stream(cs->p, PWR_ITEM_CHECK, &it);
+}
+
+/* One line of the passwd file, split in place: its name, uid and gid; false for a line that
+ * is no entry (blank, a comment, a number that is none), which fgetpwent skips too. Read by
+ * hand: fgetpwent asks the kernel where it is in the file at every entry. */
+static bool passwd_line(char *line, char **name, uid_t *uid, gid_t *gid)
+{
+	char *f[4] = {line}, *end;
+	unsigned long n[2];
+
+	line[strcspn(line, "\n")] = '\0';
+	if (!*line || *line == '#')
+		return false;
+	for (int i = 1; i < 4; i++) {
+		char *colon = strchr(f[i - 1], ':');
+		if (!colon)
+			return false;
+		*colon = '\0';
+		f[i] = colon + 1;
+	}
+	f[3][strcspn(f[3], ":")] = '\0';
+	for (int i = 0; i < 2; i++) {
+		errno = 0;
+		n[i] = strtoul(f[2 + i], &end, 10);
+		if (!*f[2 + i] || *end || errno || n[i] > UINT32_MAX)
+			return false;
+	}
+	*name = f[0];
+	*uid = (uid_t)n[0];
+	*gid = (gid_t)n[1];
+	return true;
 }
 
 /* The passwd file's accounts in its order, each once. */
@@ -336,19 +402,22 @@ static int each_passwd(struct census *cs)
 {
 	struct pwr_conf *c = &cs->h->conf;
 	FILE *f = fopen(cs->h->accounts.passwd, "re");
-	struct passwd *pw;
+	size_t cap = 0;
+	char *line = NULL, *name;
 	int r = 0;
 
 	if (!f)
 		return -errno;
-	while (r == 0 && (pw = fgetpwent(f))) {
-		struct account a = {.expire = -1, .uid = pw->pw_uid, .gid = pw->pw_gid};
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		struct account a = {.expire = -1};
 		const struct row *sh;
-		if ((r = table_add(&cs->passwd, pw->pw_name, 0)) < 0 || pw->pw_uid < c->min_uid ||
-			pw->pw_uid > c->max_uid)
+		if (!passwd_line(line, &name, &a.uid, &a.gid))
+			continue;
+		if ((r = table_add(&cs->passwd, name, 0)) < 0 || a.uid < c->min_uid ||
+			a.uid > c->max_uid)
 			continue;
 		/* what local_lookup takes for no account at all */
-		a.exists = util_copy(a.name, sizeof(a.name), pw->pw_name) == 0 && *a.name != '+' &&
+		a.exists = util_copy(a.name, sizeof(a.name), name) == 0 && *a.name != '+' &&
 			   *a.name != '-' && util_text_ok(a.name) && !strchr(a.name, ':');
 		if (a.exists && (sh = table_find(&cs->shadow, a.name))) {
 			a.local = true;
@@ -358,6 +427,9 @@ static int each_passwd(struct census *cs)
 		}
 		r = emit(cs, &a);
 	}
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	free(line);
 	fclose(f);
 	table_sort(&cs->passwd);
 	return r;
@@ -384,16 +456,21 @@ static int each_directory(struct census *cs)
 	return r;
 }
 
-int census_run(struct helper *h, struct peer *p, uint32_t *count, char *why, size_t whylen)
+int census_run(
+	struct helper *h, struct peer *p, bool packed, uint32_t *count, char *why, size_t whylen)
 {
-	struct census cs = {.h = h, .p = p, .now = util_now(), .dir_on = h->accounts.dir != NULL};
+	struct census cs = {.h = h,
+		.p = p,
+		.now = util_now(),
+		.dir_on = h->accounts.dir != NULL,
+		.packed = packed};
 	int r;
 
 	*why = '\0';
 	if ((r = read_shadow(&cs, h->accounts.shadow)) == 0 && (r = read_groups(&cs)) == 0 &&
 		(!cs.dir_on || (r = read_directory(&cs, why, whylen)) == 0) &&
-		(r = each_passwd(&cs)) == 0 && cs.dir_on)
-		r = each_directory(&cs);
+		(r = each_passwd(&cs)) == 0 && (!cs.dir_on || (r = each_directory(&cs)) == 0))
+		r = pack_flush(&cs);
 	store_abort(cs.txn);
 	*count = cs.count;
 	for (size_t i = 0; i < cs.ndir; i++) {

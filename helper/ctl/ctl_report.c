@@ -90,6 +90,54 @@ static void check_item(const union pwr_msg *m, void *vctx)
 	each_reason(it->reasons, count_reason, c);
 }
 
+/* The lines of a PWR_ITEM_CHECKS (protocol.h), each as the item it stands for. */
+static void check_lines(char *lines, struct check_ctx *c)
+{
+	union pwr_msg m;
+	char *save = NULL, *end;
+
+	for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[4] = {line};
+		unsigned long uid = UINT32_MAX;
+		for (int i = 1; i < 4 && f[i - 1]; i++)
+			if ((f[i] = strchr(f[i - 1], '\t')))
+				*f[i]++ = '\0';
+		errno = 0;
+		if (f[3] && strcmp(f[1], "-") != 0)
+			uid = strtoul(f[1], &end, 10);
+		if (!f[3] || (strcmp(f[1], "-") && (*end || errno || uid >= UINT32_MAX)) ||
+			(strcmp(f[2], "0") && strcmp(f[2], "1")) ||
+			util_copy(m.check.user, sizeof(m.check.user), f[0]) < 0 ||
+			util_copy(m.check.reasons, sizeof(m.check.reasons), f[3]) < 0) {
+			ctl_errorf(
+				"unreadable answer from the helper: a malformed line of accounts");
+			ctl_die(EX_FAILED);
+		}
+		m.check.uid = (uint32_t)uid;
+		m.check.eligible = f[2][0] == '1';
+		check_item(&m, c);
+	}
+}
+
+/* Every account, in one answer: many a packet where the helper can (PWR_CHECK_PACKED). */
+static void check_every(struct check_ctx *c)
+{
+	union pwr_msg req = {.page = {.start = PWR_CHECK_PACKED}}, m;
+	uint16_t op;
+
+	ctl_helper_send(PWR_REQ_CHECK, &req);
+	while ((op = ctl_helper_recv(&m)) != PWR_ANS_DONE) {
+		if (op == PWR_ITEM_CHECKS)
+			check_lines(m.checks.lines, c);
+		else if (op == PWR_ITEM_CHECK)
+			check_item(&m, c);
+		else {
+			ctl_errorf("unexpected answer from the helper (%s)", wire_op_name(op));
+			ctl_die(EX_FAILED);
+		}
+	}
+}
+
 int ctl_check(struct opts *o, int argc, char **argv)
 {
 	struct check_ctx c = {.o = o};
@@ -98,7 +146,7 @@ int ctl_check(struct opts *o, int argc, char **argv)
 	if (o->json)
 		fputs(o->json_seq ? "" : "{\"users\":[", stdout);
 	if (argc == 0)
-		ctl_list_all(PWR_REQ_CHECK, PWR_ITEM_CHECK, NULL, check_item, &c);
+		check_every(&c);
 	for (int i = 0; i < argc; i++) {
 		if (!ctl_user_name_ok(argv[i])) {
 			union pwr_msg fake = {0};

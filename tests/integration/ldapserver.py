@@ -133,6 +133,8 @@ class Slapd:
                 "dn: olcDatabase={1}mdb,cn=config\nobjectClass: olcDatabaseConfig\n"
                 f"objectClass: olcMdbConfig\nolcDatabase: {{1}}mdb\nolcDbDirectory: {self.db}\n"
                 f"olcSuffix: {SUFFIX}\nolcRootDN: {ADMIN_DN}\nolcRootPW: {hashed}\n"
+                # room for a real site's entries (the benchmarks' tens of thousands)
+                "olcDbMaxSize: 1073741824\n"
                 "olcDbIndex: uid,mail eq\nolcDbIndex: uidNumber eq\n"
                 "olcAccess: to * by users read by * none\n")
 

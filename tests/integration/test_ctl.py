@@ -253,6 +253,12 @@ def test_ctl_check():
     users = {u["user"] for u in js["users"]}
     check({"alice", "bob", "carol", "dave"} <= users, users)
     check(not users & {"root", "sysacct", "nobody"}, users)
+    # pwresetctl takes many accounts a packet (PWR_ITEM_CHECKS); the same as one an item
+    rc, singles = S.client(["check"])
+    eq([(u["user"], u["uid"], u["eligible"], ",".join(u["reasons"])) for u in js["users"]],
+       [(f["user"], int(f["uid"]), f["eligible"] == "1", f["reasons"]) for f in
+        (dict(x.split("=", 1) for x in line.split(" ", 1)[1].split(" ")) for line in singles
+         if line.startswith("check "))])
     # --json-seq (RFC 7464): the same users, a text each, then the summary; on both transports
     for t in ("socket", "oneshot"):
         rc, out, err = ctl("--json-seq", "check", transport=t)
