@@ -20,7 +20,7 @@ expect() { # expect "WANTED WORDS" WORD...: the completion of the last WORD
 		echo "ok - pwresetctl $* -> $want"
 	fi
 }
-expect "reset email check tokens revoke queue status policy" ""
+expect "reset email check tokens revoke queue status overview policy" ""
 expect "email" em
 expect "set unset show import export" email ""
 expect "root" email set roo

@@ -258,9 +258,11 @@ int address_reindex(struct store *s, MDB_txn *txn)
 	struct reindex x = {s, txn};
 	int r = store_each(s, txn, STORE_DB_ADDR, "", 0, reindex_one, &x);
 
-	if (r == 0)
-		log_msg(LOG_NOTICE, "store: the index of addresses was rebuilt (%ld addresses)",
-			address_count(s, txn));
+	long n = r == 0 ? address_count(s, txn) : 0;
+
+	/* a new store has neither the index nor an address: nothing was rebuilt */
+	if (n > 0)
+		log_msg(LOG_NOTICE, "store: the index of addresses was rebuilt (%ld addresses)", n);
 	return r;
 }
 

@@ -38,6 +38,15 @@ typedef int ctl_cmd_fn(struct opts *o, int argc, char **argv);
 ctl_cmd_fn ctl_reset, ctl_tokens, ctl_revoke; /* ctl_reset.c */
 ctl_cmd_fn ctl_email_set, ctl_email_unset, ctl_email_show, ctl_email_import, ctl_email_export;
 ctl_cmd_fn ctl_check, ctl_queue, ctl_queue_flush, ctl_status; /* ctl_report.c */
+ctl_cmd_fn ctl_overview; /* ctl_overview.c */
+/* check as ctl_check, then, when more is given (and argc is 0: every account), the names
+ * more->names gives once every account is listed, each listed one told to more->seen. */
+struct check_more {
+	void (*seen)(void *ctx, const char *user);
+	char **(*names)(void *ctx, int *n);
+	void *ctx;
+};
+int ctl_check_with(struct opts *o, int argc, char **argv, const struct check_more *more);
 ctl_cmd_fn ctl_policy, ctl_policy_set; /* ctl_policy.c */
 
 /* "pwresetctl: COMMAND: what" on stderr. */

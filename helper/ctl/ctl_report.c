@@ -15,6 +15,7 @@
 
 struct check_ctx {
 	struct opts *o;
+	const struct check_more *more;
 	size_t users, eligible;
 	size_t per_reason[NREASONS];
 };
@@ -85,6 +86,8 @@ static void check_item(const union pwr_msg *m, void *vctx)
 		printf("%s\t%s\n", ctl_safe(it->user, u, sizeof(u)),
 			it->eligible ? "eligible" : ctl_safe(it->reasons, r, sizeof(r)));
 	}
+	if (c->more)
+		c->more->seen(c->more->ctx, it->user);
 	c->users++;
 	c->eligible += it->eligible != 0;
 	each_reason(it->reasons, count_reason, c);
@@ -140,13 +143,22 @@ static void check_every(struct check_ctx *c)
 
 int ctl_check(struct opts *o, int argc, char **argv)
 {
-	struct check_ctx c = {.o = o};
+	return ctl_check_with(o, argc, argv, NULL);
+}
+
+int ctl_check_with(struct opts *o, int argc, char **argv, const struct check_more *more)
+{
+	struct check_ctx c = {.o = o, .more = more};
 	bool f = true;
 
 	if (o->json)
 		fputs(o->json_seq ? "" : "{\"users\":[", stdout);
 	if (argc == 0)
 		check_every(&c);
+	if (more) {
+		argv = more->names(more->ctx, &argc);
+		c.more = NULL;
+	}
 	for (int i = 0; i < argc; i++) {
 		if (!ctl_user_name_ok(argv[i])) {
 			union pwr_msg fake = {0};

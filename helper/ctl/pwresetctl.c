@@ -73,6 +73,11 @@ static const struct command commands[] = {
 		"Change one policy key in the configuration file (root only), every other line kept;\n"
 		"refused, the file unchanged, when the new file would not pass --check-config. The\n"
 		"daemon uses it at once."},
+	{"overview", 0, 0, 0, ctl_overview, "overview",
+		"Everything at once, as one JSON document (with or without --json): each key holds\n"
+		"what --json prints for status, policy, email export (addresses), tokens, check and\n"
+		"queue; check lists every account, then each account with an address that the\n"
+		"listing did not hold. For the web console's page: one run a refresh."},
 	{"policy", 0, 0, 0, ctl_policy, "policy",
 		"The policy keys as the helper uses them: self_reset, help_message, user_addresses,\n"
 		"admin_group, exclude_users, exclude_groups, min_uid."},

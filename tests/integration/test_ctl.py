@@ -225,6 +225,36 @@ def test_ctl_import_export():
     one_line_error(err, "missing file")
 
 
+def test_ctl_overview():
+    """overview: one document whose keys hold what status, policy, email export, tokens, check
+    and queue print with --json; its check also holds each account with an address that the
+    listing of every account does not (root's, below min_uid), as `check NAME` gives it."""
+    harness.setup_world(harness.BASE_CONFIG + "min_uid = 1000\n")
+    rc, out, err = ctl("email", "set", "root", "root@example.org")
+    eq(rc, 0, err)
+    ctl("reset", "--print", "dave")  # a pending code
+    for t in ("socket", "oneshot"):
+        rc, out, err = ctl("overview", transport=t)
+        eq((rc, err), (0, ""), t)
+        ov = json.loads(out)
+        eq(sorted(ov), ["addresses", "check", "policy", "queue", "status", "tokens"])
+        for key, args in (("policy", ["policy"]), ("addresses", ["email", "export"]),
+                          ("tokens", ["tokens"]), ("queue", ["queue"])):
+            eq(ov[key], ctl_json(*args, transport=t)[1], f"{t}: {key}")
+        status = ctl_json("status", transport=t)[1]
+        eq(sorted(ov["status"]), sorted(status), t)
+        eq(ov["status"]["codes"], status["codes"], t)
+        every = ctl_json("check", transport=t)[1]["users"]
+        listed = {u["user"] for u in every}
+        others = sorted(a["user"] for a in ov["addresses"]["addresses"]
+                        if a["user"] not in listed)
+        check("root" in others and "sysacct" in others, others)
+        more = ctl_json("check", *others, transport=t)[1]["users"]
+        eq(ov["check"]["users"], every + more, t)
+        eq(ov["check"]["summary"]["users"], len(every) + len(others), t)
+    eq(ctl("--json", "overview")[1], ctl("overview")[1], "the same with --json")
+
+
 def test_ctl_check():
     """Every reason of SPEC §5 in one listing (and 'disabled' with self_reset = no), in plain
     form (TAB, then a summary) and JSON; exit 0 only when everyone looked at is eligible."""
