@@ -1,20 +1,34 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Every account of `pwresetctl check`, with its recovery address (`email export`) and pending
-// code (`tokens`): eligible, or each reason in words; a summary by reason, a filter, and the
-// actions on one account or on the selected ones.
+// code (`tokens`), all from one `pwresetctl overview`: eligible, or each reason in words; a
+// summary by reason, a filter, and the actions on one account or on the selected ones. The
+// counts and the filter cover every account; the table draws one page of them (PAGE rows), so
+// that a site of tens of thousands of accounts draws as fast as one of ten.
 import { ctl } from "./ctl.js";
 import { $, el, clear, say } from "./dom.js";
 import { askReset } from "./reset.js";
 import { reasonKey, reasonLabel, reasonWords, when } from "./words.js";
 
-const state = { users: [], addresses: new Map(), tokens: new Map(), selected: new Set() };
+const PAGE = 50;
+const state = { users: [], addresses: new Map(), tokens: new Map(), selected: new Set(), page: 0 };
 let reload = () => {};
 let editing = null; // the account whose address the dialog edits
 
 export function setupAccounts(reloadAll) {
     reload = reloadAll;
-    $("filter").addEventListener("input", render);
-    $("reason-filter").addEventListener("change", render);
+    $("filter").addEventListener("input", () => {
+        // how long a keystroke takes to show (tests/integration/test_cockpit.py reads it)
+        const start = performance.now();
+        state.page = 0;
+        render();
+        requestAnimationFrame(() => setTimeout(() => performance.measure("pwreset-filter", { start })));
+    });
+    $("reason-filter").addEventListener("change", () => {
+        state.page = 0;
+        render();
+    });
+    $("page-prev").addEventListener("click", () => turn(-1));
+    $("page-next").addEventListener("click", () => turn(+1));
     $("select-all").addEventListener("change", ev => {
         for (const u of shown())
             ev.target.checked ? state.selected.add(u.user) : state.selected.delete(u.user);
@@ -29,44 +43,33 @@ export function setupAccounts(reloadAll) {
     $("address-cancel").addEventListener("click", () => $("address-dialog").close());
 }
 
-/* `check` lists the accounts from min_uid up; an address registered for another account
-   (a system account, an excluded one below min_uid, one gone) is checked by name and listed
-   too, so that every address on record is seen with what keeps it from use. */
-function checkAll(addresses) {
-    return ctl(["check"]).then(all => {
-        const listed = new Set((all.users || []).map(u => u.user));
-        const more = [...addresses.keys()].filter(name => !listed.has(name));
-        if (more.length === 0)
-            return all.users || [];
-        return ctl(["check", "--", ...more]).then(extra => [...(all.users || []), ...(extra.users || [])]);
-    });
+/* Each account as `check` gives it, with what the filter looks through made once. */
+function prepare(u) {
+    u.keys = u.reasons.map(reasonKey);
+    u.hay = [u.user, state.addresses.get(u.user) || "", ...u.reasons.map(reasonWords)].join(" ").toLowerCase();
+    return u;
 }
 
 function summarize(users) {
     const reasons = {};
     for (const u of users) {
-        for (const key of new Set(u.reasons.map(reasonKey)))
+        for (const key of new Set(u.keys))
             reasons[key] = (reasons[key] || 0) + 1;
     }
     return { users: users.length, eligible: users.filter(u => u.eligible).length, reasons };
 }
 
-export function loadAccounts() {
-    return Promise.all([ctl(["email", "export"]), ctl(["tokens"])])
-        .then(([exported, tokens]) => {
-            const addresses = new Map((exported.addresses || []).map(a => [a.user, a.address]));
-            return checkAll(addresses).then(users => [users, addresses, tokens]);
-        })
-        .then(([users, addresses, tokens]) => {
-            state.users = users;
-            state.addresses = addresses;
-            state.tokens = new Map((tokens.tokens || []).map(t => [t.user, t]));
-            const known = new Set(state.users.map(u => u.user));
-            for (const u of [...state.selected])
-                known.has(u) || state.selected.delete(u);
-            renderSummary();
-            render();
-        });
+/* overview's check (every account, then those with an address that it did not list),
+   addresses (email export) and tokens. */
+export function showAccounts(check, exported, tokens) {
+    state.addresses = new Map((exported.addresses || []).map(a => [a.user, a.address]));
+    state.users = (check.users || []).map(prepare);
+    state.tokens = new Map((tokens.tokens || []).map(t => [t.user, t]));
+    const known = new Set(state.users.map(u => u.user));
+    for (const u of [...state.selected])
+        known.has(u) || state.selected.delete(u);
+    renderSummary();
+    render();
 }
 
 function renderSummary() {
@@ -96,18 +99,13 @@ function renderPressed() {
 }
 
 function matches(u, reason, text) {
-    const keys = u.reasons.map(reasonKey);
     if (reason === "eligible" && !u.eligible)
         return false;
     if (reason === "not-eligible" && u.eligible)
         return false;
-    if (!["all", "eligible", "not-eligible"].includes(reason) && !keys.includes(reason))
+    if (!["all", "eligible", "not-eligible"].includes(reason) && !u.keys.includes(reason))
         return false;
-    if (!text)
-        return true;
-    const hay = [u.user, state.addresses.get(u.user) || "", ...u.reasons.map(reasonWords)]
-        .join(" ").toLowerCase();
-    return hay.includes(text);
+    return !text || u.hay.includes(text);
 }
 
 function shown() {
@@ -163,23 +161,40 @@ function row(u) {
               tokenCell(state.tokens.get(name)), actions(u));
 }
 
-function render() {
-    const body = $("account-table").tBodies[0];
-    clear(body);
-    const rows = shown();
-    for (const u of rows)
-        body.append(row(u));
-    $("accounts-empty").hidden = rows.length > 0;
-    renderPressed();
-    renderSelection();
+function turn(by) {
+    state.page += by;
+    render();
+    $("accounts-title").focus();
 }
 
-function renderSelection() {
+/* The page of the accounts shown, its rows drawn in one go. */
+function render() {
+    const body = $("account-table").tBodies[0];
+    const rows = shown();
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    state.page = Math.min(Math.max(state.page, 0), pages - 1);
+    const first = state.page * PAGE;
+    const part = rows.slice(first, first + PAGE);
+    const fragment = document.createDocumentFragment();
+    for (const u of part)
+        fragment.append(row(u));
+    clear(body);
+    body.append(fragment);
+    $("accounts-empty").hidden = rows.length > 0;
+    $("pager").hidden = rows.length <= PAGE;
+    $("page-info").textContent = rows.length === 0 ? ""
+        : `Accounts ${(first + 1).toLocaleString()}–${(first + part.length).toLocaleString()} of ${rows.length.toLocaleString()}`;
+    $("page-prev").disabled = state.page === 0;
+    $("page-next").disabled = state.page >= pages - 1;
+    renderPressed();
+    renderSelection(rows);
+}
+
+function renderSelection(visible = shown()) {
     const n = state.selected.size;
-    $("selected-count").textContent = n === 0 ? "No account selected" : n === 1 ? "1 account selected" : `${n} accounts selected`;
+    $("selected-count").textContent = n === 0 ? "No account selected" : n === 1 ? "1 account selected" : `${n.toLocaleString()} accounts selected`;
     $("reset-mail").disabled = n === 0;
     $("reset-print").disabled = n === 0;
-    const visible = shown();
     $("select-all").checked = visible.length > 0 && visible.every(u => state.selected.has(u.user));
 }
 

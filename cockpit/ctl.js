@@ -61,6 +61,9 @@ export function ctl(args) {
             environ: ["LC_ALL=C.UTF-8"],
         });
         proc.stream(data => { out += data; });
-        proc.then(() => settle(() => parse(out, args)), ex => settle(() => afterFailure(ex, args, out)));
+        proc.then(() => {
+            performance.mark("pwreset-answer");
+            settle(() => parse(out, args));
+        }, ex => settle(() => afterFailure(ex, args, out)));
     }).finally(() => busy(-1));
 }

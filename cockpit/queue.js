@@ -12,11 +12,14 @@ export function setupQueue() {
     $("retry-all").addEventListener("click", retry);
 }
 
-export function loadQueue() {
-    return ctl(["queue"]).then(answer => {
-        render(answer.mails || []);
-        return answer.mails || [];
-    });
+/* The queue as `pwresetctl --json queue` prints it (overview's "queue"). */
+export function showQueue(answer) {
+    render(answer.mails || []);
+    return answer.mails || [];
+}
+
+function loadQueue() {
+    return ctl(["queue"]).then(showQueue);
 }
 
 function render(mails) {
