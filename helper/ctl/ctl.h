@@ -37,6 +37,8 @@ extern struct opts *ctl_opts;
 typedef int ctl_cmd_fn(struct opts *o, int argc, char **argv);
 ctl_cmd_fn ctl_reset, ctl_tokens, ctl_revoke; /* ctl_reset.c */
 ctl_cmd_fn ctl_email_set, ctl_email_unset, ctl_email_show, ctl_email_import, ctl_email_export;
+/* One address of email export as JSON, after a comma when comma. */
+void ctl_email_json(const struct pwr_email_item *e, bool comma);
 ctl_cmd_fn ctl_check, ctl_queue, ctl_queue_flush, ctl_status; /* ctl_report.c */
 ctl_cmd_fn ctl_overview; /* ctl_overview.c */
 /* check as ctl_check, then, when more is given (and argc is 0: every account), the names

@@ -246,19 +246,25 @@ int ctl_email_import(struct opts *o, int argc, char **argv)
 	return rej.n ? EX_FAILED : EX_DONE;
 }
 
+void ctl_email_json(const struct pwr_email_item *e, bool comma)
+{
+	bool f = true;
+
+	printf("%s{", comma ? "," : "");
+	ctl_jkey("user", &f);
+	ctl_jstr(e->user);
+	ctl_jkey("address", &f);
+	ctl_jstr(e->addr);
+	putchar('}');
+}
+
 static void export_item(const union pwr_msg *m, void *vctx)
 {
 	struct listing *l = vctx;
 	char u[PWR_USER_MAX + 1], a[PWR_ADDR_MAX + 1];
 
 	if (l->o->json) {
-		bool f = true;
-		printf("%s{", l->n ? "," : "");
-		ctl_jkey("user", &f);
-		ctl_jstr(m->email.user);
-		ctl_jkey("address", &f);
-		ctl_jstr(m->email.addr);
-		putchar('}');
+		ctl_email_json(&m->email, l->n != 0);
 	} else {
 		printf("%s %s\n", ctl_safe(m->email.user, u, sizeof(u)),
 			ctl_safe(m->email.addr, a, sizeof(a)));

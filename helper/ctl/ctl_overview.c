@@ -25,14 +25,8 @@ struct registered {
 static void keep(const union pwr_msg *m, void *vctx)
 {
 	struct registered *r = vctx;
-	bool f = true;
 
-	printf("%s{", r->n ? "," : "");
-	ctl_jkey("user", &f);
-	ctl_jstr(m->email.user);
-	ctl_jkey("address", &f);
-	ctl_jstr(m->email.addr);
-	putchar('}');
+	ctl_email_json(&m->email, r->n != 0);
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 256;
 		char **v = realloc(r->names, cap * sizeof(*v));
