@@ -147,6 +147,11 @@ def directory_accounts(S, srv):
           "same entries and attributes, StartTLS, same run)")
     print(f"  {'accounts':>8}  {'check':>10}  {'anchor':>10}  {'ratio':>6}  {'per account':>11}"
           f"  {'ctl peak RSS':>12}")
+    # the directory's accounts alone: the local section's accounts and addresses gone
+    S.stop_daemon()
+    for name in ("passwd", "shadow"):
+        shutil.copy(f"{S.tmp}/{name}.before", f"/etc/{name}")
+    shutil.rmtree("/var/lib/pwreset")
     secret = "/etc/pwreset/directory.secret"
     with open(secret, "w") as f:
         f.write(ls.SERVICE_PW + "\n")
@@ -189,6 +194,8 @@ def main():
         with open("/etc/login.defs", "w") as f:
             f.writelines(defs + ["UID_MAX 4000000\n"])
         srv = smtpserver.Server()
+        for name in ("passwd", "shadow"):
+            shutil.copy(f"/etc/{name}", f"{S.tmp}/{name}.before")
         S.write_config(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
                        "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
                        "mails_per_minute = 0\n")
