@@ -250,8 +250,11 @@ static int read_directory(struct census *cs, char *why, size_t whylen)
 	int r = cs->dir_err;
 
 	if (r == 0 && end->status != DIR_OK) {
-		snprintf(why, whylen, "%s", end->text);
-		log_msg(LOG_ERR, "directory: cannot list its accounts: %s", end->text);
+		/* a limit or a refusal comes in the agent's words; no answer is said as such */
+		snprintf(why, whylen, "%s%s",
+			end->status == DIR_UNREACHABLE ? "the directory did not answer: " : "",
+			end->text);
+		log_msg(LOG_ERR, "directory: cannot list its accounts: %s", why);
 		return -EHOSTUNREACH;
 	}
 	for (size_t i = 0; r == 0 && i < cs->ndir; i++) {

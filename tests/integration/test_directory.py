@@ -302,6 +302,11 @@ def test_directory_policy_and_eligibility():
     p = subprocess.run([os.environ["PWR_CTL"], "status"], capture_output=True, text=True)
     check(re.search(r"directory: +ldap://\S+, NOT ANSWERING: .*Can't contact LDAP server",
                     p.stdout), p.stdout)
+    # every account: nothing listed, and the error says the directory did not answer
+    p = subprocess.run([os.environ["PWR_CTL"], "check"], capture_output=True, text=True)
+    eq((p.returncode, p.stdout), (1, ""))
+    check(re.fullmatch(r"pwresetctl: check: cannot check accounts: the directory did not "
+                       r"answer: .*Can't contact LDAP server.*\n", p.stderr), p.stderr)
     srv.stop()
 
 
