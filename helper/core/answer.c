@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "answer.h"
@@ -24,7 +25,8 @@ int answer_stream(struct peer *p, uint16_t op, const void *msg)
 {
 	int r;
 
-	while ((r = wire_send(p->fd, op, msg, p->send_flags)) == -EAGAIN) {
+	/* never blocked for good, on either transport (the one-shot helper's sends block) */
+	while ((r = wire_send(p->fd, op, msg, p->send_flags | MSG_DONTWAIT)) == -EAGAIN) {
 		struct pollfd pfd = {.fd = p->fd, .events = POLLOUT};
 		int n = poll(&pfd, 1, ANSWER_STREAM_WAIT_MS);
 		if (n == 0 || (n < 0 && errno != EINTR)) {

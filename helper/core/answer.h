@@ -14,7 +14,8 @@
 /* Send msg as answer op. */
 int answer_send(struct peer *p, uint16_t op, const void *msg);
 /* The same for one of a long run of answers (every account): a peer that reads slower than
- * they are made is waited for, up to ANSWER_STREAM_WAIT_MS for each; -ETIMEDOUT after that. */
+ * they are made is waited for, up to ANSWER_STREAM_WAIT_MS for each, on either transport;
+ * -ETIMEDOUT after that. */
 #define ANSWER_STREAM_WAIT_MS 10000
 int answer_stream(struct peer *p, uint16_t op, const void *msg);
 

@@ -365,6 +365,27 @@ def test_garbage_peer_dropped():
     eq(p.wait(timeout=10), 0)
 
 
+def test_check_to_a_reader_that_stops():
+    """check of every account, 2,000 of them, asked of a one-shot helper (whose other answers
+    block) by a peer that never reads: the helper gives up after its 10 s and ends, saying so,
+    rather than wait for ever with the store open."""
+    setup_world()
+    with open("/etc/passwd", "a") as f:
+        f.writelines(f"many{i}:x:{30000 + i}:100::/nonexistent:/bin/sh\n" for i in range(2000))
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    helper = subprocess.Popen([S.helper], stdin=b, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env={})
+    b.close()
+    t0 = time.monotonic()
+    a.send(harness.packet(21, struct.pack("=I", 0) + harness.pack_str("")))  # check, all
+    helper.wait(timeout=30)
+    took = time.monotonic() - t0
+    check(9 <= took < 15, f"the helper ended after {took:.1f} s")
+    check(re.search(r"cannot send check-item: Connection timed out; dropping it", S.syslog()),
+          "said why")
+    a.close()
+
+
 def test_silent_peer_does_not_block():
     setup_world()
     silent = []
