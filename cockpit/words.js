@@ -13,6 +13,7 @@ const REASONS = {
     "local-only-address": "Address only this host receives",
     "not-in-directory": "Not in the directory",
     "directory-unreachable": "Directory not reachable",
+    "protected": "Protected: only root may act on it",
 };
 
 /* "shared-address:bob,carol" → "shared-address" */

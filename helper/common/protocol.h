@@ -385,6 +385,10 @@ enum pwr_reason {
 	PWR_REASON_NO_ADDRESS,
 	PWR_REASON_LOCAL_ONLY,
 	PWR_REASON_SHARED_ADDRESS,
+	/* shown alone, to a member of admin_group who is not root, for an account only root may
+	 * act on as a member of admin_group or of admin_protected_groups (SPEC §2); its other
+	 * reasons are not told */
+	PWR_REASON_PROTECTED,
 	PWR_REASON_COUNT
 };
 

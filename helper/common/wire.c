@@ -366,6 +366,7 @@ const char *wire_reason(enum pwr_reason r)
 		[PWR_REASON_NO_ADDRESS] = "no-address",
 		[PWR_REASON_LOCAL_ONLY] = "local-only-address",
 		[PWR_REASON_SHARED_ADDRESS] = "shared-address",
+		[PWR_REASON_PROTECTED] = "protected",
 	};
 
 	return (unsigned)r < PWR_REASON_COUNT ? words[r] : "?";

@@ -27,9 +27,11 @@
 #include "util.h"
 
 /* MUST: a member of admin_group who is not root may not act on root, on an account that
- * self-service excludes (exclude_users, exclude_groups, uid below min_uid) or on another member
- * of admin_group: delegating resets must not delegate root. 0, or -EPERM with the rule, for
- * the administrator, in why. acct is the looked-up account. */
+ * self-service excludes (exclude_users, exclude_groups, uid below min_uid), on another member
+ * of admin_group or on a member of a group that grants root (admin_protected_groups, through
+ * NSS, so a directory's groups count; a membership that cannot be told counts): delegating
+ * resets must not delegate root. 0, or -EPERM with the rule, for the administrator, in why.
+ * acct is the looked-up account, its own name and uid (never the name as typed). */
 static int admin_may_act_on(
 	struct helper *h, const struct peer *p, const struct account *acct, char *why, size_t len)
 {
@@ -52,9 +54,24 @@ static int admin_may_act_on(
 	else if (h->conf.admin_group[0] && account_in_groups(acct, &admins))
 		snprintf(why, len, "only root may act on %s: it is a member of admin_group %s",
 			user, h->conf.admin_group);
+	else if (account_in_groups(acct, &h->conf.admin_protected_groups))
+		snprintf(why, len,
+			"only root may act on %s: it is in a group that grants root "
+			"(admin_protected_groups)",
+			user);
 	else
 		return 0;
 	return -EPERM;
+}
+
+bool admin_protected(struct helper *h, const struct peer *p, const struct account *acct)
+{
+	char *one[] = {h->conf.admin_group, NULL};
+	struct conf_list admins = {one, 1};
+
+	return p->uid != 0 && acct->exists &&
+	       ((h->conf.admin_group[0] && account_in_groups(acct, &admins)) ||
+		       account_in_groups(acct, &h->conf.admin_protected_groups));
 }
 
 /* Look user up into acct and apply admin_may_act_on, with a refusal logged as event and
@@ -374,17 +391,21 @@ static int check_one(void *vctx, const char *user)
 	struct pwr_check_item it = {0};
 	struct elig_facts f;
 	struct account acct;
+	bool protected = false;
 	int r = account_lookup(&h->accounts, user, &acct);
 
-	if (r == 0)
+	if (r == 0 && !(protected = admin_protected(h, ctx->p, &acct)))
 		r = eligible_gather(
 			&h->accounts, &h->conf, h->store, ctx->txn, &acct, util_now(), &f);
+	it.uid = acct.exists ? (uint32_t)acct.uid : UINT32_MAX;
 	account_clear(&acct);
 	if (r < 0)
 		return r;
 	util_copy(it.user, sizeof(it.user), user);
-	it.uid = f.exists ? f.uid : UINT32_MAX;
-	it.eligible = eligible_reasons(&f, it.reasons, sizeof(it.reasons)) == 0;
+	if (protected)
+		util_copy(it.reasons, sizeof(it.reasons), wire_reason(PWR_REASON_PROTECTED));
+	else
+		it.eligible = eligible_reasons(&f, it.reasons, sizeof(it.reasons)) == 0;
 	ctx->count++;
 	return answer_send(ctx->p, PWR_ITEM_CHECK, &it);
 }

@@ -107,6 +107,9 @@ struct census {
 	struct table passwd; /* the passwd file's names -> 0 */
 	struct table excluded; /* exclude_groups: their members -> 0, their gids ("#GID") -> 0 */
 	bool groups_unknown; /* a group of exclude_groups could not be read: all are excluded */
+	bool protect; /* the peer is not root: accounts only root may act on are `protected` */
+	struct table protected; /* admin_group, admin_protected_groups: as excluded */
+	bool protected_unknown;
 	bool dir_on;
 	struct dir_entry *dir; /* the listing, in its order */
 	size_t ndir, dircap;
@@ -152,10 +155,10 @@ static int read_shadow(struct census *cs, const char *path)
 	return r;
 }
 
-/* The members and gids of exclude_groups, through NSS, once. */
-static int read_groups(struct census *cs)
+/* The members and gids of the groups of l, through NSS, once, into t; *unknown set when one
+ * cannot be read (then every account is taken for a member: fail closed). */
+static int read_groups(const struct conf_list *l, const char *what, struct table *t, bool *unknown)
 {
-	const struct conf_list *l = &cs->h->conf.exclude_groups;
 	size_t cap = 16384;
 	char *buf = malloc(cap), gid[16];
 	int r = 0;
@@ -178,33 +181,58 @@ static int read_groups(struct census *cs)
 		if (e && e != ENOENT && e != ESRCH) {
 			log_msg(LOG_WARNING,
 				"check: cannot read group %s (%s): every account is "
-				"taken as excluded",
-				l->items[i], strerror(e));
-			cs->groups_unknown = true;
+				"taken for a member of %s",
+				l->items[i], strerror(e), what);
+			*unknown = true;
 			continue;
 		}
 		if (!res)
 			continue;
 		snprintf(gid, sizeof(gid), "#%lu", (unsigned long)gr.gr_gid);
-		r = table_add(&cs->excluded, gid, 0);
+		r = table_add(t, gid, 0);
 		for (char **m = gr.gr_mem; r == 0 && m && *m; m++)
-			r = table_add(&cs->excluded, *m, 0);
+			r = table_add(t, *m, 0);
 	}
 	free(buf);
-	table_sort(&cs->excluded);
+	table_sort(t);
 	return r;
+}
+
+/* The groups check needs, once: exclude_groups, and, for a peer that is not root, the groups
+ * whose members only root may act on (admin_group, admin_protected_groups). */
+static int read_all_groups(struct census *cs)
+{
+	struct pwr_conf *c = &cs->h->conf;
+	char *one[] = {c->admin_group, NULL};
+	struct conf_list admins = {one, c->admin_group[0] ? 1 : 0};
+	int r = read_groups(
+		&c->exclude_groups, "exclude_groups", &cs->excluded, &cs->groups_unknown);
+
+	if (r < 0 || cs->p->uid == 0)
+		return r;
+	cs->protect = true;
+	if ((r = read_groups(&admins, "admin_group", &cs->protected, &cs->protected_unknown)) < 0)
+		return r;
+	return read_groups(&c->admin_protected_groups, "admin_protected_groups", &cs->protected,
+		&cs->protected_unknown);
+}
+
+static bool member(const struct table *t, bool unknown, const struct account *a)
+{
+	char gid[16];
+
+	if (unknown)
+		return true;
+	snprintf(gid, sizeof(gid), "#%lu", (unsigned long)a->gid);
+	return table_find(t, a->name) || table_find(t, gid);
 }
 
 static bool census_in_groups(void *ctx, const struct account *a, const struct conf_list *groups)
 {
 	struct census *cs = ctx;
-	char gid[16];
 
 	(void)groups;
-	if (cs->groups_unknown)
-		return true;
-	snprintf(gid, sizeof(gid), "#%lu", (unsigned long)a->gid);
-	return table_find(&cs->excluded, a->name) || table_find(&cs->excluded, gid);
+	return member(&cs->excluded, cs->groups_unknown, a);
 }
 
 static void dir_one(void *ctx, const struct dirans *e)
@@ -350,6 +378,14 @@ static int emit(struct census *cs, struct account *a)
 	struct elig_facts f;
 	int r;
 
+	if (cs->protect && a->exists && member(&cs->protected, cs->protected_unknown, a)) {
+		/* as check USER says it to this peer (admin_protected) */
+		util_copy(it.user, sizeof(it.user), a->name);
+		it.uid = (uint32_t)a->uid;
+		util_copy(it.reasons, sizeof(it.reasons), wire_reason(PWR_REASON_PROTECTED));
+		cs->count++;
+		return cs->packed ? pack_item(cs, &it) : answer_stream(cs->p, PWR_ITEM_CHECK, &it);
+	}
 	eligible_facts(&h->conf, cs->dir_on, a, census_in_groups, cs, cs->now, &f);
 	if (f.directory && f.has_address)
 		dir_sharers(cs, a, &f);
@@ -470,7 +506,7 @@ int census_run(
 	int r;
 
 	*why = '\0';
-	if ((r = read_shadow(&cs, h->accounts.shadow)) == 0 && (r = read_groups(&cs)) == 0 &&
+	if ((r = read_shadow(&cs, h->accounts.shadow)) == 0 && (r = read_all_groups(&cs)) == 0 &&
 		(!cs.dir_on || (r = read_directory(&cs, why, whylen)) == 0) &&
 		(r = each_passwd(&cs)) == 0 && (!cs.dir_on || (r = each_directory(&cs)) == 0))
 		r = pack_flush(&cs);
@@ -484,6 +520,7 @@ int census_run(
 	table_free(&cs.shadow);
 	table_free(&cs.passwd);
 	table_free(&cs.excluded);
+	table_free(&cs.protected);
 	table_free(&cs.dir_names);
 	table_free(&cs.dir_addrs);
 	if (r < 0 && !*why)

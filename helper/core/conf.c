@@ -61,6 +61,7 @@ static const struct key keys[] = {
 	{"min_uid", K_UINT, O(min_uid), 0, INT32_MAX, false},
 	{"exclude_users", K_LIST, O(exclude_users), 0, 0, false},
 	{"exclude_groups", K_LIST, O(exclude_groups), 0, 0, false},
+	{"admin_protected_groups", K_LIST, O(admin_protected_groups), 0, 0, false},
 	{"local_domains", K_LIST, O(local_domains), 0, 0, false},
 	{"code_ttl", K_DURATION, O(code_ttl), 60, DAY, false},
 	{"admin_code_ttl", K_DURATION, O(admin_code_ttl), 60, 30 * DAY, false},
@@ -199,6 +200,10 @@ int conf_init(struct pwr_conf *c)
 		set_str(&c->directory_address_attribute, "mail") < 0 ||
 		list_add(&c->exclude_users, "root", 4) < 0)
 		goto nomem;
+	for (const char *const *g = (const char *const[]){"root", "sudo", "wheel", "admin", NULL};
+		*g; g++)
+		if (list_add(&c->admin_protected_groups, *g, strlen(*g)) < 0)
+			goto nomem;
 	c->exclude_groups.items = calloc(1, sizeof(char *));
 	c->local_domains.items = calloc(1, sizeof(char *));
 	if (!c->exclude_groups.items || !c->local_domains.items)

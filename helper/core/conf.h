@@ -31,6 +31,9 @@ struct pwr_conf {
 	uint32_t max_uid; /* UID_MAX of login.defs (not a key): the end of check's listing */
 	struct conf_list exclude_users;
 	struct conf_list exclude_groups;
+	/* groups that grant root: a member of admin_group who is not root cannot act on their
+	 * members (SPEC §2) */
+	struct conf_list admin_protected_groups;
 	struct conf_list
 		local_domains; /* empty until set, or conf_local_domains() fills defaults */
 	bool local_domains_set;

@@ -426,6 +426,27 @@ static int check_secrets(const struct pwr_conf *c)
 	return errors;
 }
 
+/* With admin_group set, a group of admin_protected_groups that this host does not know
+ * protects no one: said, as its name may be misspelt (a group NSS cannot read counts as one
+ * whose members are protected, so it is not said). */
+static void warn_protected_groups(const struct pwr_conf *c)
+{
+	const struct conf_list *l = &c->admin_protected_groups;
+
+	if (!c->admin_group[0])
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		char buf[16384];
+		struct group gr, *res = NULL;
+		int e = getgrnam_r(l->items[i], &gr, buf, sizeof(buf), &res);
+		if (!res && (e == 0 || e == ENOENT || e == ESRCH))
+			fprintf(stderr,
+				"pwreset-helper: warning: admin_protected_groups: no group '%s' on "
+				"this host\n",
+				l->items[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	uid_t ruid = getuid();
@@ -478,6 +499,8 @@ int main(int argc, char **argv)
 		if (errors == 0 && *h.conf.directory_url &&
 			dirlink_agent_ready(why, sizeof(why)) < 0)
 			fprintf(stderr, "pwreset-helper: warning: %s\n", why);
+		if (errors == 0)
+			warn_protected_groups(&h.conf);
 		conf_free(&h.conf);
 		/* a good file on a host that cannot complete a reset is not a working setup */
 		if (password_ready(why, sizeof(why)) < 0) {

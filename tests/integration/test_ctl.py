@@ -476,16 +476,20 @@ def test_ctl_permissions():
 
 def test_ctl_admin_group_cannot_reach_root():
     """A member of admin_group (gina) cannot reset, re-address or revoke for root, an
-    excluded account (excl, grp in noreset), a system account (sysacct) or another member
-    (hank): exit 3, the rule named, nothing changed, each refusal logged. She can for alice;
-    root can for all of them."""
+    excluded account (excl, grp in noreset), a system account (sysacct), another member
+    (hank) or a member of a group that grants root (opsadmin, in sudo: admin_protected_groups
+    by default): exit 3, the rule named, nothing changed, each refusal logged; check shows her
+    those two as `protected` and nothing more. She can for alice; root can for all of them.
+    --check-config names the protected groups this host lacks."""
     harness.setup_world(harness.BASE_CONFIG + "admin_group = pwadmin\n")  # excludes root, excl, noreset
     for u in ("gina", "hank"):
         subprocess.run(["usermod", "-aG", "pwadmin", u], check=True)
+    S.useradd("opsadmin", "-G", "sudo")
     rules = {"root": "its uid is 0", "excl": "it is in exclude_users",
              "grp": "it is in a group of exclude_groups",
              "sysacct": "its uid 500 is below min_uid 1000",
-             "hank": "it is a member of admin_group pwadmin"}
+             "hank": "it is a member of admin_group pwadmin",
+             "opsadmin": "it is in a group that grants root (admin_protected_groups)"}
     path = os.path.join(S.tmp, "import.txt")
     with open(path, "w") as f:
         f.write("".join(f"{u} {u}@example.org\n" for u in rules))
@@ -510,8 +514,24 @@ def test_ctl_admin_group_cannot_reach_root():
               f"{t}: each refusal logged")
         rc, out, err = ctl("reset", "--print", "--no-lock", "alice", transport=t, user="gina")
         eq(rc, 0, f"{t}: gina may reset alice: {err}")
+        # what check tells her of them: only that they are protected
+        for args in (["opsadmin", "hank", "alice"], []):
+            rc, js, err = ctl_json("check", *args, transport=t, user="gina")
+            seen = {u["user"]: u for u in js["users"]}
+            for user in ("opsadmin", "hank"):
+                eq((seen[user]["eligible"], seen[user]["reasons"]), (False, ["protected"]),
+                   f"{t}: {args}: {user}")
+            eq(seen["alice"]["eligible"], True, t)
+        rc, js, err = ctl_json("check", "opsadmin", transport=t)
+        eq(js["users"][0]["reasons"], ["no-address"], f"{t}: root is told all")
     rc, out, err = ctl("reset", "--print", "--no-lock", *rules, transport="oneshot")
     eq(rc, 0, f"root may reset them all: {out} {err}")
+    p = subprocess.run([S.helper, "--check-config"], capture_output=True, text=True)
+    missing = [g for g in ("root", "sudo", "wheel", "admin")
+               if subprocess.run(["getent", "group", g], capture_output=True).returncode]
+    eq((p.returncode, p.stderr),
+       (0, "".join(f"pwreset-helper: warning: admin_protected_groups: no group '{g}' on this "
+                   "host\n" for g in missing)))
 
 
 def test_ctl_reset_many():

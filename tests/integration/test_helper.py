@@ -767,7 +767,8 @@ def test_example_files():
     is and with every key uncommented; pam-auth-update puts the profile after pam_unix."""
     top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     text = open(os.path.join(top, "conf", "pwreset.conf")).read()
-    keys = ("self_reset user_addresses help_message admin_group min_uid exclude_users exclude_groups "
+    keys = ("self_reset user_addresses help_message admin_group admin_protected_groups min_uid "
+            "exclude_users exclude_groups "
             "local_domains code_ttl admin_code_ttl code_attempts user_requests_per_hour "
             "rhost_requests_per_hour mails_per_minute min_length hash_method notify_on_change "
             "smtp_url smtp_starttls smtp_user smtp_password_file smtp_ca_file smtp_timeout "
