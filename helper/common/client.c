@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -47,11 +48,18 @@ static int as_root(void *ctx)
 
 static int spawn_helper(const char *path)
 {
-	char *const argv[] = {(char *)path, NULL};
+	char uid[16], *argv[] = {(char *)path, NULL, NULL, NULL};
 	struct spawn s = {.path = path, .argv = argv, .detach = true, .prepare = as_root};
 	int sv[2];
 	pid_t r;
 
+	/* in a program setuid root for a user (su, sudo): the helper counts that user's helpers
+	 * and keeps nothing of that user's scheduling */
+	if (geteuid() == 0 && getuid() != 0) {
+		snprintf(uid, sizeof(uid), "%lu", (unsigned long)getuid());
+		argv[1] = "--for-uid";
+		argv[2] = uid;
+	}
 	if (access(path, X_OK) < 0)
 		return -errno;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

@@ -5,13 +5,15 @@
  * other inherited fd stays open (but the socket systemd hands over); the environment is rebuilt
  * from nothing; signal dispositions and mask are reset; core dumps are off and the process is
  * not dumpable; the limits that could end a write half-way are lifted, and for a caller that is
- * not root every other limit, the scheduling (policy, nice, I/O priority) and the OOM score are
- * set to known values, not the caller's; the working directory is /; the caller's
+ * not root (or whom root runs it for: su's user, --for-uid) every other limit is set to known
+ * values; unless under its own unit, the scheduling (policy, nice, I/O priority, CPU affinity)
+ * and the OOM score are too, not its starter's; the working directory is /; the caller's
  * groups are dropped and every uid made 0, so the caller cannot signal or trace us. The
  * one-shot helper also leaves the caller's session, process group and terminal and ignores the
  * terminal's signals, so job control (^Z, ^C, ^\, SIGCONT) cannot stop it while it holds the
  * store or the shadow locks (both also hold every signal while they write), and at most
- * ONESHOT_PER_UID of them run at once for a caller that is not root. A caller that is not root
+ * ONESHOT_PER_UID of them run at once for a caller that is not root, counted for the user root
+ * runs it for when it says (--for-uid). A caller that is not root
  * may run the one-shot mode only, with the compiled-in configuration.
  */
 #include <errno.h>
@@ -59,12 +61,14 @@ struct args {
 	char why[PWR_TEXT_MAX + 1];
 	bool verbose;
 	uint32_t idle_exit;
+	bool for_uid_given; /* --for-uid: whom a privileged caller (su, sudo) runs it for */
+	uid_t for_uid;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pwreset-helper                      one-shot mode, a socket on fd 0\n"
+		"usage: pwreset-helper [--for-uid UID]      one-shot mode, a socket on fd 0\n"
 		"       pwreset-helper --daemon [--verbose] [--config FILE] [--idle-exit DURATION]\n"
 		"       pwreset-helper --check-config [FILE]\n");
 }
@@ -90,6 +94,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return -EINVAL;
 			}
 			a->idle_exit = (uint32_t)secs;
+		} else if (!strcmp(s, "--for-uid") && i + 1 < argc) {
+			char *end;
+			unsigned long n;
+			errno = 0;
+			n = strtoul(argv[++i], &end, 10);
+			if (!*argv[i] || *end || errno || n >= UINT32_MAX) {
+				fprintf(stderr, "pwreset-helper: --for-uid %s: not a uid\n",
+					argv[i]);
+				return -EINVAL;
+			}
+			a->for_uid = (uid_t)n;
+			a->for_uid_given = true;
 		} else if (!strcmp(s, "--check-config")) {
 			a->mode = MODE_CHECK;
 			if (i + 1 < argc && argv[i + 1][0] != '-')
@@ -157,17 +173,23 @@ static int limits_sanitize(bool untrusted)
 	return 0;
 }
 
-/* For a caller that is not root: the scheduling, I/O priority and OOM score it chose are reset
- * (root's, a unit's Nice= or OOMScoreAdjust=, stay; the unit's system call filter refuses
- * these calls anyway). Always: the working directory is /. */
+/* Unless under its own unit (whose Nice=, CPUAffinity= or OOMScoreAdjust= stay, and whose
+ * system call filter refuses these calls): the scheduling policy, nice, I/O priority, CPU
+ * affinity and OOM score its starter chose are reset, whoever started it (a user, or root on a
+ * user's behalf: su, sudo, polkit). Always: the working directory is /. */
 static int scheduling_sanitize(bool untrusted)
 {
 	struct sched_param sp = {0};
+	cpu_set_t all;
 	int fd;
 
 	if (!untrusted)
 		return chdir("/") < 0 ? -errno : 0;
-	if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || setpriority(PRIO_PROCESS, 0, 0) < 0)
+	CPU_ZERO(&all);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &all); /* the kernel keeps those the cgroup allows */
+	if (sched_setscheduler(0, SCHED_OTHER, &sp) < 0 || setpriority(PRIO_PROCESS, 0, 0) < 0 ||
+		sched_setaffinity(0, sizeof(all), &all) < 0)
 		return -errno;
 	/* best effort, normal priority: IOPRIO_CLASS_BE (2) << 13 | level 4 */
 	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (2 << 13) | 4) < 0)
@@ -275,15 +297,15 @@ static void env_rebuild(bool listen_fds)
 
 /* Everything the process inherited from its caller made harmless, and root's credentials
  * alone: 0, or 1 (said on stderr and in the log) to exit with. */
-static int process_sanitize(const struct args *a, uid_t ruid, int listen_fds)
+static int process_sanitize(const struct args *a, uid_t caller, int listen_fds)
 {
 	int r;
 
-	if ((r = fds_sanitize(listen_fds)) < 0 || (r = limits_sanitize(ruid != 0)) < 0 ||
+	if ((r = fds_sanitize(listen_fds)) < 0 || (r = limits_sanitize(caller != 0)) < 0 ||
 		(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && (r = -errno) < 0)) {
 		/* logged too: a caller's limit that cannot be lifted is a refusal like any other */
 		log_init("pwreset-helper", 0);
-		log_refusal(LOG_ERR, (long)ruid, "unsafe-process", strerror(-r));
+		log_refusal(LOG_ERR, (long)caller, "unsafe-process", strerror(-r));
 		fprintf(stderr,
 			"pwreset-helper: cannot make the process safe to run (%s); refusing\n",
 			strerror(-r));
@@ -300,7 +322,8 @@ static int process_sanitize(const struct args *a, uid_t ruid, int listen_fds)
 		fprintf(stderr, "pwreset-helper: cannot set credentials: %s\n", strerror(errno));
 		return 1;
 	}
-	if ((r = scheduling_sanitize(ruid != 0)) < 0 ||
+	/* under its own unit, the unit set them (and its filter refuses these calls) */
+	if ((r = scheduling_sanitize(!(a->mode == MODE_DAEMON && listen_fds))) < 0 ||
 		(a->mode == MODE_ONESHOT && (r = session_leave()) < 0)) {
 		fprintf(stderr,
 			"pwreset-helper: cannot leave the caller's scheduling or session: %s\n",
@@ -362,14 +385,14 @@ static int run_daemon(struct helper *h, const char *config, uint32_t idle_exit)
 }
 
 /* One-shot: fd 0 must be the caller's end of a SOCK_SEQPACKET socketpair. */
-static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t rgid)
+static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t rgid, uid_t caller)
 {
 	char why[512];
 	int type = 0, r;
 	socklen_t tlen = sizeof(type);
 
 	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET) {
-		log_refusal(LOG_ERR, (long)ruid, "fd0-not-a-socket", NULL);
+		log_refusal(LOG_ERR, (long)caller, "fd0-not-a-socket", NULL);
 		fprintf(stderr, "pwreset-helper: standard input is not a SOCK_SEQPACKET socket; "
 				"this mode is for pam_pwreset and pwresetctl\n");
 		conf_free(&h->conf);
@@ -377,14 +400,14 @@ static int run_oneshot(struct helper *h, const char *config, uid_t ruid, gid_t r
 	}
 	/* before any lock of the store's or the shadow file's: out of every user's freezer */
 	if ((r = cgroup_leave_users(why, sizeof(why))) < 0) {
-		log_refusal(LOG_ERR, (long)ruid, "freezable-cgroup", why);
+		log_refusal(LOG_ERR, (long)caller, "freezable-cgroup", why);
 		fprintf(stderr, "pwreset-helper: %s; refusing\n", why);
 		conf_free(&h->conf);
 		return 1;
 	}
-	if ((r = oneshot_slot_take(ruid)) < 0) {
+	if ((r = oneshot_slot_take(caller)) < 0) {
 		/* the caller reads a closed connection: the module fails safe */
-		log_refusal(LOG_WARNING, (long)ruid,
+		log_refusal(LOG_WARNING, (long)caller,
 			r == -EAGAIN ? "too-many-helpers" : "no-helper-slot", NULL);
 		if (r != -EAGAIN)
 			log_msg(LOG_ERR, "cannot use %s: %s", ONESHOT_SLOTS_DIR, strerror(-r));
@@ -449,7 +472,7 @@ static void warn_protected_groups(const struct pwr_conf *c)
 
 int main(int argc, char **argv)
 {
-	uid_t ruid = getuid();
+	uid_t ruid = getuid(), caller;
 	gid_t rgid = getgid();
 	struct helper h = {.mail_kick = -1};
 	struct args a;
@@ -471,13 +494,16 @@ int main(int argc, char **argv)
 			printf("pwreset-helper %s\n", PWR_VERSION);
 		return 0;
 	}
-	if (ruid != 0 && (a.mode != MODE_ONESHOT || a.config || a.verbose || a.idle_exit)) {
+	if (ruid != 0 && (a.mode != MODE_ONESHOT || a.config || a.verbose || a.idle_exit ||
+				 a.for_uid_given)) {
 		fprintf(stderr, "pwreset-helper: only root may use these options\n");
 		return 2;
 	}
 	if (a.mode == MODE_DAEMON && getenv("LISTEN_FDS") && !strcmp(getenv("LISTEN_FDS"), "1"))
 		listen_fds = 1;
-	if (process_sanitize(&a, ruid, listen_fds) != 0)
+	/* root running it for someone (su, sudo, polkit): that one's limits and slots */
+	caller = ruid == 0 && a.for_uid_given ? a.for_uid : ruid;
+	if (process_sanitize(&a, caller, listen_fds) != 0)
 		return 1;
 	config = a.config ? a.config : PWR_CONFIG_PATH;
 	log_init("pwreset-helper", a.verbose);
@@ -511,5 +537,5 @@ int main(int argc, char **argv)
 	}
 	if (a.mode == MODE_DAEMON)
 		return run_daemon(&h, config, a.idle_exit);
-	return run_oneshot(&h, config, ruid, rgid);
+	return run_oneshot(&h, config, ruid, rgid, caller);
 }

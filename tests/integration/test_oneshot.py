@@ -22,14 +22,15 @@ AS_ALICE = ["setpriv", "--reuid=alice", "--regid=alice", "--init-groups"]
 
 
 def oneshot_pids():
-    """The one-shot helpers running now (the sandbox's setuid copy, started without
-    arguments)."""
+    """The one-shot helpers running now (the sandbox's setuid copy, in one-shot mode: with no
+    argument, or --for-uid from a module inside su)."""
     pids = []
     for name in os.listdir("/proc"):
         try:
             with open(f"/proc/{name}/cmdline", "rb") as f:
-                if f.read() == S.helper.encode() + b"\0":
-                    pids.append(int(name))
+                argv = f.read().split(b"\0")[:-1]
+            if argv[:1] == [S.helper.encode()] and argv[1:2] in ([], [b"--for-uid"]):
+                pids.append(int(name))
         except (OSError, ValueError):
             pass
     return pids
@@ -178,6 +179,68 @@ def test_oneshot_limits_and_scheduling():
     r = subprocess.run(argv, input="offer alice\n", capture_output=True, text=True, timeout=30)
     if not r.stdout.startswith("offer status=0"):
         check("reason=unsafe-process" in S.syslog(), f"refused, and logged: {r.stdout}")
+
+
+def su_stack():
+    """su's PAM stack with this build's module; the sanitizer runtime where su needs it."""
+    with open("/etc/pam.d/su", "w") as pam:
+        pam.write("auth sufficient pam_rootok.so\n" + harness.auth_stack() +
+                  "account required pam_unix.so\nsession required pam_unix.so\n")
+    preload = os.environ.get("PWR_SANITIZER_PRELOAD")
+    if preload:  # su is setuid: the loader ignores LD_PRELOAD there, not ld.so.preload
+        with open("/etc/ld.so.preload", "w") as f:
+            f.write(preload.replace(" ", "\n") + "\n")
+
+
+def test_oneshot_su_scheduling_and_cap():
+    """The review's reproduction: alice runs `ionice -c3 chrt --idle 0 nice -n19 taskset -c0
+    su gina` (oom_score_adj 1000 too), types a wrong password and waits at the offer. With no
+    daemon, su's module runs the helper as root for her (--for-uid): it runs at nice 0,
+    SCHED_OTHER, best-effort I/O, on every CPU, OOM score 0. Six such su at once: four
+    helpers run, as for any of her own; the others are refused as too-many-helpers, counted
+    for alice."""
+    harness.setup_world()
+    su_stack()
+    S.stop_daemon()
+    with open("/proc/self/status") as f:
+        cpus = [l.split()[1] for l in f if l.startswith("Cpus_allowed_list:")][0]
+    script = ('echo 1000 > /proc/self/oom_score_adj && exec ionice -c3 chrt --idle 0 '
+              'nice -n19 taskset -c 0 su gina -c true')
+    held = []
+    try:
+        for n in range(6):
+            p = pexpect.spawn(AS_ALICE[0], AS_ALICE[1:] + ["sh", "-c", script],
+                              encoding="utf-8", timeout=60, echo=False)
+            p.expect_exact("Password: ")
+            p.sendline("Not-the-password-9")
+            held.append(p)
+            if n == 0:
+                p.expect_exact(harness.OFFER)
+                pid = oneshot_pids()[0]
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    eq(f.read().split(b"\0")[1:3],
+                       [b"--for-uid", str(harness.uid("alice")).encode()], "run for alice")
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                eq((int(fields[16]), int(fields[38])), (0, 0), "nice 0, SCHED_OTHER")
+                with open(f"/proc/{pid}/status") as f:
+                    mine = [l.split()[1] for l in f if l.startswith("Cpus_allowed_list:")][0]
+                eq(mine, cpus, "every CPU")
+                with open(f"/proc/{pid}/oom_score_adj") as f:
+                    eq(f.read().strip(), "0", "oom_score_adj")
+                io = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True)
+                eq(io.stdout.strip(), "best-effort: prio 4", "I/O class")
+        deadline = time.time() + 20
+        while "reason=too-many-helpers" not in S.syslog() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        eq(len(oneshot_pids()), 4, "four helpers for alice's six su")
+        check(re.search(rf"event=refused by={harness.uid('alice')} result=refused "
+                        r"reason=too-many-helpers", S.syslog()),
+              f"counted for alice: {S.syslog()[-1500:]}")
+    finally:
+        for p in held:
+            p.close(force=True)
 
 
 def test_oneshot_cap_per_uid():
