@@ -6,7 +6,10 @@
  * MUST: the current password is checked here against the account's own hash, never by the
  * client; every set and remove counts in the account's request window (so wrong passwords
  * do); why an address cannot be used is logged, never told (it would tell of another
- * account); the old address is never shown whole.
+ * account); `set` answers alike for every well-formed address that is not host-only, one
+ * another account has included (that is refused at `confirm`, once the mailbox is shown to
+ * be the user's); a confirmation mail counts in the host's window of mails (mails_per_minute);
+ * the old address is never shown whole.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -32,6 +35,7 @@
 #define T_OFF "Recovery addresses are set by your administrator."
 #define T_UNUSABLE "This address cannot be used for password reset."
 #define T_LIMIT "Too many requests for this account; try again later."
+#define T_HOST_LIMIT "Too many mails are being sent from this host; try again in a minute."
 #define T_PASSWORD "The current password is not right."
 
 /* The answer to a change, with its audit line. */
@@ -142,9 +146,10 @@ int selfaddress_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	return answer_send(p, PWR_ANS_ADDRESS, &a);
 }
 
-/* Whether addr cannot be the user's recovery address; why (for the log) in why. */
-static bool unusable(
-	struct helper *h, MDB_txn *txn, const char *user, const char *addr, char *why, size_t len)
+/* Whether addr cannot be the user's recovery address (taken: another account's is not either);
+ * why (for the log) in why. */
+static bool unusable(struct helper *h, MDB_txn *txn, const char *user, const char *addr, bool taken,
+	char *why, size_t len)
 {
 	char others[PWR_TEXT_MAX / 2];
 	int n;
@@ -155,7 +160,8 @@ static bool unusable(
 		snprintf(why, len, "local-only-address");
 		return true;
 	}
-	if ((n = address_sharers(h->store, txn, addr, user, others, sizeof(others))) != 0) {
+	if (taken &&
+		(n = address_sharers(h->store, txn, addr, user, others, sizeof(others))) != 0) {
 		snprintf(why, len, "shared-address:%s", n < 0 ? "?" : others);
 		return true;
 	}
@@ -163,7 +169,8 @@ static bool unusable(
 }
 
 /* Keep addr pending for the user and queue its confirmation code: 0 (why[] set when addr is
- * unusable, and nothing was done), or < 0. */
+ * unusable or the host's window of mails is full, and nothing was done), or < 0. Whether
+ * another account has addr is not asked here (see confirm_in). */
 static int set_pending(
 	struct helper *h, const struct pwr_who *who, const char *addr, char *why, size_t len)
 {
@@ -172,14 +179,21 @@ static int set_pending(
 		now + h->conf.code_ttl, now + h->conf.code_ttl};
 	char *code;
 	MDB_txn *txn;
+	bool ok;
 	int r;
 
 	*why = '\0';
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		return r;
-	if (unusable(h, txn, who->user, addr, why, len)) {
+	if (unusable(h, txn, who->user, addr, false, why, len)) {
 		store_abort(txn);
 		return 0;
+	}
+	if ((r = rate_take(h->store, txn, "h:mail", h->conf.mails_per_minute, 60, now, &ok)) < 0 ||
+		!ok) {
+		store_abort(txn);
+		snprintf(why, len, "rate-limit-host");
+		return r;
 	}
 	if (!(code = code_new())) {
 		store_abort(txn);
@@ -204,7 +218,10 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (allowed(h, p, &q->who, "address-set-requested", &acct, &r) &&
 		prove(h, p, &q->who, &acct, q->password, "address-set-requested", &r) == 0) {
 		e = set_pending(h, &q->who, q->addr, why, sizeof(why));
-		if (e == 0 && *why)
+		if (e == 0 && !strcmp(why, "rate-limit-host"))
+			r = change_answer(p, &q->who, "address-set-requested", PWR_E_LIMIT,
+				"refused", why, T_HOST_LIMIT);
+		else if (e == 0 && *why)
 			r = change_answer(p, &q->who, "address-set-requested", PWR_E_INVALID,
 				"refused", why, T_UNUSABLE);
 		else if (e < 0)
@@ -240,7 +257,7 @@ static int confirm_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who,
 		r = -EACCES; /* nothing pending reads as a wrong code */
 	if (r < 0)
 		return r;
-	if (unusable(h, txn, who->user, a.addr, why, len))
+	if (unusable(h, txn, who->user, a.addr, true, why, len))
 		return 0;
 	if ((r = address_get(h->store, txn, who->user, old)) == -ENOENT)
 		old[0] = '\0';

@@ -21,14 +21,14 @@ ADDRESS = os.environ.get("PWR_ADDRESS", "")
 CTL = os.environ.get("PWR_CTL", "")
 
 
-def config(srv, extra="", window=20):
+def config(srv, extra="", window=20, mails=0):
     return (f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
             "exclude_users = root, excl\nexclude_groups = noreset\n"
-            f"user_requests_per_hour = {window}\nmails_per_minute = 0\n" + extra)
+            f"user_requests_per_hour = {window}\nmails_per_minute = {mails}\n" + extra)
 
 
-def world(srv, extra="", window=20):
-    harness.setup_world(config(srv, extra, window))
+def world(srv, extra="", window=20, mails=0):
+    harness.setup_world(config(srv, extra, window, mails))
 
 
 def last_mail(srv, count):
@@ -104,12 +104,40 @@ def test_address_refusals():
     check(err.startswith("pwreset-address: ") and err.count("\n") == 1, err)
     rc, out, err = address("--user", "bob", user=None)
     eq(rc, 0, err)
-    # a shared address: the generic words, the reason in the log
-    rc, out, err = address("set", "BOB@example.org", password="Old-password-1")
-    eq(rc, 1)
-    check("cannot be used for password reset" in err, err)
-    check("shared-address:bob" in S.log(), S.log()[-2000:])
-    eq(len(srv.handler.messages), 0, "nothing mailed")
+    srv.stop()
+
+
+def test_address_taken_told_at_confirm():
+    """The review's reproduction (SPEC §11): `set` of an address another account has (bob's)
+    answers as `set` of a fresh one, and mails the code there; only `confirm`, once the code
+    shows the mailbox is alice's, refuses it, in the generic words, the reason in the log;
+    alice's address is unchanged. Confirmation mails count in mails_per_minute."""
+    srv = smtpserver.Server()
+    world(srv, mails=3)
+    answers = []
+    for n, addr in enumerate(("alice.fresh@example.org", "BOB@example.org")):
+        rc, out, err = address("set", addr, password="Old-password-1")
+        eq(rc, 0, err)
+        answers.append(out.replace(addr, "ADDR"))
+        code = mailed_code(srv, n + 1, addr)
+    eq(answers[0], answers[1], "the same answer for a fresh and a taken address")
+    check(not re.search(r"event=address-set-requested user=alice .*shared-address", S.log()),
+          "set does not even log it")
+    rc, out, err = address("confirm", code)
+    eq((rc, err), (1, "pwreset-address: This address cannot be used for password reset.\n"))
+    check(re.search(r"event=address-confirmed user=alice .*shared-address:bob", S.log()),
+          S.log()[-2000:])
+    rc, out, err = address("--json")
+    eq(json.loads(out)["address"], "alice@example.org", "unchanged")
+    # the host's window of mails: two sets so far and one more, then refused
+    rc, out, err = address("set", "alice.third@example.org", password="Old-password-1")
+    eq(rc, 0, err)
+    rc, out, err = address("set", "alice.fourth@example.org", password="Old-password-1")
+    eq((rc, err), (1, "pwreset-address: Too many mails are being sent from this host; try "
+                      "again in a minute.\n"))
+    check(re.search(r"event=address-set-requested user=alice .*rate-limit-host", S.log()),
+          S.log()[-2000:])
+    eq(len(srv.wait_for(3)), 3, "three mails, not four")
     srv.stop()
 
 
