@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -534,23 +535,28 @@ int admin_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	return answer_send(p, PWR_ANS_EMAIL_SHOW, &a);
 }
 
-/* What became of one line of an import. */
-enum import_outcome { IMPORT_SKIPPED, IMPORT_DONE, IMPORT_REJECTED };
+/* What became of the lines of an import block: the good ones (pointing into the request),
+ * and each rejected one with why. */
+struct import_block {
+	struct {
+		const char *user, *addr;
+	} ok[PWR_IMPORT_MAX / 2 + 1];
+	size_t nok, nrej;
+	struct pwr_reject_item rej[PWR_IMPORT_MAX / 2 + 1];
+};
 
-/* One line of an import: 0 with its outcome (a rejected line is answered; a dry run imports
- * nothing), or < 0. */
-static int import_line(struct helper *h, struct peer *p, MDB_txn *txn, char *line, uint32_t lineno,
-	bool dry_run, enum import_outcome *outcome)
+/* One line of an import, checked (the account looked up, the rules applied, the address
+ * read), into b. */
+static void import_line(
+	struct helper *h, struct peer *p, char *line, uint32_t lineno, struct import_block *b)
 {
-	struct pwr_reject_item it = {.line = lineno};
 	const char *user, *addr;
 	struct account acct;
 	char why[256];
 	int r = address_import_line(line, &user, &addr, why, sizeof(why));
 
-	*outcome = IMPORT_SKIPPED;
 	if (r == 0 && !user)
-		return 0;
+		return;
 	if (r == 0) {
 		if ((r = account_lookup(&h->accounts, user, &acct)) < 0)
 			snprintf(why, sizeof(why), "cannot look up %s: %s", user, strerror(-r));
@@ -559,45 +565,46 @@ static int import_line(struct helper *h, struct peer *p, MDB_txn *txn, char *lin
 		account_clear(&acct);
 	}
 	if (r == 0) {
-		*outcome = IMPORT_DONE;
-		return dry_run ? 0 : address_set(h->store, txn, user, addr);
+		b->ok[b->nok].user = user;
+		b->ok[b->nok++].addr = addr;
+		return;
 	}
-	*outcome = IMPORT_REJECTED;
-	util_copy(it.reason, sizeof(it.reason), why);
-	return answer_send(p, PWR_ITEM_REJECT, &it) < 0 ? -EPIPE : 0;
+	b->rej[b->nrej].line = lineno;
+	util_copy(b->rej[b->nrej++].reason, sizeof(b->rej[0].reason), why);
 }
 
+/* MUST: the lines are checked with no transaction open (a lookup may ask NSS or the
+ * directory), the good ones written in one transaction, and the rejected lines answered only
+ * once it is closed: a caller that does not read its answers holds nothing of the store. */
 int admin_email_import(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	char *save = m->import.text, *line, text[64];
-	uint32_t lineno = m->import.first_line, n[IMPORT_REJECTED + 1] = {0};
-	enum import_outcome outcome;
+	uint32_t lineno = m->import.first_line;
+	struct import_block *b = calloc(1, sizeof(*b));
 	MDB_txn *txn;
 	int r = 0;
 
-	if ((r = store_begin(h->store, true, &txn)) < 0)
-		return answer_error(p, PWR_E_INTERNAL, "cannot write the store: %s", strerror(-r));
+	if (!b)
+		return answer_error(p, PWR_E_INTERNAL, "cannot import: %s", strerror(ENOMEM));
 	/* strsep keeps empty lines, so line numbers stay true */
-	for (; (line = strsep(&save, "\n")) != NULL && (save || *line); lineno++) {
-		r = import_line(h, p, txn, line, lineno, m->import.dry_run, &outcome);
-		if (r < 0)
-			break;
-		n[outcome]++;
+	for (; (line = strsep(&save, "\n")) != NULL && (save || *line); lineno++)
+		import_line(h, p, line, lineno, b);
+	if (!m->import.dry_run && b->nok && (r = store_begin(h->store, true, &txn)) == 0) {
+		for (size_t i = 0; r == 0 && i < b->nok; i++)
+			r = address_set(h->store, txn, b->ok[i].user, b->ok[i].addr);
+		r = r < 0 ? (store_abort(txn), r) : store_commit(txn);
 	}
-	if (r == -EPIPE) {
-		store_abort(txn);
-		return r;
-	}
-	if (r >= 0 && !m->import.dry_run)
-		r = store_commit(txn);
-	else
-		store_abort(txn);
 	if (r < 0) {
+		free(b);
 		audit(LOG_ERR, "email-import", p, NULL, NULL, "error", strerror(-r));
 		return answer_error(p, PWR_E_INTERNAL, "cannot store addresses: %s", strerror(-r));
 	}
-	snprintf(
-		text, sizeof(text), "%u imported, %u rejected", n[IMPORT_DONE], n[IMPORT_REJECTED]);
+	snprintf(text, sizeof(text), "%zu imported, %zu rejected", b->nok, b->nrej);
 	audit(LOG_NOTICE, "email-import", p, NULL, NULL, "ok", text);
-	return answer_done(p, PWR_OK, n[IMPORT_DONE], false, 0, text);
+	for (size_t i = 0; r == 0 && i < b->nrej; i++)
+		r = answer_send(p, PWR_ITEM_REJECT, &b->rej[i]) < 0 ? -EPIPE : 0;
+	if (r == 0)
+		r = answer_done(p, PWR_OK, (uint32_t)b->nok, false, 0, text);
+	free(b);
+	return r;
 }

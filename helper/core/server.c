@@ -21,6 +21,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "courier.h"
 #include "dirlink.h"
 #include "helper.h"
@@ -78,6 +79,12 @@ int server_oneshot(struct helper *h, int fd, uid_t uid, gid_t gid)
 	struct peer p = {.fd = fd, .uid = uid, .gid = gid, .pid = getppid()};
 	struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
 	uint64_t last = util_now(), answered = 0, deadline;
+	struct timeval send_by = {.tv_sec = ANSWER_STREAM_WAIT_MS / 1000};
+
+	/* an answer the caller does not read is given up after the same bound as the daemon's
+	 * long answers: a caller that stops reading holds this process, nothing else */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_by, sizeof(send_by)) < 0)
+		log_msg(LOG_WARNING, "one-shot: cannot bound sends: %s", strerror(errno));
 
 	/* the conversation; mail queued meanwhile goes out while the person reads and types, a
 	 * moment after each answer: a request that follows at once is never kept waiting behind

@@ -386,6 +386,30 @@ def test_check_to_a_reader_that_stops():
     a.close()
 
 
+def test_import_to_a_reader_that_stops():
+    """The review's reproduction: an import of 1,900 bad lines asked of a one-shot helper by a
+    caller that never reads the rejections. The lines are answered after the store's
+    transaction is closed, so the daemon's writes go on at once meanwhile; the one-shot helper
+    gives its answers up after 10 s and ends."""
+    setup_world()
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    helper = subprocess.Popen([S.helper], stdin=b, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env={})
+    b.close()
+    t0 = time.monotonic()
+    a.send(packet(19, struct.pack("=II", 1, 0) + pack_str("x\n" * 1900)))  # email import
+    time.sleep(1)
+    for n in range(3):
+        t = time.monotonic()
+        rc, out = S.client([f"email-set alice alice{n}@example.org"])
+        eq(out[0], "email-set status=0 warnings=0 shared=", "the store is free")
+        check(time.monotonic() - t < 3, f"a write took {time.monotonic() - t:.1f} s")
+    helper.wait(timeout=30)
+    took = time.monotonic() - t0
+    check(9 <= took < 15, f"the one-shot helper ended after {took:.1f} s")
+    a.close()
+
+
 def test_silent_peer_does_not_block():
     setup_world()
     silent = []
