@@ -51,6 +51,19 @@ int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit,
 	return 0;
 }
 
+int rate_exists(struct store *s, MDB_txn *txn, const char *bucket)
+{
+	MDB_val k = {strlen(bucket), (void *)bucket}, v;
+	int rc = mdb_get(txn, store_db(s, STORE_DB_RATE), &k, &v);
+
+	return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : store_err(rc, "rate get");
+}
+
+long rate_count(struct store *s, MDB_txn *txn)
+{
+	return store_count(s, txn, STORE_DB_RATE);
+}
+
 /* A bucket is done with when its last event leaves the longest window. */
 static uint64_t dead_since(const MDB_val *v)
 {

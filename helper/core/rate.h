@@ -20,6 +20,11 @@
 int rate_take(struct store *s, MDB_txn *txn, const char *bucket, uint32_t limit, uint32_t window,
 	uint64_t now, bool *allowed);
 
+/* Whether bucket is in the store: 1, 0, or < 0. */
+int rate_exists(struct store *s, MDB_txn *txn, const char *bucket);
+/* How many buckets the store holds, or < 0. */
+long rate_count(struct store *s, MDB_txn *txn);
+
 /* Remove buckets whose every event is older than max_window; the number removed, or < 0. */
 int rate_purge(struct store *s, MDB_txn *txn, uint64_t now, uint32_t max_window);
 

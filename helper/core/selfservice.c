@@ -7,6 +7,7 @@
  * valid code for that user, and only if that code is still the user's and bound to the entry
  * as it is when the new password is written.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -50,14 +51,52 @@ int selfservice_offer(struct helper *h, struct peer *p, union pwr_msg *m)
 }
 
 /* The rate bucket of where a request comes from. A root peer (login, sshd) is believed about
- * the remote host ("local" when there is none); any other peer is counted by its uid, which the
- * kernel told us: what it says of a remote host is not believed (route_dispatch() clears it). */
-static void origin_bucket(const struct peer *p, const struct pwr_who *who, char *out, size_t len)
+ * the remote host ("local" when there is none): an IPv6 address counts by its /64 (one host's
+ * share of a network), an IPv4-mapped one as the IPv4 address, anything else as it is said;
+ * any other peer is counted by its uid, which the kernel told us: what it says of a remote host
+ * is not believed (route_dispatch() clears it).
+ * MUST: the store is never filled by hosts: a host without a bucket of its own gets one only
+ * while the store holds fewer than RHOST_NEW_BELOW buckets and is less than three quarters
+ * full; past that, new hosts share RHOST_OVERFLOW, and codes keep the room. */
+#define RHOST_NEW_BELOW 20000
+#define RHOST_OVERFLOW "r:*"
+static int origin_bucket(struct helper *h, MDB_txn *txn, const struct peer *p,
+	const struct pwr_who *who, char *out, size_t len)
 {
-	if (p->uid == 0)
-		snprintf(out, len, "r:%.*s", PWR_RHOST_MAX, *who->rhost ? who->rhost : "local");
-	else
+	const char *host = *who->rhost ? who->rhost : "local";
+	char ip[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	long n;
+	int r;
+
+	if (p->uid != 0) {
 		snprintf(out, len, "p:%lu", (unsigned long)p->uid);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_V4MAPPED(&a6) &&
+		inet_ntop(AF_INET, a6.s6_addr + 12, ip, sizeof(ip))) {
+		snprintf(out, len, "r:%s", ip);
+	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
+		memset(a6.s6_addr + 8, 0, 8);
+		snprintf(out, len, "r:%s/64", inet_ntop(AF_INET6, &a6, ip, sizeof(ip)) ? ip : "?");
+	} else {
+		snprintf(out, len, "r:%.*s", PWR_RHOST_MAX, host);
+	}
+	if ((r = rate_exists(h->store, txn, out)) != 0)
+		return r < 0 ? r : 0;
+	if ((n = rate_count(h->store, txn)) < 0)
+		return (int)n;
+	if (n >= RHOST_NEW_BELOW || store_used(h->store) >= STORE_MAP_SIZE / 4 * 3) {
+		static bool said; /* once a process: a flood of hosts does not flood the log */
+		if (!said)
+			log_msg(LOG_WARNING,
+				"requests from new hosts now share one window (%ld buckets, %zu bytes "
+				"of the store used)",
+				n, store_used(h->store));
+		said = true;
+		snprintf(out, len, "%s", RHOST_OVERFLOW);
+	}
+	return 0;
 }
 
 struct request {
@@ -154,8 +193,9 @@ static void request_work(struct helper *h, struct peer *p, const struct pwr_who 
 	 * costs a directory call, and no write waits behind one */
 	if ((r = store_begin(h->store, true, &q.txn)) < 0)
 		goto out;
-	origin_bucket(p, who, bucket, sizeof(bucket));
-	r = take(&q, bucket, h->conf.rhost_requests_per_hour, HOUR, "rate-limit-rhost", &why);
+	if ((r = origin_bucket(h, q.txn, p, who, bucket, sizeof(bucket))) == 0)
+		r = take(&q, bucket, h->conf.rhost_requests_per_hour, HOUR, "rate-limit-rhost",
+			&why);
 	r = r < 0 ? (store_abort(q.txn), r) : store_commit(q.txn);
 	if (r < 0 || why)
 		goto out;

@@ -3,6 +3,7 @@
 daemon's socket and the setuid one-shot mode), real accounts made with useradd, a real store,
 all inside the sandbox of sandbox.py. Run one case: test_helper.py CASE."""
 
+import json
 import os
 import re
 import shutil
@@ -408,6 +409,56 @@ def test_import_to_a_reader_that_stops():
     took = time.monotonic() - t0
     check(9 <= took < 15, f"the one-shot helper ended after {took:.1f} s")
     a.close()
+
+
+def test_hosts_cannot_fill_the_store():
+    """The review's reproduction (SPEC §4), as sshd would send requests through the daemon:
+    3,000 from new IPv6 addresses of one /64 count in one window (the store grew 83 bytes an
+    address before); then 100,000 from as many networks: past 20,000 buckets new hosts share
+    one window, so the store stays small and codes keep their room; alice, from the host she
+    always uses, still gets her code. (The store is on a tmpfs: 100,000 durable commits on a
+    disk would take minutes.)"""
+    setup_world()
+    S.stop_daemon()
+    subprocess.run(["cp", "-a", "/var/lib/pwreset", S.tmp + "/store"], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=700", "tmpfs", "/var/lib/pwreset"],
+                   check=True)
+    subprocess.run(f"cp -a {S.tmp}/store/. /var/lib/pwreset/", shell=True, check=True)
+    S.start_daemon(verbose=False)
+    rc, out = S.client(["request alice 192.0.2.7"])  # her usual host, seen before
+    eq(out, [REQUEST_ANSWER])
+    code_for("alice")
+
+    def flood(hosts):
+        p = subprocess.run([os.environ["PWR_TCLIENT"], "--socket", "/run/pwreset/helper.sock"],
+                           input="".join(f"request nosuchuser {h}\n" for h in hosts),
+                           capture_output=True, text=True, timeout=600)
+        eq(p.stdout.count(REQUEST_ANSWER), len(hosts), p.stdout[-300:])
+
+    def used():
+        return ctl_status()["store_bytes"]
+
+    before = used()
+    flood([f"2001:db8:0:1:{i >> 16:x}:{i & 0xffff:x}::1" for i in range(3000)])
+    grew = used() - before
+    check(grew < 16384, f"3,000 addresses of one /64 grew the store by {grew} bytes")
+    flood([f"2001:db8:{i >> 16:x}:{i & 0xffff:x}::1" for i in range(100000)])
+    size = used()
+    print(f"# store: {before} bytes before, {size} after 103,000 requests")
+    check(size < 4 * 1024 * 1024, f"the store holds {size} bytes")
+    check("requests from new hosts now share one window" in S.syslog(), "said once")
+    rc, out = S.client(["request alice 192.0.2.7"])
+    eq(out, [REQUEST_ANSWER])
+    deadline = time.time() + 5
+    while len([m for m in S.mails() if m["user"] == "alice"]) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    eq(len([m for m in S.mails() if m["user"] == "alice"]), 2, "alice's second code is queued")
+
+
+def ctl_status():
+    p = subprocess.run([os.environ["PWR_CTL"], "--json", "status"], capture_output=True,
+                       text=True, check=True)
+    return json.loads(p.stdout)
 
 
 def test_silent_peer_does_not_block():
