@@ -461,6 +461,34 @@ def ctl_status():
     return json.loads(p.stdout)
 
 
+def test_lists_match_the_accounts_own_name():
+    """SPEC §2: a name is matched against a list as the account's own name (pw_name), never as
+    typed. With case-insensitive NSS (tests/tools/nsscase.c, as sssd's case_sensitive = false),
+    `Excl` is excl (exclude_users) and `Hank` is hank (a member of admin_group): check says
+    excluded, a request sends nothing, and a member of admin_group who is not root cannot
+    reset either."""
+    setup_world(BASE_CONFIG + "admin_group = pwadmin\n")
+    for u in ("gina", "hank"):
+        subprocess.run(["usermod", "-aG", "pwadmin", u], check=True)
+    S.stop_daemon()
+    preload = [os.environ.get("PWR_SANITIZER_PRELOAD", ""), os.environ["PWR_NSSCASE"]]
+    S.start_daemon(env=dict(os.environ, LD_PRELOAD=" ".join(filter(None, preload))))
+    rc, out = S.client(["check Excl", "check EXCL", "check Alice"])
+    checks = [line for line in out if line.startswith("check ")]
+    for line in checks[:2]:
+        check(re.search(r"eligible=0 reasons=.*excluded", line), line)
+    check(checks[2].endswith("eligible=1 reasons="), f"NSS finds Alice as alice: {checks[2]}")
+    rc, out = S.client(["request Excl", "request EXCL"])
+    eq(out, [REQUEST_ANSWER] * 2)
+    time.sleep(0.5)
+    eq([m for m in S.mails() if m["user"].lower() == "excl"], [], "nothing sent for excl")
+    for name, rule in (("Excl", "it is in exclude_users"),
+                       ("Hank", "it is a member of admin_group pwadmin")):
+        rc, out = S.client([f"reset print,nolock 0 {name}"], user="gina")
+        check(out and "status=2 " in out[0] and " code= " in out[0] and rule in out[0],
+              f"{name}: {out}")
+
+
 def test_silent_peer_does_not_block():
     setup_world()
     silent = []
