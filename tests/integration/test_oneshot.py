@@ -398,13 +398,7 @@ def test_oneshot_freezer():
         # no daemon, so su's module runs the helper with real uid 0, from alice's cgroup
         rc, out = S.client(["reset print,nolock 0 gina"])
         admin = out[0].split("code=")[1].split()[0]
-        with open("/etc/pam.d/su", "w") as pam:
-            pam.write("auth sufficient pam_rootok.so\n" + harness.auth_stack() +
-                      "account required pam_unix.so\nsession required pam_unix.so\n")
-        preload = os.environ.get("PWR_SANITIZER_PRELOAD")
-        if preload:  # su is setuid: the loader ignores LD_PRELOAD there, not ld.so.preload
-            with open("/etc/ld.so.preload", "w") as f:
-                f.write(preload.replace(" ", "\n") + "\n")
+        su_stack()
         S.stop_daemon()
         p = pexpect.spawn(AS_ALICE[0], AS_ALICE[1:] + ["su", "gina", "-c", "true"],
                           encoding="utf-8", timeout=60, echo=False, preexec_fn=into)
