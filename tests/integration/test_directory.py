@@ -451,6 +451,34 @@ def directory_host(d, srv, extra="", world=True):
     return nslcd
 
 
+def test_directory_protected_groups():
+    """A delegated administrator and a directory account in a directory group that grants root
+    (issue 29): with admin_protected_groups = ldapadmins, a posixGroup of the directory that NSS
+    reads through nslcd, gina (admin_group) cannot reset zoe and check shows her zoe as
+    protected; root can."""
+    import smtpserver as sm
+    group = (f"dn: cn=ldapadmins,{ls.PEOPLE}\nobjectClass: posixGroup\ncn: ldapadmins\n"
+             "gidNumber: 5000\nmemberUid: zoe\n")
+    d = ls.Slapd(S, people() + "\n" + group)
+    srv = sm.Server()
+    directory_host(d, srv, "admin_group = pwadmin\nadmin_protected_groups = ldapadmins\n")
+    subprocess.run(["usermod", "-aG", "pwadmin", "gina"], check=True)
+    eq(subprocess.run(["id", "-Gn", "zoe"], capture_output=True, text=True).stdout.split(),
+       ["zoe", "ldapadmins"], "zoe's groups come from the directory")
+    as_gina = ["setpriv", "--reuid=gina", "--regid=gina", "--init-groups"]
+    p = subprocess.run(as_gina + [os.environ["PWR_CTL"], "reset", "--print", "zoe"],
+                       capture_output=True, text=True)
+    eq((p.returncode, p.stderr), (3, "pwresetctl: reset: zoe: only root may act on zoe: it is "
+                                     "in a group that grants root (admin_protected_groups)\n"))
+    p = subprocess.run(as_gina + [os.environ["PWR_CTL"], "--json", "check", "zoe"],
+                       capture_output=True, text=True)
+    eq(json.loads(p.stdout)["users"][0]["reasons"], ["protected"])
+    p = subprocess.run([os.environ["PWR_CTL"], "reset", "--print", "--no-lock", "zoe"],
+                       capture_output=True, text=True)
+    eq(p.returncode, 0, f"root may: {p.stderr}")
+    srv.stop()
+
+
 def test_directory_ssh_reset():
     """A directory user at a real sshd (keyboard-interactive), known to the host through nslcd:
     locked out by ppolicy after wrong binds; wrong password, reset, the code from the SMTP
