@@ -463,8 +463,8 @@ def test_directory_protected_groups():
     srv = sm.Server()
     directory_host(d, srv, "admin_group = pwadmin\nadmin_protected_groups = ldapadmins\n")
     subprocess.run(["usermod", "-aG", "pwadmin", "gina"], check=True)
-    eq(subprocess.run(["id", "-Gn", "zoe"], capture_output=True, text=True).stdout.split(),
-       ["zoe", "ldapadmins"], "zoe's groups come from the directory")
+    groups = subprocess.run(["id", "-Gn", "zoe"], capture_output=True, text=True).stdout
+    check("ldapadmins" in groups.split(), f"zoe's group comes from the directory: {groups}")
     as_gina = ["setpriv", "--reuid=gina", "--regid=gina", "--init-groups"]
     p = subprocess.run(as_gina + [os.environ["PWR_CTL"], "reset", "--print", "zoe"],
                        capture_output=True, text=True)
