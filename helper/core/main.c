@@ -322,8 +322,11 @@ static int process_sanitize(const struct args *a, uid_t caller, int listen_fds)
 		fprintf(stderr, "pwreset-helper: cannot set credentials: %s\n", strerror(errno));
 		return 1;
 	}
-	/* under its own unit, the unit set them (and its filter refuses these calls) */
-	if ((r = scheduling_sanitize(!(a->mode == MODE_DAEMON && listen_fds))) < 0 ||
+	/* the modes that take locks: the one-shot helper, and the daemon unless its own unit
+	 * started it (the unit set them, and its filter refuses these calls, also to the
+	 * unit's ExecReload=, a --check-config, which takes no lock) */
+	if ((r = scheduling_sanitize(
+		     a->mode == MODE_ONESHOT || (a->mode == MODE_DAEMON && !listen_fds))) < 0 ||
 		(a->mode == MODE_ONESHOT && (r = session_leave()) < 0)) {
 		fprintf(stderr,
 			"pwreset-helper: cannot leave the caller's scheduling or session: %s\n",

@@ -197,7 +197,7 @@ static int listen_own(const char *path)
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
-		listen(fd, 64) < 0) {
+		listen(fd, SOMAXCONN) < 0) { /* as systemd's socket unit: a burst is queued */
 		int e = errno;
 		log_msg(LOG_ERR, "cannot listen on %s: %s", path, strerror(e));
 		close(fd);
