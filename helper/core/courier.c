@@ -170,8 +170,9 @@ static void mail_audit(int prio, const char *event, const struct mail_rec *r, co
 /* Start pwreset-mailer as mail_user on a fresh socketpair. */
 static int mailer_start(struct helper *h, struct courier *c, char *why, size_t whylen)
 {
-	return unpriv_start(
-		h->conf.mail_user, PWR_MAILER_PATH, "the mailer", &c->fd, &c->pid, why, whylen);
+	const struct unpriv_user u = {h->conf.mail_user, "mail_user"};
+
+	return unpriv_start(&u, PWR_MAILER_PATH, "the mailer", &c->fd, &c->pid, why, whylen);
 }
 
 /* Build the claimed mail and hand it to the mailer. 0: in flight; < 0: not sent, why in ans. */

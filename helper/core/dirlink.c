@@ -33,16 +33,41 @@ struct dirlink {
 	bool borrowed; /* the program is another's child: closed, never signalled, when stopped */
 };
 
-int dirlink_agent_ready(char *why, size_t whylen)
+/* pwreset-directory's own user, never mail_user's uid (unpriv.h) */
+static const struct unpriv_user agent_user = {PWR_DIRECTORY_USER, "the directory agent's user"};
+
+int dirlink_agent_ready(const struct pwr_conf *conf, char *why, size_t whylen)
 {
-	if (access(PWR_DIRECTORY_PATH, X_OK) == 0)
-		return 0;
-	snprintf(why, whylen,
-		"directory_url is set, but pwreset-directory is not installed (%s: %s): directory "
-		"accounts cannot be reset until the package pwreset-directory is installed, or "
-		"directory_url is emptied",
-		PWR_DIRECTORY_PATH, strerror(errno));
-	return -ENOENT;
+	const struct unpriv_user mailer = {conf->mail_user, "mail_user"};
+	uid_t uid, mail_uid;
+	gid_t gid, mail_gid;
+	int r;
+
+	if (access(PWR_DIRECTORY_PATH, X_OK) < 0) {
+		snprintf(why, whylen,
+			"directory_url is set, but pwreset-directory is not installed (%s: %s): "
+			"directory accounts cannot be reset until the package pwreset-directory is "
+			"installed, or directory_url is emptied",
+			PWR_DIRECTORY_PATH, strerror(errno));
+		return -ENOENT;
+	}
+	if ((r = unpriv_ids(&agent_user, "pwreset-directory", &uid, &gid, why, whylen)) < 0) {
+		if (r == -ENOENT)
+			snprintf(why + strlen(why), whylen - strlen(why),
+				" (its package makes it: systemd-sysusers pwreset-directory.conf)");
+		return r;
+	}
+	/* the mailer meets hostile servers: it must not be able to read the bind password */
+	if (unpriv_ids(&mailer, "the mailer", &mail_uid, &mail_gid, why, whylen) == 0 &&
+		mail_uid == uid) {
+		snprintf(why, whylen,
+			"mail_user %s has the uid of the directory agent's user %s (%u): the mailer "
+			"could read the directory's bind password; refusing to start "
+			"pwreset-directory until mail_user is another user",
+			conf->mail_user, PWR_DIRECTORY_USER, (unsigned)uid);
+		return -EPERM;
+	}
+	return 0;
 }
 
 struct dirlink *dirlink_new(const struct pwr_conf *conf, int *failed)
@@ -65,7 +90,7 @@ struct dirlink *dirlink_new(const struct pwr_conf *conf, int *failed)
 	}
 	l->conf = conf;
 	l->fd = -1;
-	if (dirlink_agent_ready(why, sizeof(why)) < 0)
+	if (dirlink_agent_ready(conf, why, sizeof(why)) < 0)
 		log_msg(LOG_WARNING, "%s",
 			why); /* and again with each directory account's request */
 	return l;
@@ -187,13 +212,13 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 		l->borrowed = true;
 		return 0;
 	}
-	if ((r = dirlink_agent_ready(why, whylen)) < 0)
+	if ((r = dirlink_agent_ready(c, why, whylen)) < 0)
 		return r;
 	if ((r = secret_file_read("directory_password_file", c->directory_password_file,
 		     DIR_PASSWORD_MAX, &password, why, whylen)) < 0)
 		return r;
-	if ((r = unpriv_start(c->mail_user, PWR_DIRECTORY_PATH, "pwreset-directory", &l->fd,
-		     &l->pid, why, whylen)) < 0) {
+	if ((r = unpriv_start(&agent_user, PWR_DIRECTORY_PATH, "pwreset-directory", &l->fd, &l->pid,
+		     why, whylen)) < 0) {
 		secret_free(password);
 		return r;
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The helper's side of pwreset-directory (SPEC §12): the program started as mail_user when a
- * request first needs the directory, told the configuration and the bind password, then asked
+ * The helper's side of pwreset-directory (SPEC §12): the program started as its own user when
+ * a request first needs the directory, told the configuration and the bind password, then asked
  * one request at a time, and closed after a while without requests. The root helper only
  * encodes requests and decodes answers (dirproto.h): it parses no LDAP.
  * MUST: a program that does not answer within the bound of its own timeouts is killed and the
@@ -34,9 +34,9 @@ typedef void dirlink_each_fn(void *ctx, const struct dirans *entry);
 const struct dirans *dirlink_call(
 	struct dirlink *l, struct dirreq *q, dirlink_each_fn *each, void *ctx);
 
-/* Whether the program is installed (it comes in a package of its own, SPEC §12): 0, or -ENOENT
- * with what to do for the administrator in why. */
-int dirlink_agent_ready(char *why, size_t whylen);
+/* Whether the program can run: installed (it comes in a package of its own, SPEC §12), its
+ * user there and not mail_user's uid. 0, or < 0 with what to do for the administrator in why. */
+int dirlink_agent_ready(const struct pwr_conf *conf, char *why, size_t whylen);
 
 /* Stop the program when it has had nothing to do for a while (the daemon's housekeeping). */
 void dirlink_tick(struct dirlink *l, uint64_t now);

@@ -526,7 +526,7 @@ int main(int argc, char **argv)
 			errors += check_secrets(&h.conf);
 		/* a directory without its agent: local accounts still reset, so only said */
 		if (errors == 0 && *h.conf.directory_url &&
-			dirlink_agent_ready(why, sizeof(why)) < 0)
+			dirlink_agent_ready(&h.conf, why, sizeof(why)) < 0)
 			fprintf(stderr, "pwreset-helper: warning: %s\n", why);
 		if (errors == 0)
 			warn_protected_groups(&h.conf);

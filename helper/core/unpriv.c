@@ -18,7 +18,7 @@ struct ids {
 	pid_t parent;
 };
 
-/* In the child: mail_user's ids, no supplementary groups, no way back to root. */
+/* In the child: the user's ids, no supplementary groups, no way back to root. */
 static int become(void *ctx)
 {
 	const struct ids *id = ctx;
@@ -36,29 +36,39 @@ static int become(void *ctx)
 	return 0;
 }
 
-int unpriv_start(const char *mail_user, const char *path, const char *what, int *fd, pid_t *pid,
-	char *why, size_t whylen)
+int unpriv_ids(const struct unpriv_user *u, const char *what, uid_t *uid, gid_t *gid, char *why,
+	size_t whylen)
 {
-	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char *const argv[] = {(char *)name, NULL};
 	struct passwd pw, *pwr = NULL;
-	struct ids id = {.parent = getpid()};
-	struct spawn sp = {path, argv, -1, false, become, &id};
 	char pbuf[4096];
-	int sv[2];
 
-	if (getpwnam_r(mail_user, &pw, pbuf, sizeof(pbuf), &pwr) != 0 || !pwr) {
-		snprintf(why, whylen, "mail_user %s does not exist: cannot start %s", mail_user,
+	if (getpwnam_r(u->name, &pw, pbuf, sizeof(pbuf), &pwr) != 0 || !pwr) {
+		snprintf(why, whylen, "%s %s does not exist: cannot start %s", u->role, u->name,
 			what);
 		return -ENOENT;
 	}
 	if (pw.pw_uid == 0 || pw.pw_gid == 0) {
-		snprintf(why, whylen, "mail_user %s is root's uid or gid: refusing to start %s",
-			mail_user, what);
+		snprintf(why, whylen, "%s %s is root's uid or gid: refusing to start %s", u->role,
+			u->name, what);
 		return -EPERM;
 	}
-	id.uid = pw.pw_uid;
-	id.gid = pw.pw_gid;
+	*uid = pw.pw_uid;
+	*gid = pw.pw_gid;
+	return 0;
+}
+
+int unpriv_start(const struct unpriv_user *u, const char *path, const char *what, int *fd,
+	pid_t *pid, char *why, size_t whylen)
+{
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *const argv[] = {(char *)name, NULL};
+	struct ids id = {.parent = getpid()};
+	struct spawn sp = {path, argv, -1, false, become, &id};
+	int sv[2];
+	int r;
+
+	if ((r = unpriv_ids(u, what, &id.uid, &id.gid, why, whylen)) < 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
 		return -errno;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pwreset-directory: the only program of pam_pwreset that links libldap (SPEC §12). The helper
- * starts it as mail_user with an empty environment and one socketpair end on fd 0, and hands
+ * starts it as a user of its own (never mail_user's uid) with an empty environment and one socketpair end on fd 0, and hands
  * it, in the first request, where the directory is and the bind password. It answers each
  * request in turn (dirproto.h) and keeps its bound connection while requests keep coming; it
  * exits when the helper closes the socket.
@@ -587,11 +587,11 @@ int main(void)
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	/* it holds the bind password: not readable by another process of mail_user, no core */
+	/* it holds the bind password: its /proc files root's from here on, no core */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	openlog("pwreset-directory", LOG_PID, LOG_AUTHPRIV);
 	if (getuid() == 0 || geteuid() == 0) {
-		syslog(LOG_ERR, "refusing to run as root: the helper starts this as mail_user");
+		syslog(LOG_ERR, "refusing to run as root: the helper starts this as its own user");
 		fprintf(stderr, "pwreset-directory: refusing to run as root\n");
 		return 1;
 	}

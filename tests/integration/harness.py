@@ -55,6 +55,24 @@ def eq(got, want, what=""):
         raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
+def child_pids(program, parent):
+    """The processes of program (its name as /proc shows it, 15 characters) that parent
+    started (not another sandbox's, which a test run beside this one may have)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    comm = f.read().strip()
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if comm == program[:15] and ppid == parent:
+                pids.append(int(d))
+    return pids
+
+
 def setup_world(config=BASE_CONFIG):
     """Accounts with every eligibility case, their addresses, and a running daemon."""
     S.groupadd("noreset")
@@ -226,14 +244,16 @@ def install(destdir):
 
 def lay_over(destdir):
     """The installed tree in its real places, inside the sandbox: DESTDIR/usr over /usr
-    (read-only), DESTDIR/etc/pwreset as /etc/pwreset; the mailer's user from the installed
-    sysusers file."""
+    (read-only), DESTDIR/etc/pwreset as /etc/pwreset; the mailer's and the directory agent's
+    users from the installed sysusers files."""
     subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                     f"lowerdir={destdir}/usr:/usr", "/usr"], check=True)
     subprocess.run(["rm", "-rf", "/etc/pwreset"], check=True)
     subprocess.run(["cp", "-a", f"{destdir}/etc/pwreset", "/etc/pwreset"], check=True)
-    subprocess.run(["systemd-sysusers", "/usr/lib/sysusers.d/pwreset.conf"], check=True,
-                   capture_output=True)
+    for f in ("pwreset.conf", "pwreset-directory.conf"):
+        if os.path.exists("/usr/lib/sysusers.d/" + f):
+            subprocess.run(["systemd-sysusers", "/usr/lib/sysusers.d/" + f], check=True,
+                           capture_output=True)
 
 
 def installed_world(srv, config=""):

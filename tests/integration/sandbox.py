@@ -104,8 +104,12 @@ class Sandbox:
                 shutil.copy(os.environ[env], "/usr/libexec/pwreset/" + name)
                 os.chmod("/usr/libexec/pwreset/" + name, 0o755)
         top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-        run(["systemd-sysusers", os.path.join(top, "systemd", "pwreset.sysusers")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        users = [os.path.join(top, "systemd", "pwreset.sysusers")]
+        if os.environ.get("PWR_DIRECTORY"):  # the agent's own user, configured by meson
+            users.append(os.path.join(os.path.dirname(os.environ["PWR_DIRECTORY"]),
+                                      "pwreset-directory.conf"))
+        for f in users:
+            run(["systemd-sysusers", f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         templates = os.path.join(top, "conf", "mail")
         os.makedirs("/etc/pwreset/mail", exist_ok=True)
         for name in os.listdir(templates):

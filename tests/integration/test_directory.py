@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """pwreset-directory (SPEC §12) against a real slapd in the sandbox, driven the way the helper
-drives it (tests/tools/dirclient, as mail_user): looking an account up, counting an address,
+drives it (tests/tools/dirclient, as the agent's user): looking an account up, counting an address,
 Password Modify (the directory's policy refusing, then accepting; the lockout cleared), the
 administrative lock and its fallback without ppolicy, a paged listing, TLS required and
 verified, a server that does not answer. Run one case: test_directory.py CASE."""
@@ -49,9 +49,10 @@ def config(d, urls=None, starttls=0, ca=True, password=ls.SERVICE_PW, timeout=5)
 
 
 def ask(conf, *requests, timeout=60):
-    """pwreset-directory's answers to requests, as mail_user would get them: a list of dicts
-    (the configuration's answer first)."""
-    p = subprocess.run(["setpriv", "--reuid=pwreset", "--regid=pwreset", "--clear-groups",
+    """pwreset-directory's answers to requests, as the helper would get them (the agent run as
+    its own user): a list of dicts (the configuration's answer first)."""
+    p = subprocess.run(["setpriv", "--reuid=pwreset-ldap", "--regid=pwreset-ldap",
+                        "--clear-groups",
                         os.environ["PWR_DIRCLIENT"], os.environ["PWR_DIRECTORY"], conf,
                         *requests], capture_output=True, text=True, timeout=timeout)
     answers = []
@@ -232,6 +233,73 @@ def test_directory_reset_through_helper():
     log = S.syslog()
     check(re.search(r"event=password-changed user=lena .*source=directory", log), log)
     check(re.search(r"event=request user=lena .*result=ok .*source=directory", log), log)
+    srv.stop()
+
+
+def as_mailer(*argv):
+    return subprocess.run(["setpriv", "--reuid=pwreset", "--regid=pwreset", "--clear-groups",
+                           *argv], capture_output=True, text=True, timeout=10)
+
+
+def test_directory_agent_apart_from_mailer():
+    """The agent holds the bind password; the mailer meets hostile SMTP servers. They run as
+    two users, each from its own sysusers file, so the mailer's uid cannot read the agent's
+    /proc files (environ, mem, fd): not after the agent made itself non-dumpable, and not in
+    the moment before, when its files are still its own uid's."""
+    import smtpserver as sm
+    d = ls.Slapd(S, people())
+    srv = sm.Server()
+    directory_world(d, srv)
+    rc, out = S.client(["request lena 192.0.2.5", "request alice 192.0.2.5"], "socket")
+    srv.wait_for(2)
+    mailers = harness.child_pids("pwreset-mailer", S.daemon.pid)
+    agents = harness.child_pids("pwreset-directory", S.daemon.pid)
+    eq((len(mailers), len(agents)), (1, 1), "the daemon's mailer and agent, kept running")
+    ids = {}
+    for user in ("pwreset", "pwreset-ldap"):
+        pw = subprocess.run(["getent", "passwd", user], capture_output=True,
+                            text=True).stdout.rstrip("\n").split(":")
+        eq(pw[5:], ["/nonexistent", "/usr/sbin/nologin"], f"{user}: made by a sysusers file")
+        ids[user] = (pw[2], pw[3])
+    check(ids["pwreset"][0] != ids["pwreset-ldap"][0] and
+          ids["pwreset"][1] != ids["pwreset-ldap"][1], f"two users, two groups: {ids}")
+    for pid, user in ((mailers[0], "pwreset"), (agents[0], "pwreset-ldap")):
+        status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status").read().splitlines())
+        eq((status["Uid"].split(), status["Gid"].split(), status["Groups"].strip()),
+           ([ids[user][0]] * 4, [ids[user][1]] * 4, ""), f"{pid} runs as {user}")
+    agent = agents[0]
+    for argv in (["cat", f"/proc/{agent}/environ"], ["cat", f"/proc/{agent}/mem"],
+                 ["ls", f"/proc/{agent}/fd"]):
+        p = as_mailer(*argv)
+        check(p.returncode != 0 and "Permission denied" in p.stderr,
+              f"the mailer's uid: {' '.join(argv)}: {p.returncode} {p.stdout} {p.stderr}")
+    # the moment before prctl(PR_SET_DUMPABLE, 0): a process of the agent's user still owns
+    # its /proc files; the mailer's uid cannot read them either (one of its own uid could)
+    env = {"PWR_STANDS_FOR": "the bind password"}
+    for user, readable in (("pwreset-ldap", False), ("pwreset", True)):
+        sleeper = subprocess.Popen(["setpriv", f"--reuid={user}", f"--regid={user}",
+                                    "--clear-groups", "sleep", "30"], env=env)
+        try:
+            deadline = time.time() + 5
+            while open(f"/proc/{sleeper.pid}/comm").read() != "sleep\n":  # setpriv is done
+                check(time.time() < deadline, "the sleeper did not start")
+                time.sleep(0.01)
+            for argv in (["cat", f"/proc/{sleeper.pid}/environ"],
+                         ["ls", f"/proc/{sleeper.pid}/fd"]):
+                p = as_mailer(*argv)
+                eq(p.returncode == 0, readable, f"{user}'s dumpable {argv}: {p.stderr}")
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+    # one uid for both again: the helper refuses to start the agent, and says so
+    conf = os.path.join(S.tmp, "same-uid.conf")
+    with open("/etc/pwreset/pwreset.conf") as f, open(conf, "w") as g:
+        g.write(f.read() + "mail_user = pwreset-ldap\n")
+    p = subprocess.run([os.environ["PWR_HELPER"], "--check-config", conf], capture_output=True,
+                       text=True)
+    check("warning: mail_user pwreset-ldap has the uid of the directory agent's user "
+          f"pwreset-ldap ({ids['pwreset-ldap'][0]}): the mailer could read the directory's "
+          "bind password; refusing to start pwreset-directory" in p.stderr, p.stderr)
     srv.stop()
 
 

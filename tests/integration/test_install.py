@@ -64,6 +64,7 @@ EXPECTED = {
 }
 if os.environ.get("PWR_DIRECTORY"):  # built where libldap is found (SPEC §12)
     EXPECTED["usr/libexec/pwreset/pwreset-directory"] = 0o755
+    EXPECTED["usr/lib/sysusers.d/pwreset-directory.conf"] = 0o644
 
 
 def unitdir(destdir):

@@ -59,24 +59,6 @@ def code_in(msg):
     return m.group(1) if m else None
 
 
-def mailer_pids(parent):
-    """The pwreset-mailer processes parent started (not another sandbox's, which a test run
-    beside this one may have)."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/comm") as f:
-                    comm = f.read().strip()
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if comm == "pwreset-mailer" and ppid == parent:
-                pids.append(int(d))
-    return pids
-
-
 def test_plain_smtp():
     """A request's code mail arrives at once on both transports, with every header of SPEC §7;
     the code in it verifies; the queue says sent, with the server's reply."""
@@ -377,7 +359,7 @@ def test_mailer_confined():
     srv = smtpserver.Server()
     harness.setup_world(config(srv.port, "smtp_starttls = off\n"))
     request_and_settle("alice")
-    pids = mailer_pids(S.daemon.pid)
+    pids = harness.child_pids("pwreset-mailer", S.daemon.pid)
     eq(len(pids), 1, "one mailer, kept for the next mail")
     pw = subprocess.run(["getent", "passwd", "pwreset"], capture_output=True, text=True).stdout
     eq(pw.split(":")[5:], ["/nonexistent", "/usr/sbin/nologin\n"], "made by our sysusers.d file")
