@@ -10,6 +10,9 @@
  * In the session stack it tells a user who has no recovery address how to register one
  * (SPEC §11): one read-only question to the daemon's socket, never the one-shot helper, and
  * nothing at all (no message, no error) when the daemon does not answer.
+ * Its words are in the host's language (SPEC §13), which the helper names in its first answer
+ * (the system's when the helper cannot be reached): looked up in the catalog by catalog.c,
+ * never through the application's locale, which stays as sshd or login set it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +28,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "catalog.h"
 #include "client.h"
 #include "config.h"
 #include "protocol.h"
@@ -36,23 +40,34 @@
 #define TIMEOUT_DEFAULT 60 /* the longest the helper may take to answer (shadow locks: 15 s) */
 #define TIMEOUT_MAX 600
 
+/* Marks for xgettext (po/): the English is the catalog's key; tr() and trn() translate. */
+#define N_(s) s
+#define NP_(one, many) one, many
+
 #define T_OFFER \
-	"Forgot your password? Enter a reset code, or type \"reset\" to have one e-mailed (Enter " \
-	"to skip): "
+	N_("Forgot your password? Enter a reset code, or type \"reset\" to have one e-mailed " \
+	   "(Enter to skip): ")
 #define T_SENT \
-	"If this account can be reset, a reset code has been sent to its recovery address. It " \
-	"expires in %u minutes."
-#define T_ADMIN_CODE "Enter the reset code from your administrator (Enter to skip): "
-#define T_CODE "Reset code: "
-#define T_WRONG "That code is not valid."
-#define T_NEW "New password: "
-#define T_RETYPE "Retype new password: "
-#define T_MISMATCH "Sorry, passwords do not match."
-#define T_CHANGED "Password changed."
-#define T_LOGIN "Log in with your new password."
-#define T_UNAVAILABLE "Password reset is not available right now."
-#define T_BUSY "The password file is busy. Please try again; your code is still valid."
-#define T_HINT "No recovery address is set for %s. Run: pwreset-address set you@example.org"
+	NP_("If this account can be reset, a reset code has been sent to its recovery address. " \
+	    "It expires in %u minute.", \
+		"If this account can be reset, a reset code has been sent to its recovery " \
+		"address. It expires in %u minutes.")
+#define T_ADMIN_CODE N_("Enter the reset code from your administrator (Enter to skip): ")
+#define T_CODE N_("Reset code: ")
+#define T_WRONG N_("That code is not valid.")
+#define T_NEW N_("New password: ")
+#define T_RETYPE N_("Retype new password: ")
+#define T_MISMATCH N_("Sorry, passwords do not match.")
+#define T_CHANGED N_("Password changed.")
+#define T_LOGIN N_("Log in with your new password.")
+#define T_UNAVAILABLE N_("Password reset is not available right now.")
+#define T_BUSY N_("The password file is busy. Please try again; your code is still valid.")
+#define T_BAD_PASSWORD N_("BAD PASSWORD: %s")
+#define T_TOO_LONG N_("BAD PASSWORD: The password is longer than %d characters")
+#define T_HINT N_("No recovery address is set for %s. Run: pwreset-address set you@example.org")
+
+/* where the system names its language when the helper cannot */
+static const char *const locale_files[] = {"/etc/default/locale", "/etc/locale.conf", NULL};
 
 /* The longest a session waits for the daemon's answer to the hint's question: it may have to
  * start (socket activation) but must not hold a login for long. */
@@ -81,6 +96,8 @@ struct session {
 	union pwr_msg m; /* requests and answers; wiped after each use */
 	unsigned owed; /* answers still to come for codes already told "not valid" at their
 			  deadline; read and dropped before the next answer */
+	struct catalog words; /* the host's language; empty: English */
+	bool words_read; /* looked for (once a conversation) */
 };
 
 /* A number option from 1 to max into *out; anything else is logged and leaves *out alone. */
@@ -143,11 +160,45 @@ static int ask(struct session *s, int style, const char *prompt, char **answer)
 	return 0;
 }
 
+/* The words of the host's language for lang (the helper said it; NULL: the system's), looked
+ * for once a conversation: the same catalog, read at the same point, for every account. */
+static void words_for(struct session *s, const char *lang)
+{
+	char system[CATALOG_LANG_MAX + 1], why[512];
+	int r;
+
+	if (s->words_read)
+		return;
+	s->words_read = true;
+	if (!lang) {
+		catalog_system_lang(locale_files, system, sizeof(system));
+		lang = system;
+	}
+	r = catalog_open(&s->words, PWR_LOCALEDIR, lang, "pam_pwreset", why, sizeof(why));
+	if (r < 0 && r != -ENOENT)
+		pam_syslog(s->pamh, LOG_WARNING, "the words for %s are English: %s", lang,
+			r == -EINVAL || r == -EIO ? why : strerror(-r));
+}
+
+/* msgid in the host's language (the English when the catalog has no sound translation) */
+static const char *tr(const struct session *s, const char *msgid) __attribute__((format_arg(2)));
+static const char *tr(const struct session *s, const char *msgid)
+{
+	return catalog_format(&s->words, msgid);
+}
+
+static const char *trn(const struct session *s, const char *one, const char *many, unsigned long n)
+	__attribute__((format_arg(2)));
+static const char *trn(const struct session *s, const char *one, const char *many, unsigned long n)
+{
+	return catalog_nformat(&s->words, one, many, n);
+}
+
 static void say(struct session *s, int style, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void say(struct session *s, int style, const char *fmt, ...)
 {
-	char text[PWR_TEXT_MAX + 64];
+	char text[2 * PWR_TEXT_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -256,7 +307,8 @@ static int unavailable(struct session *s, const char *what, enum helper_failure 
 	else
 		pam_syslog(s->pamh, LOG_ERR, "%s: the helper %s", what,
 			strerror(f == HELPER_GONE && err < 0 ? -err : EPROTO));
-	say(s, PAM_ERROR_MSG, T_UNAVAILABLE);
+	words_for(s, NULL); /* unless the helper named the language already */
+	say(s, PAM_ERROR_MSG, "%s", tr(s, T_UNAVAILABLE));
 	return PAM_AUTH_ERR;
 }
 
@@ -275,24 +327,22 @@ static int choose_password(struct session *s)
 		enum helper_failure f;
 		int err;
 
-		if (ask(s, PAM_PROMPT_ECHO_OFF, T_NEW, &pw) < 0)
+		if (ask(s, PAM_PROMPT_ECHO_OFF, tr(s, T_NEW), &pw) < 0)
 			return PAM_AUTH_ERR;
-		if (ask(s, PAM_PROMPT_ECHO_OFF, T_RETYPE, &again) < 0) {
+		if (ask(s, PAM_PROMPT_ECHO_OFF, tr(s, T_RETYPE), &again) < 0) {
 			forget(&pw);
 			return PAM_AUTH_ERR;
 		}
 		if (strcmp(pw, again) != 0) {
 			forget(&pw);
 			forget(&again);
-			say(s, PAM_ERROR_MSG, T_MISMATCH);
+			say(s, PAM_ERROR_MSG, "%s", tr(s, T_MISMATCH));
 			continue;
 		}
 		forget(&again);
 		if (strlen(pw) > PWR_PASSWORD_MAX) {
 			forget(&pw);
-			say(s, PAM_ERROR_MSG,
-				"BAD PASSWORD: The password is longer than %d characters",
-				PWR_PASSWORD_MAX);
+			say(s, PAM_ERROR_MSG, tr(s, T_TOO_LONG), PWR_PASSWORD_MAX);
 			continue;
 		}
 		s->m.set_password.who = s->who;
@@ -306,17 +356,17 @@ static int choose_password(struct session *s)
 			msg_wipe(s);
 			return PAM_SUCCESS;
 		case PWR_E_QUALITY:
-			say(s, PAM_ERROR_MSG, "BAD PASSWORD: %s", s->m.set_password_ans.text);
+			say(s, PAM_ERROR_MSG, tr(s, T_BAD_PASSWORD), s->m.set_password_ans.text);
 			continue;
 		case PWR_E_UNAVAILABLE:
 			return unavailable(s, "set-password", HELPER_UNREADY, 0);
 		case PWR_E_BUSY:
 			/* nothing was written and the code stands: the same password again */
-			say(s, PAM_ERROR_MSG, T_BUSY);
+			say(s, PAM_ERROR_MSG, "%s", tr(s, T_BUSY));
 			continue;
 		case PWR_E_BADCODE:
 			/* replaced, revoked or expired meanwhile, or the entry changed */
-			say(s, PAM_ERROR_MSG, T_WRONG);
+			say(s, PAM_ERROR_MSG, "%s", tr(s, T_WRONG));
 			return PAM_AUTH_ERR;
 		default:
 			return unavailable(s, "set-password", HELPER_NONSENSE, 0);
@@ -336,7 +386,7 @@ static int take_codes(struct session *s, char *answer)
 		enum helper_failure f;
 		int err;
 
-		if (!answer && ask(s, PAM_PROMPT_ECHO_ON, T_CODE, &answer) < 0)
+		if (!answer && ask(s, PAM_PROMPT_ECHO_ON, tr(s, T_CODE), &answer) < 0)
 			return PAM_AUTH_ERR;
 		if (!*answer) {
 			forget(&answer);
@@ -371,7 +421,7 @@ static int take_codes(struct session *s, char *answer)
 			return unavailable(s, "verify", HELPER_NONSENSE, 0);
 		}
 		sleep_until(&told);
-		say(s, PAM_ERROR_MSG, T_WRONG);
+		say(s, PAM_ERROR_MSG, "%s", tr(s, T_WRONG));
 		if (++tries >= s->o.tries)
 			return PAM_MAXTRIES;
 	}
@@ -424,6 +474,7 @@ static int converse(struct session *s)
 	}
 	if (f != HELPER_ANSWERED)
 		return unavailable(s, "offer", f, err);
+	words_for(s, s->m.offer.language);
 	if (s->m.offer.status == PWR_E_UNAVAILABLE)
 		return unavailable(s, "offer", HELPER_UNREADY, 0);
 	if (s->m.offer.status != PWR_OK)
@@ -434,7 +485,7 @@ static int converse(struct session *s)
 		if (*s->m.offer.help)
 			say(s, PAM_ERROR_MSG, "%s", s->m.offer.help);
 		msg_wipe(s);
-		if (ask(s, PAM_PROMPT_ECHO_ON, T_ADMIN_CODE, &answer) < 0)
+		if (ask(s, PAM_PROMPT_ECHO_ON, tr(s, T_ADMIN_CODE), &answer) < 0)
 			return PAM_AUTH_ERR;
 		if (!*answer) {
 			forget(&answer);
@@ -442,7 +493,7 @@ static int converse(struct session *s)
 		}
 		return take_codes(s, answer);
 	}
-	if (ask(s, PAM_PROMPT_ECHO_ON, T_OFFER, &answer) < 0) {
+	if (ask(s, PAM_PROMPT_ECHO_ON, tr(s, T_OFFER), &answer) < 0) {
 		static bool hinted;
 		if (!hinted)
 			pam_syslog(s->pamh, LOG_NOTICE,
@@ -464,7 +515,8 @@ static int converse(struct session *s)
 			f = HELPER_NONSENSE;
 		if (f != HELPER_ANSWERED)
 			return unavailable(s, "request", f, err);
-		say(s, PAM_TEXT_INFO, T_SENT, (s->m.request.code_ttl + 59) / 60);
+		say(s, PAM_TEXT_INFO, trn(s, T_SENT, (s->m.request.code_ttl + 59) / 60),
+			(s->m.request.code_ttl + 59) / 60);
 		msg_wipe(s);
 	}
 	return take_codes(s, answer);
@@ -497,6 +549,7 @@ static struct session *session_new(
 static void session_end(struct session *s)
 {
 	client_close(&s->c);
+	catalog_close(&s->words);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -524,14 +577,15 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot reach the helper at %s or %s: %s", s->o.socket,
 			s->o.helper, strerror(-r));
-		say(s, PAM_ERROR_MSG, T_UNAVAILABLE);
+		words_for(s, NULL);
+		say(s, PAM_ERROR_MSG, "%s", tr(s, T_UNAVAILABLE));
 		r = PAM_AUTH_ERR;
 	} else {
 		r = converse(s);
 		if (r == PAM_SUCCESS) {
-			say(s, PAM_TEXT_INFO, T_CHANGED);
+			say(s, PAM_TEXT_INFO, "%s", tr(s, T_CHANGED));
 			if (!s->o.login_after_reset) {
-				say(s, PAM_TEXT_INFO, T_LOGIN);
+				say(s, PAM_TEXT_INFO, "%s", tr(s, T_LOGIN));
 				r = PAM_AUTH_ERR;
 			}
 		}
@@ -587,6 +641,7 @@ static int hint_due(struct session *s)
 		return -EPROTO;
 	}
 	r = s->m.address_ans.hint != 0;
+	words_for(s, s->m.address_ans.host_language);
 	msg_wipe(s);
 	return r;
 }
@@ -604,7 +659,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SUCCESS;
 	r = s->o.nohint || (flags & PAM_SILENT) ? 0 : hint_due(s);
 	if (r == 1)
-		say(s, PAM_TEXT_INFO, T_HINT, s->who.user);
+		say(s, PAM_TEXT_INFO, tr(s, T_HINT), s->who.user);
 	session_end(s);
 	/* a hint never decides a session, but a stack in which every module ignores it fails */
 	return PAM_SUCCESS;

@@ -44,6 +44,7 @@
 #define PWR_KEY_MAX 64 /* a configuration key's name */
 #define PWR_VERSION_MAX 32
 #define PWR_URL_MAX 255
+#define PWR_LANG_MAX 63 /* a language name: "ja", "de_DE.UTF-8" (catalog.h) */
 
 struct pwr_hdr {
 	uint16_t version;
@@ -257,12 +258,14 @@ struct pwr_error_ans {
 	char text[PWR_TEXT_MAX + 1];
 };
 
-/* PWR_ANS_OFFER: u32 status, u32 enabled, u32 code_ttl (seconds), str help */
+/* PWR_ANS_OFFER: u32 status, u32 enabled, u32 code_ttl (seconds), str help, str language
+ * (the host's, for the prompts: SPEC §13; "" English) */
 struct pwr_offer_ans {
 	uint32_t status;
 	uint32_t enabled;
 	uint32_t code_ttl;
 	char help[PWR_TEXT_MAX + 1];
+	char language[PWR_LANG_MAX + 1];
 };
 
 /* PWR_ANS_REQUEST: u32 status, u32 code_ttl. The same for every user, always. */
@@ -318,7 +321,8 @@ struct pwr_address_req {
 /* PWR_ANS_ADDRESS: u32 status, str addr ("" when none), u32 source, u64 confirmed, str
  * pending (an address set and awaiting its code, ""), u32 allowed (user_addresses), u32 hint
  * (the session hint of SPEC §11 is due: users may register an address, and nothing but the
- * missing address keeps this account from a reset) */
+ * missing address keeps this account from a reset), str host_language (the host's, for the
+ * hint: SPEC §13) */
 struct pwr_address_ans {
 	uint32_t status;
 	char addr[PWR_ADDR_MAX + 1];
@@ -327,6 +331,7 @@ struct pwr_address_ans {
 	char pending[PWR_ADDR_MAX + 1];
 	uint32_t allowed;
 	uint32_t hint;
+	char host_language[PWR_LANG_MAX + 1];
 };
 
 /* PWR_ANS_ADDRESS_CHANGE: u32 status, str text (for the person: what was done, or why not) */

@@ -3,6 +3,9 @@
  * Table-driven codec for protocol.h: each op names its fields once, and one encoder and one
  * decoder walk that list. MUST: the decoder checks that every field fits in what remains of
  * the packet before reading it, and that nothing remains after the last one.
+ * Fields added to a message after a release are marked later and come last: a packet from an
+ * older peer may end where they begin, and they read as zero and "" (a new PAM module talks to
+ * a daemon started before the package was upgraded).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 enum field_type { F_U32, F_U64, F_STR };
 struct field {
 	unsigned char type;
+	unsigned char later; /* may be missing at the end of an older peer's packet */
 	unsigned short max; /* F_STR: longest string; the struct holds max + 1 bytes */
 	unsigned short off; /* offset in the decoded struct */
 };
@@ -27,9 +31,10 @@ struct message {
 };
 
 /* clang-format off */
-#define U32(s, m) {F_U32, 0, offsetof(s, m)}
-#define U64(s, m) {F_U64, 0, offsetof(s, m)}
-#define STR(s, m, n) {F_STR, n, offsetof(s, m)}
+#define U32(s, m) {F_U32, 0, 0, offsetof(s, m)}
+#define U64(s, m) {F_U64, 0, 0, offsetof(s, m)}
+#define STR(s, m, n) {F_STR, 0, n, offsetof(s, m)}
+#define STR_LATER(s, m, n) {F_STR, 1, n, offsetof(s, m)}
 #define WHO(s, p)                                                                                  \
 	STR(s, p user, PWR_USER_MAX), STR(s, p rhost, PWR_RHOST_MAX), STR(s, p tty, PWR_TTY_MAX),  \
 		STR(s, p service, PWR_SERVICE_MAX)
@@ -61,7 +66,8 @@ static const struct field f_address_remove[] = {
 static const struct field f_address_ans[] = {U32(struct pwr_address_ans, status),
 	STR(struct pwr_address_ans, addr, PWR_ADDR_MAX), U32(struct pwr_address_ans, source),
 	U64(struct pwr_address_ans, confirmed), STR(struct pwr_address_ans, pending, PWR_ADDR_MAX),
-	U32(struct pwr_address_ans, allowed), U32(struct pwr_address_ans, hint)};
+	U32(struct pwr_address_ans, allowed), U32(struct pwr_address_ans, hint),
+	STR_LATER(struct pwr_address_ans, host_language, PWR_LANG_MAX)};
 static const struct field f_address_change[] = {U32(struct pwr_address_change_ans, status),
 	STR(struct pwr_address_change_ans, text, PWR_TEXT_MAX)};
 static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
@@ -74,7 +80,8 @@ static const struct field f_error[] = {
 	U32(struct pwr_error_ans, status), STR(struct pwr_error_ans, text, PWR_TEXT_MAX)};
 static const struct field f_offer[] = {U32(struct pwr_offer_ans, status),
 	U32(struct pwr_offer_ans, enabled), U32(struct pwr_offer_ans, code_ttl),
-	STR(struct pwr_offer_ans, help, PWR_TEXT_MAX)};
+	STR(struct pwr_offer_ans, help, PWR_TEXT_MAX),
+	STR_LATER(struct pwr_offer_ans, language, PWR_LANG_MAX)};
 static const struct field f_request[] = {
 	U32(struct pwr_request_ans, status), U32(struct pwr_request_ans, code_ttl)};
 static const struct field f_verify_ans[] = {U32(struct pwr_verify_ans, status)};
@@ -275,7 +282,10 @@ int wire_decode(const uint8_t *buf, size_t len, uint16_t *op, union pwr_msg *msg
 	if (!m)
 		return -EPROTO;
 	for (unsigned i = 0; i < m->nfields && pos <= len; i++) {
-		long n = get_field(&m->fields[i], buf + pos, len - pos, (uint8_t *)msg);
+		long n;
+		if (pos == len && m->fields[i].later)
+			break; /* an older peer's packet */
+		n = get_field(&m->fields[i], buf + pos, len - pos, (uint8_t *)msg);
 		pos = n < 0 ? len + 1 : pos + (size_t)n;
 	}
 	if (pos != len) {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "mailaddr.h"
 #include "conf.h"
@@ -40,7 +41,8 @@ enum key_type {
 	K_LDAP_URLS,
 	K_DIR_TLS,
 	K_FILTER,
-	K_ATTR
+	K_ATTR,
+	K_LANG
 };
 
 struct key {
@@ -93,6 +95,8 @@ static const struct key keys[] = {
 	{"directory_user_filter", K_FILTER, O(directory_user_filter), 0, 0, false},
 	{"directory_address_attribute", K_ATTR, O(directory_address_attribute), 0, 0, false},
 	{"directory_timeout", K_DURATION, O(directory_timeout), 1, 600, false},
+	{"language", K_LANG, O(language), 0, 0, true},
+	{"mail_language", K_LANG, O(mail_language), 0, 0, true},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -198,6 +202,7 @@ int conf_init(struct pwr_conf *c)
 		set_str(&c->directory_base, "") < 0 ||
 		set_str(&c->directory_user_filter, "(&(objectClass=posixAccount)(uid=%u))") < 0 ||
 		set_str(&c->directory_address_attribute, "mail") < 0 ||
+		set_str(&c->language, "") < 0 || set_str(&c->mail_language, "") < 0 ||
 		list_add(&c->exclude_users, "root", 4) < 0)
 		goto nomem;
 	for (const char *const *g = (const char *const[]){"root", "sudo", "wheel", "admin", NULL};
@@ -226,6 +231,7 @@ void conf_free(struct pwr_conf *c)
 		case K_LDAP_URLS:
 		case K_FILTER:
 		case K_ATTR:
+		case K_LANG:
 			free(*(char **)p);
 			break;
 		case K_LIST:
@@ -474,6 +480,15 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 	case K_FILTER:
 	case K_ATTR:
 		return parse_directory_value(ps, k, v, dst);
+	case K_LANG:
+		if (*v && !catalog_lang_ok(v)) {
+			perr(ps, k->name,
+				"'%s' is not a language name (ja, de, de_DE, de_DE.UTF-8; empty: "
+				"the system's)",
+				v);
+			return 0;
+		}
+		return set_str(dst, v);
 	case K_DIR_TLS:
 		parse_choice(ps, k, v, dst, dir_tls_names, "required or off");
 		return 0;

@@ -68,6 +68,9 @@ struct pwr_conf {
 	char *directory_user_filter; /* holds %u, replaced by the escaped user name */
 	char *directory_address_attribute;
 	uint32_t directory_timeout;
+	/* languages (SPEC §13): "" is the system's (/etc/default/locale), and for mail language's */
+	char *language; /* the prompts', the same for every account */
+	char *mail_language; /* a mail's when its account has none */
 };
 
 /* Receives one error line (without newline). */

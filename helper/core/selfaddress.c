@@ -24,6 +24,7 @@
 #include "audit.h"
 #include "code.h"
 #include "eligible.h"
+#include "language.h"
 #include "mailaddr.h"
 #include "mailq.h"
 #include "password.h"
@@ -142,6 +143,7 @@ int selfaddress_show(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (r < 0 && r != -ENOENT)
 		return answer_error(p, PWR_E_INTERNAL, "cannot read the store: %s", strerror(-r));
 	a.hint = h->conf.user_addresses && eligible_but_address(&f);
+	language_host(&h->conf, a.host_language, sizeof(a.host_language));
 	audit(LOG_INFO, "address-show", p, who->user, who, "ok", NULL);
 	return answer_send(p, PWR_ANS_ADDRESS, &a);
 }

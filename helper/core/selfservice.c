@@ -22,6 +22,7 @@
 #include "eligible.h"
 #include "log.h"
 #include "mailq.h"
+#include "language.h"
 #include "password.h"
 #include "rate.h"
 #include "ready.h"
@@ -34,6 +35,8 @@ int selfservice_offer(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_offer_ans a = {.status = PWR_OK, .code_ttl = h->conf.code_ttl};
 	char why[PWR_TEXT_MAX + 1];
+
+	language_host(&h->conf, a.language, sizeof(a.language));
 
 	/* nothing is offered that could not end in a new password */
 	if (!ready_why(h, why, sizeof(why))) {

@@ -77,7 +77,8 @@ class Sandbox:
         self.tmp = os.environ["PWR_SANDBOX_DIR"]
         self.cleanups = []  # called by close(), last first: servers started in the sandbox
         os.chmod(self.tmp, 0o755)
-        for name in ("etc", "var", "dev", "usr/libexec", "usr/share/pam-configs"):
+        for name in ("etc", "var", "dev", "usr/libexec", "usr/share/pam-configs",
+                     "usr/share/locale"):
             self.overlay(name)
         # the overlay hides /dev's own mounts: pseudo-terminals of the sandbox's own
         os.makedirs("/dev/pts", exist_ok=True)
@@ -110,6 +111,13 @@ class Sandbox:
                                       "pwreset-directory.conf"))
         for f in users:
             run(["systemd-sysusers", f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # the built catalogs where the module and the helper look (SPEC §13)
+        po = os.path.join(os.environ.get("PWR_BUILD_ROOT", ""), "po")
+        for lang in os.listdir(po) if os.path.isdir(po) else ():
+            mo = os.path.join(po, lang, "LC_MESSAGES", "pam_pwreset.mo")
+            if os.path.exists(mo):
+                os.makedirs(f"/usr/share/locale/{lang}/LC_MESSAGES", exist_ok=True)
+                shutil.copy(mo, f"/usr/share/locale/{lang}/LC_MESSAGES/pam_pwreset.mo")
         templates = os.path.join(top, "conf", "mail")
         os.makedirs("/etc/pwreset/mail", exist_ok=True)
         for name in os.listdir(templates):

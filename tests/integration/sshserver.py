@@ -116,7 +116,9 @@ class Sshd:
         """An ssh client for user on a pseudo-terminal; its transcript in logfile_read."""
         p = pexpect.spawn("ssh", self.client_argv(user, command, kbdint), encoding="utf-8",
                           timeout=timeout, echo=False,
-                          env={"PATH": "/usr/bin:/bin", "HOME": self.dir, "TERM": "dumb"})
+                          # a UTF-8 terminal, as people have: ssh shows other text as '?'
+                          env={"PATH": "/usr/bin:/bin", "HOME": self.dir, "TERM": "dumb",
+                               "LC_ALL": "C.UTF-8"})
         p.logfile_read = io.StringIO()
         return p
 

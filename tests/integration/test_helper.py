@@ -871,7 +871,7 @@ def test_example_files():
             "mail_from mail_max_age templates_dir state_dir socket mail_user directory_url "
             "directory_starttls directory_ca_file directory_bind_dn directory_password_file "
             "directory_base directory_user_filter directory_address_attribute "
-            "directory_timeout").split()
+            "directory_timeout language mail_language").split()
     for k in keys:
         check(f"\n# {k} =" in text, f"{k} in the example")
     for name, body in (("as-is.conf", text),

@@ -62,6 +62,9 @@ EXPECTED = {
     "usr/share/doc/pam_pwreset/examples/ppolicy.ldif": 0o644,
     "usr/share/doc/pam_pwreset/examples/slapd-limits.ldif": 0o644,
 }
+for lang in open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "po",
+                           "LINGUAS")).read().split():  # the catalogs (SPEC §13)
+    EXPECTED[f"usr/share/locale/{lang}/LC_MESSAGES/pam_pwreset.mo"] = 0o644
 if os.environ.get("PWR_DIRECTORY"):  # built where libldap is found (SPEC §12)
     EXPECTED["usr/libexec/pwreset/pwreset-directory"] = 0o755
     EXPECTED["usr/lib/sysusers.d/pwreset-directory.conf"] = 0o644

@@ -4,6 +4,7 @@
 and su run by an unprivileged user. Codes are read from a real SMTP server's mailbox; pam_unix
 and a fresh login are the judges of the new password. Run one case: test_ssh.py CASE."""
 
+import gettext
 import io
 import json
 import os
@@ -36,6 +37,64 @@ from harness import (  # noqa: E402
     wrong_password_then)
 
 S = None
+
+# The English of the prompts (SPEC §3): the catalogs' keys
+EN = {
+    "offer": ('Forgot your password? Enter a reset code, or type "reset" to have one e-mailed '
+              "(Enter to skip): "),
+    "sent": ("If this account can be reset, a reset code has been sent to its recovery address. "
+             "It expires in %u minute.",
+             "If this account can be reset, a reset code has been sent to its recovery address. "
+             "It expires in %u minutes."),
+    "code": "Reset code: ",
+    "new": "New password: ",
+    "retype": "Retype new password: ",
+    "changed": "Password changed.",
+    "login": "Log in with your new password.",
+}
+
+
+def words(lang):
+    """What the prompts say in lang, from the built catalog (read by Python's gettext, not
+    by the code under test), each checked to be a translation."""
+    t = gettext.translation("pam_pwreset", os.path.join(os.environ["PWR_BUILD_ROOT"], "po"),
+                            [lang])
+    out = {k: t.gettext(v) for k, v in EN.items() if k != "sent"}
+    out["sent"] = t.ngettext(*EN["sent"], 10) % 10
+    for k, v in out.items():
+        check(v != EN[k] and v != EN["sent"][1] % 10, f"{lang}: {k} is not translated")
+    return out
+
+
+def ssh_unescaped(out):
+    """The transcript as the person reads it, but for one thing: OpenSSH's client (9.2) prints
+    a keyboard-interactive message that no prompt follows (what ends the conversation:
+    "Password changed.") through its log, which writes each non-ASCII byte in octal
+    (openssh-portable pull request 452); those bytes, decoded."""
+    return re.sub(r"(?:\\[0-3][0-7]{2})+",
+                  lambda m: bytes(int(o, 8) for o in m.group(0).split("\\")[1:]).decode(),
+                  out)
+
+
+def to_code_prompt(sshd, user, w):
+    """ssh as user: a wrong password, "reset" at the offer in w's words, up to the code
+    prompt."""
+    p = sshd.ssh(user)
+    p.expect_exact("Password: ")
+    p.sendline("Not-the-password-9")
+    p.expect_exact(w["offer"])
+    p.sendline("reset")
+    p.expect_exact(w["sent"])
+    p.expect_exact(w["code"])
+    return p
+
+
+def transcript_to_code_prompt(sshd, user, w):
+    """To the code prompt, then Enter: the transcript (user's name replaced), ssh's status."""
+    p = to_code_prompt(sshd, user, w)
+    p.sendline("")
+    out, rc = sshserver.finish(p)
+    return out.replace(user, "USER"), rc
 
 
 def ssh_flow(transport):
@@ -118,9 +177,11 @@ def test_ssh_texts_and_timing():
     """An eligible user, one without address, one sharing an address, an unknown user (sshd
     hands PAM a junk stand-in for what is typed) and root (not permitted to log in: junk too)
     read the same transcript; only the eligible one is mailed. The time from 'reset' to the
-    next prompt: medians of 10 within 20 ms of each other."""
+    next prompt: medians of 10 within 20 ms of each other. In Japanese (SPEC §13): the
+    language is the host's, so it tells no account from another either."""
     srv = smtpserver.Server()
-    world(srv, NO_LIMITS)
+    world(srv, NO_LIMITS + "language = ja\n")
+    w = words("ja")
     sshd = sshserver.Sshd(S, pam_auth=auth_stack())
     users = ("alice", "dave", "carol", "nosuchuser", "root")
     times = {u: [] for u in users}
@@ -128,9 +189,12 @@ def test_ssh_texts_and_timing():
     for n in range(10):
         for u in users:
             p = sshd.ssh(u)
-            wrong_password_then(p, "reset")
+            p.expect_exact("Password: ")
+            p.sendline("Not-the-password-9")
+            p.expect_exact(w["offer"])
+            p.sendline("reset")
             t0 = time.monotonic()
-            p.expect_exact("Reset code: ")
+            p.expect_exact(w["code"])
             times[u].append(time.monotonic() - t0)
             if n == 0:  # the whole transcript, to its end (PAM's fail delay: 2 s)
                 p.sendline("")
@@ -143,7 +207,7 @@ def test_ssh_texts_and_timing():
         eq(len(texts[u]), 2, f"{u}'s transcript changed between rounds: {texts[u]}")
     for u in users:
         eq(texts[u], texts["alice"], f"{u}'s transcript and alice's")
-    check(SENT in next(iter(texts["alice"]))[0], texts["alice"])
+    check(w["sent"] in next(iter(texts["alice"]))[0], texts["alice"])
     medians = {u: statistics.median(t) * 1000 for u, t in times.items()}
     print("reset → next prompt, medians of 10:",
           ", ".join(f"{u} {m:.1f} ms" for u, m in medians.items()))
@@ -153,6 +217,59 @@ def test_ssh_texts_and_timing():
     time.sleep(1)
     eq(sorted({r[0] for _, r, _ in srv.messages}), ["alice@example.org"], "only alice")
     eq(len(srv.messages), 10, "one mail per request of alice")
+    sshd.stop()
+    srv.stop()
+
+
+def test_ssh_languages():
+    """The prompts in the host's language (SPEC §13), through sshd: with language = ja an
+    eligible account, one without an address and an unknown name read byte-identical Japanese
+    transcripts, and alice's reset completes in Japanese; the same in German with language = de,
+    and with language empty on a host whose /etc/default/locale says LANG=de_DE.UTF-8. The
+    module never touches its application's locale: it does not even import setlocale."""
+    srv = smtpserver.Server()
+    world(srv, NO_LIMITS + "language = ja\n")
+    sshd = sshserver.Sshd(S, pam_auth=auth_stack())
+    base = open("/etc/pwreset/pwreset.conf").read().replace("language = ja\n", "")
+    mails = 0
+    for lang, config, system in (("ja", "language = ja\n", None),
+                                 ("de", "language = de\n", None),
+                                 ("de", "", "LANG=de_DE.UTF-8\n")):
+        if system:
+            with open("/etc/default/locale", "w") as f:
+                f.write(system)
+        S.write_config(base + config)
+        harness.restart_daemon()
+        w = words(lang)
+        seen = {u: transcript_to_code_prompt(sshd, u, w) for u in ("alice", "dave", "nosuchuser")}
+        mails += 1
+        for u in ("dave", "nosuchuser"):
+            eq(seen[u], seen["alice"], f"{lang} {config or system}: {u}'s transcript")
+        check(re.search("[^\x00-\x7f]", seen["alice"][0]), seen["alice"])
+        # alice's reset, to its end
+        p = to_code_prompt(sshd, "alice", w)
+        mails += 1
+        p.sendline(mailed_code(srv, mails, "alice"))
+        p.expect_exact(w["new"])
+        p.sendline(NEW)
+        p.expect_exact(w["retype"])
+        p.sendline(NEW)
+        out, rc = sshserver.finish(p)
+        out = ssh_unescaped(out)
+        check(w["changed"] in out and w["login"] in out, out)
+        for english in EN.values():
+            for e in (english if isinstance(english, tuple) else (english,)):
+                check(e.split("%")[0] not in out, f"{lang}: English left: {e!r} in {out}")
+        mails += 1  # the notice of the change
+        out, rc = ssh_login(sshd, "alice", NEW)
+        eq(rc, 0, f"{lang}: the new password logs in: {out}")
+        S.set_password("alice", OLD)  # for the next language's round
+    # no locale of the application's is changed: the module imports none of the calls
+    syms = subprocess.run(["nm", "-D", "--undefined-only", os.environ["PWR_PAM_MODULE"]],
+                          capture_output=True, text=True, check=True).stdout
+    for fn in ("setlocale", "uselocale", "newlocale", "textdomain", "bindtextdomain",
+               "gettext", "dgettext", "dcgettext"):
+        check(not re.search(rf"\b{fn}(@|$)", syms, re.M), f"the module imports {fn}")
     sshd.stop()
     srv.stop()
 
