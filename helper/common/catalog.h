@@ -55,9 +55,10 @@ const char *catalog_nget(
 /* catalog_get / catalog_nget for a printf format: the translation only when it takes the same
  * conversions in the same order as the English (else a hostile or careless catalog could make
  * the program read arguments it was not given). */
-const char *catalog_format(const struct catalog *c, const char *msgid);
-const char *catalog_nformat(
-	const struct catalog *c, const char *msgid, const char *plural, unsigned long n);
+const char *catalog_format(const struct catalog *c, const char *msgid)
+	__attribute__((format_arg(2)));
+const char *catalog_nformat(const struct catalog *c, const char *msgid, const char *plural,
+	unsigned long n) __attribute__((format_arg(2)));
 
 void catalog_close(struct catalog *c);
 

@@ -35,6 +35,7 @@ struct message {
 #define U64(s, m) {F_U64, 0, 0, offsetof(s, m)}
 #define STR(s, m, n) {F_STR, 0, n, offsetof(s, m)}
 #define STR_LATER(s, m, n) {F_STR, 1, n, offsetof(s, m)}
+#define U32_LATER(s, m) {F_U32, 1, 0, offsetof(s, m)}
 #define WHO(s, p)                                                                                  \
 	STR(s, p user, PWR_USER_MAX), STR(s, p rhost, PWR_RHOST_MAX), STR(s, p tty, PWR_TTY_MAX),  \
 		STR(s, p service, PWR_SERVICE_MAX)
@@ -53,7 +54,8 @@ static const struct field f_reset_item[] = {STR(struct pwr_reset_item, user, PWR
 	U32(struct pwr_reset_item, status), U32(struct pwr_reset_item, locked),
 	U32(struct pwr_reset_item, mailed), U64(struct pwr_reset_item, expires),
 	STR(struct pwr_reset_item, code, PWR_SHOWN_CODE_MAX),
-	STR(struct pwr_reset_item, text, PWR_TEXT_MAX)};
+	STR(struct pwr_reset_item, text, PWR_TEXT_MAX),
+	U32_LATER(struct pwr_reset_item, self_reset)};
 static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MAX)};
 static const struct field f_address_show[] = {WHO(struct pwr_address_req, who.)};
 static const struct field f_address_set[] = {WHO(struct pwr_address_req, who.),

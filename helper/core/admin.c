@@ -238,7 +238,7 @@ int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 		return answer_error(p, PWR_E_UNAVAILABLE, "%s; nobody was reset", why);
 	}
 	while ((user = strsep(&save, "\n")) != NULL) {
-		struct pwr_reset_item it = {0};
+		struct pwr_reset_item it = {.self_reset = h->conf.self_reset};
 		if (!*user)
 			continue;
 		reset_one(h, p, user, m->reset.flags, ttl, &it);

@@ -12,6 +12,7 @@
 
 #include "account.h"
 #include "conf.h"
+#include "language.h"
 #include "protocol.h"
 #include "store.h"
 #include "wire.h"
@@ -43,6 +44,7 @@ struct helper {
 	uint64_t ready_at; /* when; 0: not yet */
 	bool ready;
 	char unready[PWR_TEXT_MAX + 1]; /* why not, for the administrator */
+	struct words words; /* the host's language, for the texts sent to the prompt */
 };
 
 #define PEER_IDLE_S (15 * 60) /* a person reads mail and types a code in between */

@@ -360,6 +360,7 @@ static void helper_end(struct helper *h)
 	dirlink_free(h->accounts.dir);
 	store_close(h->store);
 	conf_free(&h->conf);
+	language_free(&h->words);
 }
 
 static int run_daemon(struct helper *h, const char *config, uint32_t idle_exit)

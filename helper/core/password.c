@@ -7,6 +7,7 @@
 #include <packer.h>
 #include <pwquality.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,104 @@
 
 #include "config.h"
 #include "password.h"
+
+/* Marks for xgettext (po/) */
+#define N_(s) s
+#define NP_(one, many) one, many
+
+/* libpwquality's verdicts in the helper's words (its own are English here, in the C locale):
+ * with the number it reports where it has one (0: none) */
+static const struct verdict {
+	int code;
+	const char *one, *many; /* many NULL: no number */
+} verdicts[] = {
+	{PWQ_ERROR_MIN_LENGTH, NP_("The password is shorter than %ld character",
+				       "The password is shorter than %ld characters")},
+	{PWQ_ERROR_MIN_DIGITS, NP_("The password has fewer than %ld digit",
+				       "The password has fewer than %ld digits")},
+	{PWQ_ERROR_MIN_UPPERS, NP_("The password has fewer than %ld uppercase letter",
+				       "The password has fewer than %ld uppercase letters")},
+	{PWQ_ERROR_MIN_LOWERS, NP_("The password has fewer than %ld lowercase letter",
+				       "The password has fewer than %ld lowercase letters")},
+	{PWQ_ERROR_MIN_OTHERS, NP_("The password has fewer than %ld character that is not a letter "
+				   "or a digit",
+				       "The password has fewer than %ld characters that are not "
+				       "letters or digits")},
+	{PWQ_ERROR_MIN_CLASSES, NP_("The password has fewer than %ld kind of character (digits, "
+				    "uppercase, lowercase, others)",
+					"The password has fewer than %ld kinds of characters "
+					"(digits, uppercase, lowercase, others)")},
+	{PWQ_ERROR_MAX_CONSECUTIVE, NP_("The password has more than %ld same character in a row",
+					    "The password has more than %ld same characters in a "
+					    "row")},
+	{PWQ_ERROR_MAX_CLASS_REPEAT, NP_("The password has more than %ld character of one kind in "
+					 "a row",
+					     "The password has more than %ld characters of one "
+					     "kind in a row")},
+	{PWQ_ERROR_MAX_SEQUENCE, NP_("The password has a sequence (such as 1234 or abcd) longer "
+				     "than %ld character",
+					 "The password has a sequence (such as 1234 or abcd) "
+					 "longer than %ld characters")},
+	{PWQ_ERROR_TOO_SIMILAR, N_("The password is too much like the current one"), NULL},
+	{PWQ_ERROR_PALINDROME, N_("The password reads the same backwards"), NULL},
+	{PWQ_ERROR_CASE_CHANGES_ONLY,
+		N_("The password differs from the current one only in upper and lower case"), NULL},
+	{PWQ_ERROR_ROTATED, N_("The password is the current one rotated"), NULL},
+	{PWQ_ERROR_SAME_PASSWORD, N_("The password is the same as the current one"), NULL},
+	{PWQ_ERROR_USER_CHECK, N_("The password holds the account's name in some form"), NULL},
+	{PWQ_ERROR_GECOS_CHECK, N_("The password holds words of the account's full name"), NULL},
+	{PWQ_ERROR_BAD_WORDS, N_("The password holds a word that is not allowed"), NULL},
+};
+
+/* text with its one %ld (catalog_nformat keeps the English's conversions) replaced by n, and
+ * %% by %, into out: no format string that is not a literal reaches printf. */
+static void put_number(const char *text, long n, char *out, size_t outlen)
+{
+	size_t k = 0;
+
+	for (const char *p = text; *p && k + 1 < outlen; p++) {
+		if (p[0] == '%' && p[1] == '%') {
+			out[k++] = '%';
+			p++;
+		} else if (!strncmp(p, "%ld", 3)) {
+			int m = snprintf(out + k, outlen - k, "%ld", n);
+			k += m > 0 && (size_t)m < outlen - k ? (size_t)m : 0;
+			p += 2;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = '\0';
+}
+
+/* Why libpwquality refused (r, aux), in w's words. */
+static void verdict_text(const struct words *w, int r, void *aux, char *why, size_t whylen)
+{
+	char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
+
+	if (r == PWQ_ERROR_CRACKLIB_CHECK) {
+		/* cracklib's own reason (English here), in its catalog's words */
+		snprintf(why, whylen,
+			catalog_format(&w->ours, N_("The password fails the dictionary "
+						    "check: %s")),
+			aux ? catalog_get(&w->cracklib, (const char *)aux) : "");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		const struct verdict *v = &verdicts[i];
+		long n = (long)(intptr_t)aux;
+		if (v->code != r || (v->many && n <= 0))
+			continue;
+		if (v->many)
+			put_number(catalog_nformat(&w->ours, v->one, v->many, (unsigned long)n), n,
+				why, whylen);
+		else
+			snprintf(why, whylen, "%s", catalog_get(&w->ours, v->one));
+		return;
+	}
+	/* anything else: libpwquality's English */
+	snprintf(why, whylen, "%s", pwquality_strerror(buf, sizeof(buf), r, aux));
+}
 
 /* 0 if prefix+ext opens for reading; else -errno, and what failed in why. */
 static int dict_file(const char *prefix, const char *ext, char *why, size_t whylen)
@@ -130,21 +229,20 @@ int password_verify(const char *pw, const char *hash)
 	return r < 0 ? r : r ? 0 : -EACCES;
 }
 
-int password_check(const struct pwr_conf *c, const char *user, const char *pw, const char *current,
-	bool *refused, char *why, size_t whylen)
+int password_check(const struct pwr_conf *c, const struct words *w, const char *user,
+	const char *pw, const char *current, bool *refused, char *why, size_t whylen)
 {
 	pwquality_settings_t *pwq;
 	void *aux = NULL;
-	char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
 	int r, same;
 
 	*refused = true;
 	if (!*pw) {
-		snprintf(why, whylen, "The password is empty");
+		snprintf(why, whylen, "%s", catalog_get(&w->ours, N_("The password is empty")));
 		return 0;
 	}
 	if (strlen(pw) < c->min_length) {
-		snprintf(why, whylen, "The password is shorter than %u characters", c->min_length);
+		verdict_text(w, PWQ_ERROR_MIN_LENGTH, (void *)(intptr_t)c->min_length, why, whylen);
 		return 0;
 	}
 	pwq = pwquality_default_settings();
@@ -157,14 +255,14 @@ int password_check(const struct pwr_conf *c, const char *user, const char *pw, c
 	if (r == PWQ_ERROR_MEM_ALLOC)
 		return -ENOMEM;
 	if (r < 0) {
-		snprintf(why, whylen, "%s", pwquality_strerror(buf, sizeof(buf), r, aux));
+		verdict_text(w, r, aux, why, whylen);
 		return 0;
 	}
 	same = same_as_current(pw, current);
 	if (same < 0)
 		return same;
 	if (same) {
-		snprintf(why, whylen, "The password is the same as the current one");
+		verdict_text(w, PWQ_ERROR_SAME_PASSWORD, NULL, why, whylen);
 		return 0;
 	}
 	*refused = false;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "language.h"
 
 #define PASSWORD_HASH_MAX 384 /* CRYPT_OUTPUT_SIZE */
 
@@ -20,11 +21,11 @@
 int password_ready(char *why, size_t whylen);
 
 /* Whether pw may become user's password: 0 with *refused false, or *refused true and the
- * reason, for the person, in why; < 0 when that cannot be told (no memory, a broken current
- * hash). current is field 2 of the user's shadow line (a leading '!' lock is looked through),
- * or NULL. */
-int password_check(const struct pwr_conf *c, const char *user, const char *pw, const char *current,
-	bool *refused, char *why, size_t whylen);
+ * reason, for the person in w's language, in why; < 0 when that cannot be told (no memory, a
+ * broken current hash). current is field 2 of the user's shadow line (a leading '!' lock is
+ * looked through), or NULL. */
+int password_check(const struct pwr_conf *c, const struct words *w, const char *user,
+	const char *pw, const char *current, bool *refused, char *why, size_t whylen);
 
 /* Hash pw with the configured method into out (PASSWORD_HASH_MAX bytes). 0, or < 0. */
 int password_hash(const struct pwr_conf *c, const char *pw, char *out);

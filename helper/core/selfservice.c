@@ -407,7 +407,8 @@ static int setpw_prepare(struct helper *h, const struct account *acct, const cha
 	*refused = false;
 	if (!acct->local && !acct->directory)
 		return acct->unreachable ? -EHOSTUNREACH : -ENOENT;
-	if ((r = password_check(&h->conf, acct->name, pw, acct->hash, refused, text, len)) < 0 ||
+	if ((r = password_check(&h->conf, language_words(&h->conf, &h->words), acct->name, pw,
+		     acct->hash, refused, text, len)) < 0 ||
 		*refused)
 		return r;
 	return acct->local ? password_hash(&h->conf, pw, hash) : 0;

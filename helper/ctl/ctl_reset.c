@@ -54,14 +54,18 @@ static void sheet_words(FILE *f, const struct pwr_reset_item *it)
 	fprintf(f, "==== Password reset: hand this to %s ====\n", it->user);
 	fprintf(f, "user:     %s\nhost:     %s\ncode:     %s\nexpires:  %s\n", it->user, host,
 		it->code, ctl_local_time(it->expires, when, sizeof(when)));
+	/* the prompt the person will see (SPEC §3): with self-service off, the one for an
+	 * administrator's code, not the offer */
 	fprintf(f,
 		"\nAt the login prompt of %s (ssh or console):\n"
 		"  1. Log in as %s and type any password%s.\n"
-		"  2. At \"Forgot your password? Enter a reset code ...\" type the code above.\n"
+		"  2. At \"%s\" type the code above.\n"
 		"  3. Choose a new password and type it twice.\n"
 		"  4. Log in with the new password.\n"
 		"The code works once, until it expires.\n",
-		host, it->user, it->locked ? " (the old one is locked)" : "");
+		host, it->user, it->locked ? " (the old one is locked)" : "",
+		it->self_reset ? "Forgot your password? Enter a reset code ..."
+			       : "Enter the reset code from your administrator ...");
 }
 
 static void handover_sheet(const struct pwr_reset_item *it)

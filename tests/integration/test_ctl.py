@@ -98,6 +98,15 @@ def test_ctl_reset():
     eq(rc, 0, err)
     eq((js["results"][0]["mailed"], js["results"][0]["code"], js["results"][0]["qr_svg"]),
        (True, None, None))
+    # the steps name the prompt the person will see: the offer, or with self-service off the
+    # prompt for an administrator's code (SPEC §3)
+    offer = '2. At "Forgot your password? Enter a reset code ..." type the code above.'
+    admin = '2. At "Enter the reset code from your administrator ..." type the code above.'
+    for t in BOTH:
+        for self_reset, want, other in (("no", admin, offer), ("yes", offer, admin)):
+            eq(ctl("policy", "set", "self_reset", self_reset)[0], 0, self_reset)
+            rc, out, err = ctl("reset", "--print", "--no-lock", "erin", transport=t)
+            check(want in out and other not in out, f"{t}, self_reset = {self_reset}: {out}")
 
 
 def qr_decode(svg):

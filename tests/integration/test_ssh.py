@@ -51,6 +51,9 @@ EN = {
     "retype": "Retype new password: ",
     "changed": "Password changed.",
     "login": "Log in with your new password.",
+    "bad": "BAD PASSWORD: %s",
+    "short": ("The password is shorter than %ld character",
+              "The password is shorter than %ld characters"),
 }
 
 
@@ -59,10 +62,12 @@ def words(lang):
     by the code under test), each checked to be a translation."""
     t = gettext.translation("pam_pwreset", os.path.join(os.environ["PWR_BUILD_ROOT"], "po"),
                             [lang])
-    out = {k: t.gettext(v) for k, v in EN.items() if k != "sent"}
+    out = {k: t.gettext(v) for k, v in EN.items() if isinstance(v, str)}
     out["sent"] = t.ngettext(*EN["sent"], 10) % 10
+    out["short"] = t.ngettext(*EN["short"], 8) % 8  # min_length
     for k, v in out.items():
-        check(v != EN[k] and v != EN["sent"][1] % 10, f"{lang}: {k} is not translated")
+        check(v not in (EN[k], EN["sent"][1] % 10, EN["short"][1] % 8),
+              f"{lang}: {k} is not translated")
     return out
 
 
@@ -250,6 +255,11 @@ def test_ssh_languages():
         p = to_code_prompt(sshd, "alice", w)
         mails += 1
         p.sendline(mailed_code(srv, mails, "alice"))
+        p.expect_exact(w["new"])
+        p.sendline("Ab1-x")  # the helper's refusal, in the host's language too
+        p.expect_exact(w["retype"])
+        p.sendline("Ab1-x")
+        p.expect_exact(w["bad"] % w["short"])
         p.expect_exact(w["new"])
         p.sendline(NEW)
         p.expect_exact(w["retype"])
