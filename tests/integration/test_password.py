@@ -90,6 +90,33 @@ def test_reset_then_pam_unix():
     check(NEW not in log and OLD not in log, "no password in the log")
 
 
+def test_refusals_in_the_hosts_language():
+    """Why a new password is refused reaches the prompt in the host's language (SPEC §13): the
+    helper's own words from its catalog, with the number in its plural form, and cracklib's
+    reason from cracklib's catalog; the same in English without a language."""
+    import gettext
+    ours = os.path.join(os.environ["PWR_BUILD_ROOT"], "po")
+    harness.setup_world(harness.BASE_CONFIG + "language = ja\n")
+    for lang in ("ja", "de", ""):
+        S.write_config(harness.BASE_CONFIG + (f"language = {lang}\n" if lang else ""))
+        harness.restart_daemon()
+        t = gettext.translation("pam_pwreset", ours, [lang], fallback=not lang)
+        crack = gettext.translation("cracklib", "/usr/share/locale", [lang], fallback=True)
+        S.client(["request alice 192.0.2.1"])
+        rc, out = S.client([f"verify alice {code_for('alice')}", "setpw alice Ab1-x",
+                            "setpw alice password"])
+        eq(out[0], "verify status=0", lang)
+        short = t.ngettext("The password is shorter than %ld character",
+                           "The password is shorter than %ld characters", 8) % 8
+        eq(out[1], f"set-password status=10 text={short}", lang)
+        dictionary = t.gettext("The password fails the dictionary check: %s") % \
+            crack.gettext("it is based on a dictionary word")
+        eq(out[2], f"set-password status=10 text={dictionary}", lang)
+        if lang:  # both catalogs had the words (libcrack2 ships ja and de)
+            check("shorter" not in short and "dictionary" not in dictionary and
+                  "dictionary word" not in out[2], f"{lang}: {out}")
+
+
 def test_set_password_needs_a_verified_code():
     harness.setup_world()
     S.client(["request alice"])
