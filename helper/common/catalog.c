@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,19 +407,16 @@ int catalog_read(struct catalog *c, const char *path, char *why, size_t whylen)
 	return r;
 }
 
-int catalog_open(struct catalog *c, const char *dir, const char *lang, const char *domain,
-	char *why, size_t whylen)
+int catalog_variants(const char *lang, char out[CATALOG_VARIANTS][CATALOG_LANG_MAX + 1])
 {
-	char base[CATALOG_LANG_MAX + 1], mod[CATALOG_LANG_MAX + 1] = "",
-								tries[4][2 * CATALOG_LANG_MAX + 2];
-	char path[4096];
+	char base[CATALOG_LANG_MAX + 1],
+		mod[CATALOG_LANG_MAX + 1] = "", tries[CATALOG_VARIANTS][2 * CATALOG_LANG_MAX + 2];
 	size_t ll;
-	int r = -ENOENT;
+	int n = 0;
 
-	memset(c, 0, sizeof(*c));
 	if (!catalog_lang_ok(lang) || !strcmp(lang, "C") || !strcmp(lang, "POSIX") ||
 		!strncmp(lang, "C.", 2))
-		return -ENOENT;
+		return 0;
 	snprintf(base, sizeof(base), "%s", lang);
 	if (strchr(base, '@')) {
 		snprintf(mod, sizeof(mod), "%s", strchr(base, '@'));
@@ -431,9 +429,24 @@ int catalog_open(struct catalog *c, const char *dir, const char *lang, const cha
 	snprintf(tries[1], sizeof(tries[1]), "%s", base);
 	snprintf(tries[2], sizeof(tries[2]), "%.*s%s", (int)ll, base, mod);
 	snprintf(tries[3], sizeof(tries[3]), "%.*s", (int)ll, base);
-	for (int i = 0; i < 4 && r == -ENOENT; i++) {
-		if (!tries[i][0] || (i > 0 && !strcmp(tries[i], tries[i - 1])))
-			continue;
+	for (int i = 0; i < CATALOG_VARIANTS; i++) {
+		bool seen = !tries[i][0] || strlen(tries[i]) > CATALOG_LANG_MAX;
+		for (int k = 0; k < n && !seen; k++)
+			seen = !strcmp(out[k], tries[i]);
+		if (!seen)
+			memcpy(out[n++], tries[i], strlen(tries[i]) + 1);
+	}
+	return n;
+}
+
+int catalog_open(struct catalog *c, const char *dir, const char *lang, const char *domain,
+	char *why, size_t whylen)
+{
+	char tries[CATALOG_VARIANTS][CATALOG_LANG_MAX + 1], path[4096];
+	int n = catalog_variants(lang, tries), r = -ENOENT;
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < n && r == -ENOENT; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s/LC_MESSAGES/%s.mo", dir, tries[i],
 			    domain) >= sizeof(path))
 			return -ENAMETOOLONG;

@@ -16,6 +16,7 @@
 
 #define CATALOG_FILE_MAX (1u << 20) /* a catalog larger than this is not read */
 #define CATALOG_LANG_MAX 63 /* "ja", "de_DE.UTF-8@euro" */
+#define CATALOG_VARIANTS 4
 
 struct catalog {
 	char *data; /* the file; NULL: no catalog, every text is English */
@@ -30,6 +31,11 @@ struct catalog {
 /* A language name that may be used in a path: letters, digits, '_', '-', '.', '@', at most
  * CATALOG_LANG_MAX, not "." or ".."; "" is no language. 1 yes, 0 no. */
 int catalog_lang_ok(const char *lang);
+
+/* The names to look for lang under, most particular first (de_DE.UTF-8@euro: de_DE@euro,
+ * de_DE, de@euro, de), each once: how many (0 for C, POSIX, "" or a name catalog_lang_ok
+ * refuses: English). */
+int catalog_variants(const char *lang, char out[CATALOG_VARIANTS][CATALOG_LANG_MAX + 1]);
 
 /* Read dir/LANG/LC_MESSAGES/domain.mo for lang or its more general forms (de_DE.UTF-8@euro:
  * de_DE@euro, de_DE, de@euro, de). 0 with c filled, -ENOENT when lang is C, POSIX, empty or has

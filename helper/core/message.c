@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "catalog.h"
+#include "config.h"
+#include "language.h"
 #include "mailaddr.h"
 #include "mailproto.h"
 #include "message.h"
@@ -84,10 +87,16 @@ const char *message_template_name(uint32_t kind)
 	}
 }
 
-/* {change}, in address-changed.txt: what happened to the old address. */
-static const char *change_word(uint32_t kind)
+/* Marks for xgettext (po/) */
+#define N_(s) s
+
+/* {change}, in address-changed.txt: what happened to the old address, in the mail's words. */
+static const char *change_word(const struct catalog *words, uint32_t kind)
 {
-	return kind == PWR_MAIL_ADDRESS_REMOVED ? "removed" : "replaced";
+	/* TRANSLATORS: {change} of the template address-changed.txt in your language: the
+	 * recovery address "was removed" / "was replaced" (as the sentence there needs it) */
+	return kind == PWR_MAIL_ADDRESS_REMOVED ? catalog_get(words, N_("removed"))
+						: catalog_get(words, N_("replaced"));
 }
 
 static bool ascii_printable(const char *s, size_t len)
@@ -190,16 +199,13 @@ static void expand(struct buf *b, const char *text, size_t len, const char *cons
 	}
 }
 
-/* Read the template: a regular file of root's that nobody else may write (of the helper's
- * user, which is root but in the unit tests). */
-static int read_template(
-	const char *dir, const char *name, char **text, size_t *len, char *why, size_t whylen)
+/* Read the template at path: a regular file of root's that nobody else may write (of the
+ * helper's user, which is root but in the unit tests). */
+static int read_template_at(const char *path, char **text, size_t *len, char *why, size_t whylen)
 {
-	char path[4096];
 	struct stat st;
 	int fd, r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
@@ -220,6 +226,28 @@ static int read_template(
 		snprintf(why, whylen, "template %s: %s", path,
 			r == -EFBIG ? "larger than 16 KiB" : strerror(-r));
 	return r;
+}
+
+/* The template name in lang (SPEC §13): dir/LANG/name for lang and its more general forms,
+ * else dir/name; where it was found in *used (dir or dir/LANG, for messages). A template that
+ * is there but unsound is an error, never passed over for another language's. */
+static int read_template(const char *dir, const char *lang, const char *name, char **text,
+	size_t *len, char *used, size_t usedlen, char *why, size_t whylen)
+{
+	char tries[CATALOG_VARIANTS][CATALOG_LANG_MAX + 1], path[4096];
+	int n = catalog_variants(lang, tries), r;
+
+	for (int i = 0; i <= n; i++) {
+		if (i < n)
+			snprintf(used, usedlen, "%s/%s", dir, tries[i]);
+		else
+			snprintf(used, usedlen, "%s", dir);
+		snprintf(path, sizeof(path), "%s/%s", used, name);
+		r = read_template_at(path, text, len, why, whylen);
+		if (r != -ENOENT || i == n)
+			return r;
+	}
+	return -ENOENT;
 }
 
 /* Where a template's complaints are said. */
@@ -308,6 +336,20 @@ static int body_of(const struct tmpl *t, const char *start, size_t len, vars_t v
 	return r;
 }
 
+/* s[0..len) in base64, 76 characters a line (RFC 2045). */
+static void put_base64(struct buf *b, const char *s, size_t len)
+{
+	char line[80];
+
+	for (size_t pos = 0; pos < len; pos += 57) {
+		size_t k = len - pos < 57 ? len - pos : 57;
+		sodium_bin2base64(line, sizeof(line), (const unsigned char *)s + pos, k,
+			sodium_base64_VARIANT_ORIGINAL);
+		puts_(b, line);
+		puts_(b, "\r\n");
+	}
+}
+
 /* The whole message: headers, an empty line, the body. */
 static void assemble(struct buf *m, const char *from_hdr, const char *to, const struct buf *subject,
 	const struct buf *body, const char *host, bool eight_bit)
@@ -340,9 +382,13 @@ static void assemble(struct buf *m, const char *from_hdr, const char *to, const 
 	puts_(m, host);
 	puts_(m, ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 		 "Content-Transfer-Encoding: ");
-	puts_(m, eight_bit ? "8bit" : "7bit");
+	/* UTF-8 beyond ASCII in base64, which every server takes (8bit needs 8BITMIME) */
+	puts_(m, eight_bit ? "base64" : "7bit");
 	puts_(m, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
-	put(m, body->p ? body->p : "", body->n);
+	if (eight_bit)
+		put_base64(m, body->p ? body->p : "", body->n);
+	else
+		put(m, body->p ? body->p : "", body->n);
 }
 
 /* What the mail is about may be shown in it: no control character, and a good address. */
@@ -354,16 +400,27 @@ static int input_ok(const struct message_in *in, const char *rhost, char *why, s
 	return -EINVAL;
 }
 
+/* The mail's language: the account's, else mail_language, else the host's. */
+static void mail_language(
+	const struct pwr_conf *c, const struct message_in *in, char *lang, size_t len)
+{
+	if (in->lang && *in->lang)
+		util_copy(lang, len, in->lang);
+	else if (*c->mail_language)
+		util_copy(lang, len, c->mail_language);
+	else
+		language_host(c, lang, len);
+}
+
 int message_build(const struct pwr_conf *c, const struct message_in *in, char **out, size_t *len,
 	char *from, size_t fromcap, char *why, size_t whylen)
 {
-	struct tmpl t = {c->templates_dir, message_template_name(in->kind), why, whylen};
-	char host[256], expires[64], when[64], from_hdr[768], *text = NULL;
+	char host[256], expires[64], when[64], from_hdr[768], *text = NULL, used[4096 - 64];
+	char lang[CATALOG_LANG_MAX + 1], cwhy[256];
+	struct tmpl t = {used, message_template_name(in->kind), why, whylen};
 	struct buf subject = {0}, body = {0}, m = {0};
-	const char *rhost = in->rhost && *in->rhost ? in->rhost : "a local terminal", *body_start;
-	const char *const vars[][2] = {{"{user}", in->user}, {"{host}", host},
-		{"{code}", in->code ? in->code : ""}, {"{expires}", expires}, {"{rhost}", rhost},
-		{"{time}", when}, {"{change}", change_word(in->kind)}, {NULL, NULL}};
+	struct catalog words;
+	const char *rhost, *body_start;
 	size_t tlen = 0;
 	bool eight_bit = false;
 	int r;
@@ -374,11 +431,21 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 		snprintf(why, whylen, "unknown mail kind %u", in->kind);
 		return -EINVAL;
 	}
+	mail_language(c, in, lang, sizeof(lang));
+	(void)catalog_open(&words, PWR_LOCALEDIR, lang, "pam_pwreset", cwhy, sizeof(cwhy));
+	/* TRANSLATORS: {rhost} of the mail templates when the request came from no network host */
+	rhost = in->rhost && *in->rhost ? in->rhost : catalog_get(&words, N_("a local terminal"));
+	const char *const vars[][2] = {{"{user}", in->user}, {"{host}", host},
+		{"{code}", in->code ? in->code : ""}, {"{expires}", expires}, {"{rhost}", rhost},
+		{"{time}", when}, {"{change}", change_word(&words, in->kind)}, {NULL, NULL}};
 	if ((r = input_ok(in, rhost, why, whylen)) < 0 ||
 		(r = message_from(c->mail_from, from_hdr, sizeof(from_hdr), from, fromcap, why,
 			 whylen)) < 0 ||
-		(r = read_template(c->templates_dir, t.name, &text, &tlen, why, whylen)) < 0)
+		(r = read_template(c->templates_dir, lang, t.name, &text, &tlen, used, sizeof(used),
+			 why, whylen)) < 0) {
+		catalog_close(&words);
 		return r;
+	}
 	util_host_fqdn(host, sizeof(host));
 	local_time(in->expires, expires, sizeof(expires));
 	local_time(in->created, when, sizeof(when));
@@ -399,5 +466,6 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 	buf_free(&subject);
 	buf_free(&body);
 	util_free_wiped(text, tlen);
+	catalog_close(&words);
 	return r;
 }

@@ -24,6 +24,7 @@ struct message_in {
 	const char *user, *to, *rhost;
 	const char *code; /* XXXXX-XXXXX, or NULL for a mail without one */
 	uint64_t created, expires;
+	const char *lang; /* the account's language; NULL or "": mail_language's (SPEC §13) */
 };
 
 /* Parse mail_from ("address" or "Display Name <address>"; "" means no-reply@<fqdn>) into the

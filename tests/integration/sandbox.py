@@ -119,10 +119,13 @@ class Sandbox:
                 os.makedirs(f"/usr/share/locale/{lang}/LC_MESSAGES", exist_ok=True)
                 shutil.copy(mo, f"/usr/share/locale/{lang}/LC_MESSAGES/pam_pwreset.mo")
         templates = os.path.join(top, "conf", "mail")
-        os.makedirs("/etc/pwreset/mail", exist_ok=True)
-        for name in os.listdir(templates):
-            shutil.copy(os.path.join(templates, name), "/etc/pwreset/mail/" + name)
-            os.chmod("/etc/pwreset/mail/" + name, 0o644)
+        for sub in ("", "ja", "de"):  # English, and each language's own (SPEC §13)
+            os.makedirs(os.path.join("/etc/pwreset/mail", sub), exist_ok=True)
+            for name in os.listdir(os.path.join(templates, sub)):
+                if name.endswith(".txt"):
+                    dest = os.path.join("/etc/pwreset/mail", sub, name)
+                    shutil.copy(os.path.join(templates, sub, name), dest)
+                    os.chmod(dest, 0o644)
         self.daemon = None
         self.daemon_log = os.path.join(self.tmp, "daemon.log")
         # our own /dev/log (in the /dev overlay): every helper's syslog lines, both transports

@@ -29,6 +29,8 @@ EXPECTED = {
     "etc/pwreset/mail/changed.txt": 0o644,
     "etc/pwreset/mail/address-confirm.txt": 0o644,
     "etc/pwreset/mail/address-changed.txt": 0o644,
+    **{f"etc/pwreset/mail/{lang}/{t}.txt": 0o644 for lang in ("ja", "de")
+       for t in ("code", "admin-reset", "changed", "address-confirm", "address-changed")},
     "usr/sbin/pwreset-helper": 0o4755,
     "usr/sbin/pwresetctl": 0o755,
     "usr/bin/pwreset-address": 0o755,

@@ -7,6 +7,7 @@ import email
 import email.header
 import email.policy
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -121,6 +122,43 @@ def request_and_settle(user, timeout=20):
     S.client([f"request {user}"])
     return wait_queue(lambda q: any(i["user"] == user and i["attempts"] != "0" for i in q),
                       timeout, f"a try for {user}")
+
+
+def test_mail_in_the_hosts_language():
+    """SPEC §13: with mail_language = ja the code mail comes from templates_dir/ja/: its
+    Subject decodes (RFC 2047) to Japanese, its body is UTF-8 in base64 (which every server
+    takes) and decodes to Japanese holding the code, which works; every line of the message
+    is within 78 characters. With de, the German templates; a request without a remote host
+    says so in the mail's language. Without either key, English as before."""
+    srv = smtpserver.Server()
+    harness.setup_world(config(srv.port, "smtp_starttls = off\nmail_language = ja\n"))
+    base = open("/etc/pwreset/pwreset.conf").read().replace("mail_language = ja\n", "")
+    sent = 0
+    for lang, subject, words in (("ja", "パスワードリセットコード", "一度だけ有効です"),
+                                 ("de", "Ihr Rücksetzcode", "Der Code gilt bis"),
+                                 ("", "Your password reset code", "only once")):
+        S.write_config(base + (f"mail_language = {lang}\n" if lang else ""))
+        harness.restart_daemon()
+        rc, out = S.client(["request alice"])
+        sent += 1
+        data = srv.wait_for(sent)[-1][2]
+        for line in data.split(b"\r\n"):
+            check(len(line) <= 78, f"{lang}: a line of {len(line)} bytes: {line[:90]!r}")
+        m = parse(data)
+        check(subject in str(m["Subject"]), f"{lang}: {m['Subject']}")
+        cte = "base64" if lang else "7bit"
+        check(b"\r\nContent-Transfer-Encoding: " + cte.encode() + b"\r\n" in data, data[:600])
+        body = m.get_content()
+        check(words in body, body)
+        if lang:
+            check(re.search("[^\x00-\x7f]", m["Subject"]) and "Hello" not in body, body)
+        local = {"ja": "ローカル端末", "de": "einem lokalen Terminal",
+                 "": "a local terminal"}[lang]
+        check(local in body, f"{lang}: {body}")
+        code = code_in(m)
+        rc, out = S.client([f"verify alice {code}"])
+        eq(out, ["verify status=0"], f"{lang}: the mailed code works")
+    srv.stop()
 
 
 def test_starttls():
