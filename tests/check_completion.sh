@@ -22,7 +22,10 @@ expect() { # expect "WANTED WORDS" WORD...: the completion of the last WORD
 }
 expect "reset email check tokens revoke queue status overview policy" ""
 expect "email" em
-expect "set unset show import export" email ""
+expect "set language unset show import export" email ""
+expect "root" email language roo
+expect "ja de default" email language root ""
+expect "--language" email set --la
 expect "root" email set roo
 expect "" email set root ""
 expect "root" revoke roo

@@ -76,6 +76,7 @@ enum pwr_op {
 	PWR_REQ_STATUS = 27,
 	PWR_REQ_POLICY_SHOW = 28, /* the policy keys, as in use (issue 20) */
 	PWR_REQ_POLICY_SET = 29, /* root only: one policy key changed in the file, then used */
+	PWR_REQ_EMAIL_LANGUAGE = 30, /* the language of an account's mail (SPEC §13) */
 
 	/* answers */
 	PWR_ANS_ERROR = 0x8000,
@@ -164,7 +165,11 @@ struct pwr_user_req {
 struct pwr_email_set_req {
 	char user[PWR_USER_MAX + 1];
 	char addr[PWR_ADDR_MAX + 1];
+	char language[PWR_LANG_MAX + 1]; /* "": as it was; "default": none of its own */
 };
+
+/* PWR_REQ_EMAIL_LANGUAGE: str user, str language (a name, or "default": mail_language's).
+ * Answered PWR_ANS_DONE. */
 
 /* PWR_REQ_EMAIL_IMPORT: u32 first_line, u32 dry_run, str text (whole lines, each ending in
  * '\n', the first of them line number first_line of the file). Answered with one
@@ -353,6 +358,7 @@ struct pwr_email_show_ans {
 	char addr[PWR_ADDR_MAX + 1];
 	uint32_t source;
 	uint64_t confirmed;
+	char language[PWR_LANG_MAX + 1]; /* its mail's, "" when mail_language applies */
 };
 
 /* PWR_ANS_DONE: u32 status, u32 count (items in this page, or lines imported),

@@ -73,7 +73,10 @@ static const struct field f_address_ans[] = {U32(struct pwr_address_ans, status)
 static const struct field f_address_change[] = {U32(struct pwr_address_change_ans, status),
 	STR(struct pwr_address_change_ans, text, PWR_TEXT_MAX)};
 static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
-	STR(struct pwr_email_set_req, addr, PWR_ADDR_MAX)};
+	STR(struct pwr_email_set_req, addr, PWR_ADDR_MAX),
+	STR_LATER(struct pwr_email_set_req, language, PWR_LANG_MAX)};
+static const struct field f_email_language[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
+	STR(struct pwr_email_set_req, language, PWR_LANG_MAX)};
 static const struct field f_import[] = {U32(struct pwr_import_req, first_line),
 	U32(struct pwr_import_req, dry_run), STR(struct pwr_import_req, text, PWR_IMPORT_MAX)};
 static const struct field f_page[] = {
@@ -92,7 +95,8 @@ static const struct field f_email_set_ans[] = {U32(struct pwr_email_set_ans, sta
 	STR(struct pwr_email_set_ans, shared_with, PWR_TEXT_MAX)};
 static const struct field f_email_show[] = {U32(struct pwr_email_show_ans, status),
 	STR(struct pwr_email_show_ans, addr, PWR_ADDR_MAX), U32(struct pwr_email_show_ans, source),
-	U64(struct pwr_email_show_ans, confirmed)};
+	U64(struct pwr_email_show_ans, confirmed),
+	STR_LATER(struct pwr_email_show_ans, language, PWR_LANG_MAX)};
 static const struct field f_done[] = {U32(struct pwr_done_ans, status),
 	U32(struct pwr_done_ans, count), U32(struct pwr_done_ans, more),
 	U32(struct pwr_done_ans, next), STR(struct pwr_done_ans, text, PWR_TEXT_MAX)};
@@ -160,6 +164,7 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_STATUS, "status", f_user),
 	MSG(PWR_REQ_POLICY_SHOW, "policy", f_policy),
 	MSG(PWR_REQ_POLICY_SET, "policy-set", f_policy),
+	MSG(PWR_REQ_EMAIL_LANGUAGE, "email-language", f_email_language),
 	MSG(PWR_ANS_ERROR, "error", f_error),
 	MSG(PWR_ANS_OFFER, "offer-answer", f_offer),
 	MSG(PWR_ANS_REQUEST, "request-answer", f_request),

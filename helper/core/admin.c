@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "answer.h"
 #include "audit.h"
+#include "catalog.h"
 #include "census.h"
 #include "code.h"
 #include "eligible.h"
@@ -25,6 +26,7 @@
 #include "mailaddr.h"
 #include "mailq.h"
 #include "ready.h"
+#include "userlang.h"
 #include "util.h"
 
 /* MUST: a member of admin_group who is not root may not act on root, on an account that
@@ -475,9 +477,18 @@ int admin_email_set(struct helper *h, struct peer *p, union pwr_msg *m)
 		audit(LOG_NOTICE, "email-set", p, user, NULL, "refused", why);
 		return answer_error(p, r == -ENOENT ? PWR_E_NOTFOUND : PWR_E_INVALID, "%s", why);
 	}
+	if (*m->email_set.language && strcmp(m->email_set.language, "default") &&
+		!catalog_lang_ok(m->email_set.language)) {
+		audit(LOG_NOTICE, "email-set", p, user, NULL, "refused", "bad-language");
+		return answer_error(p, PWR_E_INVALID,
+			"'%s' is not a language name (ja, de, de_DE.UTF-8, or default)",
+			m->email_set.language);
+	}
 	if ((r = store_begin(h->store, true, &txn)) < 0)
 		goto fail;
-	if ((r = address_set(h->store, txn, user, addr)) == 0)
+	if ((r = address_set(h->store, txn, user, addr)) == 0 && *m->email_set.language)
+		r = userlang_set(h->store, txn, user, m->email_set.language);
+	if (r == 0)
 		r = n = address_sharers(
 			h->store, txn, addr, user, a.shared_with, sizeof(a.shared_with));
 	if ((r = r < 0 ? (store_abort(txn), r) : store_commit(txn)) < 0)
@@ -491,6 +502,35 @@ int admin_email_set(struct helper *h, struct peer *p, union pwr_msg *m)
 fail:
 	audit(LOG_ERR, "email-set", p, user, NULL, "error", strerror(-r));
 	return answer_error(p, PWR_E_INTERNAL, "cannot store the address: %s", strerror(-r));
+}
+
+int admin_email_language(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	const char *user = m->email_set.user, *lang = m->email_set.language;
+	struct account acct;
+	bool answered;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = may_act_on(h, p, user, "email-language", &acct, &answered)) != 0 || answered)
+		return r;
+	p->about_directory = acct.directory;
+	account_clear(&acct);
+	if (!*lang || (strcmp(lang, "default") && !catalog_lang_ok(lang))) {
+		audit(LOG_NOTICE, "email-language", p, user, NULL, "refused", "bad-language");
+		return answer_error(p, PWR_E_INVALID,
+			"'%s' is not a language name (ja, de, de_DE.UTF-8, or default)", lang);
+	}
+	if ((r = store_begin(h->store, true, &txn)) < 0)
+		goto fail;
+	r = userlang_set(h->store, txn, user, lang);
+	if ((r = r < 0 ? (store_abort(txn), r) : store_commit(txn)) < 0)
+		goto fail;
+	audit(LOG_NOTICE, "email-language", p, user, NULL, "ok", NULL);
+	return answer_done(p, PWR_OK, 1, false, 0, NULL);
+fail:
+	audit(LOG_ERR, "email-language", p, user, NULL, "error", strerror(-r));
+	return answer_error(p, PWR_E_INTERNAL, "cannot store the language: %s", strerror(-r));
 }
 
 int admin_email_unset(struct helper *h, struct peer *p, union pwr_msg *m)
@@ -517,6 +557,11 @@ int admin_email_show(struct helper *h, struct peer *p, union pwr_msg *m)
 		info.confirmed = 0;
 	} else if ((r = store_begin(h->store, false, &txn)) == 0) {
 		r = address_get_info(h->store, txn, m->user.user, &info);
+		store_abort(txn);
+	}
+	/* the language its mail is in, whoever keeps the address */
+	if (r == 0 && (r = store_begin(h->store, false, &txn)) == 0) {
+		r = userlang_get(h->store, txn, m->user.user, a.language);
 		store_abort(txn);
 	}
 	account_clear(&acct);

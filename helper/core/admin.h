@@ -12,9 +12,9 @@
 
 struct account;
 
-handler_fn admin_email_set, admin_email_unset, admin_email_show, admin_email_import,
-	admin_email_export, admin_check, admin_tokens, admin_revoke, admin_reset, admin_queue,
-	admin_queue_flush, admin_status;
+handler_fn admin_email_set, admin_email_language, admin_email_unset, admin_email_show,
+	admin_email_import, admin_email_export, admin_check, admin_tokens, admin_revoke,
+	admin_reset, admin_queue, admin_queue_flush, admin_status;
 
 /* Whether p, not root, may not act on acct (the looked-up account) because it is a member of
  * admin_group or of a group of admin_protected_groups: check then says `protected` and no

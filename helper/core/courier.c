@@ -21,6 +21,7 @@
 #include "message.h"
 #include "secret.h"
 #include "unpriv.h"
+#include "userlang.h"
 #include "util.h"
 
 #define MAILER_IDLE 60 /* s: then the mailer and its SMTP connection are closed */
@@ -182,12 +183,20 @@ static int send_one(struct helper *h, struct courier *c, uint64_t now, struct ma
 		MAILJOB_TLS_REQUIRED, MAILJOB_TLS_OPPORTUNISTIC, MAILJOB_TLS_OFF};
 	char *code = NULL, shown[CODE_SHOWN_LEN + 1] = "", from[PWR_ADDR_MAX + 1];
 	char why[MAILANS_REPLY_MAX + 1] = "", *msg = NULL, *password = NULL;
+	char lang[CATALOG_LANG_MAX + 1] = "";
 	struct message_in in = {c->rec.kind, c->rec.user, c->rec.to, c->rec.rhost, NULL,
-		c->rec.created, c->rec.code_expires};
+		c->rec.created, c->rec.code_expires, lang};
 	unsigned char *packet = NULL;
 	size_t len = 0;
 	long n = 0;
+	MDB_txn *txn;
 	int r;
+
+	/* the account's own language, as it is when the mail goes (SPEC §13); none: the host's */
+	if (store_begin(h->store, false, &txn) == 0) {
+		(void)userlang_get(h->store, txn, c->rec.user, lang);
+		store_abort(txn);
+	}
 
 	if (c->rec.sealed_len) {
 		if (!(code = code_new())) {

@@ -48,6 +48,7 @@ static const struct {
 	[STORE_DB_MAILQ_DUE] = {"mailq_due", MDB_INTEGERKEY},
 	[STORE_DB_META] = {"meta", 0},
 	[STORE_DB_PENDING] = {"pending", 0},
+	[STORE_DB_LANG] = {"lang", 0},
 };
 #define STORE_FULL_LOG_EVERY 60 /* seconds */
 

@@ -39,6 +39,7 @@ enum store_db {
 	STORE_DB_MAILQ_DUE, /* mailq.c */
 	STORE_DB_META, /* store_meta_get/put */
 	STORE_DB_PENDING, /* pending.c */
+	STORE_DB_LANG, /* userlang.c */
 	STORE_DB_COUNT
 };
 

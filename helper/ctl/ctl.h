@@ -25,6 +25,7 @@ struct opts {
 	bool json, json_seq, print, no_lock, dry_run, help;
 	bool ttl_given;
 	uint32_t ttl;
+	const char *language; /* --language: an account's mail language (SPEC §13); NULL: none */
 };
 
 extern const char *ctl_prog; /* "pwresetctl" */
@@ -36,7 +37,8 @@ extern struct opts *ctl_opts;
 /* The commands: each returns the exit status. */
 typedef int ctl_cmd_fn(struct opts *o, int argc, char **argv);
 ctl_cmd_fn ctl_reset, ctl_tokens, ctl_revoke; /* ctl_reset.c */
-ctl_cmd_fn ctl_email_set, ctl_email_unset, ctl_email_show, ctl_email_import, ctl_email_export;
+ctl_cmd_fn ctl_email_set, ctl_email_language, ctl_email_unset, ctl_email_show, ctl_email_import,
+	ctl_email_export;
 /* One address of email export as JSON, after a comma when comma. */
 void ctl_email_json(const struct pwr_email_item *e, bool comma);
 ctl_cmd_fn ctl_check, ctl_queue, ctl_queue_flush, ctl_status; /* ctl_report.c */

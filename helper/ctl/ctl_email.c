@@ -27,6 +27,10 @@ int ctl_email_set(struct opts *o, int argc, char **argv)
 		return ctl_usage_error("'%s' is not a user name", argv[0]);
 	if (util_copy(req.email_set.addr, sizeof(req.email_set.addr), argv[1]) < 0)
 		return ctl_usage_error("the address is longer than %d bytes", PWR_ADDR_MAX);
+	if (o->language &&
+		(!*o->language || util_copy(req.email_set.language, sizeof(req.email_set.language),
+					  o->language) < 0))
+		return ctl_usage_error("--language %s: not a language name", o->language);
 	ctl_helper_send(PWR_REQ_EMAIL_SET, &req);
 	ctl_helper_expect(&m, PWR_ANS_EMAIL_SET, PWR_ANS_EMAIL_SET);
 	if (m.email_set_ans.status != PWR_OK) {
@@ -63,6 +67,32 @@ int ctl_email_set(struct opts *o, int argc, char **argv)
 	return EX_DONE;
 }
 
+int ctl_email_language(struct opts *o, int argc, char **argv)
+{
+	union pwr_msg req = {0}, m;
+
+	(void)argc;
+	if (!ctl_user_name_ok(argv[0]) ||
+		util_copy(req.email_set.user, sizeof(req.email_set.user), argv[0]) < 0)
+		return ctl_usage_error("'%s' is not a user name", argv[0]);
+	if (!*argv[1] ||
+		util_copy(req.email_set.language, sizeof(req.email_set.language), argv[1]) < 0)
+		return ctl_usage_error("'%s' is not a language name", argv[1]);
+	ctl_helper_send(PWR_REQ_EMAIL_LANGUAGE, &req);
+	ctl_helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);
+	if (o->json) {
+		bool f;
+		ctl_jopen("user", argv[0], &f);
+		ctl_jkey("language", &f);
+		if (!strcmp(argv[1], "default"))
+			fputs("null", stdout);
+		else
+			ctl_jstr(argv[1]);
+		puts("}");
+	}
+	return EX_DONE;
+}
+
 int ctl_email_unset(struct opts *o, int argc, char **argv)
 {
 	(void)argc;
@@ -93,6 +123,11 @@ int ctl_email_show(struct opts *o, int argc, char **argv)
 		ctl_jstr(source);
 		ctl_jkey("confirmed", &f);
 		ctl_jtime(m.email_show.confirmed); /* null: never confirmed by a code */
+		ctl_jkey("language", &f); /* null: mail_language applies */
+		if (*m.email_show.language)
+			ctl_jstr(m.email_show.language);
+		else
+			fputs("null", stdout);
 		puts("}");
 	} else {
 		/* the address alone on the first line (SPEC §8), then where it came from */
@@ -104,6 +139,9 @@ int ctl_email_show(struct opts *o, int argc, char **argv)
 			: m.email_show.source == PWR_SOURCE_DIRECTORY
 				? "never (the directory's)"
 				: "never (set by an administrator)");
+		printf("language: %s\n", *m.email_show.language
+						 ? ctl_safe(m.email_show.language, buf, sizeof(buf))
+						 : "default (mail_language)");
 	}
 	return EX_DONE;
 }

@@ -33,6 +33,7 @@ struct command {
 #define OPT_RESET 1u /* --print, --no-lock, --ttl */
 #define OPT_DRY_RUN 2u
 #define OPT_JSON_SEQ 4u /* --json-seq */
+#define OPT_LANGUAGE 8u /* --language LANG */
 
 /* ---- the command line ---- */
 
@@ -43,9 +44,11 @@ static const struct command commands[] = {
 		"a code with the administrator's template; with --print, or for a user without an\n"
 		"address, print a hand-over sheet with the code instead. --ttl sets the code's\n"
 		"lifetime (90s, 30m, 72h, 7d; default admin_code_ttl)."},
-	{"email set", 2, 2, 0, ctl_email_set, "email set USER ADDRESS",
+	{"email set", 2, 2, OPT_LANGUAGE, ctl_email_set, "email set [--language LANG] USER ADDRESS",
 		"Register USER's recovery address. Warns when the address is shared with another\n"
-		"user or can only be read on this host."},
+		"user or can only be read on this host. --language: as email language."},
+	{"email language", 2, 2, 0, ctl_email_language, "email language USER LANG|default",
+		"Write USER's mail in LANG (ja, de, de_DE.UTF-8, ...); default: in mail_language."},
 	{"email unset", 1, 1, 0, ctl_email_unset, "email unset USER",
 		"Remove USER's recovery address."},
 	{"email show", 1, 1, 0, ctl_email_show, "email show USER",
@@ -186,6 +189,11 @@ static int parse_options(int argc, char **argv, struct cmdline *c)
 			if (!(v = option_value(argc, argv, &i, "--helper")))
 				return ctl_usage_error("--helper needs a PATH");
 			o->helper = v;
+		} else if (!strncmp(a, "--language", 10) && (!a[10] || a[10] == '=')) {
+			if (!(v = option_value(argc, argv, &i, "--language")))
+				return ctl_usage_error("--language needs a LANG");
+			o->language = v;
+			c->given |= OPT_LANGUAGE;
 		} else if (!strncmp(a, "--ttl", 5) && (!a[5] || a[5] == '=')) {
 			uint64_t secs;
 			if (!(v = option_value(argc, argv, &i, "--ttl")))
@@ -224,7 +232,8 @@ static int run(int argc, char **argv, char **pos)
 	cmd = find_command(c.npos, pos, &used);
 	if (!cmd) {
 		if (!strcmp(pos[0], "email"))
-			return ctl_usage_error("email needs set, unset, show, import or export");
+			return ctl_usage_error(
+				"email needs set, language, unset, show, import or export");
 		return ctl_usage_error("unknown command '%s'", pos[0]);
 	}
 	ctl_cmd_name = cmd->name;
@@ -234,9 +243,10 @@ static int run(int argc, char **argv, char **pos)
 	}
 	if (c.given & ~cmd->options)
 		return ctl_usage_error("%s does not apply here",
-			c.given & ~cmd->options & OPT_RESET     ? "--print, --no-lock or --ttl"
-			: c.given & ~cmd->options & OPT_DRY_RUN ? "--dry-run"
-								: "--json-seq");
+			c.given & ~cmd->options & OPT_RESET      ? "--print, --no-lock or --ttl"
+			: c.given & ~cmd->options & OPT_DRY_RUN  ? "--dry-run"
+			: c.given & ~cmd->options & OPT_LANGUAGE ? "--language"
+								 : "--json-seq");
 	c.npos -= used;
 	if (c.npos < cmd->min_args || (cmd->max_args >= 0 && c.npos > cmd->max_args))
 		return ctl_usage_error("usage: %s", cmd->usage);

@@ -151,7 +151,8 @@ def test_ctl_email():
         eq((rc, out, err), (0, "", ""), t)
         rc, out, err = ctl("email", "show", "dave", transport=t)
         eq((rc, out), (0, "dave@example.org\nsource: admin\n"
-                          "confirmed: never (set by an administrator)\n"), t)
+                          "confirmed: never (set by an administrator)\n"
+                          "language: default (mail_language)\n"), t)
         rc, out, err = ctl("email", "set", "dave", "TEAM@example.org", transport=t)
         eq(rc, 0, t)
         check("warning" in err and "carol" in err and "erin" in err, err)
@@ -163,7 +164,23 @@ def test_ctl_email():
                 "warnings": ["local-only-address"]})
         rc, js, err = ctl_json("email", "show", "dave", transport=t)
         eq(js, {"user": "dave", "address": "dave@localhost", "source": "admin",
-                "confirmed": None})
+                "confirmed": None, "language": None})
+        # the language of its mail (SPEC §13): chosen, shown, kept with a new address,
+        # forgotten with default; a name that is not a language is refused
+        eq(ctl("email", "language", "dave", "de", transport=t)[:2], (0, ""), t)
+        eq(ctl_json("email", "show", "dave", transport=t)[1]["language"], "de", t)
+        eq(ctl("email", "set", "dave", "dave@example.org", transport=t)[0], 0, t)
+        check("language: de\n" in ctl("email", "show", "dave", transport=t)[1], t)
+        eq(ctl("email", "set", "--language", "ja_JP.UTF-8", "dave", "dave@localhost",
+               transport=t)[0], 0, t)
+        eq(ctl_json("email", "show", "dave", transport=t)[1]["language"], "ja_JP.UTF-8", t)
+        for bad in ("../de", "de ja", "x" * 70):
+            rc, out, err = ctl("email", "language", "dave", bad, transport=t)
+            eq(rc, 1 if len(bad) < 64 else 2, f"{t}: {bad}")
+            one_line_error(err, t)
+        eq(ctl_json("email", "language", "dave", "default", transport=t)[1],
+           {"user": "dave", "language": None}, t)
+        eq(ctl_json("email", "show", "dave", transport=t)[1]["language"], None, t)
         rc, out, err = ctl("email", "unset", "dave", transport=t)
         eq((rc, out, err), (0, "", ""))
         rc, out, err = ctl("email", "show", "dave", transport=t)

@@ -358,7 +358,8 @@ def test_directory_policy_and_eligibility():
     # shown as the directory's
     p = subprocess.run([os.environ["PWR_CTL"], "email", "show", "lena"], capture_output=True,
                        text=True)
-    eq(p.stdout, "lena@example.org\nsource: directory\nconfirmed: never (the directory's)\n")
+    eq(p.stdout, "lena@example.org\nsource: directory\nconfirmed: never (the directory's)\n"
+                 "language: default (mail_language)\n")
     p = subprocess.run(["setpriv", "--reuid=lena", "--regid=lena", "--clear-groups",
                         os.environ["PWR_ADDRESS"]], capture_output=True, text=True)
     eq(p.stdout, "lena@example.org\nset by:    the directory\n")

@@ -129,7 +129,8 @@ def test_mail_in_the_hosts_language():
     Subject decodes (RFC 2047) to Japanese, its body is UTF-8 in base64 (which every server
     takes) and decodes to Japanese holding the code, which works; every line of the message
     is within 78 characters. With de, the German templates; a request without a remote host
-    says so in the mail's language. Without either key, English as before."""
+    says so in the mail's language. Without either key, English as before. An account whose
+    language is de (pwresetctl email language) gets German mail on the Japanese host."""
     srv = smtpserver.Server()
     harness.setup_world(config(srv.port, "smtp_starttls = off\nmail_language = ja\n"))
     base = open("/etc/pwreset/pwreset.conf").read().replace("mail_language = ja\n", "")
@@ -158,6 +159,15 @@ def test_mail_in_the_hosts_language():
         code = code_in(m)
         rc, out = S.client([f"verify alice {code}"])
         eq(out, ["verify status=0"], f"{lang}: the mailed code works")
+        if lang == "ja":
+            p = subprocess.run([os.environ["PWR_CTL"], "email", "language", "bob", "de"],
+                               capture_output=True, text=True)
+            eq(p.returncode, 0, p.stderr)
+            S.client(["request bob"])
+            sent += 1
+            m = parse(srv.wait_for(sent)[-1][2])
+            check("Ihr Rücksetzcode" in str(m["Subject"]) and "Der Code gilt bis" in
+                  m.get_content(), f"bob's mail: {m['Subject']}")
     srv.stop()
 
 

@@ -65,6 +65,7 @@ static const uint16_t ops[] = {
 	PWR_REQ_POLICY_SHOW,
 	PWR_REQ_POLICY_SET,
 	PWR_ANS_POLICY,
+	PWR_REQ_EMAIL_LANGUAGE,
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
