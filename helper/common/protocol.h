@@ -62,6 +62,7 @@ enum pwr_op {
 	PWR_REQ_ADDRESS_SET = 6, /* self-service, with the current password: mail a code */
 	PWR_REQ_ADDRESS_CONFIRM = 7, /* self-service: the code registers the pending address */
 	PWR_REQ_ADDRESS_REMOVE = 8, /* self-service, with the current password */
+	PWR_REQ_ADDRESS_LANGUAGE = 9, /* self-service: the language of one's mail (SPEC §13) */
 	PWR_REQ_EMAIL_SET = 16,
 	PWR_REQ_EMAIL_UNSET = 17,
 	PWR_REQ_EMAIL_SHOW = 18,
@@ -316,20 +317,22 @@ struct pwr_email_set_ans {
 	char shared_with[PWR_TEXT_MAX + 1];
 };
 
-/* PWR_REQ_ADDRESS_*: who; SET also str password, str addr; CONFIRM also str code; REMOVE also
- * str password (the fields a request does not carry stay empty) */
+/* PWR_REQ_ADDRESS_*: who; SET also str password, str addr, str language ("": as it was);
+ * CONFIRM also str code; REMOVE also str password; LANGUAGE also str language (a name, or
+ * "default") (the fields a request does not carry stay empty) */
 struct pwr_address_req {
 	struct pwr_who who;
 	char password[PWR_PASSWORD_MAX + 1];
 	char addr[PWR_ADDR_MAX + 1];
 	char code[PWR_CODE_MAX + 1];
+	char language[PWR_LANG_MAX + 1];
 };
 
 /* PWR_ANS_ADDRESS: u32 status, str addr ("" when none), u32 source, u64 confirmed, str
  * pending (an address set and awaiting its code, ""), u32 allowed (user_addresses), u32 hint
  * (the session hint of SPEC §11 is due: users may register an address, and nothing but the
  * missing address keeps this account from a reset), str host_language (the host's, for the
- * hint: SPEC §13) */
+ * hint: SPEC §13), str language (the account's mail's, "" when mail_language applies) */
 struct pwr_address_ans {
 	uint32_t status;
 	char addr[PWR_ADDR_MAX + 1];
@@ -339,6 +342,7 @@ struct pwr_address_ans {
 	uint32_t allowed;
 	uint32_t hint;
 	char host_language[PWR_LANG_MAX + 1];
+	char language[PWR_LANG_MAX + 1]; /* the account's mail's; "": mail_language */
 };
 
 /* PWR_ANS_ADDRESS_CHANGE: u32 status, str text (for the person: what was done, or why not) */

@@ -60,7 +60,10 @@ static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MA
 static const struct field f_address_show[] = {WHO(struct pwr_address_req, who.)};
 static const struct field f_address_set[] = {WHO(struct pwr_address_req, who.),
 	STR(struct pwr_address_req, password, PWR_PASSWORD_MAX),
-	STR(struct pwr_address_req, addr, PWR_ADDR_MAX)};
+	STR(struct pwr_address_req, addr, PWR_ADDR_MAX),
+	STR_LATER(struct pwr_address_req, language, PWR_LANG_MAX)};
+static const struct field f_address_language[] = {
+	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, language, PWR_LANG_MAX)};
 static const struct field f_address_confirm[] = {
 	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, code, PWR_CODE_MAX)};
 static const struct field f_address_remove[] = {
@@ -69,7 +72,8 @@ static const struct field f_address_ans[] = {U32(struct pwr_address_ans, status)
 	STR(struct pwr_address_ans, addr, PWR_ADDR_MAX), U32(struct pwr_address_ans, source),
 	U64(struct pwr_address_ans, confirmed), STR(struct pwr_address_ans, pending, PWR_ADDR_MAX),
 	U32(struct pwr_address_ans, allowed), U32(struct pwr_address_ans, hint),
-	STR_LATER(struct pwr_address_ans, host_language, PWR_LANG_MAX)};
+	STR_LATER(struct pwr_address_ans, host_language, PWR_LANG_MAX),
+	STR_LATER(struct pwr_address_ans, language, PWR_LANG_MAX)};
 static const struct field f_address_change[] = {U32(struct pwr_address_change_ans, status),
 	STR(struct pwr_address_change_ans, text, PWR_TEXT_MAX)};
 static const struct field f_email_set[] = {STR(struct pwr_email_set_req, user, PWR_USER_MAX),
@@ -150,6 +154,7 @@ static const struct message messages[] = {
 	MSG(PWR_REQ_ADDRESS_SET, "address-set", f_address_set),
 	MSG(PWR_REQ_ADDRESS_CONFIRM, "address-confirm", f_address_confirm),
 	MSG(PWR_REQ_ADDRESS_REMOVE, "address-remove", f_address_remove),
+	MSG(PWR_REQ_ADDRESS_LANGUAGE, "address-language", f_address_language),
 	MSG(PWR_REQ_EMAIL_SET, "email-set", f_email_set),
 	MSG(PWR_REQ_EMAIL_UNSET, "email-unset", f_user),
 	MSG(PWR_REQ_EMAIL_SHOW, "email-show", f_user),

@@ -22,6 +22,7 @@
 #include "address.h"
 #include "answer.h"
 #include "audit.h"
+#include "catalog.h"
 #include "code.h"
 #include "eligible.h"
 #include "language.h"
@@ -31,6 +32,7 @@
 #include "pending.h"
 #include "rate.h"
 #include "selfaddress.h"
+#include "userlang.h"
 #include "util.h"
 
 #define T_OFF "Recovery addresses are set by your administrator."
@@ -38,6 +40,7 @@
 #define T_LIMIT "Too many requests for this account; try again later."
 #define T_HOST_LIMIT "Too many mails are being sent from this host; try again in a minute."
 #define T_PASSWORD "The current password is not right."
+#define T_BAD_LANGUAGE "'%s' is not a language name (ja, de, de_DE.UTF-8, or default)."
 
 /* The answer to a change, with its audit line. */
 static int change_answer(struct peer *p, const struct pwr_who *who, const char *event,
@@ -75,10 +78,10 @@ static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who,
 	return false;
 }
 
-/* The account's request window (every set and remove counts), then its current password. 0
- * when both pass; else the refusal is answered and *r holds what to return. */
-static int prove(struct helper *h, struct peer *p, const struct pwr_who *who,
-	const struct account *acct, const char *pw, const char *event, int *r)
+/* The account's request window (every set, remove and choice of language counts): 0 when it
+ * has room; else the refusal is answered and *r holds what to return. */
+static int take_window(
+	struct helper *h, struct peer *p, const struct pwr_who *who, const char *event, int *r)
 {
 	char bucket[RATE_BUCKET_MAX + 1];
 	MDB_txn *txn = NULL;
@@ -102,6 +105,18 @@ static int prove(struct helper *h, struct peer *p, const struct pwr_who *who,
 			p, who, event, PWR_E_LIMIT, "refused", "rate-limit-user", T_LIMIT);
 		return -EAGAIN;
 	}
+	return 0;
+}
+
+/* The account's request window, then its current password. 0 when both pass; else the
+ * refusal is answered and *r holds what to return. */
+static int prove(struct helper *h, struct peer *p, const struct pwr_who *who,
+	const struct account *acct, const char *pw, const char *event, int *r)
+{
+	int e;
+
+	if ((e = take_window(h, p, who, event, r)) < 0)
+		return e;
 	if ((e = acct->local ? password_verify(pw, acct->hash) : -EACCES) < 0) {
 		*r = change_answer(
 			p, who, event, PWR_E_PASSWORD, "refused", "wrong-password", T_PASSWORD);
@@ -138,6 +153,8 @@ int selfaddress_show(struct helper *h, struct peer *p, union pwr_msg *m)
 		}
 		if (r == 0 || r == -ENOENT)
 			r = pending_get(h->store, txn, who->user, util_now(), a.pending);
+		if (r == 0 || r == -ENOENT)
+			r = userlang_get(h->store, txn, who->user, a.language) < 0 ? -EIO : r;
 		store_abort(txn);
 	}
 	if (r < 0 && r != -ENOENT)
@@ -210,6 +227,19 @@ static int set_pending(
 	return r < 0 ? (store_abort(txn), r) : store_commit(txn);
 }
 
+/* The language of user's mail, stored: 0 or < 0. */
+static int language_store(struct helper *h, const char *user, const char *lang)
+{
+	MDB_txn *txn;
+	int r = store_begin(h->store, true, &txn);
+
+	if (r == 0 && (r = userlang_set(h->store, txn, user, lang)) < 0)
+		store_abort(txn);
+	else if (r == 0)
+		r = store_commit(txn);
+	return r;
+}
+
 int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
@@ -217,9 +247,16 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	struct account acct;
 	int r = 0, e;
 
-	if (allowed(h, p, &q->who, "address-set-requested", &acct, &r) &&
-		prove(h, p, &q->who, &acct, q->password, "address-set-requested", &r) == 0) {
-		e = set_pending(h, &q->who, q->addr, why, sizeof(why));
+	if (*q->language && strcmp(q->language, "default") && !catalog_lang_ok(q->language)) {
+		snprintf(text, sizeof(text), T_BAD_LANGUAGE, q->language);
+		r = change_answer(p, &q->who, "address-set-requested", PWR_E_INVALID, "refused",
+			"bad-language", text);
+	} else if (allowed(h, p, &q->who, "address-set-requested", &acct, &r) &&
+		   prove(h, p, &q->who, &acct, q->password, "address-set-requested", &r) == 0) {
+		/* the confirmation mail is already in the language chosen with it */
+		e = *q->language ? language_store(h, q->who.user, q->language) : 0;
+		if (e == 0)
+			e = set_pending(h, &q->who, q->addr, why, sizeof(why));
 		if (e == 0 && !strcmp(why, "rate-limit-host"))
 			r = change_answer(p, &q->who, "address-set-requested", PWR_E_LIMIT,
 				"refused", why, T_HOST_LIMIT);
@@ -240,6 +277,31 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 	sodium_memzero(q->password, sizeof(q->password));
 	account_clear(&acct);
 	return r;
+}
+
+/* The language of one's own mail (SPEC §13): no password (the kernel said who asks, and a
+ * language gives nothing away), but the account's request window, as a change of address. */
+int selfaddress_language(struct helper *h, struct peer *p, union pwr_msg *m)
+{
+	struct pwr_address_req *q = &m->address;
+	char text[PWR_TEXT_MAX + 1];
+	int e, r = 0;
+
+	if (!*q->language || (strcmp(q->language, "default") && !catalog_lang_ok(q->language))) {
+		snprintf(text, sizeof(text), T_BAD_LANGUAGE, q->language);
+		return change_answer(p, &q->who, "address-language", PWR_E_INVALID, "refused",
+			"bad-language", text);
+	}
+	if (take_window(h, p, &q->who, "address-language", &r) < 0)
+		return r;
+	if ((e = language_store(h, q->who.user, q->language)) < 0)
+		return change_answer(p, &q->who, "address-language", PWR_E_INTERNAL, "error",
+			strerror(-e), "the request failed; see the helper's log");
+	if (!strcmp(q->language, "default"))
+		snprintf(text, sizeof(text), "Your mail will be written in this host's language.");
+	else
+		snprintf(text, sizeof(text), "Your mail will be written in %s.", q->language);
+	return change_answer(p, &q->who, "address-language", PWR_OK, "ok", NULL, text);
 }
 
 /* Register the pending address the code confirms; tell the old one. 0 (why[] set when the

@@ -7,6 +7,7 @@
 
 #include "handler.h"
 
-handler_fn selfaddress_show, selfaddress_set, selfaddress_confirm, selfaddress_remove;
+handler_fn selfaddress_show, selfaddress_set, selfaddress_confirm, selfaddress_remove,
+	selfaddress_language;
 
 #endif

@@ -114,6 +114,11 @@ static int show(struct opts *o)
 			ctl_jstr(a->pending);
 		else
 			fputs("null", stdout);
+		ctl_jkey("language", &f); /* null: the host's mail_language */
+		if (*a->language)
+			ctl_jstr(a->language);
+		else
+			fputs("null", stdout);
 		puts("}");
 		return EX_DONE;
 	}
@@ -131,6 +136,8 @@ static int show(struct opts *o)
 	if (*a->pending)
 		printf("awaiting confirmation: %s (see the code mailed there)\n",
 			ctl_safe(a->pending, addr, sizeof(addr)));
+	if (*a->language)
+		printf("language:  %s\n", ctl_safe(a->language, addr, sizeof(addr)));
 	return EX_DONE;
 }
 
@@ -142,7 +149,9 @@ static void usage(FILE *f)
 		"  (none)           show it\n"
 		"  set ADDRESS      asks your current password; mails a code to ADDRESS\n"
 		"  confirm CODE     registers the address the code was mailed to\n"
-		"  remove           asks your current password; removes it\n\n"
+		"  remove           asks your current password; removes it\n"
+		"  language LANG    writes your mail in LANG (ja, de, ...; default: the host's)\n\n"
+		"  --language LANG  with set: the language, at once\n"
 		"  --user USER      (root) act for USER\n"
 		"  --json           output for scripts\n"
 		"  --socket PATH    the helper's socket (default %s)\n"
@@ -176,7 +185,7 @@ static int whoami(const char *user)
 int main(int argc, char **argv)
 {
 	struct opts o = {.socket = PWR_SOCKET_PATH, .helper = PWR_HELPER_PATH};
-	const char *user = NULL, *pos[3] = {0};
+	const char *user = NULL, *language = NULL, *pos[3] = {0};
 	int npos = 0, r;
 
 	ctl_prog = "pwreset-address";
@@ -187,6 +196,8 @@ int main(int argc, char **argv)
 			o.json = true;
 		else if (!strcmp(argv[i], "--user") && i + 1 < argc)
 			user = argv[++i];
+		else if (!strcmp(argv[i], "--language") && i + 1 < argc)
+			language = argv[++i];
 		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
 			o.socket = argv[++i];
 		else if (!strcmp(argv[i], "--helper") && i + 1 < argc)
@@ -205,9 +216,18 @@ int main(int argc, char **argv)
 	if ((r = whoami(user)) != 0)
 		return r;
 	ctl_opts = &o;
+	if (language && (npos != 2 || strcmp(pos[0], "set")))
+		return ctl_usage_error("--language goes with set");
+	if (language &&
+		(!*language || util_copy(req->language, sizeof(req->language), language) < 0))
+		return ctl_usage_error("'%s' is not a language name", language);
 	if (npos == 0)
 		r = show(&o);
-	else if (!strcmp(pos[0], "set") && npos == 2) {
+	else if (!strcmp(pos[0], "language") && npos == 2) {
+		if (!*pos[1] || util_copy(req->language, sizeof(req->language), pos[1]) < 0)
+			return ctl_usage_error("'%s' is not a language name", pos[1]);
+		r = change(&o, PWR_REQ_ADDRESS_LANGUAGE);
+	} else if (!strcmp(pos[0], "set") && npos == 2) {
 		if (strlen(pos[1]) > PWR_ADDR_MAX || !util_text_ok(pos[1]))
 			return ctl_usage_error("'%s' cannot be an address", pos[1]);
 		snprintf(req->addr, sizeof(req->addr), "%s", pos[1]);
@@ -222,7 +242,9 @@ int main(int argc, char **argv)
 		if (r == 0)
 			r = change(&o, PWR_REQ_ADDRESS_REMOVE);
 	} else {
-		return ctl_usage_error("usage: %s [set ADDRESS | confirm CODE | remove]", ctl_prog);
+		return ctl_usage_error(
+			"usage: %s [set ADDRESS | confirm CODE | remove | language LANG]",
+			ctl_prog);
 	}
 	explicit_bzero(&msg, sizeof(msg));
 	client_close(&ctl_conn);

@@ -86,6 +86,41 @@ def test_address_set_confirm_remove():
     srv.stop()
 
 
+def test_address_language():
+    """SPEC §13: a user chooses the language of their own mail, with no password, on both
+    transports; it shows in pwreset-address and in pwresetctl email show; with set
+    --language the confirmation mail is in it already; default forgets it; a name that is not
+    a language is refused in one line; each choice counts toward the hourly window."""
+    srv = smtpserver.Server()
+    world(srv, window=5)
+    for t in BOTH:
+        rc, out, err = address("language", "de", transport=t)
+        eq((rc, out, err), (0, "Your mail will be written in de.\n", ""), t)
+        eq(json.loads(address("--json", transport=t)[1])["language"], "de", t)
+        check("language:  de\n" in address(transport=t)[1], t)
+        p = subprocess.run([CTL, "--json", "email", "show", "alice"], capture_output=True,
+                           text=True)
+        eq(json.loads(p.stdout)["language"], "de", t)
+    rc, out, err = address("--language", "ja", "set", "alice.ja@example.org",
+                           password="Old-password-1")
+    eq(rc, 0, err)
+    rcpt, msg = last_mail(srv, 1)
+    check("回復用アドレスの確認" in msg["Subject"], f"in Japanese: {msg['Subject']}")
+    for bad in ("../de", "de ja"):
+        rc, out, err = address("language", bad)
+        eq((rc, out), (1, ""), bad)
+        eq(err.count("\n"), 1, err)
+        check("is not a language name" in err, err)
+    rc, out, err = address("language", "default")
+    eq((rc, out), (0, "Your mail will be written in this host's language.\n"), err)
+    eq(json.loads(address("--json")[1])["language"], None, "default")
+    eq(address("language", "de")[0], 0, "the fifth change this hour")
+    rc, out, err = address("language", "ja")  # the sixth: past user_requests_per_hour = 5
+    eq(rc, 1, out)
+    check("Too many requests" in err, err)
+    srv.stop()
+
+
 def test_address_refusals():
     srv = smtpserver.Server()
     world(srv)
