@@ -31,6 +31,7 @@
 #include "catalog.h"
 #include "client.h"
 #include "config.h"
+#include "prompts.h"
 #include "protocol.h"
 #include "wire.h"
 
@@ -44,15 +45,13 @@
 #define N_(s) s
 #define NP_(one, many) one, many
 
-#define T_OFFER \
-	N_("Forgot your password? Enter a reset code, or type \"reset\" to have one e-mailed " \
-	   "(Enter to skip): ")
+#define T_OFFER PROMPT_OFFER
 #define T_SENT \
 	NP_("If this account can be reset, a reset code has been sent to its recovery address. " \
 	    "It expires in %u minute.", \
 		"If this account can be reset, a reset code has been sent to its recovery " \
 		"address. It expires in %u minutes.")
-#define T_ADMIN_CODE N_("Enter the reset code from your administrator (Enter to skip): ")
+#define T_ADMIN_CODE PROMPT_ADMIN_CODE
 #define T_CODE N_("Reset code: ")
 #define T_WRONG N_("That code is not valid.")
 #define T_NEW N_("New password: ")

@@ -38,6 +38,7 @@ expect "" policy set self_reset no ""
 expect "root" queue flush roo
 expect "--dry-run" email import --d
 expect "--print" reset --pr
+expect "--language" reset --lan
 expect "--no-lock" --json reset --no
 expect "--json-seq" check --json-s
 expect "30m 1h 24h 3d 7d" reset --ttl ""

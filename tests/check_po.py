@@ -26,7 +26,7 @@ def main(top):
     for d in ("helper", "pam_module"):
         for root, _, files in os.walk(os.path.join(top, d)):
             for f in files:
-                if f.endswith(".c"):
+                if f.endswith((".c", ".h")):
                     rel = os.path.relpath(os.path.join(root, f), top)
                     if MARK.search(open(os.path.join(root, f), encoding="utf-8").read()) \
                             and rel not in listed:

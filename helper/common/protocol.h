@@ -294,7 +294,8 @@ struct pwr_set_password_ans {
 /* PWR_ITEM_RESET: str user, u32 status, u32 locked (PWR_LOCKED_*), u32 mailed, u64 expires
  * (Unix time), str code (XXXXX-XXXXX when it is handed over, else empty), str text (why it
  * failed), u32 self_reset (the prompt the person will see: the offer, or with self-service off
- * the prompt for an administrator's code; SPEC §3) */
+ * the prompt for an administrator's code; SPEC §3), str language (the account's mail's: the
+ * sheet's), str host_language (the prompts': SPEC §13) */
 #define PWR_LOCKED 1u /* the password is locked */
 #define PWR_LOCKED_RANDOM 2u /* a directory without ppolicy: replaced by a random one */
 struct pwr_reset_item {
@@ -306,6 +307,8 @@ struct pwr_reset_item {
 	char code[PWR_SHOWN_CODE_MAX + 1];
 	char text[PWR_TEXT_MAX + 1];
 	uint32_t self_reset;
+	char language[PWR_LANG_MAX + 1]; /* its mail's (the account's, or mail_language's) */
+	char host_language[PWR_LANG_MAX + 1]; /* the prompts' */
 };
 
 /* PWR_ANS_EMAIL_SET: u32 status, u32 warnings (PWR_WARN_*), str shared_with (comma list) */

@@ -55,7 +55,9 @@ static const struct field f_reset_item[] = {STR(struct pwr_reset_item, user, PWR
 	U32(struct pwr_reset_item, mailed), U64(struct pwr_reset_item, expires),
 	STR(struct pwr_reset_item, code, PWR_SHOWN_CODE_MAX),
 	STR(struct pwr_reset_item, text, PWR_TEXT_MAX),
-	U32_LATER(struct pwr_reset_item, self_reset)};
+	U32_LATER(struct pwr_reset_item, self_reset),
+	STR_LATER(struct pwr_reset_item, language, PWR_LANG_MAX),
+	STR_LATER(struct pwr_reset_item, host_language, PWR_LANG_MAX)};
 static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MAX)};
 static const struct field f_address_show[] = {WHO(struct pwr_address_req, who.)};
 static const struct field f_address_set[] = {WHO(struct pwr_address_req, who.),

@@ -22,6 +22,7 @@
 #include "census.h"
 #include "code.h"
 #include "eligible.h"
+#include "language.h"
 #include "log.h"
 #include "mailaddr.h"
 #include "mailq.h"
@@ -224,6 +225,20 @@ out:
 	code_free(code);
 }
 
+/* The sheet's language (the account's mail's) and the prompts' (SPEC §13), into it. */
+static void reset_languages(struct helper *h, const char *user, struct pwr_reset_item *it)
+{
+	char own[CATALOG_LANG_MAX + 1] = "";
+	MDB_txn *txn;
+
+	if (store_begin(h->store, false, &txn) == 0) {
+		(void)userlang_get(h->store, txn, user, own);
+		store_abort(txn);
+	}
+	language_mail(&h->conf, own, it->language, sizeof(it->language));
+	language_host(&h->conf, it->host_language, sizeof(it->host_language));
+}
+
 int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	uint32_t ttl = m->reset.ttl ? m->reset.ttl : h->conf.admin_code_ttl, done = 0;
@@ -243,6 +258,7 @@ int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 		struct pwr_reset_item it = {.self_reset = h->conf.self_reset};
 		if (!*user)
 			continue;
+		reset_languages(h, user, &it);
 		reset_one(h, p, user, m->reset.flags, ttl, &it);
 		done += it.status == PWR_OK;
 		r = answer_send(p, PWR_ITEM_RESET, &it);

@@ -18,6 +18,16 @@ void language_host(const struct pwr_conf *c, char *out, size_t outlen)
 		catalog_system_lang(locale_files, out, outlen); /* read each time: it may change */
 }
 
+void language_mail(const struct pwr_conf *c, const char *own, char *out, size_t outlen)
+{
+	if (own && *own)
+		util_copy(out, outlen, own);
+	else if (*c->mail_language)
+		util_copy(out, outlen, c->mail_language);
+	else
+		language_host(c, out, outlen);
+}
+
 static void open_domain(struct catalog *cat, const char *lang, const char *domain)
 {
 	char why[512];

@@ -26,6 +26,10 @@ struct words {
  * /etc/locale.conf; "" (English) when none is set. */
 void language_host(const struct pwr_conf *c, char *out, size_t outlen);
 
+/* The language of a mail to an account whose own is own ("" or NULL: none): own, else
+ * mail_language, else the host's. */
+void language_mail(const struct pwr_conf *c, const char *own, char *out, size_t outlen);
+
 /* w holding the catalogs of the host's language, read again when it changed; w. A catalog that
  * cannot be read is logged, and its texts are English. */
 const struct words *language_words(const struct pwr_conf *c, struct words *w);

@@ -400,18 +400,6 @@ static int input_ok(const struct message_in *in, const char *rhost, char *why, s
 	return -EINVAL;
 }
 
-/* The mail's language: the account's, else mail_language, else the host's. */
-static void mail_language(
-	const struct pwr_conf *c, const struct message_in *in, char *lang, size_t len)
-{
-	if (in->lang && *in->lang)
-		util_copy(lang, len, in->lang);
-	else if (*c->mail_language)
-		util_copy(lang, len, c->mail_language);
-	else
-		language_host(c, lang, len);
-}
-
 int message_build(const struct pwr_conf *c, const struct message_in *in, char **out, size_t *len,
 	char *from, size_t fromcap, char *why, size_t whylen)
 {
@@ -431,7 +419,7 @@ int message_build(const struct pwr_conf *c, const struct message_in *in, char **
 		snprintf(why, whylen, "unknown mail kind %u", in->kind);
 		return -EINVAL;
 	}
-	mail_language(c, in, lang, sizeof(lang));
+	language_mail(c, in->lang, lang, sizeof(lang));
 	(void)catalog_open(&words, PWR_LOCALEDIR, lang, "pam_pwreset", cwhy, sizeof(cwhy));
 	/* TRANSLATORS: {rhost} of the mail templates when the request came from no network host */
 	rhost = in->rhost && *in->rhost ? in->rhost : catalog_get(&words, N_("a local terminal"));

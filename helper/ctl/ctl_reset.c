@@ -9,7 +9,10 @@
 #include <qrencode.h>
 #endif
 
+#include "catalog.h"
+#include "config.h"
 #include "ctl.h"
+#include "prompts.h"
 #include "util.h"
 
 /* ---- reset ---- */
@@ -45,27 +48,78 @@ static void draw_qr(const char *code)
 #endif
 }
 
-/* The hand-over sheet's words, the same on a terminal and in JSON, into f. */
+/* How the sheet quotes a prompt, enough to know it by: up to its first sentence's end and
+ * " ..." when more follows ("Forgot your password? ..."), else without its "(Enter to skip): "
+ * ("Enter the reset code from your administrator"); in any language. */
+static void prompt_quote(const char *prompt, char *out, size_t outlen)
+{
+	static const char *const ends[] = {"? ", ". ", "\u3002", "\uff1f"}; /* 。？ */
+	const char *cut = NULL;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		const char *e = strstr(prompt, ends[i]);
+		if (e && (!cut || e < cut))
+			cut = e + (strlen(ends[i]) == 2 ? 1 : strlen(ends[i]));
+	}
+	len = strlen(prompt);
+	while (len && (prompt[len - 1] == ' ' || prompt[len - 1] == ':'))
+		len--;
+	if (cut && (size_t)(cut - prompt) < len) {
+		snprintf(out, outlen, "%.*s ...", (int)(cut - prompt), prompt);
+		return;
+	}
+	/* the last parenthesis, ASCII or full width, and the blank before it */
+	for (size_t i = len; i-- > 0;) {
+		if (prompt[i] == '(' || !strncmp(prompt + i, "\uff08", 3)) {
+			len = i;
+			break;
+		}
+	}
+	while (len && prompt[len - 1] == ' ')
+		len--;
+	snprintf(out, outlen, "%.*s", (int)len, prompt);
+}
+
+/* The hand-over sheet's words, the same on a terminal and in JSON, into f: in --language, else
+ * the account's (its mail's, as the helper said), and the prompt it names quoted in the
+ * host's language, as the person will read it there (SPEC §13). */
 static void sheet_words(FILE *f, const struct pwr_reset_item *it)
 {
-	char host[256] = "this host", when[64];
+	char host[256] = "this host", when[64], prompt[PWR_TEXT_MAX + 1], why[256];
+	struct catalog sheet, shown;
 
 	gethostname(host, sizeof(host) - 1);
-	fprintf(f, "==== Password reset: hand this to %s ====\n", it->user);
-	fprintf(f, "user:     %s\nhost:     %s\ncode:     %s\nexpires:  %s\n", it->user, host,
-		it->code, ctl_local_time(it->expires, when, sizeof(when)));
+	(void)catalog_open(&sheet, PWR_LOCALEDIR,
+		ctl_opts && ctl_opts->language ? ctl_opts->language : it->language, "pam_pwreset",
+		why, sizeof(why));
+	(void)catalog_open(
+		&shown, PWR_LOCALEDIR, it->host_language, "pam_pwreset", why, sizeof(why));
 	/* the prompt the person will see (SPEC §3): with self-service off, the one for an
 	 * administrator's code, not the offer */
+	prompt_quote(catalog_get(&shown, it->self_reset ? PROMPT_OFFER : PROMPT_ADMIN_CODE), prompt,
+		sizeof(prompt));
+	fprintf(f, catalog_format(&sheet, N_("==== Password reset: hand this to %s ====\n")),
+		it->user);
 	fprintf(f,
-		"\nAt the login prompt of %s (ssh or console):\n"
-		"  1. Log in as %s and type any password%s.\n"
-		"  2. At \"%s\" type the code above.\n"
-		"  3. Choose a new password and type it twice.\n"
-		"  4. Log in with the new password.\n"
-		"The code works once, until it expires.\n",
-		host, it->user, it->locked ? " (the old one is locked)" : "",
-		it->self_reset ? "Forgot your password? Enter a reset code ..."
-			       : "Enter the reset code from your administrator ...");
+		catalog_format(&sheet, N_("user:     %s\nhost:     %s\ncode:     %s\n"
+					  "expires:  %s\n")),
+		it->user, host, it->code, ctl_local_time(it->expires, when, sizeof(when)));
+	fprintf(f, catalog_format(&sheet, N_("\nAt the login prompt of %s (ssh or console):\n")),
+		host);
+	fprintf(f,
+		it->locked
+			? catalog_format(&sheet, N_("  1. Log in as %s and type any password (the "
+						    "old one is locked).\n"))
+			: catalog_format(&sheet, N_("  1. Log in as %s and type any password.\n")),
+		it->user);
+	fprintf(f, catalog_format(&sheet, N_("  2. At \"%s\" type the code above.\n")), prompt);
+	fputs(catalog_get(&sheet, N_("  3. Choose a new password and type it twice.\n"
+				     "  4. Log in with the new password.\n"
+				     "The code works once, until it expires.\n")),
+		f);
+	catalog_close(&sheet);
+	catalog_close(&shown);
 }
 
 static void handover_sheet(const struct pwr_reset_item *it)

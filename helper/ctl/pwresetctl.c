@@ -38,12 +38,13 @@ struct command {
 /* ---- the command line ---- */
 
 static const struct command commands[] = {
-	{"reset", 1, -1, OPT_RESET, ctl_reset,
-		"reset [--print] [--no-lock] [--ttl DURATION] USER...",
+	{"reset", 1, -1, OPT_RESET | OPT_LANGUAGE, ctl_reset,
+		"reset [--print] [--no-lock] [--ttl DURATION] [--language LANG] USER...",
 		"Force a reset: lock the password (unless --no-lock), clear the faillock tally and mail\n"
 		"a code with the administrator's template; with --print, or for a user without an\n"
-		"address, print a hand-over sheet with the code instead. --ttl sets the code's\n"
-		"lifetime (90s, 30m, 72h, 7d; default admin_code_ttl)."},
+		"address, print a hand-over sheet with the code instead, in the account's language\n"
+		"or LANG. --ttl sets the code's lifetime (90s, 30m, 72h, 7d; default\n"
+		"admin_code_ttl)."},
 	{"email set", 2, 2, OPT_LANGUAGE, ctl_email_set, "email set [--language LANG] USER ADDRESS",
 		"Register USER's recovery address. Warns when the address is shared with another\n"
 		"user or can only be read on this host. --language: as email language."},

@@ -100,13 +100,29 @@ def test_ctl_reset():
        (True, None, None))
     # the steps name the prompt the person will see: the offer, or with self-service off the
     # prompt for an administrator's code (SPEC §3)
-    offer = '2. At "Forgot your password? Enter a reset code ..." type the code above.'
-    admin = '2. At "Enter the reset code from your administrator ..." type the code above.'
+    offer = '2. At "Forgot your password? ..." type the code above.'
+    admin = '2. At "Enter the reset code from your administrator" type the code above.'
     for t in BOTH:
         for self_reset, want, other in (("no", admin, offer), ("yes", offer, admin)):
             eq(ctl("policy", "set", "self_reset", self_reset)[0], 0, self_reset)
             rc, out, err = ctl("reset", "--print", "--no-lock", "erin", transport=t)
             check(want in out and other not in out, f"{t}, self_reset = {self_reset}: {out}")
+    # SPEC §13: the sheet in --language, else the account's mail language, else the host's;
+    # the prompt it names quoted in the host's language, as the person will see it there
+    ja_title = "==== パスワードのリセット: erin さんにお渡しください ===="
+    de_title = "==== Passwort zurücksetzen: an erin aushändigen ===="
+    rc, out, err = ctl("reset", "--print", "--no-lock", "--language", "ja", "erin")
+    check(ja_title in out and offer.replace("2. At", "") not in out and
+          '「Forgot your password? ...」' in out, f"a Japanese sheet on an English host: {out}")
+    with open("/etc/pwreset/pwreset.conf", "a") as f:
+        f.write("language = ja\n")
+    eq(ctl("policy", "set", "self_reset", "no")[0], 0)
+    rc, out, err = ctl("reset", "--print", "--no-lock", "erin")
+    check(ja_title in out and "「管理者から受け取ったリセットコードを入力してください」" in out, out)
+    eq(ctl("email", "language", "erin", "de")[0], 0)
+    rc, out, err = ctl("reset", "--print", "--no-lock", "erin")
+    check(de_title in out and 'Geben Sie bei "管理者から受け取ったリセットコードを入力してください" '
+          "den Code oben ein." in out, f"erin's own language, the host's prompt: {out}")
 
 
 def qr_decode(svg):
