@@ -11,6 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const ids[] = {"", "a", "Reset code: ", "%s has %u", "%u one", "zzz"};
+static const char format[] = "%s has %u";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)strlen(catalog_get(&c, ids[i]));
 		for (unsigned long n = 0; n < 4; n++)
 			(void)strlen(catalog_nget(&c, ids[i], "many", n));
-		const char *f = catalog_format(&c, "%s has %u");
-		if (f != (const char *)"%s has %u" && strcmp(f, "%s has %u") != 0) {
+		const char *f = catalog_format(&c, format);
+		if (f != format && strcmp(f, format) != 0) {
 			const char *s = strchr(f, '%');
 			if (!s || s[1] != 's' || !(s = strchr(s + 2, '%')) || s[1] != 'u')
 				abort(); /* a translation whose conversions are not the English's */
