@@ -294,6 +294,57 @@ static int subject_of(const struct tmpl *t, const char *text, size_t tlen, vars_
 	return -EINVAL;
 }
 
+#define LINE_COLUMNS 78 /* RFC 5322's line, in columns: a wide character takes two */
+
+/* The UTF-8 character at s (n bytes left): its length in *len, and its columns (2 for the
+ * East Asian wide ones; a byte that starts no character counts as one). */
+static unsigned char_columns(const unsigned char *s, size_t n, size_t *len)
+{
+	unsigned long cp;
+	size_t k = s[0] < 0x80             ? 1
+		   : (s[0] & 0xe0) == 0xc0 ? 2
+		   : (s[0] & 0xf0) == 0xe0 ? 3
+		   : (s[0] & 0xf8) == 0xf0 ? 4
+					   : 1;
+
+	*len = k <= n ? k : 1;
+	if (*len == 1)
+		return 1;
+	cp = s[0] & (0x7f >> *len);
+	for (size_t i = 1; i < *len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+			       (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+			       (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+			       (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd)
+		       ? 2
+		       : 1;
+}
+
+/* One line of the body, folded within LINE_COLUMNS (SPEC §13): at its last blank that fits,
+ * or, in a language written without blanks, between two characters (never inside one). */
+static void put_folded(struct buf *b, const char *s, size_t len)
+{
+	do {
+		size_t pos = 0, cols = 0, blank = 0, cut, n;
+		while (pos < len) {
+			unsigned w = char_columns((const unsigned char *)s + pos, len - pos, &n);
+			if (cols + w > LINE_COLUMNS)
+				break;
+			if (s[pos] == ' ')
+				blank = pos;
+			cols += w;
+			pos += n;
+		}
+		cut = pos < len && blank > 0 ? blank : pos;
+		put(b, s, cut);
+		puts_(b, "\r\n");
+		cut += pos < len && blank > 0; /* the blank folded at goes */
+		s += cut;
+		len -= cut;
+	} while (len > 0);
+}
+
 /* The body, expanded: every line end CRLF, no control byte but TAB, no line over 998
  * bytes. */
 static int body_of(const struct tmpl *t, const char *start, size_t len, vars_t vars,
@@ -323,8 +374,7 @@ static int body_of(const struct tmpl *t, const char *start, size_t len, vars_t v
 				t->name, line, bad);
 			r = -EINVAL;
 		}
-		put(body, p, l);
-		puts_(body, "\r\n");
+		put_folded(body, p, l);
 		p += next;
 	}
 	if (!r && (m.err || body->err)) {

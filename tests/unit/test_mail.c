@@ -287,6 +287,70 @@ static void test_encodings(void **state)
 	free(msg);
 }
 
+/* Columns of UTF-8 text: the wide characters of this test (U+3000 and above) take two. */
+static size_t columns(const char *s, size_t len)
+{
+	size_t cols = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c & 0xc0) == 0x80)
+			continue;
+		cols += c >= 0xe3 ? 2 : 1;
+	}
+	return cols;
+}
+
+/* SPEC §13: a body line longer than RFC 5322's 78, once its placeholders are in, is folded:
+ * at a blank where it has them, else between two characters of a language written without
+ * them, never inside a UTF-8 character; nothing is lost. */
+static void test_long_lines_folded(void **state)
+{
+	struct message_in in = {
+		PWR_MAIL_CODE, "alice", "alice@example.org", "192.0.2.7", "ABCDE-12345", 1, 2};
+	const char *ja =
+		"このアカウントのパスワードのリセットが要求されました。ご本人による要求の場合は"
+		"次のコードを入力してください。";
+	char *msg = NULL, why[512], t[2048], b64[8192] = "", dec[8192], again[4096] = "";
+	size_t n;
+	(void)state;
+
+	snprintf(t, sizeof(t),
+		"Subject: s\n\nsomeone asked to reset the password of the account \"{user}\" on "
+		"a-very-long-host-name-of-the-fleet.example.org (from {rhost})\n%s{code}\n",
+		ja);
+	put_template("code.txt", t, 0644);
+	assert_int_equal(build(&in, &msg, why), 0);
+	const char *p = strstr(msg, "\r\n\r\n") + 4;
+	for (const char *e; *p; p = e + 2) {
+		e = strstr(p, "\r\n");
+		strncat(b64, p, (size_t)(e - p));
+	}
+	assert_int_equal(sodium_base642bin((unsigned char *)dec, sizeof(dec), b64, strlen(b64),
+				 NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL),
+		0);
+	dec[n] = '\0';
+	for (const char *q = dec, *e; *q; q = e + 2) {
+		e = strstr(q, "\r\n");
+		assert_non_null(e);
+		assert_true(columns(q, (size_t)(e - q)) <= 78);
+		assert_true(e == q || (((unsigned char)e[-1] & 0xc0) != 0xc0)); /* a whole char */
+	}
+	/* joined again (a blank where one was folded at): the text as it was expanded */
+	for (const char *q = dec, *e; *q; q = e + 2) {
+		e = strstr(q, "\r\n");
+		strncat(again, q, (size_t)(e - q));
+		if (e[2] && !strncmp(q, "someone", 7))
+			strcat(again, " ");
+	}
+	snprintf(t, sizeof(t),
+		"someone asked to reset the password of the account \"alice\" on "
+		"a-very-long-host-name-of-the-fleet.example.org (from 192.0.2.7)%sABCDE-12345",
+		ja);
+	assert_string_equal(again, t);
+	free(msg);
+}
+
 static void test_injection_refused(void **state)
 {
 	struct message_in in = {
@@ -410,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_address_mails),
 		cmocka_unit_test(test_injection_refused),
+		cmocka_unit_test(test_long_lines_folded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
