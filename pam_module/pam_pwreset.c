@@ -65,9 +65,6 @@
 #define T_TOO_LONG N_("BAD PASSWORD: The password is longer than %d characters")
 #define T_HINT N_("No recovery address is set for %s. Run: pwreset-address set you@example.org")
 
-/* where the system names its language when the helper cannot */
-static const char *const locale_files[] = {"/etc/default/locale", "/etc/locale.conf", NULL};
-
 /* The longest a session waits for the daemon's answer to the hint's question: it may have to
  * start (socket activation) but must not hold a login for long. */
 #define HINT_TIMEOUT_S 2
@@ -170,7 +167,7 @@ static void words_for(struct session *s, const char *lang)
 		return;
 	s->words_read = true;
 	if (!lang) {
-		catalog_system_lang(locale_files, system, sizeof(system));
+		catalog_system_lang(catalog_system_files, system, sizeof(system));
 		lang = system;
 	}
 	r = catalog_open(&s->words, PWR_LOCALEDIR, lang, "pam_pwreset", why, sizeof(why));

@@ -596,6 +596,8 @@ static void assignment(FILE *f, const char *key, char *out, size_t outlen)
 	}
 }
 
+const char *const catalog_system_files[] = {"/etc/default/locale", "/etc/locale.conf", NULL};
+
 void catalog_system_lang(const char *const files[], char *out, size_t outlen)
 {
 	static const char *const keys[] = {"LC_ALL", "LC_MESSAGES", "LANG"};

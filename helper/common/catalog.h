@@ -74,4 +74,7 @@ void catalog_close(struct catalog *c);
  * catalog_lang_ok takes. */
 void catalog_system_lang(const char *const files[], char *out, size_t outlen);
 
+/* Where the system names its language: /etc/default/locale, /etc/locale.conf (NULL-ended). */
+extern const char *const catalog_system_files[];
+
 #endif
