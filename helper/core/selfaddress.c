@@ -244,7 +244,7 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
 	char why[PWR_TEXT_MAX + 1], text[PWR_TEXT_MAX + 1];
-	struct account acct;
+	struct account acct = {0}; /* cleared below on every path, also a refused language's */
 	int r = 0, e;
 
 	if (*q->language && strcmp(q->language, "default") && !catalog_lang_ok(q->language)) {

@@ -107,10 +107,11 @@ def test_address_language():
     rcpt, msg = last_mail(srv, 1)
     check("回復用アドレスの確認" in msg["Subject"], f"in Japanese: {msg['Subject']}")
     for bad in ("../de", "de ja"):
-        rc, out, err = address("language", bad)
-        eq((rc, out), (1, ""), bad)
-        eq(err.count("\n"), 1, err)
-        check("is not a language name" in err, err)
+        for args in (("language", bad), ("--language", bad, "set", "alice.x@example.org")):
+            rc, out, err = address(*args, password="Old-password-1")
+            eq((rc, out), (1, ""), args)
+            eq(err.count("\n"), 1, err)
+            check("is not a language name" in err, err)
     rc, out, err = address("language", "default")
     eq((rc, out), (0, "Your mail will be written in this host's language.\n"), err)
     eq(json.loads(address("--json")[1])["language"], None, "default")
