@@ -7,7 +7,7 @@
 import { ctl } from "./ctl.js";
 import { $, el, clear, say } from "./dom.js";
 import { askReset } from "./reset.js";
-import { reasonKey, reasonLabel, reasonWords, when } from "./words.js";
+import { _, fmt, ngettext, number, reasonKey, reasonLabel, reasonWords, when } from "./words.js";
 
 const PAGE = 50;
 const state = { users: [], addresses: new Map(), tokens: new Map(), selected: new Set(), page: 0 };
@@ -79,10 +79,11 @@ function renderSummary() {
     clear(box);
     clear(select);
     const s = summarize(state.users);
-    const options = [["all", `All accounts (${s.users})`], ["eligible", `Eligible (${s.eligible})`],
-        ["not-eligible", `Not eligible (${s.users - s.eligible})`]];
+    const options = [["all", fmt(_("All accounts ($0)"), number(s.users))],
+        ["eligible", fmt(_("Eligible ($0)"), number(s.eligible))],
+        ["not-eligible", fmt(_("Not eligible ($0)"), number(s.users - s.eligible))]];
     for (const [key, n] of Object.entries(s.reasons || {}))
-        options.push([key, `${reasonLabel(key)} (${n})`]);
+        options.push([key, fmt(_("$0 ($1)"), reasonLabel(key), number(n))]);
     for (const [value, label] of options) {
         select.append(el("option", { value }, label));
         box.append(el("button", { type: "button", class: "chip", "data-reason": value,
@@ -116,7 +117,7 @@ function shown() {
 
 function reasonsCell(u) {
     if (u.eligible)
-        return el("td", { class: "eligible" }, "Eligible");
+        return el("td", { class: "eligible" }, _("Eligible"));
     const td = el("td", { class: "reasons" });
     for (const r of u.reasons)
         td.append(el("span", { class: "reason", "data-reason": r }, reasonWords(r)));
@@ -125,39 +126,40 @@ function reasonsCell(u) {
 
 function tokenCell(t) {
     if (!t)
-        return el("td", { "data-label": "Pending code" }, "—");
-    const kind = t.kind === "admin" ? "Administrator's" : "Self-service";
-    return el("td", { class: "token", "data-label": "Pending code" }, `${kind}, until ${when(t.expires)}, ${t.tries_left} tries left`);
+        return el("td", { "data-label": _("Pending code") }, "—");
+    const words = t.kind === "admin" ? _("Administrator's, until $0, $1") : _("Self-service, until $0, $1");
+    return el("td", { class: "token", "data-label": _("Pending code") },
+              fmt(words, when(t.expires), ngettext("$0 try left", "$0 tries left", t.tries_left)));
 }
 
 function actions(u) {
     const name = u.user;
     const address = state.addresses.get(name);
-    const td = el("td", { class: "row-actions" });
-    td.append(el("button", { type: "button", "data-action": "address", "aria-label": `Set the address of ${name}`,
-                             onclick: () => editAddress(name) }, address ? "Change address" : "Set address"));
+    const box = el("div"); // the buttons flow in a box inside the cell
+    box.append(el("button", { type: "button", "data-action": "address", "aria-label": fmt(_("Set the address of $0"), name),
+                             onclick: () => editAddress(name) }, address ? _("Change address") : _("Set address")));
     if (address)
-        td.append(el("button", { type: "button", "data-action": "unset", "aria-label": `Remove the address of ${name}`,
-                                 onclick: () => act(["email", "unset", "--", name]) }, "Remove address"));
+        box.append(el("button", { type: "button", "data-action": "unset", "aria-label": fmt(_("Remove the address of $0"), name),
+                                 onclick: () => act(["email", "unset", "--", name]) }, _("Remove address")));
     if (u.uid !== null)
-        td.append(el("button", { type: "button", "data-action": "reset", "aria-label": `Reset ${name}`,
-                                 onclick: () => askReset([name], false) }, "Reset"));
+        box.append(el("button", { type: "button", "data-action": "reset", "aria-label": fmt(_("Reset $0"), name),
+                                 onclick: () => askReset([name], false) }, _("Reset")));
     if (state.tokens.has(name))
-        td.append(el("button", { type: "button", "data-action": "revoke", "aria-label": `Revoke the code of ${name}`,
-                                 onclick: () => act(["revoke", "--", name]) }, "Revoke code"));
-    return td;
+        box.append(el("button", { type: "button", "data-action": "revoke", "aria-label": fmt(_("Revoke the code of $0"), name),
+                                 onclick: () => act(["revoke", "--", name]) }, _("Revoke code")));
+    return el("td", { class: "row-actions" }, box);
 }
 
 function row(u) {
     const name = u.user;
-    const box = el("input", { type: "checkbox", "aria-label": `Select ${name}`, checked: state.selected.has(name) });
+    const box = el("input", { type: "checkbox", "aria-label": fmt(_("Select $0"), name), checked: state.selected.has(name) });
     box.addEventListener("change", () => {
         box.checked ? state.selected.add(name) : state.selected.delete(name);
         renderSelection();
     });
     return el("tr", { "data-user": name, "data-eligible": String(u.eligible), "data-reasons": u.reasons.join(" ") },
-              el("td", {}, box), el("th", { scope: "row" }, name), el("td", { "data-label": "UID" }, u.uid ?? "—"),
-              reasonsCell(u), el("td", { class: "address", "data-label": "Recovery address" }, state.addresses.get(name) || "—"),
+              el("td", {}, box), el("th", { scope: "row" }, name), el("td", { "data-label": _("UID") }, u.uid ?? "—"),
+              reasonsCell(u), el("td", { class: "address", "data-label": _("Recovery address") }, state.addresses.get(name) || "—"),
               tokenCell(state.tokens.get(name)), actions(u));
 }
 
@@ -183,7 +185,7 @@ function render() {
     $("accounts-empty").hidden = rows.length > 0;
     $("pager").hidden = rows.length <= PAGE;
     $("page-info").textContent = rows.length === 0 ? ""
-        : `Accounts ${(first + 1).toLocaleString()}–${(first + part.length).toLocaleString()} of ${rows.length.toLocaleString()}`;
+        : fmt(_("Accounts $0–$1 of $2"), number(first + 1), number(first + part.length), number(rows.length));
     $("page-prev").disabled = state.page === 0;
     $("page-next").disabled = state.page >= pages - 1;
     renderPressed();
@@ -192,7 +194,8 @@ function render() {
 
 function renderSelection(visible = shown()) {
     const n = state.selected.size;
-    $("selected-count").textContent = n === 0 ? "No account selected" : n === 1 ? "1 account selected" : `${n.toLocaleString()} accounts selected`;
+    $("selected-count").textContent = n === 0 ? _("No account selected")
+        : ngettext("$0 account selected", "$0 accounts selected", n);
     $("reset-mail").disabled = n === 0;
     $("reset-print").disabled = n === 0;
     $("select-all").checked = visible.length > 0 && visible.every(u => state.selected.has(u.user));
@@ -205,7 +208,7 @@ function act(args) {
 
 function editAddress(name) {
     editing = name;
-    $("address-title").textContent = `Recovery address of ${name}`;
+    $("address-title").textContent = fmt(_("Recovery address of $0"), name);
     $("address-input").value = state.addresses.get(name) || "";
     $("address-error").hidden = true;
     $("address-dialog").showModal();
@@ -217,7 +220,7 @@ function saveAddress() {
     ctl(["email", "set", "--", name, address]).then(answer => {
         $("address-dialog").close();
         const warnings = answer.warnings || [];
-        say($("accounts-note"), warnings.length ? `${name}: ${warnings.join("; ")}` : `${name}: address saved`);
+        say($("accounts-note"), warnings.length ? `${name}: ${warnings.join("; ")}` : fmt(_("$0: address saved"), name));
         reload();
     }, ex => {
         $("address-error").textContent = ex.message;

@@ -2,6 +2,7 @@
 // Every action of the page is one pwresetctl command (pwresetctl(8)), run as root through
 // Cockpit's superuser bridge: the page holds no logic of its own about who may reset what.
 /* global cockpit */
+import { _, fmt } from "./words.js";
 
 export class CtlError extends Error {
     constructor(message, kind) {
@@ -16,7 +17,7 @@ function afterFailure(ex, args, out) {
     if (ex.problem === "access-denied" || ex.problem === "authentication-failed")
         throw new CtlError("", "denied");
     if (ex.problem === "not-found")
-        throw new CtlError("pwresetctl was not found on this host (is libpam-pwreset installed?)", "missing");
+        throw new CtlError(_("pwresetctl was not found on this host (is libpam-pwreset installed?)"), "missing");
     if (ex.problem)
         throw new CtlError(ex.message || ex.problem, "failed");
     if (ex.exit_status === 1 && out.trim().startsWith("{")) {
@@ -25,14 +26,14 @@ function afterFailure(ex, args, out) {
         } catch (_) { /* the message says why */ }
     }
     const why = (ex.message || "").trim().replace(/^pwresetctl: /, "");
-    throw new CtlError(why || `pwresetctl ${args[0]} failed (exit status ${ex.exit_status})`, "failed");
+    throw new CtlError(why || fmt(_("pwresetctl $0 failed (exit status $1)"), args[0], ex.exit_status), "failed");
 }
 
 function parse(out, args) {
     try {
         return out.trim() ? JSON.parse(out) : {};
     } catch (_) {
-        throw new CtlError(`pwresetctl ${args[0]} answered something that is not JSON`, "failed");
+        throw new CtlError(fmt(_("pwresetctl $0 answered something that is not JSON"), args[0]), "failed");
     }
 }
 

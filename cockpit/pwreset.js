@@ -9,10 +9,11 @@ import { $, el, clear, say } from "./dom.js";
 import { showAccounts, setupAccounts } from "./accounts.js";
 import { setupReset } from "./reset.js";
 import { showQueue, setupQueue } from "./queue.js";
+import { _, fmt, ngettext } from "./words.js";
 
-const DENIED = "You need administrative access to manage password reset on this host.";
-const OTHER_KEYS = [["admin_group", "Administrators' group"], ["exclude_users", "Excluded users"],
-    ["exclude_groups", "Excluded groups"], ["min_uid", "Lowest UID"], ["file", "File"]];
+const DENIED = _("You need administrative access to manage password reset on this host.");
+const OTHER_KEYS = [["admin_group", _("Administrators' group")], ["exclude_users", _("Excluded users")],
+    ["exclude_groups", _("Excluded groups")], ["min_uid", _("Lowest UID")], ["file", _("File")]];
 let policy = null;
 
 function fail(ex) {
@@ -32,12 +33,18 @@ function fail(ex) {
 function showStatus(s) {
     const codes = (s.codes?.self || 0) + (s.codes?.admin || 0);
     const mail = s.mail || {};
-    $("status-line").textContent =
-        `Helper ${s.version} (${s.mode === "daemon" ? "service" : "one-shot"}): ` +
-        `${s.addresses} recovery addresses, ${codes} pending codes; mail: ${mail.queued} queued, ` +
-        `${mail.deferred} deferred, ${mail.failed} failed` +
-        (s.directory ? `; directory ${s.directory.url} ` +
-            (s.directory.answers ? `answers (bound as ${s.directory.bound_as})` : `not answering: ${s.directory.error}`) : "");
+    const parts = [
+        fmt(s.mode === "daemon" ? _("Helper $0 (service)") : _("Helper $0 (one-shot)"), s.version),
+        ngettext("$0 recovery address", "$0 recovery addresses", s.addresses || 0),
+        ngettext("$0 pending code", "$0 pending codes", codes),
+        fmt(_("mail: $0 queued, $1 deferred, $2 failed"), mail.queued || 0, mail.deferred || 0, mail.failed || 0),
+    ];
+    if (s.directory) {
+        parts.push(s.directory.answers
+            ? fmt(_("directory $0 answers (bound as $1)"), s.directory.url, s.directory.bound_as)
+            : fmt(_("directory $0 not answering: $1"), s.directory.url, s.directory.error));
+    }
+    $("status-line").textContent = parts.join("; ");
     const list = $("problems");
     clear(list);
     for (const p of s.problems || [])
@@ -55,7 +62,7 @@ function showPolicy(p) {
         const v = Array.isArray(p[key]) ? p[key].join(", ") : p[key];
         dl.append(el("dt", {}, label), el("dd", { "data-key": key }, v === "" || v === null ? "—" : v));
     }
-    $("policy-problem").textContent = p.problem ? `${p.file} is not in use: ${p.problem}` : "";
+    $("policy-problem").textContent = p.problem ? fmt(_("$0 is not in use: $1"), p.file, p.problem) : "";
     $("policy-problem").hidden = !p.problem;
 }
 
@@ -68,10 +75,10 @@ function savePolicy(ev) {
     const changes = wanted.filter(([, now, was]) => now !== was);
     const button = $("policy-save");
     button.disabled = true;
-    say($("policy-result"), "Saving…");
+    say($("policy-result"), _("Saving…"));
     changes.reduce((chain, [key, value]) => chain.then(() => ctl(["policy", "set", "--", key, value])),
                    Promise.resolve())
-        .then(() => say($("policy-result"), changes.length ? "Saved" : "Nothing changed"),
+        .then(() => say($("policy-result"), changes.length ? _("Saved") : _("Nothing changed")),
               ex => say($("policy-result"), ex.message, { error: true }))
         .finally(() => {
             button.disabled = false;
@@ -98,6 +105,7 @@ document.addEventListener("DOMContentLoaded", () => {
     setupReset(loadAll);
     setupQueue();
     $("policy-form").addEventListener("submit", savePolicy);
-    cockpit.translate?.();
+    document.documentElement.lang = (cockpit.language || "en").replace("_", "-");
+    cockpit.translate();
     loadAll();
 });

@@ -4,7 +4,7 @@
 // has left the waiting states, or for 15 s at most.
 import { ctl } from "./ctl.js";
 import { $, el, clear, say } from "./dom.js";
-import { MAIL_KINDS, MAIL_STATES, when } from "./words.js";
+import { _, ngettext, MAIL_KINDS, MAIL_STATES, when } from "./words.js";
 
 const WAITING = new Set(["queued", "deferred"]);
 
@@ -43,7 +43,7 @@ function retry() {
     $("retry-all").disabled = true;
     ctl(["queue", "flush"]).then(answer => {
         const n = answer.flushed || 0;
-        say(note, n === 1 ? "1 mail is being retried" : `${n} mails are being retried`);
+        say(note, ngettext("$0 mail is being retried", "$0 mails are being retried", n));
         watch(Date.now() + 15000);
     }, ex => {
         say(note, ex.message, { error: true });
@@ -56,6 +56,6 @@ function watch(until) {
         if (mails.some(m => WAITING.has(m.state)) && Date.now() < until)
             window.setTimeout(() => watch(until), 1000);
         else
-            say($("queue-result"), mails.some(m => m.state === "deferred") ? "Still deferred: see the server's reply" : "");
+            say($("queue-result"), mails.some(m => m.state === "deferred") ? _("Still deferred: see the server's reply") : "");
     }, ex => say($("queue-result"), ex.message, { error: true }));
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Reset one or several accounts (pwresetctl reset [--print] [--no-lock] USER…), show a result
-// for each, and the hand-over sheets of the codes to give by hand, ready for the browser's
-// print (the PDF). The sheet's words are pwresetctl's own; the QR code is its SVG, shown as
-// an image (never as markup of this page).
+// for each, and the hand-over sheets of the codes to give by hand, laid out for the browser's
+// print (the PDF). The sheet's words are pwresetctl's own, in the account's language; the QR
+// code is its SVG, shown as an image (never as markup of this page).
 import { ctl } from "./ctl.js";
 import { $, el, clear } from "./dom.js";
-import { when } from "./words.js";
+import { _, fmt, ngettext, when } from "./words.js";
 
 let pending = null; // the accounts, while the dialog is open
 let done = () => {}; // the page reloads what a reset changed
@@ -30,7 +30,7 @@ export function setupReset(reload) {
 /* Ask first: a reset locks the password (unless told not to). */
 export function askReset(users, print) {
     pending = users;
-    $("reset-title").textContent = users.length === 1 ? `Reset ${users[0]}` : `Reset ${users.length} accounts`;
+    $("reset-title").textContent = users.length === 1 ? fmt(_("Reset $0"), users[0]) : ngettext("Reset $0 account", "Reset $0 accounts", users.length);
     $(print ? "deliver-print" : "deliver-mail").checked = true;
     $("reset-nolock").checked = false;
     explain();
@@ -39,12 +39,13 @@ export function askReset(users, print) {
 
 function explain() {
     const users = pending || [];
-    const who = users.length === 1 ? users[0] : `${users.length} accounts (${users.join(", ")})`;
+    const who = users.length === 1 ? users[0]
+        : fmt(_("$0 ($1)"), ngettext("$0 account", "$0 accounts", users.length), users.join(", "));
     const print = $("deliver-print").checked;
     $("reset-what").textContent = print
-        ? `A code is made for ${who} and shown on a sheet to print and hand over.`
-        : `A code is mailed to the recovery address of ${who}; an account without one gets a sheet to print and hand over.`;
-    $("reset-confirm").textContent = print ? "Reset and make sheets" : "Reset and mail";
+        ? fmt(_("A code is made for $0 and shown on a sheet to print and hand over."), who)
+        : fmt(_("A code is mailed to the recovery address of $0; an account without one gets a sheet to print and hand over."), who);
+    $("reset-confirm").textContent = print ? _("Reset and make sheets") : _("Reset and mail");
 }
 
 function run(users, print, noLock) {
@@ -63,27 +64,47 @@ function run(users, print, noLock) {
 
 function lockWords(r) {
     if (r.random_password)
-        return "password replaced by a random one (the directory has no ppolicy)";
-    return r.locked ? "password locked" : "password unchanged";
+        return _("password replaced by a random one (the directory has no ppolicy)");
+    return r.locked ? _("password locked") : _("password unchanged");
 }
 
 function resultLine(r) {
     if (r.busy)
-        return el("li", { class: "busy" }, `Resetting ${r.user}…`);
+        return el("li", { class: "busy" }, fmt(_("Resetting $0…"), r.user));
     if (!r.ok)
         return el("li", { class: "failed", "data-user": r.user }, el("strong", {}, r.user), ": ",
-                  r.error || "failed");
+                  r.error || _("failed"));
     const how = r.mailed
-        ? `code mailed to the recovery address, valid until ${when(r.expires)}`
-        : `code on the sheet below, valid until ${when(r.expires)}`;
+        ? fmt(_("code mailed to the recovery address, valid until $0"), when(r.expires))
+        : fmt(_("code on the sheet below, valid until $0"), when(r.expires));
     return el("li", { class: "ok", "data-user": r.user }, el("strong", {}, r.user), `: ${lockWords(r)}; ${how}`);
 }
 
+/* A sheet for paper, in the words pwresetctl gives for the account ("paper", in its
+   language): the title, the code large with the QR code beside it, the facts, the steps, and
+   how to keep it. */
 function sheet(r) {
+    const p = r.paper;
     const svg = "data:image/svg+xml;base64," + window.btoa(r.qr_svg);
-    return el("article", { class: "sheet", "data-user": r.user, "aria-label": `Hand-over sheet for ${r.user}` },
-              el("pre", { class: "sheet-text" }, r.sheet),
-              el("img", { class: "qr", src: svg, alt: `QR code of the reset code for ${r.user}` }));
+    const facts = el("dl", { class: "facts" });
+    for (const f of p.facts)
+        facts.append(el("dt", {}, f.label), el("dd", {}, f.value));
+    const steps = el("ol", { class: "sheet-steps" });
+    for (const step of p.steps)
+        steps.append(el("li", {}, step));
+    return el("article", { class: "sheet", lang: p.language.replace(/[._@].*/, "") || "en", "data-user": r.user,
+                           "aria-label": fmt(_("Hand-over sheet for $0"), r.user) },
+              el("h2", {}, p.title),
+              el("div", { class: "sheet-main" },
+                 el("div", {},
+                    el("p", { class: "sheet-code-label" }, p.code_label),
+                    el("p", { class: "sheet-code" }, p.code),
+                    facts),
+                 el("img", { class: "qr", src: svg, alt: fmt(_("QR code of the reset code for $0"), r.user) })),
+              el("p", { class: "sheet-intro" }, p.intro),
+              steps,
+              el("p", {}, p.once),
+              el("p", { class: "sheet-private" }, p.private));
 }
 
 function showResults(results) {
@@ -92,7 +113,7 @@ function showResults(results) {
     clear($("sheets"));
     for (const r of results)
         list.append(resultLine(r));
-    const sheets = results.filter(r => r.ok && r.code && r.sheet && r.qr_svg);
+    const sheets = results.filter(r => r.ok && r.code && r.paper && r.qr_svg);
     for (const r of sheets)
         $("sheets").append(sheet(r));
     $("sheets").hidden = sheets.length === 0;

@@ -1,19 +1,35 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The reasons of `pwresetctl check` (SPEC §5, §12) in words, and the page's other labels.
+// The reasons of `pwresetctl check` (SPEC §5, §12) in words, and the page's other labels, in
+// the language of Cockpit's session (cockpit.gettext, from po.LANG.js, made from po/).
+/* global cockpit */
+
+export const _ = cockpit.gettext;
+
+/* cockpit.format of a translated text: "$0" … in it are the values. */
+export const fmt = (text, ...values) => cockpit.format(text, values);
+
+/* The text for a number n: cockpit.ngettext's form for n, with "$0" n as this language writes
+   it (named so that xgettext sees the two texts, as it sees cockpit.ngettext's). */
+export const ngettext = (one, many, n) => cockpit.format(cockpit.ngettext(one, many, n), [number(n)]);
+
+/* the page's language as a BCP 47 tag, for numbers and times ("pt_BR" → "pt-BR") */
+const LOCALE = (cockpit.language || "en").replace("_", "-");
+
+export const number = n => Number(n).toLocaleString(LOCALE);
 
 const REASONS = {
-    "disabled": "Self-service is off",
-    "no-account": "No such account",
-    "not-local-shadow": "Password not kept in /etc/shadow",
-    "system-account": "System account",
-    "excluded": "Excluded",
-    "expired": "Expired",
-    "no-address": "No recovery address",
-    "shared-address": "Address shared with another account",
-    "local-only-address": "Address only this host receives",
-    "not-in-directory": "Not in the directory",
-    "directory-unreachable": "Directory not reachable",
-    "protected": "Protected: only root may act on it",
+    "disabled": _("Self-service is off"),
+    "no-account": _("No such account"),
+    "not-local-shadow": _("Password not kept in /etc/shadow"),
+    "system-account": _("System account"),
+    "excluded": _("Excluded"),
+    "expired": _("Expired"),
+    "no-address": _("No recovery address"),
+    "shared-address": _("Address shared with another account"),
+    "local-only-address": _("Address only this host receives"),
+    "not-in-directory": _("Not in the directory"),
+    "directory-unreachable": _("Directory not reachable"),
+    "protected": _("Protected: only root may act on it"),
 };
 
 /* "shared-address:bob,carol" → "shared-address" */
@@ -26,7 +42,7 @@ export function reasonKey(reason) {
 export function reasonWords(reason) {
     const key = reasonKey(reason);
     if (key === "shared-address" && key !== reason)
-        return "Address shared with " + reason.slice(key.length + 1).split(",").join(", ");
+        return fmt(_("Address shared with $0"), reason.slice(key.length + 1).split(",").join(", "));
     return REASONS[key] || reason;
 }
 
@@ -36,25 +52,25 @@ export function reasonLabel(key) {
 }
 
 export const MAIL_KINDS = {
-    "code": "Reset code (self-service)",
-    "admin-reset": "Reset code (administrator)",
-    "changed": "Password changed",
-    "address-confirm": "Address confirmation",
-    "address-replaced": "Address replaced",
-    "address-removed": "Address removed",
+    "code": _("Reset code (self-service)"),
+    "admin-reset": _("Reset code (administrator)"),
+    "changed": _("Password changed"),
+    "address-confirm": _("Address confirmation"),
+    "address-replaced": _("Address replaced"),
+    "address-removed": _("Address removed"),
 };
 
 export const MAIL_STATES = {
-    "queued": "Queued",
-    "sent": "Sent",
-    "deferred": "Deferred",
-    "failed": "Failed",
+    "queued": _("Queued"),
+    "sent": _("Sent"),
+    "deferred": _("Deferred"),
+    "failed": _("Failed"),
 };
 
-/* An RFC 3339 time from pwresetctl as this browser's local time. */
+/* An RFC 3339 time from pwresetctl as this browser's local time, in the page's language. */
 export function when(rfc3339) {
     if (!rfc3339)
         return "—";
     const d = new Date(rfc3339);
-    return isNaN(d) ? rfc3339 : d.toLocaleString();
+    return isNaN(d) ? rfc3339 : d.toLocaleString(LOCALE);
 }

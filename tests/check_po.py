@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""The catalogs are complete (SPEC §13): every text marked in the sources (N_, NP_) is in the
-template po/pam_pwreset.pot and translated, not fuzzy, in every language of po/LINGUAS; every
-source file that marks a text is in po/POTFILES; msgfmt --check accepts each catalog.
+"""The catalogs are complete (SPEC §13): every text marked in the sources (N_, NP_ in C; _,
+ngettext, cockpit.gettext in the page's JavaScript; translate="..." in its HTML, through
+po/page.pot) is in the template po/pam_pwreset.pot and translated, not fuzzy, in every
+language of po/LINGUAS; every source file that marks a text is in po/POTFILES; po/page.pot is
+the page's; msgfmt --check accepts each catalog.
 
     tests/check_po.py SOURCE_ROOT
 """
@@ -13,9 +15,9 @@ import sys
 import tempfile
 
 # the same as po/meson.build's
-XGETTEXT = ["xgettext", "--from-code=UTF-8", "--keyword=N_", "--keyword=NP_:1,2",
-            "--language=C"]
-MARK = re.compile(r"\b(N_|NP_)\(")
+XGETTEXT = ["xgettext", "--from-code=UTF-8", "--keyword=N_", "--keyword=NP_:1,2"]
+MARK = {".c": re.compile(r"\b(N_|NP_)\("), ".h": re.compile(r"\b(N_|NP_)\("),
+        ".js": re.compile(r"(\b_|\bngettext|\bgettext)\(\s*[\"'`]")}
 
 
 def main(top):
@@ -23,14 +25,22 @@ def main(top):
     po = os.path.join(top, "po")
     listed = [l.strip() for l in open(os.path.join(po, "POTFILES")) if l.strip()
               and not l.startswith("#")]
-    for d in ("helper", "pam_module"):
+    for d in ("helper", "pam_module", "cockpit"):
         for root, _, files in os.walk(os.path.join(top, d)):
             for f in files:
-                if f.endswith((".c", ".h")):
-                    rel = os.path.relpath(os.path.join(root, f), top)
-                    if MARK.search(open(os.path.join(root, f), encoding="utf-8").read()) \
-                            and rel not in listed:
-                        problems.append(f"{rel} marks texts but is not in po/POTFILES")
+                mark = MARK.get(os.path.splitext(f)[1])
+                rel = os.path.relpath(os.path.join(root, f), top)
+                if mark and mark.search(open(os.path.join(root, f), encoding="utf-8").read()) \
+                        and rel not in listed:
+                    problems.append(f"{rel} marks texts but is not in po/POTFILES")
+    # the page's HTML texts, as po/html2pot.py finds them now
+    p = subprocess.run([sys.executable, os.path.join(po, "html2pot.py"), "cockpit/index.html"],
+                       cwd=top, capture_output=True, text=True)
+    if p.returncode != 0:
+        problems.append(f"cockpit/index.html: {p.stderr.strip()}")
+    elif p.stdout != open(os.path.join(po, "page.pot"), encoding="utf-8").read():
+        problems.append("po/page.pot is not cockpit/index.html's texts (po/html2pot.py "
+                        "cockpit/index.html > po/page.pot)")
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, "now.pot")
         subprocess.run(XGETTEXT + ["-o", pot, "-D", top] + listed, check=True)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* pwresetctl: forced resets (with the hand-over sheet) and pending codes. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_QRENCODE
 #include <qrencode.h>
@@ -81,45 +83,90 @@ static void prompt_quote(const char *prompt, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)len, prompt);
 }
 
-/* The hand-over sheet's words, the same on a terminal and in JSON, into f: in --language, else
- * the account's (its mail's, as the helper said), and the prompt it names quoted in the
- * host's language, as the person will read it there (SPEC §13). */
-static void sheet_words(FILE *f, const struct pwr_reset_item *it)
-{
-	char host[256] = "this host", when[64], prompt[PWR_TEXT_MAX + 1], why[256];
-	struct catalog sheet, shown;
+/* The hand-over sheet's words (SPEC §13): in --language, else the account's (its mail's, as
+ * the helper said); the prompt it names quoted in the host's language, as the person will
+ * read it there. The same steps on a terminal and on paper. */
+struct sheet {
+	struct catalog words, shown;
+	char host[256];
+	char prompt[PWR_TEXT_MAX + 1];
+	const struct pwr_reset_item *it;
+};
 
-	gethostname(host, sizeof(host) - 1);
-	(void)catalog_open(&sheet, PWR_LOCALEDIR,
+#define SHEET_STEPS 4
+
+static void sheet_open(struct sheet *s, const struct pwr_reset_item *it)
+{
+	char why[256];
+
+	memset(s, 0, sizeof(*s));
+	s->it = it;
+	snprintf(s->host, sizeof(s->host), "this host");
+	gethostname(s->host, sizeof(s->host) - 1);
+	(void)catalog_open(&s->words, PWR_LOCALEDIR,
 		ctl_opts && ctl_opts->language ? ctl_opts->language : it->language, "pam_pwreset",
 		why, sizeof(why));
 	(void)catalog_open(
-		&shown, PWR_LOCALEDIR, it->host_language, "pam_pwreset", why, sizeof(why));
+		&s->shown, PWR_LOCALEDIR, it->host_language, "pam_pwreset", why, sizeof(why));
 	/* the prompt the person will see (SPEC §3): with self-service off, the one for an
 	 * administrator's code, not the offer */
-	prompt_quote(catalog_get(&shown, it->self_reset ? PROMPT_OFFER : PROMPT_ADMIN_CODE), prompt,
-		sizeof(prompt));
-	fprintf(f, catalog_format(&sheet, N_("==== Password reset: hand this to %s ====\n")),
-		it->user);
+	prompt_quote(catalog_get(&s->shown, it->self_reset ? PROMPT_OFFER : PROMPT_ADMIN_CODE),
+		s->prompt, sizeof(s->prompt));
+}
+
+static void sheet_close(struct sheet *s)
+{
+	catalog_close(&s->words);
+	catalog_close(&s->shown);
+}
+
+/* Step i (0 .. SHEET_STEPS - 1) at the login prompt, into out. */
+static void sheet_step(char *out, size_t n, const struct sheet *s, int i)
+{
+	const struct catalog *c = &s->words;
+
+	if (i == 0)
+		snprintf(out, n,
+			s->it->locked
+				? catalog_format(c, N_("Log in as %s and type any password "
+						       "(the old one is locked)."))
+				: catalog_format(c, N_("Log in as %s and type any password.")),
+			s->it->user);
+	else if (i == 1)
+		snprintf(
+			out, n, catalog_format(c, N_("At \"%s\" type the code above.")), s->prompt);
+	else
+		snprintf(out, n, "%s",
+			i == 2 ? catalog_get(c, N_("Choose a new password and type it twice."))
+			       : catalog_get(c, N_("Log in with the new password.")));
+}
+
+/* The sheet for a terminal, into f. */
+static void sheet_words(FILE *f, const struct pwr_reset_item *it)
+{
+	struct sheet s;
+	char when[64];
+
+	sheet_open(&s, it);
+	fputs("==== ", f);
+	fprintf(f, catalog_format(&s.words, N_("Password reset: hand this to %s")), it->user);
+	fputs(" ====\n", f);
 	fprintf(f,
-		catalog_format(&sheet, N_("user:     %s\nhost:     %s\ncode:     %s\n"
-					  "expires:  %s\n")),
-		it->user, host, it->code, ctl_local_time(it->expires, when, sizeof(when)));
-	fprintf(f, catalog_format(&sheet, N_("\nAt the login prompt of %s (ssh or console):\n")),
-		host);
-	fprintf(f,
-		it->locked
-			? catalog_format(&sheet, N_("  1. Log in as %s and type any password (the "
-						    "old one is locked).\n"))
-			: catalog_format(&sheet, N_("  1. Log in as %s and type any password.\n")),
-		it->user);
-	fprintf(f, catalog_format(&sheet, N_("  2. At \"%s\" type the code above.\n")), prompt);
-	fputs(catalog_get(&sheet, N_("  3. Choose a new password and type it twice.\n"
-				     "  4. Log in with the new password.\n"
-				     "The code works once, until it expires.\n")),
-		f);
-	catalog_close(&sheet);
-	catalog_close(&shown);
+		catalog_format(&s.words, N_("user:     %s\nhost:     %s\ncode:     %s\n"
+					    "expires:  %s\n")),
+		it->user, s.host, it->code, ctl_local_time(it->expires, when, sizeof(when)));
+	fputc('\n', f);
+	fprintf(f, catalog_format(&s.words, N_("At the login prompt of %s (ssh or console):")),
+		s.host);
+	fputc('\n', f);
+	for (int i = 0; i < SHEET_STEPS; i++) {
+		char step[PWR_TEXT_MAX * 2];
+		sheet_step(step, sizeof(step), &s, i);
+		fprintf(f, "  %d. %s\n", i + 1, step);
+	}
+	fputs(catalog_get(&s.words, N_("The code works once, until it expires.")), f);
+	fputc('\n', f);
+	sheet_close(&s);
 }
 
 static void handover_sheet(const struct pwr_reset_item *it)
@@ -167,7 +214,97 @@ static char *qr_svg(const char *code)
 #endif
 }
 
-/* "sheet" and "qr_svg" of a handed-over code, for --json. */
+/* Who issues the sheet: the name of the login the kernel keeps for this process (the
+ * administrator behind sudo or Cockpit's superuser), else of the uid it runs as. */
+static const char *issuer(char *out, size_t n)
+{
+	unsigned long uid = (unsigned long)getuid();
+	struct passwd *pw;
+	FILE *f = fopen("/proc/self/loginuid", "re");
+
+	if (f) {
+		unsigned long login;
+		if (fscanf(f, "%lu", &login) == 1 && login != 4294967295ul)
+			uid = login;
+		fclose(f);
+	}
+	if ((pw = getpwuid((uid_t)uid)))
+		snprintf(out, n, "%s", pw->pw_name);
+	else
+		snprintf(out, n, "uid %lu", uid);
+	return out;
+}
+
+static void jfact(const struct catalog *c, const char *label, const char *value, bool *first)
+{
+	bool f = true;
+
+	if (!*first)
+		putchar(',');
+	*first = false;
+	putchar('{');
+	ctl_jkey("label", &f);
+	ctl_jstr(catalog_get(c, label));
+	ctl_jkey("value", &f);
+	ctl_jstr(value);
+	putchar('}');
+}
+
+/* "paper": the sheet's words for a page to lay out on paper (SPEC §13), in the sheet's
+ * language: a title, the code, facts (account, host, until when, issued by whom and when),
+ * the steps, and how to keep it. */
+static void paper_json(const struct pwr_reset_item *it, bool *f)
+{
+	struct sheet s;
+	char when[64], now[64], who[256], text[PWR_TEXT_MAX * 2];
+	bool g = true, h = true;
+
+	sheet_open(&s, it);
+	ctl_jkey("paper", f);
+	putchar('{');
+	ctl_jkey("language", &g);
+	ctl_jstr(s.words.data ? (ctl_opts && ctl_opts->language ? ctl_opts->language : it->language)
+			      : "en");
+	ctl_jkey("title", &g);
+	snprintf(text, sizeof(text), catalog_format(&s.words, N_("Password reset for %s")),
+		it->user);
+	ctl_jstr(text);
+	ctl_jkey("code_label", &g);
+	ctl_jstr(catalog_get(&s.words, N_("Reset code")));
+	ctl_jkey("code", &g);
+	ctl_jstr(it->code);
+	ctl_jkey("facts", &g);
+	putchar('[');
+	jfact(&s.words, N_("Account"), it->user, &h);
+	jfact(&s.words, N_("Host"), s.host, &h);
+	jfact(&s.words, N_("Valid until"), ctl_local_time(it->expires, when, sizeof(when)), &h);
+	jfact(&s.words, N_("Issued by"), issuer(who, sizeof(who)), &h);
+	jfact(&s.words, N_("Issued on"), ctl_local_time((uint64_t)time(NULL), now, sizeof(now)),
+		&h);
+	putchar(']');
+	ctl_jkey("intro", &g);
+	snprintf(text, sizeof(text),
+		catalog_format(&s.words, N_("At the login prompt of %s (ssh or console):")),
+		s.host);
+	ctl_jstr(text);
+	ctl_jkey("steps", &g);
+	putchar('[');
+	for (int i = 0; i < SHEET_STEPS; i++) {
+		sheet_step(text, sizeof(text), &s, i);
+		if (i)
+			putchar(',');
+		ctl_jstr(text);
+	}
+	putchar(']');
+	ctl_jkey("once", &g);
+	ctl_jstr(catalog_get(&s.words, N_("The code works once, until it expires.")));
+	ctl_jkey("private", &g);
+	ctl_jstr(catalog_get(&s.words, N_("Keep this sheet private; destroy it once used.")));
+	putchar('}');
+	sheet_close(&s);
+}
+
+/* "sheet", "paper" and "qr_svg" of a handed-over code, for --json. */
 static void sheet_json(const struct pwr_reset_item *it, bool *f)
 {
 	char *words = NULL, *svg = it->code[0] ? qr_svg(it->code) : NULL;
@@ -183,6 +320,8 @@ static void sheet_json(const struct pwr_reset_item *it, bool *f)
 	}
 	ctl_jkey("sheet", f);
 	ctl_jstr(words);
+	if (it->code[0])
+		paper_json(it, f);
 	ctl_jkey("qr_svg", f);
 	ctl_jstr(svg);
 	free(words);

@@ -415,10 +415,25 @@ def test_cockpit_reset_two():
     eq(p.js("return [...document.querySelectorAll('#sheets .sheet')].map(s => s.dataset.user)"),
        ["dave"], "one sheet")
     mailed = harness.mailed_code(srv, 1, "alice")
-    sheet = p.find('.sheet[data-user="dave"] .sheet-text').text
-    check("==== Password reset: hand this to dave ====" in sheet, sheet)
-    code = re.search(r"^code: +([0-9A-Z]{5}-[0-9A-Z]{5})$", sheet, re.M).group(1)
-    check(code != mailed, "two codes")
+    # the sheet laid out for paper: a title, the code large, the facts, the steps, privacy
+    eq(p.find('.sheet[data-user="dave"] h2').text, "Password reset for dave")
+    code = p.find('.sheet[data-user="dave"] .sheet-code').text
+    check(re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) and code != mailed, code)
+    facts = p.js("""return [...document.querySelectorAll('.sheet[data-user="dave"] dt')].map(
+        dt => [dt.textContent, dt.nextElementSibling.textContent])""")
+    eq([f[0] for f in facts], ["Account", "Host", "Valid until", "Issued by", "Issued on"])
+    eq(facts[0][1], "dave")
+    steps = p.js("""return [...document.querySelectorAll('.sheet[data-user="dave"] ol li')].map(
+        li => li.textContent)""")
+    eq(steps[0], "Log in as dave and type any password (the old one is locked).")
+    eq(steps[1], 'At "Forgot your password? ..." type the code above.')
+    code_box = p.find('.sheet[data-user="dave"] .sheet-code').rect
+    qr_box = p.find('.sheet[data-user="dave"] .qr').rect
+    check(code_box["x"] + code_box["width"] <= qr_box["x"] and
+          qr_box["y"] < code_box["y"] + code_box["height"], ("the QR code beside the code",
+                                                              code_box, qr_box))
+    check(p.js("return parseFloat(getComputedStyle(document.querySelector("
+               "'.sheet[data-user=\"dave\"] .sheet-code')).fontSize)") >= 28, "the code large")
     qr = p.shot('.sheet[data-user="dave"] .qr', "qr.png")
     eq(zbar(qr), code, "the QR code read from the screen")
     p.shot('.sheet[data-user="dave"]', "cockpit-sheet.png")
@@ -429,7 +444,9 @@ def test_cockpit_reset_two():
         f.write(base64.b64decode(data))
     text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
                           check=True).stdout
-    check(re.search(rf"code: +{code}", text), text)
+    for words in (code, "Password reset for dave", "Log in as dave and type any password",
+                  "Keep this sheet private; destroy it once used.", "Issued by"):
+        check(words in text, (words, text))
     check("Mail queue" not in text and "alice" not in text and "Self-service" not in text, text)
     pages = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True).stdout
     check(re.search(r"^Pages: +1$", pages, re.M), pages)
@@ -443,6 +460,140 @@ def test_cockpit_reset_two():
     # closing the results takes the codes off the page
     p.click("#close-results")
     eq(p.js("return document.getElementById('sheets').children.length"), 0)
+
+
+def catalog(lang):
+    """The page's messages of po/LANG.po: {English: translation}, as po/po2js.py reads them."""
+    sys.path.insert(0, os.path.join(cockpitserver.TOP, "po"))
+    import po2js
+    out = {}
+    for e in po2js.entries(os.path.join(cockpitserver.TOP, "po", f"{lang}.po")):
+        if e["msgid"] and any(r.startswith("cockpit/") for r in e["refs"]):
+            out[e["msgid"]] = e["msgstr"][0]
+            if e.get("msgid_plural"):
+                out[e["msgid_plural"]] = e["msgstr"][len(e["msgstr"]) - 1]
+    return out
+
+
+def contrast(p, css):
+    """The lowest contrast ratio (WCAG) of the text of the elements css selects that are shown,
+    against the first background behind each that is not transparent."""
+    return p.js("""
+        const rgb = c => c.match(/[\\d.]+/g).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map(v => v / 255).map(v =>
+            v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+            .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+        let worst = 21;
+        for (const e of document.querySelectorAll(arguments[0])) {
+            if (!e.offsetParent || !e.textContent.trim())
+                continue;
+            let b = e;
+            while (b && (getComputedStyle(b).backgroundColor === "rgba(0, 0, 0, 0)"))
+                b = b.parentElement;
+            const back = rgb(b ? getComputedStyle(b).backgroundColor : "rgb(255, 255, 255)");
+            const [x, y] = [lum(rgb(getComputedStyle(e).color)), lum(back)];
+            worst = Math.min(worst, (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05));
+        }
+        return worst;""", css)
+
+
+def test_cockpit_languages():
+    """SPEC §13: with Cockpit's language set to Japanese (its CockpitLang cookie, the browser
+    itself English) the page speaks Japanese: headings, chips, reasons, buttons, no English
+    text of the catalog left; a sheet in the account's language prints to a PDF holding the
+    Japanese steps, in a CJK font; in Cockpit's dark style the page is readable; each row's
+    cells line up. The same page in German."""
+    srv, ck = world()
+    eq(subprocess.run([CTL, "email", "language", "dave", "ja"], capture_output=True).returncode,
+       0)
+    ja, de = catalog("ja"), catalog("de")
+    english = {m for m in ja if ja[m] != m}
+    p = Page(ck)
+    p.b.add_cookie({"name": "CockpitLang", "value": "ja", "path": "/"})
+    p.b.get(ck.url)
+    p.ready()
+    eq(p.js("return document.documentElement.lang"), "ja")
+    eq(p.find("h1").text, ja["Password reset"])
+    eq([h.text for h in p.b.find_elements(p.By.CSS_SELECTOR, "main h2:not([hidden])")
+        if h.is_displayed()], [ja["Self-service"], ja["Accounts"], ja["Mail queue"]])
+    chips = p.js("return [...document.querySelectorAll('#summary .chip')].map(c => c.textContent)")
+    check(any(c.startswith(ja["All accounts ($0)"].split("$0")[0]) for c in chips), chips)
+    check(any(c.startswith(ja["No recovery address"] + " (") for c in chips), chips)
+    reasons = {x for r in p.rows() for x in r["words"]}
+    check(ja["No recovery address"] in reasons and ja["Excluded"] in reasons, reasons)
+    check(any(r.startswith(ja["Address shared with $0"].split("$0")[0]) or
+              ja["Address shared with $0"].endswith(r[-5:]) for r in reasons), reasons)
+    buttons = {b.text for b in p.b.find_elements(p.By.CSS_SELECTOR, "button") if b.is_displayed()}
+    check(ja["Reset"] in buttons and ja["Retry now"] in buttons and ja["Save"] in buttons, buttons)
+    # no English text of the catalog left: each text of the page, and each label a screen
+    # reader reads
+    shown = p.js("""const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) out.push(walk.currentNode.textContent.trim());
+        for (const e of document.querySelectorAll('[aria-label], [placeholder], [alt]'))
+            out.push(e.getAttribute('aria-label') || e.getAttribute('placeholder') ||
+                     e.getAttribute('alt'));
+        return out.filter(Boolean);""")
+    left = sorted({t for t in shown if t in english})
+    eq(left, [], "English texts of the catalog on the Japanese page")
+    # each row's cells line up: the same top and bottom as the row
+    off = p.js("""return [...document.querySelectorAll('#account-table tbody tr')].flatMap(tr => {
+        const r = tr.getBoundingClientRect();
+        return [...tr.children].map(c => c.getBoundingClientRect())
+            .filter(c => Math.abs(c.top - r.top) > 0.5 || Math.abs(c.bottom - r.bottom) > 0.5)
+            .map(c => [tr.dataset.user, c.top - r.top, c.bottom - r.bottom]);
+    })""")
+    eq(off, [], "cells out of line with their row")
+    p.shot("#accounts", "cockpit-accounts-ja.png")
+    # a sheet for dave, whose language is Japanese, printed
+    p.click('button[aria-label="' + ja["Reset $0"].replace("$0", "dave") + '"]')
+    p.until("return document.getElementById('reset-dialog').open", "the question")
+    p.click("#reset-confirm")
+    p.until("return document.querySelectorAll('#sheets .sheet').length === 1", "the sheet")
+    sheet = p.find('.sheet[data-user="dave"]')
+    eq(sheet.get_attribute("lang"), "ja")
+    code = p.find(".sheet .sheet-code").text
+    p.shot('.sheet[data-user="dave"]', "cockpit-sheet-ja.png")
+    pdf = os.path.join(S.tmp, "sheet-ja.pdf")
+    data = p.b.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})["data"]
+    with open(pdf, "wb") as f:
+        f.write(base64.b64decode(data))
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    for words in (code, "daveとしてログインし、任意のパスワードを入力します",
+                  "新しいパスワードを決め、2回入力します。",
+                  "この用紙は他人に見せず、使用後は破棄してください。", "リセットコード"):
+        check(re.sub(r"\s+", "", words) in flat, (words, text))
+    fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True).stdout
+    check(re.search(r"IPA|Noto ?Sans ?CJK|VL-?Gothic", fonts, re.I), fonts)
+    p.click("#close-results")
+    # Cockpit's dark style, as its menu sets it
+    p.js("localStorage.setItem('shell:style', 'dark')")
+    p.b.get(ck.url)
+    p.ready()
+    check(p.js("return document.documentElement.classList.contains('pf-theme-dark')"), "dark")
+    back = p.js("return getComputedStyle(document.body).backgroundColor")
+    check(sum(int(v) for v in re.findall(r"\d+", back)[:3]) < 3 * 64, f"a dark page: {back}")
+    worst = contrast(p, "h1, h2, th, td, .chip, button, label, .note, .reason, option, dt, dd")
+    check(worst >= 4.5, f"the least readable text has a contrast of {worst:.2f}")
+    print(f"dark style: the least contrast of a text is {worst:.2f}:1")
+    p.b.set_window_size(1280, 1200)
+    p.shot("#accounts", "cockpit-dark-ja.png")
+    p.js("localStorage.setItem('shell:style', 'light')")
+    # German
+    p.b.add_cookie({"name": "CockpitLang", "value": "de", "path": "/"})
+    p.b.get(ck.url)
+    p.ready()
+    eq(p.js("return document.documentElement.lang"), "de")
+    eq(p.find("h1").text, de["Password reset"])
+    check(not p.js("return document.documentElement.classList.contains('pf-theme-dark')"),
+          "light again")
+    eq(p.find("#selected-count").text, de["No account selected"])
+    p.click('input[aria-label="' + de["Select $0"].replace("$0", "alice") + '"]')
+    p.click('input[aria-label="' + de["Select $0"].replace("$0", "dave") + '"]')
+    eq(p.find("#selected-count").text, "2 Konten ausgewählt")
+    eq(p.errors(), [])
 
 
 def test_cockpit_queue_retry():

@@ -93,6 +93,25 @@ def test_ctl_reset():
     # for a page to print: the sheet's words, and the QR code as an SVG document that a
     # reader decodes to the code
     check(res[0]["code"] in res[0]["sheet"] and "Log in as bob" in res[0]["sheet"], res[0])
+    # and laid out for paper (SPEC §13): the same words in parts, who issued it and when
+    paper = res[0]["paper"]
+    eq((paper["language"], paper["title"], paper["code_label"], paper["code"]),
+       ("en", "Password reset for bob", "Reset code", res[0]["code"]))
+    login = open("/proc/self/loginuid").read().strip()
+    import pwd
+    issuer = pwd.getpwuid(0 if login == "4294967295" else int(login)).pw_name
+    eq([(f["label"], f["value"]) for f in paper["facts"]][:2] + [paper["facts"][3]["label"]],
+       [("Account", "bob"), ("Host", os.uname().nodename), "Issued by"])
+    eq(paper["facts"][3]["value"], issuer, "issued by the administrator's login")
+    eq(paper["facts"][4]["label"], "Issued on")
+    issued = time.mktime(time.strptime(paper["facts"][4]["value"][:16], "%Y-%m-%d %H:%M"))
+    check(-120 < issued - time.time() < 60, f"issued now: {paper['facts'][4]}")
+    eq(paper["steps"], ["Log in as bob and type any password.",
+                        'At "Forgot your password? ..." type the code above.',
+                        "Choose a new password and type it twice.",
+                        "Log in with the new password."])
+    eq((paper["once"], paper["private"]), ("The code works once, until it expires.",
+                                           "Keep this sheet private; destroy it once used."))
     eq(qr_decode(res[0]["qr_svg"]), res[0]["code"], "the QR code holds the code")
     rc, js, err = ctl_json("reset", "gina")
     eq(rc, 0, err)
@@ -114,6 +133,11 @@ def test_ctl_reset():
     rc, out, err = ctl("reset", "--print", "--no-lock", "--language", "ja", "erin")
     check(ja_title in out and offer.replace("2. At", "") not in out and
           '「Forgot your password? ...」' in out, f"a Japanese sheet on an English host: {out}")
+    rc, js, err = ctl_json("reset", "--print", "--no-lock", "--language", "ja", "erin")
+    paper = js["results"][0]["paper"]
+    eq((paper["language"], paper["title"], paper["private"]),
+       ("ja", "erin さんのパスワードのリセット", "この用紙は他人に見せず、使用後は破棄してください。"))
+    eq(paper["steps"][1], "「Forgot your password? ...」と表示されたら、上のコードを入力します。")
     with open("/etc/pwreset/pwreset.conf", "a") as f:
         f.write("language = ja\n")
     eq(ctl("policy", "set", "self_reset", "no")[0], 0)
