@@ -41,9 +41,8 @@
 #define TIMEOUT_DEFAULT 60 /* the longest the helper may take to answer (shadow locks: 15 s) */
 #define TIMEOUT_MAX 600
 
-/* Marks for xgettext (po/): the English is the catalog's key; tr() and trn() translate. */
-#define N_(s) s
-#define NP_(one, many) one, many
+/* N_ and NP_ (catalog.h) mark texts for xgettext: the English is the catalog's key; tr() and
+ * trn() translate. */
 
 #define T_OFFER PROMPT_OFFER
 #define T_SENT \

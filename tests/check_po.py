@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""The catalogs are complete (SPEC §13): every text marked in the sources (N_, NP_ in C; _,
-ngettext, cockpit.gettext in the page's JavaScript; translate="..." in its HTML, through
+"""The catalogs are complete (SPEC §13): every text marked in the sources (N_, NP_, _, _n in
+C; _, ngettext, cockpit.gettext in the page's JavaScript; translate="..." in its HTML, through
 po/page.pot) is in the template po/pam_pwreset.pot and translated, not fuzzy, in every
 language of po/LINGUAS; every source file that marks a text is in po/POTFILES; po/page.pot is
 the page's; msgfmt --check accepts each catalog.
@@ -15,8 +15,10 @@ import sys
 import tempfile
 
 # the same as po/meson.build's
-XGETTEXT = ["xgettext", "--from-code=UTF-8", "--keyword=N_", "--keyword=NP_:1,2"]
-MARK = {".c": re.compile(r"\b(N_|NP_)\("), ".h": re.compile(r"\b(N_|NP_)\("),
+XGETTEXT = ["xgettext", "--from-code=UTF-8", "--keyword=N_", "--keyword=NP_:1,2",
+            "--keyword=_", "--keyword=_n:1,2"]
+MARK = {".c": re.compile(r"(?<!define )\b(N_|NP_|_|_n)\("),
+        ".h": re.compile(r"(?<!define )\b(N_|NP_)\("),
         ".js": re.compile(r"(\b_|\bngettext|\bgettext)\(\s*[\"'`]")}
 
 

@@ -14,6 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks for xgettext (po/): a text, and a text with its plural (two arguments) */
+#ifndef N_
+#define N_(s) s
+#endif
+#ifndef NP_
+#define NP_(one, many) one, many
+#endif
+
 #define CATALOG_FILE_MAX (1u << 20) /* a catalog larger than this is not read */
 #define CATALOG_LANG_MAX 63 /* "ja", "de_DE.UTF-8@euro" */
 #define CATALOG_VARIANTS 4

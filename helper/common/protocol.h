@@ -322,13 +322,15 @@ struct pwr_email_set_ans {
 
 /* PWR_REQ_ADDRESS_*: who; SET also str password, str addr, str language ("": as it was);
  * CONFIRM also str code; REMOVE also str password; LANGUAGE also str language (a name, or
- * "default") (the fields a request does not carry stay empty) */
+ * "default"); each but SHOW then str caller_language, the language the caller reads, for the
+ * answer's text ("": English; SPEC §13) (the fields a request does not carry stay empty) */
 struct pwr_address_req {
 	struct pwr_who who;
 	char password[PWR_PASSWORD_MAX + 1];
 	char addr[PWR_ADDR_MAX + 1];
 	char code[PWR_CODE_MAX + 1];
 	char language[PWR_LANG_MAX + 1];
+	char caller_language[PWR_LANG_MAX + 1];
 };
 
 /* PWR_ANS_ADDRESS: u32 status, str addr ("" when none), u32 source, u64 confirmed, str

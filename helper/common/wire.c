@@ -60,16 +60,17 @@ static const struct field f_reset_item[] = {STR(struct pwr_reset_item, user, PWR
 	STR_LATER(struct pwr_reset_item, host_language, PWR_LANG_MAX)};
 static const struct field f_user[] = {STR(struct pwr_user_req, user, PWR_USER_MAX)};
 static const struct field f_address_show[] = {WHO(struct pwr_address_req, who.)};
+#define CALLER_LANGUAGE STR_LATER(struct pwr_address_req, caller_language, PWR_LANG_MAX)
 static const struct field f_address_set[] = {WHO(struct pwr_address_req, who.),
 	STR(struct pwr_address_req, password, PWR_PASSWORD_MAX),
 	STR(struct pwr_address_req, addr, PWR_ADDR_MAX),
-	STR_LATER(struct pwr_address_req, language, PWR_LANG_MAX)};
-static const struct field f_address_language[] = {
-	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, language, PWR_LANG_MAX)};
-static const struct field f_address_confirm[] = {
-	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, code, PWR_CODE_MAX)};
-static const struct field f_address_remove[] = {
-	WHO(struct pwr_address_req, who.), STR(struct pwr_address_req, password, PWR_PASSWORD_MAX)};
+	STR_LATER(struct pwr_address_req, language, PWR_LANG_MAX), CALLER_LANGUAGE};
+static const struct field f_address_language[] = {WHO(struct pwr_address_req, who.),
+	STR(struct pwr_address_req, language, PWR_LANG_MAX), CALLER_LANGUAGE};
+static const struct field f_address_confirm[] = {WHO(struct pwr_address_req, who.),
+	STR(struct pwr_address_req, code, PWR_CODE_MAX), CALLER_LANGUAGE};
+static const struct field f_address_remove[] = {WHO(struct pwr_address_req, who.),
+	STR(struct pwr_address_req, password, PWR_PASSWORD_MAX), CALLER_LANGUAGE};
 static const struct field f_address_ans[] = {U32(struct pwr_address_ans, status),
 	STR(struct pwr_address_ans, addr, PWR_ADDR_MAX), U32(struct pwr_address_ans, source),
 	U64(struct pwr_address_ans, confirmed), STR(struct pwr_address_ans, pending, PWR_ADDR_MAX),

@@ -87,9 +87,6 @@ const char *message_template_name(uint32_t kind)
 	}
 }
 
-/* Marks for xgettext (po/) */
-#define N_(s) s
-
 /* {change}, in address-changed.txt: what happened to the old address, in the mail's words. */
 static const char *change_word(const struct catalog *words, uint32_t kind)
 {

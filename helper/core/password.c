@@ -16,10 +16,6 @@
 #include "config.h"
 #include "password.h"
 
-/* Marks for xgettext (po/) */
-#define N_(s) s
-#define NP_(one, many) one, many
-
 /* libpwquality's verdicts in the helper's words (its own are English here, in the C locale):
  * with the number it reports where it has one (0: none) */
 static const struct verdict {

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -24,8 +25,10 @@
 #include "audit.h"
 #include "catalog.h"
 #include "code.h"
+#include "config.h"
 #include "eligible.h"
 #include "language.h"
+#include "log.h"
 #include "mailaddr.h"
 #include "mailq.h"
 #include "password.h"
@@ -35,60 +38,104 @@
 #include "userlang.h"
 #include "util.h"
 
-#define T_OFF "Recovery addresses are set by your administrator."
-#define T_UNUSABLE "This address cannot be used for password reset."
-#define T_LIMIT "Too many requests for this account; try again later."
-#define T_HOST_LIMIT "Too many mails are being sent from this host; try again in a minute."
-#define T_PASSWORD "The current password is not right."
-#define T_BAD_LANGUAGE "'%s' is not a language name (ja, de, de_DE.UTF-8, or default)."
+#define T_OFF N_("Recovery addresses are set by your administrator. %s")
+#define T_UNUSABLE N_("This address cannot be used for password reset.")
+#define T_LIMIT N_("Too many requests for this account; try again later.")
+#define T_HOST_LIMIT N_("Too many mails are being sent from this host; try again in a minute.")
+#define T_PASSWORD N_("The current password is not right.")
+#define T_BAD_LANGUAGE N_("'%s' is not a language name (ja, de, de_DE.UTF-8, or default).")
+#define T_FAILED N_("The request failed; see the helper's log.")
 
-/* The answer to a change, with its audit line. */
-static int change_answer(struct peer *p, const struct pwr_who *who, const char *event,
-	uint32_t status, const char *result, const char *reason, const char *text)
+/* The answer to a change, with its audit line: its text the format one (many when n is not
+ * one, if many), in the language the caller reads (SPEC §13); its catalog read for this answer
+ * alone (a person's own changes are few: the account's request window bounds them). */
+static int answer_v(struct peer *p, const struct pwr_address_req *q, const char *event,
+	uint32_t status, const char *result, const char *reason, const char *one, const char *many,
+	unsigned long n, va_list ap) __attribute__((format(printf, 7, 0)));
+static int answer_v(struct peer *p, const struct pwr_address_req *q, const char *event,
+	uint32_t status, const char *result, const char *reason, const char *one, const char *many,
+	unsigned long n, va_list ap)
 {
 	struct pwr_address_change_ans a = {.status = status};
+	struct catalog words;
+	char why[256];
+	int r = catalog_open(
+		&words, PWR_LOCALEDIR, q->caller_language, "pam_pwreset", why, sizeof(why));
 
-	util_copy(a.text, sizeof(a.text), text);
-	audit(status == PWR_OK ? LOG_NOTICE : LOG_WARNING, event, p, who->user, who, result,
+	if (r < 0 && r != -ENOENT)
+		log_msg(LOG_WARNING, "the answer to %s is in English: %s", q->who.user, why);
+	vsnprintf(a.text, sizeof(a.text),
+		many ? catalog_nformat(&words, one, many, n) : catalog_format(&words, one), ap);
+	catalog_close(&words);
+	audit(status == PWR_OK ? LOG_NOTICE : LOG_WARNING, event, p, q->who.user, &q->who, result,
 		reason);
 	return answer_send(p, PWR_ANS_ADDRESS_CHANGE, &a);
+}
+
+/* The same, the text in the form for the number n of the language (NP_(one, many)). */
+static int change_answer_n(struct peer *p, const struct pwr_address_req *q, const char *event,
+	uint32_t status, const char *result, const char *reason, unsigned long n, const char *one,
+	const char *many, ...) __attribute__((format(printf, 8, 10)));
+static int change_answer_n(struct peer *p, const struct pwr_address_req *q, const char *event,
+	uint32_t status, const char *result, const char *reason, unsigned long n, const char *one,
+	const char *many, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, many);
+	r = answer_v(p, q, event, status, result, reason, one, many, n, ap);
+	va_end(ap);
+	return r;
+}
+
+static int change_answer(struct peer *p, const struct pwr_address_req *q, const char *event,
+	uint32_t status, const char *result, const char *reason, const char *format, ...)
+	__attribute__((format(printf, 7, 8)));
+static int change_answer(struct peer *p, const struct pwr_address_req *q, const char *event,
+	uint32_t status, const char *result, const char *reason, const char *format, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, format);
+	r = answer_v(p, q, event, status, result, reason, format, NULL, 0, ap);
+	va_end(ap);
+	return r;
 }
 
 /* With user_addresses = no, a change is refused with the administrators' word; a directory
  * account's address is the directory's (SPEC §12). Otherwise the account is looked up into
  * acct (the caller clears it) and true returned. */
-static bool allowed(struct helper *h, struct peer *p, const struct pwr_who *who, const char *event,
-	struct account *acct, int *r)
+static bool allowed(struct helper *h, struct peer *p, const struct pwr_address_req *q,
+	const char *event, struct account *acct, int *r)
 {
-	char text[PWR_TEXT_MAX + 1];
-
 	memset(acct, 0, sizeof(*acct));
 	if (!h->conf.user_addresses) {
-		snprintf(text, sizeof(text), "%s %s", T_OFF, h->conf.help_message);
-		*r = change_answer(
-			p, who, event, PWR_E_DISABLED, "refused", "user-addresses-off", text);
+		*r = change_answer(p, q, event, PWR_E_DISABLED, "refused", "user-addresses-off",
+			T_OFF, h->conf.help_message);
 		return false;
 	}
-	if (account_lookup(&h->accounts, who->user, acct) < 0 || !acct->directory)
+	if (account_lookup(&h->accounts, q->who.user, acct) < 0 || !acct->directory)
 		return true; /* a failed lookup: the account's password cannot be proved */
 	p->about_directory = true;
-	snprintf(text, sizeof(text), "the address of %s comes from the directory (%s)", who->user,
+	*r = change_answer(p, q, event, PWR_E_DISABLED, "refused", "directory-account",
+		N_("the address of %s comes from the directory (%s)"), q->who.user,
 		h->conf.directory_address_attribute);
-	*r = change_answer(p, who, event, PWR_E_DISABLED, "refused", "directory-account", text);
 	return false;
 }
 
 /* The account's request window (every set, remove and choice of language counts): 0 when it
  * has room; else the refusal is answered and *r holds what to return. */
-static int take_window(
-	struct helper *h, struct peer *p, const struct pwr_who *who, const char *event, int *r)
+static int take_window(struct helper *h, struct peer *p, const struct pwr_address_req *q,
+	const char *event, int *r)
 {
 	char bucket[RATE_BUCKET_MAX + 1];
 	MDB_txn *txn = NULL;
 	bool ok = false;
 	int e;
 
-	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, who->user);
+	snprintf(bucket, sizeof(bucket), "u:%.*s", PWR_USER_MAX, q->who.user);
 	if ((e = store_begin(h->store, true, &txn)) == 0 &&
 		(e = rate_take(h->store, txn, bucket, h->conf.user_requests_per_hour, 3600,
 			 util_now(), &ok)) == 0)
@@ -96,13 +143,11 @@ static int take_window(
 	else if (txn)
 		store_abort(txn);
 	if (e < 0) {
-		*r = change_answer(p, who, event, PWR_E_INTERNAL, "error", strerror(-e),
-			"the request failed; see the helper's log");
+		*r = change_answer(p, q, event, PWR_E_INTERNAL, "error", strerror(-e), T_FAILED);
 		return e;
 	}
 	if (!ok) {
-		*r = change_answer(
-			p, who, event, PWR_E_LIMIT, "refused", "rate-limit-user", T_LIMIT);
+		*r = change_answer(p, q, event, PWR_E_LIMIT, "refused", "rate-limit-user", T_LIMIT);
 		return -EAGAIN;
 	}
 	return 0;
@@ -110,16 +155,16 @@ static int take_window(
 
 /* The account's request window, then its current password. 0 when both pass; else the
  * refusal is answered and *r holds what to return. */
-static int prove(struct helper *h, struct peer *p, const struct pwr_who *who,
-	const struct account *acct, const char *pw, const char *event, int *r)
+static int prove(struct helper *h, struct peer *p, const struct pwr_address_req *q,
+	const struct account *acct, const char *event, int *r)
 {
 	int e;
 
-	if ((e = take_window(h, p, who, event, r)) < 0)
+	if ((e = take_window(h, p, q, event, r)) < 0)
 		return e;
-	if ((e = acct->local ? password_verify(pw, acct->hash) : -EACCES) < 0) {
+	if ((e = acct->local ? password_verify(q->password, acct->hash) : -EACCES) < 0) {
 		*r = change_answer(
-			p, who, event, PWR_E_PASSWORD, "refused", "wrong-password", T_PASSWORD);
+			p, q, event, PWR_E_PASSWORD, "refused", "wrong-password", T_PASSWORD);
 		return e;
 	}
 	return 0;
@@ -243,35 +288,35 @@ static int language_store(struct helper *h, const char *user, const char *lang)
 int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
-	char why[PWR_TEXT_MAX + 1], text[PWR_TEXT_MAX + 1];
+	char why[PWR_TEXT_MAX + 1];
 	struct account acct = {0}; /* cleared below on every path, also a refused language's */
 	int r = 0, e;
 
 	if (*q->language && strcmp(q->language, "default") && !catalog_lang_ok(q->language)) {
-		snprintf(text, sizeof(text), T_BAD_LANGUAGE, q->language);
-		r = change_answer(p, &q->who, "address-set-requested", PWR_E_INVALID, "refused",
-			"bad-language", text);
-	} else if (allowed(h, p, &q->who, "address-set-requested", &acct, &r) &&
-		   prove(h, p, &q->who, &acct, q->password, "address-set-requested", &r) == 0) {
+		r = change_answer(p, q, "address-set-requested", PWR_E_INVALID, "refused",
+			"bad-language", T_BAD_LANGUAGE, q->language);
+	} else if (allowed(h, p, q, "address-set-requested", &acct, &r) &&
+		   prove(h, p, q, &acct, "address-set-requested", &r) == 0) {
 		/* the confirmation mail is already in the language chosen with it */
 		e = *q->language ? language_store(h, q->who.user, q->language) : 0;
 		if (e == 0)
 			e = set_pending(h, &q->who, q->addr, why, sizeof(why));
 		if (e == 0 && !strcmp(why, "rate-limit-host"))
-			r = change_answer(p, &q->who, "address-set-requested", PWR_E_LIMIT,
-				"refused", why, T_HOST_LIMIT);
+			r = change_answer(p, q, "address-set-requested", PWR_E_LIMIT, "refused",
+				why, T_HOST_LIMIT);
 		else if (e == 0 && *why)
-			r = change_answer(p, &q->who, "address-set-requested", PWR_E_INVALID,
-				"refused", why, T_UNUSABLE);
+			r = change_answer(p, q, "address-set-requested", PWR_E_INVALID, "refused",
+				why, T_UNUSABLE);
 		else if (e < 0)
-			r = change_answer(p, &q->who, "address-set-requested", PWR_E_INTERNAL,
-				"error", strerror(-e), "the request failed; see the helper's log");
+			r = change_answer(p, q, "address-set-requested", PWR_E_INTERNAL, "error",
+				strerror(-e), T_FAILED);
 		else {
-			snprintf(text, sizeof(text),
-				"A confirmation code was sent to %s. It expires in %u minutes.",
-				q->addr, (h->conf.code_ttl + 59) / 60);
-			r = change_answer(p, &q->who, "address-set-requested", PWR_OK, "ok",
-				"code-queued", text);
+			unsigned minutes = (h->conf.code_ttl + 59) / 60;
+			r = change_answer_n(p, q, "address-set-requested", PWR_OK, "ok",
+				"code-queued", minutes,
+				NP_("A confirmation code was sent to %s. It expires in %u minute.",
+					"A confirmation code was sent to %s. It expires in %u minutes."),
+				q->addr, minutes);
 		}
 	}
 	sodium_memzero(q->password, sizeof(q->password));
@@ -284,24 +329,21 @@ int selfaddress_set(struct helper *h, struct peer *p, union pwr_msg *m)
 int selfaddress_language(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
-	char text[PWR_TEXT_MAX + 1];
 	int e, r = 0;
 
-	if (!*q->language || (strcmp(q->language, "default") && !catalog_lang_ok(q->language))) {
-		snprintf(text, sizeof(text), T_BAD_LANGUAGE, q->language);
-		return change_answer(p, &q->who, "address-language", PWR_E_INVALID, "refused",
-			"bad-language", text);
-	}
-	if (take_window(h, p, &q->who, "address-language", &r) < 0)
+	if (!*q->language || (strcmp(q->language, "default") && !catalog_lang_ok(q->language)))
+		return change_answer(p, q, "address-language", PWR_E_INVALID, "refused",
+			"bad-language", T_BAD_LANGUAGE, q->language);
+	if (take_window(h, p, q, "address-language", &r) < 0)
 		return r;
 	if ((e = language_store(h, q->who.user, q->language)) < 0)
-		return change_answer(p, &q->who, "address-language", PWR_E_INTERNAL, "error",
-			strerror(-e), "the request failed; see the helper's log");
+		return change_answer(
+			p, q, "address-language", PWR_E_INTERNAL, "error", strerror(-e), T_FAILED);
 	if (!strcmp(q->language, "default"))
-		snprintf(text, sizeof(text), "Your mail will be written in this host's language.");
-	else
-		snprintf(text, sizeof(text), "Your mail will be written in %s.", q->language);
-	return change_answer(p, &q->who, "address-language", PWR_OK, "ok", NULL, text);
+		return change_answer(p, q, "address-language", PWR_OK, "ok", NULL,
+			N_("Your mail will be written in this host's language."));
+	return change_answer(p, q, "address-language", PWR_OK, "ok", NULL,
+		N_("Your mail will be written in %s."), q->language);
 }
 
 /* Register the pending address the code confirms; tell the old one. 0 (why[] set when the
@@ -337,22 +379,22 @@ int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
 	char old[PWR_ADDR_MAX + 1] = "", why[PWR_TEXT_MAX + 1];
-	char text[PWR_TEXT_MAX + 1], masked[PWR_ADDR_MAX + 1], *code;
+	char masked[PWR_ADDR_MAX + 1], *code;
 	struct account acct;
 	MDB_txn *txn;
 	int r = 0, e;
-	bool ok = allowed(h, p, &q->who, "address-confirmed", &acct, &r);
+	bool ok = allowed(h, p, q, "address-confirmed", &acct, &r);
 
 	account_clear(&acct);
 	if (!ok)
 		return r;
 	if (!(code = code_new()))
-		return change_answer(p, &q->who, "address-confirmed", PWR_E_INTERNAL, "error",
-			strerror(ENOMEM), "the request failed; see the helper's log");
+		return change_answer(p, q, "address-confirmed", PWR_E_INTERNAL, "error",
+			strerror(ENOMEM), T_FAILED);
 	if (code_normalize(q->code, code) < 0) {
 		code_free(code);
-		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADFORMAT, "fail",
-			"malformed", "That is not a code.");
+		return change_answer(p, q, "address-confirmed", PWR_E_BADFORMAT, "fail",
+			"malformed", N_("That is not a code."));
 	}
 	if ((e = store_begin(h->store, true, &txn)) == 0) {
 		e = confirm_in(h, txn, &q->who, code, old, why, sizeof(why));
@@ -366,19 +408,21 @@ int selfaddress_confirm(struct helper *h, struct peer *p, union pwr_msg *m)
 	}
 	code_free(code);
 	if (e == -EACCES)
-		return change_answer(p, &q->who, "address-confirmed", PWR_E_BADCODE, "fail",
-			"wrong-code", "That code is not valid.");
+		return change_answer(p, q, "address-confirmed", PWR_E_BADCODE, "fail", "wrong-code",
+			N_("That code is not valid."));
 	if (e == 0 && *why)
 		return change_answer(
-			p, &q->who, "address-confirmed", PWR_E_INVALID, "refused", why, T_UNUSABLE);
+			p, q, "address-confirmed", PWR_E_INVALID, "refused", why, T_UNUSABLE);
 	if (e < 0)
-		return change_answer(p, &q->who, "address-confirmed", PWR_E_INTERNAL, "error",
-			strerror(-e), "the request failed; see the helper's log");
+		return change_answer(
+			p, q, "address-confirmed", PWR_E_INTERNAL, "error", strerror(-e), T_FAILED);
 	mailaddr_mask(old, masked, sizeof(masked));
-	snprintf(text, sizeof(text), "The recovery address is registered.%s%s%s",
-		*old ? " The previous address (" : "", *old ? masked : "",
-		*old ? ") was told." : "");
-	return change_answer(p, &q->who, "address-confirmed", PWR_OK, "ok", NULL, text);
+	if (!*old)
+		return change_answer(p, q, "address-confirmed", PWR_OK, "ok", NULL,
+			N_("The recovery address is registered."));
+	return change_answer(p, q, "address-confirmed", PWR_OK, "ok", NULL,
+		N_("The recovery address is registered. The previous address (%s) was told."),
+		masked);
 }
 
 /* Remove the address (and any pending one); tell it. 0, -ENOENT (none), or < 0. */
@@ -401,12 +445,12 @@ static int remove_in(struct helper *h, MDB_txn *txn, const struct pwr_who *who, 
 int selfaddress_remove(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	struct pwr_address_req *q = &m->address;
-	char old[PWR_ADDR_MAX + 1], masked[PWR_ADDR_MAX + 1], text[PWR_TEXT_MAX + 1];
+	char old[PWR_ADDR_MAX + 1], masked[PWR_ADDR_MAX + 1];
 	struct account acct;
 	MDB_txn *txn;
 	int r = 0, e;
-	bool ok = allowed(h, p, &q->who, "address-removed", &acct, &r) &&
-		  prove(h, p, &q->who, &acct, q->password, "address-removed", &r) == 0;
+	bool ok = allowed(h, p, q, "address-removed", &acct, &r) &&
+		  prove(h, p, q, &acct, "address-removed", &r) == 0;
 
 	sodium_memzero(q->password, sizeof(q->password));
 	account_clear(&acct);
@@ -417,12 +461,12 @@ int selfaddress_remove(struct helper *h, struct peer *p, union pwr_msg *m)
 		e = e < 0 ? (store_abort(txn), e) : store_commit(txn);
 	}
 	if (e == -ENOENT)
-		return change_answer(p, &q->who, "address-removed", PWR_E_NOTFOUND, "refused",
-			"no-address", "No recovery address is set.");
+		return change_answer(p, q, "address-removed", PWR_E_NOTFOUND, "refused",
+			"no-address", N_("No recovery address is set."));
 	if (e < 0)
-		return change_answer(p, &q->who, "address-removed", PWR_E_INTERNAL, "error",
-			strerror(-e), "the request failed; see the helper's log");
+		return change_answer(
+			p, q, "address-removed", PWR_E_INTERNAL, "error", strerror(-e), T_FAILED);
 	mailaddr_mask(old, masked, sizeof(masked));
-	snprintf(text, sizeof(text), "The recovery address %s is removed; it was told.", masked);
-	return change_answer(p, &q->who, "address-removed", PWR_OK, "ok", NULL, text);
+	return change_answer(p, q, "address-removed", PWR_OK, "ok", NULL,
+		N_("The recovery address %s is removed; it was told."), masked);
 }

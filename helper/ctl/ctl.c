@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -7,17 +9,54 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
+#include "config.h"
 #include "ctl.h"
 #include "util.h"
 
 const char *ctl_prog = "pwresetctl";
+struct catalog ctl_words;
+char ctl_language[CATALOG_LANG_MAX + 1];
 int ctl_ex_perm = EX_PERM;
 const char *ctl_cmd_name = NULL;
 struct pwr_client ctl_conn = {.fd = -1};
 struct opts *ctl_opts;
 
 /* ---- messages ---- */
+
+static bool try_language(const char *lang)
+{
+	char why[256];
+
+	if (catalog_open(&ctl_words, PWR_LOCALEDIR, lang, "pam_pwreset", why, sizeof(why)) < 0)
+		return false;
+	util_copy(ctl_language, sizeof(ctl_language), lang);
+	return true;
+}
+
+void ctl_language_init(void)
+{
+	const char *messages, *list = getenv("LANGUAGE");
+	char one[CATALOG_LANG_MAX + 1];
+
+	setlocale(LC_ALL, "");
+	messages = setlocale(LC_MESSAGES, NULL);
+	if (!messages || !strcmp(messages, "C") || !strncmp(messages, "C.", 2) ||
+		!strcmp(messages, "POSIX") || strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		return;
+	while (list && *list) {
+		size_t len = strcspn(list, ":");
+		if (len < sizeof(one)) {
+			memcpy(one, list, len);
+			one[len] = '\0';
+			if (try_language(one))
+				return;
+		}
+		list += len + (list[len] == ':');
+	}
+	(void)try_language(messages);
+}
 
 void ctl_errorf(const char *fmt, ...)
 {
@@ -40,9 +79,36 @@ int ctl_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ctl_errorf("%s (see %s%s%s --help)", msg, ctl_prog, ctl_cmd_name ? " " : "",
+	ctl_errorf(_("%s (see %s%s%s --help)"), msg, ctl_prog, ctl_cmd_name ? " " : "",
 		ctl_cmd_name ? ctl_cmd_name : "");
 	return EX_USAGE;
+}
+
+/* How many columns a terminal gives s: wide characters (Japanese) two, in the caller's
+ * locale; its bytes when it is not text of that locale. */
+static size_t columns(const char *s)
+{
+	wchar_t w[128];
+	size_t n = mbstowcs(w, s, sizeof(w) / sizeof(w[0]));
+	int width = n == (size_t)-1 || n == sizeof(w) / sizeof(w[0]) ? -1 : wcswidth(w, n);
+
+	return width < 0 ? strlen(s) : (size_t)width;
+}
+
+void ctl_field(const char *label, const char *format, ...)
+{
+	const char *l = catalog_get(&ctl_words, label);
+	size_t used = columns(l) + 1;
+	va_list ap;
+
+	printf("%s:", l);
+	do
+		putchar(' ');
+	while (++used < 16);
+	va_start(ap, format);
+	vprintf(catalog_format(&ctl_words, format), ap);
+	va_end(ap);
+	putchar('\n');
 }
 
 /* What a terminal may show of a value from the store or a mail server: no control bytes. */
@@ -173,7 +239,7 @@ void ctl_table_row(struct table *t, const char *const *cols)
 		size_t cap = t->cap ? t->cap * 2 : 32;
 		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
 		if (!c) {
-			ctl_errorf("out of memory");
+			ctl_errorf(_("out of memory"));
 			exit(EX_FAILED);
 		}
 		t->cells = c;
@@ -183,7 +249,7 @@ void ctl_table_row(struct table *t, const char *const *cols)
 		char buf[PWR_TEXT_MAX + 1];
 		char *s = strdup(ctl_safe(cols[i] ? cols[i] : "", buf, sizeof(buf)));
 		if (!s) {
-			ctl_errorf("out of memory");
+			ctl_errorf(_("out of memory"));
 			exit(EX_FAILED);
 		}
 		t->cells[t->nrows * t->ncols + i] = s;
@@ -241,8 +307,8 @@ void ctl_helper_open(void)
 		return;
 	r = client_open(&ctl_conn, o->socket, o->helper);
 	if (r < 0) {
-		ctl_errorf("cannot reach the helper: nothing answers at %s, and %s cannot be run "
-			   "(%s)",
+		ctl_errorf(_("cannot reach the helper: nothing answers at %s, and %s cannot be run "
+			     "(%s)"),
 			o->socket, o->helper, strerror(-r));
 		ctl_die(EX_UNREACHABLE);
 	}
@@ -272,7 +338,7 @@ void ctl_helper_send(uint16_t op, const union pwr_msg *msg)
 	if (r < 0 && first.pending && client_fallback(&ctl_conn, ctl_opts->helper, r) == 0)
 		r = wire_send(ctl_conn.fd, op, msg, 0);
 	if (r < 0) {
-		ctl_errorf("cannot send the request to the helper: %s", strerror(-r));
+		ctl_errorf(_("cannot send the request to the helper: %s"), strerror(-r));
 		ctl_die(r == -EPIPE || r == -ECONNRESET ? EX_UNREACHABLE : EX_FAILED);
 	}
 }
@@ -291,11 +357,12 @@ uint16_t ctl_helper_recv(union pwr_msg *m)
 		explicit_bzero(&first.msg, sizeof(first.msg));
 	}
 	if (r == -ECONNRESET) {
-		ctl_errorf("the helper closed the connection without answering (its log says why)");
+		ctl_errorf(
+			_("the helper closed the connection without answering (its log says why)"));
 		ctl_die(EX_UNREACHABLE);
 	}
 	if (r < 0) {
-		ctl_errorf("unreadable answer from the helper: %s", strerror(-r));
+		ctl_errorf(_("unreadable answer from the helper: %s"), strerror(-r));
 		ctl_die(EX_FAILED);
 	}
 	if (op == PWR_ANS_ERROR) {
@@ -311,7 +378,7 @@ uint16_t ctl_helper_expect(union pwr_msg *m, uint16_t want1, uint16_t want2)
 	uint16_t op = ctl_helper_recv(m);
 
 	if (op != want1 && op != want2) {
-		ctl_errorf("unexpected answer from the helper (%s)", wire_op_name(op));
+		ctl_errorf(_("unexpected answer from the helper (%s)"), wire_op_name(op));
 		ctl_die(EX_FAILED);
 	}
 	return op;
@@ -335,7 +402,7 @@ int ctl_list_command(struct opts *o, const struct listing_kind *k)
 		puts("]}");
 	} else if (l.n == 0) {
 		ctl_table_discard(&l.t);
-		puts(k->empty_text);
+		puts(catalog_get(&ctl_words, k->empty_text));
 	} else {
 		ctl_table_print_free(&l.t);
 	}
@@ -349,7 +416,7 @@ int ctl_user_request(struct opts *o, const char *user, uint16_t op, const char *
 	union pwr_msg req = {0}, m;
 
 	if (!ctl_user_name_ok(user))
-		return ctl_usage_error("'%s' is not a user name", user);
+		return ctl_usage_error(_("'%s' is not a user name"), user);
 	snprintf(req.user.user, sizeof(req.user.user), "%s", user);
 	ctl_helper_send(op, &req);
 	ctl_helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);

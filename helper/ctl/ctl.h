@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "catalog.h"
 #include "client.h"
 #include "protocol.h"
 #include "wire.h"
@@ -29,6 +30,8 @@ struct opts {
 };
 
 extern const char *ctl_prog; /* "pwresetctl" */
+extern struct catalog ctl_words; /* the caller's language (ctl_language_init) */
+extern char ctl_language[CATALOG_LANG_MAX + 1]; /* its name; "": English */
 extern int ctl_ex_perm; /* the exit status of a refusal to the peer (EX_PERM) */
 extern const char *ctl_cmd_name; /* for messages: "pwresetctl: reset: …" */
 extern struct pwr_client ctl_conn;
@@ -52,6 +55,20 @@ struct check_more {
 };
 int ctl_check_with(struct opts *o, int argc, char **argv, const struct check_more *more);
 ctl_cmd_fn ctl_policy, ctl_policy_set; /* ctl_policy.c */
+
+/* The caller's language (SPEC §13): setlocale(LC_ALL, ""), then the first language of
+ * LANGUAGE that has a catalog (as gettext does, not in the C locale), else the locale's
+ * LC_MESSAGES. English when the locale's characters are not UTF-8 (the catalogs are), or no
+ * catalog is found. --json is the same in every language. */
+void ctl_language_init(void);
+/* A text (a printf format: used translated only with the English's conversions), and a text
+ * for the number n, in the caller's language. */
+#define _(s) catalog_format(&ctl_words, s)
+#define _n(one, many, n) catalog_nformat(&ctl_words, one, many, n)
+
+/* "label:" in the caller's language, padded to the 16th column of a terminal (a wide
+ * character takes two), then the value as format (translated) gives it, and a newline. */
+void ctl_field(const char *label, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* "pwresetctl: COMMAND: what" on stderr. */
 void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

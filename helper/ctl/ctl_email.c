@@ -24,27 +24,27 @@ int ctl_email_set(struct opts *o, int argc, char **argv)
 	(void)argc;
 	if (!ctl_user_name_ok(argv[0]) ||
 		util_copy(req.email_set.user, sizeof(req.email_set.user), argv[0]) < 0)
-		return ctl_usage_error("'%s' is not a user name", argv[0]);
+		return ctl_usage_error(_("'%s' is not a user name"), argv[0]);
 	if (util_copy(req.email_set.addr, sizeof(req.email_set.addr), argv[1]) < 0)
-		return ctl_usage_error("the address is longer than %d bytes", PWR_ADDR_MAX);
+		return ctl_usage_error(_("the address is longer than %d bytes"), PWR_ADDR_MAX);
 	if (o->language &&
 		(!*o->language || util_copy(req.email_set.language, sizeof(req.email_set.language),
 					  o->language) < 0))
-		return ctl_usage_error("--language %s: not a language name", o->language);
+		return ctl_usage_error(_("--language %s: not a language name"), o->language);
 	ctl_helper_send(PWR_REQ_EMAIL_SET, &req);
 	ctl_helper_expect(&m, PWR_ANS_EMAIL_SET, PWR_ANS_EMAIL_SET);
 	if (m.email_set_ans.status != PWR_OK) {
-		ctl_errorf("the helper refused (status %u)", m.email_set_ans.status);
+		ctl_errorf(_("the helper refused (status %u)"), m.email_set_ans.status);
 		return EX_FAILED;
 	}
 	if (m.email_set_ans.warnings & PWR_WARN_SHARED)
 		ctl_errorf(
-			"warning: %s is also the address of %s: none of them can reset until each "
-			"has an address of their own",
+			_("warning: %s is also the address of %s: none of them can reset until each "
+			  "has an address of their own"),
 			argv[1], m.email_set_ans.shared_with);
 	if (m.email_set_ans.warnings & PWR_WARN_LOCAL)
-		ctl_errorf("warning: %s can only be read on this host (local_domains): %s cannot "
-			   "reset with it",
+		ctl_errorf(_("warning: %s can only be read on this host (local_domains): %s cannot "
+			     "reset with it"),
 			argv[1], argv[0]);
 	if (o->json) {
 		putchar('{');
@@ -74,10 +74,10 @@ int ctl_email_language(struct opts *o, int argc, char **argv)
 	(void)argc;
 	if (!ctl_user_name_ok(argv[0]) ||
 		util_copy(req.email_set.user, sizeof(req.email_set.user), argv[0]) < 0)
-		return ctl_usage_error("'%s' is not a user name", argv[0]);
+		return ctl_usage_error(_("'%s' is not a user name"), argv[0]);
 	if (!*argv[1] ||
 		util_copy(req.email_set.language, sizeof(req.email_set.language), argv[1]) < 0)
-		return ctl_usage_error("'%s' is not a language name", argv[1]);
+		return ctl_usage_error(_("'%s' is not a language name"), argv[1]);
 	ctl_helper_send(PWR_REQ_EMAIL_LANGUAGE, &req);
 	ctl_helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);
 	if (o->json) {
@@ -107,7 +107,7 @@ int ctl_email_show(struct opts *o, int argc, char **argv)
 
 	(void)argc;
 	if (!ctl_user_name_ok(argv[0]))
-		return ctl_usage_error("'%s' is not a user name", argv[0]);
+		return ctl_usage_error(_("'%s' is not a user name"), argv[0]);
 	snprintf(req.user.user, sizeof(req.user.user), "%s", argv[0]);
 	ctl_helper_send(PWR_REQ_EMAIL_SHOW, &req);
 	ctl_helper_expect(&m, PWR_ANS_EMAIL_SHOW, PWR_ANS_EMAIL_SHOW);
@@ -133,15 +133,15 @@ int ctl_email_show(struct opts *o, int argc, char **argv)
 		/* the address alone on the first line (SPEC §8), then where it came from */
 		char when[64];
 		puts(ctl_safe(m.email_show.addr, buf, sizeof(buf)));
-		printf("source: %s\nconfirmed: %s\n", source,
+		printf(_("source: %s\nconfirmed: %s\n"), source,
 			m.email_show.confirmed
 				? ctl_local_time(m.email_show.confirmed, when, sizeof(when))
 			: m.email_show.source == PWR_SOURCE_DIRECTORY
-				? "never (the directory's)"
-				: "never (set by an administrator)");
-		printf("language: %s\n", *m.email_show.language
-						 ? ctl_safe(m.email_show.language, buf, sizeof(buf))
-						 : "default (mail_language)");
+				? _("never (the directory's)")
+				: _("never (set by an administrator)"));
+		printf(_("language: %s\n"),
+			*m.email_show.language ? ctl_safe(m.email_show.language, buf, sizeof(buf))
+					       : _("default (mail_language)"));
 	}
 	return EX_DONE;
 }
@@ -171,7 +171,7 @@ static void reject_add(struct rejects *r, uint32_t line, const char *reason)
 		size_t cap = r->cap ? r->cap * 2 : 16;
 		struct pwr_reject_item *it = realloc(r->items, cap * sizeof(*it));
 		if (!it) {
-			ctl_errorf("out of memory");
+			ctl_errorf(_("out of memory"));
 			exit(EX_FAILED);
 		}
 		r->items = it;
@@ -246,7 +246,7 @@ int ctl_email_import(struct opts *o, int argc, char **argv)
 
 	(void)argc;
 	if ((r = read_file(argv[0], &data, &len)) < 0) {
-		ctl_errorf("cannot read %s: %s", argv[0], strerror(-r));
+		ctl_errorf(_("cannot read %s: %s"), argv[0], strerror(-r));
 		return EX_FAILED;
 	}
 	imported = import_blocks(o, data, len, &rej);
@@ -275,10 +275,12 @@ int ctl_email_import(struct opts *o, int argc, char **argv)
 		for (size_t i = 0; i < rej.n; i++)
 			fprintf(stderr, "%s: %s:%u: %s\n", ctl_prog, argv[0], rej.items[i].line,
 				ctl_safe(rej.items[i].reason, buf, sizeof(buf)));
-		printf("%u address%s %s, %zu line%s refused%s\n", imported,
-			imported == 1 ? "" : "es", o->dry_run ? "would be imported" : "imported",
-			rej.n, rej.n == 1 ? "" : "s",
-			o->dry_run ? " (dry run: nothing was changed)" : "");
+		printf(o->dry_run ? _n("%u address would be imported",
+					    "%u addresses would be imported", imported)
+				  : _n("%u address imported", "%u addresses imported", imported),
+			imported);
+		printf(_n(", %zu line refused", ", %zu lines refused", rej.n), rej.n);
+		puts(o->dry_run ? _(" (dry run: nothing was changed)") : "");
 	}
 	free(rej.items);
 	return rej.n ? EX_FAILED : EX_DONE;

@@ -31,14 +31,14 @@ static void keep(const union pwr_msg *m, void *vctx)
 		size_t cap = r->cap ? 2 * r->cap : 256;
 		char **v = realloc(r->names, cap * sizeof(*v));
 		if (!v) {
-			ctl_errorf("out of memory");
+			ctl_errorf(_("out of memory"));
 			ctl_die(EX_FAILED);
 		}
 		r->names = v;
 		r->cap = cap;
 	}
 	if (!(r->names[r->n++] = strdup(m->email.user))) {
-		ctl_errorf("out of memory");
+		ctl_errorf(_("out of memory"));
 		ctl_die(EX_FAILED);
 	}
 }
@@ -90,7 +90,7 @@ int ctl_overview(struct opts *o, int argc, char **argv)
 	r.seen = calloc(r.n + 1, sizeof(bool));
 	r.unseen = calloc(r.n + 1, sizeof(char *));
 	if (!r.seen || !r.unseen) {
-		ctl_errorf("out of memory");
+		ctl_errorf(_("out of memory"));
 		ctl_die(EX_FAILED);
 	}
 	fputs(",\"check\":", stdout);

@@ -61,7 +61,7 @@ static void policy_text(const struct pwr_policy_ans *a)
 	printf("min_uid = %u\n", a->min_uid);
 	/* the file as it is now has errors: what is shown is what the helper still uses */
 	if (a->problem[0])
-		fprintf(stderr, "%s: %s is not in use: %s\n", ctl_prog, a->file,
+		fprintf(stderr, _("%s: %s is not in use: %s\n"), ctl_prog, a->file,
 			ctl_safe(a->problem, buf, sizeof(buf)));
 }
 
@@ -86,9 +86,9 @@ int ctl_policy_set(struct opts *o, int argc, char **argv)
 
 	(void)argc;
 	if (util_copy(req.policy.key, sizeof(req.policy.key), argv[0]) < 0)
-		return ctl_usage_error("'%.*s...' is not a policy key", 32, argv[0]);
+		return ctl_usage_error(_("'%.*s...' is not a policy key"), 32, argv[0]);
 	if (util_copy(req.policy.value, sizeof(req.policy.value), argv[1]) < 0)
-		return ctl_usage_error("the value is longer than %d bytes", PWR_TEXT_MAX);
+		return ctl_usage_error(_("the value is longer than %d bytes"), PWR_TEXT_MAX);
 	ctl_helper_send(PWR_REQ_POLICY_SET, &req);
 	ctl_helper_expect(&m, PWR_ANS_POLICY, PWR_ANS_POLICY);
 	if (o->json)

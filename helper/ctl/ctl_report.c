@@ -112,8 +112,8 @@ static void check_lines(char *lines, struct check_ctx *c)
 			(strcmp(f[2], "0") && strcmp(f[2], "1")) ||
 			util_copy(m.check.user, sizeof(m.check.user), f[0]) < 0 ||
 			util_copy(m.check.reasons, sizeof(m.check.reasons), f[3]) < 0) {
-			ctl_errorf(
-				"unreadable answer from the helper: a malformed line of accounts");
+			ctl_errorf(_(
+				"unreadable answer from the helper: a malformed line of accounts"));
 			ctl_die(EX_FAILED);
 		}
 		m.check.uid = (uint32_t)uid;
@@ -135,7 +135,7 @@ static void check_every(struct check_ctx *c)
 		else if (op == PWR_ITEM_CHECK)
 			check_item(&m, c);
 		else {
-			ctl_errorf("unexpected answer from the helper (%s)", wire_op_name(op));
+			ctl_errorf(_("unexpected answer from the helper (%s)"), wire_op_name(op));
 			ctl_die(EX_FAILED);
 		}
 	}
@@ -185,8 +185,9 @@ int ctl_check_with(struct opts *o, int argc, char **argv, const struct check_mor
 					wire_reason((enum pwr_reason)i), c.per_reason[i]);
 		puts("}}}");
 	} else {
-		printf("%zu user%s: %zu eligible, %zu cannot reset", c.users,
-			c.users == 1 ? "" : "s", c.eligible, c.users - c.eligible);
+		printf(_n("%zu user: %zu eligible, %zu cannot reset",
+			       "%zu users: %zu eligible, %zu cannot reset", c.users),
+			c.users, c.eligible, c.users - c.eligible);
 		for (size_t i = 0, k = 0; i < NREASONS; i++)
 			if (c.per_reason[i])
 				printf("%s%s %zu", k++ ? ", " : " (",
@@ -246,7 +247,7 @@ int ctl_queue(struct opts *o, int argc, char **argv)
 {
 	static const struct listing_kind k = {"mails", 8,
 		{"ID", "USER", "TO", "KIND", "STATE", "TRIES", "SENT / NEXT TRY", "LAST REPLY"},
-		PWR_REQ_QUEUE, PWR_ITEM_MAIL, mail_item, "The mail queue is empty."};
+		PWR_REQ_QUEUE, PWR_ITEM_MAIL, mail_item, N_("The mail queue is empty.")};
 
 	(void)argc;
 	(void)argv;
@@ -258,15 +259,17 @@ int ctl_queue_flush(struct opts *o, int argc, char **argv)
 	union pwr_msg req = {0}, m;
 
 	if (argc && !ctl_user_name_ok(argv[0]))
-		return ctl_usage_error("'%s' is not a user name", argv[0]);
+		return ctl_usage_error(_("'%s' is not a user name"), argv[0]);
 	snprintf(req.user.user, sizeof(req.user.user), "%s", argc ? argv[0] : "");
 	ctl_helper_send(PWR_REQ_QUEUE_FLUSH, &req);
 	ctl_helper_expect(&m, PWR_ANS_DONE, PWR_ANS_DONE);
 	if (o->json)
 		printf("{\"flushed\":%u}\n", m.done.count);
 	else
-		printf("%u mail%s waiting for a retry %s due now; see %s queue\n", m.done.count,
-			m.done.count == 1 ? "" : "s", m.done.count == 1 ? "is" : "are", ctl_prog);
+		printf(_n("%u mail waiting for a retry is due now; see %s queue\n",
+			       "%u mails waiting for a retry are due now; see %s queue\n",
+			       m.done.count),
+			m.done.count, ctl_prog);
 	return EX_DONE;
 }
 
@@ -351,34 +354,36 @@ int ctl_status(struct opts *o, int argc, char **argv)
 		return EX_DONE;
 	}
 	if (s->mode == PWR_MODE_DAEMON)
-		printf("helper:         pwreset-helper %s, daemon running since %s\n", s->version,
-			ctl_local_time(s->started, a, sizeof(a)));
+		ctl_field(N_("helper"), N_("pwreset-helper %s, daemon running since %s"),
+			s->version, ctl_local_time(s->started, a, sizeof(a)));
 	else
-		printf("helper:         pwreset-helper %s, one-shot (no daemon answers at %s)\n",
+		ctl_field(N_("helper"), N_("pwreset-helper %s, one-shot (no daemon answers at %s)"),
 			s->version, o->socket);
-	printf("self-service:   %s\n", s->self_reset ? "on" : "off");
-	printf("help message:   %s\n", s->help[0] ? ctl_safe(s->help, buf, sizeof(buf)) : "(none)");
-	printf("admin group:    %s\n", s->admin_group[0]
-					       ? ctl_safe(s->admin_group, buf, sizeof(buf))
-					       : "(none: root only)");
-	printf("code lifetime:  %s self-service, %s administrator's\n",
+	ctl_field(N_("self-service"), "%s", s->self_reset ? _("on") : _("off"));
+	ctl_field(N_("help message"), "%s",
+		s->help[0] ? ctl_safe(s->help, buf, sizeof(buf)) : _("(none)"));
+	ctl_field(N_("admin group"), "%s",
+		s->admin_group[0] ? ctl_safe(s->admin_group, buf, sizeof(buf))
+				  : _("(none: root only)"));
+	ctl_field(N_("code lifetime"), N_("%s self-service, %s administrator's"),
 		ctl_span(s->code_ttl, a, sizeof(a)), ctl_span(s->admin_code_ttl, b, sizeof(b)));
-	printf("mail server:    %s\n", ctl_safe(s->smtp_url, buf, sizeof(buf)));
-	printf("addresses:      %u registered\n", s->addresses);
-	printf("pending codes:  %u self-service, %u administrator's\n", s->codes_self,
+	ctl_field(N_("mail server"), "%s", ctl_safe(s->smtp_url, buf, sizeof(buf)));
+	ctl_field(N_("addresses"), N_("%u registered"), s->addresses);
+	ctl_field(N_("pending codes"), N_("%u self-service, %u administrator's"), s->codes_self,
 		s->codes_admin);
-	printf("mail queue:     %u queued, %u deferred, %u failed, %u sent\n", s->mail_queued,
-		s->mail_deferred, s->mail_failed, s->mail_sent);
-	printf("store:          %.1f MiB used\n", (double)s->store_bytes / (1024.0 * 1024.0));
+	ctl_field(N_("mail queue"), N_("%u queued, %u deferred, %u failed, %u sent"),
+		s->mail_queued, s->mail_deferred, s->mail_failed, s->mail_sent);
+	ctl_field(N_("store"), N_("%.1f MiB used"), (double)s->store_bytes / (1024.0 * 1024.0));
 	if (s->directory[0]) {
 		char url[PWR_URL_MAX + 1];
-		printf("directory:      %s, %s %s\n", ctl_safe(s->directory, url, sizeof(url)),
-			s->directory_ok ? "bound as" : "NOT ANSWERING:",
+		ctl_field(N_("directory"),
+			s->directory_ok ? N_("%s, bound as %s") : N_("%s, NOT ANSWERING: %s"),
+			ctl_safe(s->directory, url, sizeof(url)),
 			ctl_safe(s->directory_as, buf, sizeof(buf)));
 	}
 	/* what keeps resets from working, last: where an administrator's eye ends */
 	for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;
 		one = strtok_r(NULL, "\n", &save))
-		printf("PROBLEM:        %s\n", ctl_safe(one, buf, sizeof(buf)));
+		ctl_field(N_("PROBLEM"), "%s", ctl_safe(one, buf, sizeof(buf)));
 	return EX_DONE;
 }

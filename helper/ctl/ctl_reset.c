@@ -369,13 +369,13 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 		handover_sheet(it);
 		return;
 	}
-	printf("%s: %s; a code was queued for mail to the recovery address, valid until %s "
-	       "(delivery: %s queue)\n",
+	printf(_("%s: %s; a code was queued for mail to the recovery address, valid until %s "
+		 "(delivery: %s queue)\n"),
 		it->user,
 		it->locked == PWR_LOCKED_RANDOM
-			? "password replaced by a random one (the directory has no ppolicy)"
-		: it->locked ? "password locked"
-			     : "password unchanged",
+			? _("password replaced by a random one (the directory has no ppolicy)")
+		: it->locked ? _("password locked")
+			     : _("password unchanged"),
 		ctl_local_time(it->expires, when, sizeof(when)), ctl_prog);
 }
 
@@ -468,7 +468,7 @@ int ctl_tokens(struct opts *o, int argc, char **argv)
 {
 	static const struct listing_kind k = {"tokens", 5,
 		{"USER", "KIND", "ISSUED", "EXPIRES", "TRIES LEFT"}, PWR_REQ_TOKENS, PWR_ITEM_TOKEN,
-		token_item, "No pending codes."};
+		token_item, N_("No pending codes.")};
 
 	(void)argc;
 	(void)argv;

@@ -38,7 +38,7 @@ static int read_password(void)
 	 * is wiped */
 	setvbuf(stdin, NULL, _IONBF, 0);
 	if (tty) {
-		fputs("Current password: ", stderr);
+		fputs(_("Current password: "), stderr);
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(0, TCSAFLUSH, &quiet);
@@ -52,7 +52,7 @@ static int read_password(void)
 	nl = strchr(req->password, '\n');
 	if (!nl && strlen(req->password) == sizeof(req->password) - 1) {
 		explicit_bzero(req->password, sizeof(req->password));
-		ctl_errorf("the password is longer than %d bytes", PWR_PASSWORD_MAX);
+		ctl_errorf(_("the password is longer than %d bytes"), PWR_PASSWORD_MAX);
 		return EX_FAILED;
 	}
 	if (nl)
@@ -123,41 +123,43 @@ static int show(struct opts *o)
 		return EX_DONE;
 	}
 	if (!*a->addr) {
-		puts("none");
+		puts(_("none"));
 	} else {
 		printf("%s\n", ctl_safe(a->addr, addr, sizeof(addr)));
-		printf("set by:    %s", a->source == PWR_SOURCE_USER ? "you (confirmed "
-					: a->source == PWR_SOURCE_DIRECTORY
-						? "the directory\n"
-						: "your administrator\n");
 		if (a->source == PWR_SOURCE_USER)
-			printf("%s)\n", ctl_local_time(a->confirmed, when, sizeof(when)));
+			printf(_("set by:    you (confirmed %s)\n"),
+				ctl_local_time(a->confirmed, when, sizeof(when)));
+		else
+			fputs(a->source == PWR_SOURCE_DIRECTORY
+					? _("set by:    the directory\n")
+					: _("set by:    your administrator\n"),
+				stdout);
 	}
 	if (*a->pending)
-		printf("awaiting confirmation: %s (see the code mailed there)\n",
+		printf(_("awaiting confirmation: %s (see the code mailed there)\n"),
 			ctl_safe(a->pending, addr, sizeof(addr)));
 	if (*a->language)
-		printf("language:  %s\n", ctl_safe(a->language, addr, sizeof(addr)));
+		printf(_("language:  %s\n"), ctl_safe(a->language, addr, sizeof(addr)));
 	return EX_DONE;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s [--json] [--user USER] [COMMAND]\n\n"
-		"Your recovery address, where password reset codes are sent.\n\n"
-		"  (none)           show it\n"
-		"  set ADDRESS      asks your current password; mails a code to ADDRESS\n"
-		"  confirm CODE     registers the address the code was mailed to\n"
-		"  remove           asks your current password; removes it\n"
-		"  language LANG    writes your mail in LANG (ja, de, ...; default: the host's)\n\n"
-		"  --language LANG  with set: the language, at once\n"
-		"  --user USER      (root) act for USER\n"
-		"  --json           output for scripts\n"
-		"  --socket PATH    the helper's socket (default %s)\n"
-		"  --helper PATH    the helper to run when no daemon answers (default %s)\n\n"
-		"Exit status: 0 done, 1 refused or failed, 2 usage, 4 helper not reachable.\n"
-		"See pwreset-address(1).\n",
+		_("Usage: %s [--json] [--user USER] [COMMAND]\n\n"
+		  "Your recovery address, where password reset codes are sent.\n\n"
+		  "  (none)           show it\n"
+		  "  set ADDRESS      asks your current password; mails a code to ADDRESS\n"
+		  "  confirm CODE     registers the address the code was mailed to\n"
+		  "  remove           asks your current password; removes it\n"
+		  "  language LANG    writes your mail in LANG (ja, de, ...; default: the host's)\n\n"
+		  "  --language LANG  with set: the language, at once\n"
+		  "  --user USER      (root) act for USER\n"
+		  "  --json           output for scripts\n"
+		  "  --socket PATH    the helper's socket (default %s)\n"
+		  "  --helper PATH    the helper to run when no daemon answers (default %s)\n\n"
+		  "Exit status: 0 done, 1 refused or failed, 2 usage, 4 helper not reachable.\n"
+		  "See pwreset-address(1).\n"),
 		ctl_prog, PWR_SOCKET_PATH, PWR_HELPER_PATH);
 }
 
@@ -168,14 +170,14 @@ static int whoami(const char *user)
 
 	if (user) {
 		if (getuid() != 0)
-			return ctl_usage_error("only root may name a user (--user)");
+			return ctl_usage_error(_("only root may name a user (--user)"));
 		if (!ctl_user_name_ok(user))
-			return ctl_usage_error("'%s' is not a user name", user);
+			return ctl_usage_error(_("'%s' is not a user name"), user);
 		snprintf(req->who.user, sizeof(req->who.user), "%s", user);
 		return 0;
 	}
 	if (!(pw = getpwuid(getuid()))) {
-		ctl_errorf("your uid %lu has no name", (unsigned long)getuid());
+		ctl_errorf(_("your uid %lu has no name"), (unsigned long)getuid());
 		return EX_FAILED;
 	}
 	snprintf(req->who.user, sizeof(req->who.user), "%s", pw->pw_name);
@@ -190,6 +192,7 @@ int main(int argc, char **argv)
 
 	ctl_prog = "pwreset-address";
 	ctl_ex_perm = EX_FAILED;
+	ctl_language_init();
 	tzset();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -209,27 +212,28 @@ int main(int argc, char **argv)
 			printf("pwreset-address %s\n", PWR_VERSION);
 			return EX_DONE;
 		} else if (argv[i][0] == '-' || npos == 3)
-			return ctl_usage_error("unexpected '%s'", argv[i]);
+			return ctl_usage_error(_("unexpected '%s'"), argv[i]);
 		else
 			pos[npos++] = argv[i];
 	}
 	if ((r = whoami(user)) != 0)
 		return r;
 	ctl_opts = &o;
+	util_copy(req->caller_language, sizeof(req->caller_language), ctl_language);
 	if (language && (npos != 2 || strcmp(pos[0], "set")))
-		return ctl_usage_error("--language goes with set");
+		return ctl_usage_error(_("--language goes with set"));
 	if (language &&
 		(!*language || util_copy(req->language, sizeof(req->language), language) < 0))
-		return ctl_usage_error("'%s' is not a language name", language);
+		return ctl_usage_error(_("'%s' is not a language name"), language);
 	if (npos == 0)
 		r = show(&o);
 	else if (!strcmp(pos[0], "language") && npos == 2) {
 		if (!*pos[1] || util_copy(req->language, sizeof(req->language), pos[1]) < 0)
-			return ctl_usage_error("'%s' is not a language name", pos[1]);
+			return ctl_usage_error(_("'%s' is not a language name"), pos[1]);
 		r = change(&o, PWR_REQ_ADDRESS_LANGUAGE);
 	} else if (!strcmp(pos[0], "set") && npos == 2) {
 		if (strlen(pos[1]) > PWR_ADDR_MAX || !util_text_ok(pos[1]))
-			return ctl_usage_error("'%s' cannot be an address", pos[1]);
+			return ctl_usage_error(_("'%s' cannot be an address"), pos[1]);
 		snprintf(req->addr, sizeof(req->addr), "%s", pos[1]);
 		r = read_password();
 		if (r == 0)
@@ -243,7 +247,7 @@ int main(int argc, char **argv)
 			r = change(&o, PWR_REQ_ADDRESS_REMOVE);
 	} else {
 		return ctl_usage_error(
-			"usage: %s [set ADDRESS | confirm CODE | remove | language LANG]",
+			_("usage: %s [set ADDRESS | confirm CODE | remove | language LANG]"),
 			ctl_prog);
 	}
 	explicit_bzero(&msg, sizeof(msg));

@@ -40,76 +40,76 @@ struct command {
 static const struct command commands[] = {
 	{"reset", 1, -1, OPT_RESET | OPT_LANGUAGE, ctl_reset,
 		"reset [--print] [--no-lock] [--ttl DURATION] [--language LANG] USER...",
-		"Force a reset: lock the password (unless --no-lock), clear the faillock tally and mail\n"
-		"a code with the administrator's template; with --print, or for a user without an\n"
-		"address, print a hand-over sheet with the code instead, in the account's language\n"
-		"or LANG. --ttl sets the code's lifetime (90s, 30m, 72h, 7d; default\n"
-		"admin_code_ttl)."},
+		N_("Force a reset: lock the password (unless --no-lock), clear the faillock tally and mail\n"
+		   "a code with the administrator's template; with --print, or for a user without an\n"
+		   "address, print a hand-over sheet with the code instead, in the account's language\n"
+		   "or LANG. --ttl sets the code's lifetime (90s, 30m, 72h, 7d; default\n"
+		   "admin_code_ttl).")},
 	{"email set", 2, 2, OPT_LANGUAGE, ctl_email_set, "email set [--language LANG] USER ADDRESS",
-		"Register USER's recovery address. Warns when the address is shared with another\n"
-		"user or can only be read on this host. --language: as email language."},
+		N_("Register USER's recovery address. Warns when the address is shared with another\n"
+		   "user or can only be read on this host. --language: as email language.")},
 	{"email language", 2, 2, 0, ctl_email_language, "email language USER LANG|default",
-		"Write USER's mail in LANG (ja, de, de_DE.UTF-8, ...); default: in mail_language."},
+		N_("Write USER's mail in LANG (ja, de, de_DE.UTF-8, ...); default: in mail_language.")},
 	{"email unset", 1, 1, 0, ctl_email_unset, "email unset USER",
-		"Remove USER's recovery address."},
+		N_("Remove USER's recovery address.")},
 	{"email show", 1, 1, 0, ctl_email_show, "email show USER",
-		"Print USER's recovery address alone on a line."},
+		N_("Print USER's recovery address alone on a line.")},
 	{"email import", 1, 1, OPT_DRY_RUN, ctl_email_import, "email import [--dry-run] FILE",
-		"Register the addresses of FILE (- for standard input): lines \"user address\"; blank\n"
-		"lines and lines starting with # are skipped. Each refused line is reported with its\n"
-		"number and why; the others are imported (with --dry-run, only checked)."},
+		N_("Register the addresses of FILE (- for standard input): lines \"user address\"; blank\n"
+		   "lines and lines starting with # are skipped. Each refused line is reported with its\n"
+		   "number and why; the others are imported (with --dry-run, only checked).")},
 	{"email export", 0, 0, 0, ctl_email_export, "email export",
-		"Print every registered address as \"user address\" lines, the format of import."},
+		N_("Print every registered address as \"user address\" lines, the format of import.")},
 	{"check", 0, -1, OPT_JSON_SEQ, ctl_check, "check [--json-seq] [USER...]",
-		"Whether each user can reset, and every reason why not; without USER, every local\n"
-		"account with uid >= min_uid. Exit status 0 when all are eligible, 1 otherwise.\n"
-		"--json-seq: each user as a JSON text of its own (RFC 7464: RS, the text, LF) as it\n"
-		"comes, then the summary, so that a script need not hold them all."},
+		N_("Whether each user can reset, and every reason why not; without USER, every local\n"
+		   "account with uid >= min_uid. Exit status 0 when all are eligible, 1 otherwise.\n"
+		   "--json-seq: each user as a JSON text of its own (RFC 7464: RS, the text, LF) as it\n"
+		   "comes, then the summary, so that a script need not hold them all.")},
 	{"tokens", 0, 0, 0, ctl_tokens, "tokens",
-		"The pending codes: user, kind (self/admin), issued, expires, tries left."},
-	{"revoke", 1, 1, 0, ctl_revoke, "revoke USER", "Void USER's pending code."},
+		N_("The pending codes: user, kind (self/admin), issued, expires, tries left.")},
+	{"revoke", 1, 1, 0, ctl_revoke, "revoke USER", N_("Void USER's pending code.")},
 	{"queue flush", 0, 1, 0, ctl_queue_flush, "queue flush [USER]",
-		"Make every mail waiting for a retry (of USER) due now."},
+		N_("Make every mail waiting for a retry (of USER) due now.")},
 	{"queue", 0, 0, 0, ctl_queue, "queue",
-		"The mail queue: each mail's state, tries, next try and the server's last answer."},
-	{"status", 0, 0, 0, ctl_status, "status", "The helper's version, policy and counts."},
+		N_("The mail queue: each mail's state, tries, next try and the server's last answer.")},
+	{"status", 0, 0, 0, ctl_status, "status", N_("The helper's version, policy and counts.")},
 	{"policy set", 2, 2, 0, ctl_policy_set, "policy set KEY VALUE",
-		"Change one policy key in the configuration file (root only), every other line kept;\n"
-		"refused, the file unchanged, when the new file would not pass --check-config. The\n"
-		"daemon uses it at once."},
+		N_("Change one policy key in the configuration file (root only), every other line kept;\n"
+		   "refused, the file unchanged, when the new file would not pass --check-config. The\n"
+		   "daemon uses it at once.")},
 	{"overview", 0, 0, 0, ctl_overview, "overview",
-		"Everything at once, as one JSON document (with or without --json): each key holds\n"
-		"what --json prints for status, policy, email export (addresses), tokens, check and\n"
-		"queue; check lists every account, then each account with an address that the\n"
-		"listing did not hold. For the web console's page: one run a refresh."},
+		N_("Everything at once, as one JSON document (with or without --json): each key holds\n"
+		   "what --json prints for status, policy, email export (addresses), tokens, check and\n"
+		   "queue; check lists every account, then each account with an address that the\n"
+		   "listing did not hold. For the web console's page: one run a refresh.")},
 	{"policy", 0, 0, 0, ctl_policy, "policy",
-		"The policy keys as the helper uses them: self_reset, help_message, user_addresses,\n"
-		"admin_group, exclude_users, exclude_groups, min_uid."},
+		N_("The policy keys as the helper uses them: self_reset, help_message, user_addresses,\n"
+		   "admin_group, exclude_users, exclude_groups, min_uid.")},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void print_usage(FILE *f, const struct command *only)
 {
 	if (only) {
-		fprintf(f, "Usage: %s [--json] [--socket PATH] [--helper PATH] %s\n\n%s\n",
-			ctl_prog, only->usage, only->help);
+		fprintf(f, _("Usage: %s [--json] [--socket PATH] [--helper PATH] %s\n\n%s\n"),
+			ctl_prog, only->usage, catalog_get(&ctl_words, only->help));
 		return;
 	}
 	fprintf(f,
-		"Usage: %s [--json] [--socket PATH] [--helper PATH] COMMAND [ARGS]\n\n"
-		"Administer self-service password reset (pam_pwreset).\n\nCommands:\n",
+		_("Usage: %s [--json] [--socket PATH] [--helper PATH] COMMAND [ARGS]\n\n"
+		  "Administer self-service password reset (pam_pwreset).\n\nCommands:\n"),
 		ctl_prog);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i].usage);
 	fprintf(f,
-		"\nOptions:\n"
-		"  --json         output for scripts\n"
-		"  --socket PATH  the helper's socket (default %s)\n"
-		"  --helper PATH  the helper to run when no daemon answers (default %s)\n"
-		"  --help         this text; COMMAND --help: that command's\n"
-		"  --version      the version\n\n"
-		"Exit status: 0 done, 1 failed, 2 usage, 3 not permitted, 4 helper not reachable.\n"
-		"See pwresetctl(8).\n",
+		_("\nOptions:\n"
+		  "  --json         output for scripts\n"
+		  "  --socket PATH  the helper's socket (default %s)\n"
+		  "  --helper PATH  the helper to run when no daemon answers (default %s)\n"
+		  "  --help         this text; COMMAND --help: that command's\n"
+		  "  --version      the version\n\n"
+		  "Exit status: 0 done, 1 failed, 2 usage, 3 not permitted, 4 helper not reachable.\n"
+		  "See pwresetctl(8).\n"),
 		PWR_SOCKET_PATH, PWR_HELPER_PATH);
 }
 
@@ -184,29 +184,29 @@ static int parse_options(int argc, char **argv, struct cmdline *c)
 			c->given |= OPT_DRY_RUN;
 		} else if (!strncmp(a, "--socket", 8) && (!a[8] || a[8] == '=')) {
 			if (!(v = option_value(argc, argv, &i, "--socket")))
-				return ctl_usage_error("--socket needs a PATH");
+				return ctl_usage_error(_("--socket needs a PATH"));
 			o->socket = v;
 		} else if (!strncmp(a, "--helper", 8) && (!a[8] || a[8] == '=')) {
 			if (!(v = option_value(argc, argv, &i, "--helper")))
-				return ctl_usage_error("--helper needs a PATH");
+				return ctl_usage_error(_("--helper needs a PATH"));
 			o->helper = v;
 		} else if (!strncmp(a, "--language", 10) && (!a[10] || a[10] == '=')) {
 			if (!(v = option_value(argc, argv, &i, "--language")))
-				return ctl_usage_error("--language needs a LANG");
+				return ctl_usage_error(_("--language needs a LANG"));
 			o->language = v;
 			c->given |= OPT_LANGUAGE;
 		} else if (!strncmp(a, "--ttl", 5) && (!a[5] || a[5] == '=')) {
 			uint64_t secs;
 			if (!(v = option_value(argc, argv, &i, "--ttl")))
-				return ctl_usage_error("--ttl needs a DURATION");
+				return ctl_usage_error(_("--ttl needs a DURATION"));
 			if (duration_parse(v, &secs) < 0 || secs == 0 || secs > UINT32_MAX)
 				return ctl_usage_error(
-					"--ttl %s: not a duration (90s, 30m, 72h, 7d)", v);
+					_("--ttl %s: not a duration (90s, 30m, 72h, 7d)"), v);
 			o->ttl = (uint32_t)secs;
 			o->ttl_given = true;
 			c->given |= OPT_RESET;
 		} else {
-			return ctl_usage_error("unknown option %s", a);
+			return ctl_usage_error(_("unknown option %s"), a);
 		}
 	}
 	return -1;
@@ -219,6 +219,7 @@ static int run(int argc, char **argv, char **pos)
 	const struct command *cmd;
 	int used = 0, rc;
 
+	ctl_language_init();
 	tzset();
 	if ((rc = parse_options(argc, argv, &c)) >= 0)
 		return rc;
@@ -234,8 +235,8 @@ static int run(int argc, char **argv, char **pos)
 	if (!cmd) {
 		if (!strcmp(pos[0], "email"))
 			return ctl_usage_error(
-				"email needs set, language, unset, show, import or export");
-		return ctl_usage_error("unknown command '%s'", pos[0]);
+				_("email needs set, language, unset, show, import or export"));
+		return ctl_usage_error(_("unknown command '%s'"), pos[0]);
 	}
 	ctl_cmd_name = cmd->name;
 	if (c.o.help) {
@@ -243,19 +244,19 @@ static int run(int argc, char **argv, char **pos)
 		return EX_DONE;
 	}
 	if (c.given & ~cmd->options)
-		return ctl_usage_error("%s does not apply here",
+		return ctl_usage_error(_("%s does not apply here"),
 			c.given & ~cmd->options & OPT_RESET      ? "--print, --no-lock or --ttl"
 			: c.given & ~cmd->options & OPT_DRY_RUN  ? "--dry-run"
 			: c.given & ~cmd->options & OPT_LANGUAGE ? "--language"
 								 : "--json-seq");
 	c.npos -= used;
 	if (c.npos < cmd->min_args || (cmd->max_args >= 0 && c.npos > cmd->max_args))
-		return ctl_usage_error("usage: %s", cmd->usage);
+		return ctl_usage_error(_("usage: %s"), cmd->usage);
 	ctl_opts = &c.o;
 	rc = cmd->fn(&c.o, c.npos, pos + used);
 	client_close(&ctl_conn);
 	if (fflush(stdout) != 0) {
-		ctl_errorf("cannot write the output: %s", strerror(errno));
+		ctl_errorf(_("cannot write the output: %s"), strerror(errno));
 		return EX_FAILED;
 	}
 	return rc;

@@ -223,16 +223,31 @@ def ssh_reset(sshd, srv, user, mails_before, to=None):
     return sshserver.finish(p)
 
 
-def address(*args, user="alice", password=None, transport="socket"):
-    """pwreset-address as user; (exit status, stdout, stderr)."""
+def address(*args, user="alice", password=None, transport="socket", env=None):
+    """pwreset-address as user (env: more of its environment); (exit status, stdout,
+    stderr)."""
     argv = [ADDRESS, "--helper", S.helper, *args]
     if transport == "oneshot":
         argv[1:1] = ["--socket", "/run/pwreset/none.sock"]
     if user:
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups"] + argv
-    p = subprocess.run(argv, capture_output=True, text=True,
+    p = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ, **(env or {})),
                        input=None if password is None else password + "\n", timeout=60)
     return p.returncode, p.stdout, p.stderr
+
+
+def locale(name):
+    """The environment of a program in the locale name ("ja_JP.UTF-8"), made for this sandbox
+    with localedef (the host's generated locales stay as they are): LOCPATH and LC_ALL."""
+    where = os.path.join(S.tmp, "locale")
+    if not os.path.isdir(os.path.join(where, name)):
+        lang, charset = name.split(".")
+        os.makedirs(where, exist_ok=True)
+        p = subprocess.run(["localedef", "-i", lang, "-f", charset, os.path.join(where, name)],
+                           capture_output=True, text=True)
+        check(p.returncode in (0, 1) and os.path.isdir(os.path.join(where, name)),
+              f"localedef {name}: {p.stderr}")
+    return {"LOCPATH": where, "LC_ALL": name}
 
 
 def install(destdir):

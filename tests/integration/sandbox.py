@@ -27,7 +27,10 @@ def enter():
     if os.environ.get("PWR_SANDBOX") != "1":
         # the sandbox's folder outlives the namespace only until the script ends
         tmp = tempfile.mkdtemp(prefix="pwr-sandbox-")
-        env = dict(os.environ, PWR_SANDBOX="1", PWR_SANDBOX_DIR=tmp)
+        # the programs speak the caller's language (SPEC §13): the tests read English, whatever
+        # the language of whoever runs them; a case that wants another sets it for one run
+        env = dict(os.environ, PWR_SANDBOX="1", PWR_SANDBOX_DIR=tmp, LC_ALL="C.UTF-8")
+        env.pop("LANGUAGE", None)
         argv = ["unshare", "-m", "--propagation", "private", sys.executable] + sys.argv
         before = sanitizer_reports()
         try:

@@ -122,6 +122,65 @@ def test_address_language():
     srv.stop()
 
 
+def columns(text):
+    """The columns a terminal gives text: East Asian wide and full-width characters two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_address_in_the_callers_language():
+    """SPEC §13: pwreset-address and pwresetctl speak the caller's locale (Japanese, German),
+    the helper's answers included; LANGUAGE first, as gettext has it; --json the same in every
+    language; English in the C locale and in a locale that is not generated. pwresetctl
+    status lines its values up on a terminal in Japanese too."""
+    srv = smtpserver.Server()
+    world(srv)
+    ja, de = harness.locale("ja_JP.UTF-8"), harness.locale("de_DE.UTF-8")
+    for t in BOTH:
+        eq(address("language", "de", env=ja, transport=t),
+           (0, "メールは de で作成されます。\n", ""), t)
+        rc, out, err = address("set", "x@example.org", password="wrong", env=ja, transport=t)
+        eq((rc, out, err), (1, "", "pwreset-address: 現在のパスワードが正しくありません。\n"), t)
+    rc, out, err = address(env=ja)
+    check("設定者:    管理者\n" in out and "言語:      de\n" in out, out)
+    eq(address("--json", env=ja), address("--json"), "--json is the same in Japanese")
+    rc, out, err = address("--help", env=ja)
+    check(out.startswith("使い方: pwreset-address [--json]") and "回復用アドレス" in out, out)
+    rc, out, err = address("set", "alice.de@example.org", password="Old-password-1", env=de)
+    eq((rc, out), (0, "Ein Bestätigungscode wurde an alice.de@example.org gesendet. Er läuft in "
+                      "10 Minuten ab.\n"), err)
+    rc, out, err = address("confirm", "nonsense", env=de)
+    eq((rc, err), (1, "pwreset-address: Das ist kein Code.\n"))
+    # LANGUAGE before the locale's own, as gettext; not in the C locale, not without UTF-8
+    eq(address("language", "default", env=dict(de, LANGUAGE="ja"))[1],
+       "メールはこのホストの言語で作成されます。\n")
+    eq(address("language", "default", env={"LANGUAGE": "ja"})[1],
+       "Your mail will be written in this host's language.\n")
+    eq(address("language", "default", env={"LC_ALL": "ja_JP.UTF-8"})[1],
+       "Your mail will be written in this host's language.\n", "a locale not generated")
+    # pwresetctl, as root: its own texts and the helper's counts
+    env = dict(os.environ, **ja)
+    p = subprocess.run([CTL, "status"], capture_output=True, text=True, env=env)
+    eq(p.returncode, 0, p.stderr)
+    lines = p.stdout.splitlines()
+    check(lines[1].startswith("セルフサービス:") and lines[1].endswith("オン"), lines)
+    for line in lines:
+        label, value = line.split(":", 1)
+        eq(columns(label) + 1 + len(value) - len(value.lstrip(" ")),
+           max(16, columns(label) + 2), f"aligned: {line!r}")
+    p = subprocess.run([CTL, "check", "alice"], capture_output=True, text=True,
+                       env=dict(os.environ, **de))
+    eq(p.stdout.splitlines()[-1], "1 Benutzer: 1 berechtigt, 0 können nicht zurücksetzen")
+    p = subprocess.run([CTL, "frobnicate"], capture_output=True, text=True, env=env)
+    eq((p.returncode, p.stderr), (2, "pwresetctl: 不明なコマンド「frobnicate」（pwresetctl --help "
+                                     "を参照）\n"))
+    plain = subprocess.run([CTL, "--json", "status"], capture_output=True, text=True).stdout
+    p = subprocess.run([CTL, "--json", "status"], capture_output=True, text=True, env=env)
+    eq(re.sub(r'"started":"[^"]*"', "", p.stdout), re.sub(r'"started":"[^"]*"', "", plain),
+       "--json is the same in Japanese")
+    srv.stop()
+
+
 def test_address_refusals():
     srv = smtpserver.Server()
     world(srv)
