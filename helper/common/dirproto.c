@@ -22,6 +22,7 @@ long dirproto_req_encode(const struct dirreq *q, unsigned char *buf, size_t cap)
 	packet_put_str(&c, q->base, DIR_DN_MAX);
 	packet_put_str(&c, q->filter, DIR_FILTER_MAX);
 	packet_put_str(&c, q->attr, DIR_ATTR_MAX);
+	packet_put_str(&c, q->lang_attr, DIR_ATTR_MAX);
 	packet_put_str(&c, q->user, DIR_USER_MAX);
 	packet_put_str(&c, q->dn, DIR_DN_MAX);
 	packet_put_str(&c, q->value, DIR_VALUE_MAX);
@@ -71,6 +72,7 @@ int dirproto_req_decode(const unsigned char *buf, size_t len, struct dirreq *q)
 	q->base = packet_get_str(&c, DIR_DN_MAX, NULL);
 	q->filter = packet_get_str(&c, DIR_FILTER_MAX, NULL);
 	q->attr = packet_get_str(&c, DIR_ATTR_MAX, NULL);
+	q->lang_attr = packet_get_str(&c, DIR_ATTR_MAX, NULL);
 	q->user = packet_get_str(&c, DIR_USER_MAX, NULL);
 	q->dn = packet_get_str(&c, DIR_DN_MAX, NULL);
 	q->value = packet_get_str(&c, DIR_VALUE_MAX, NULL);
@@ -94,6 +96,7 @@ long dirproto_ans_encode(const struct dirans *a, unsigned char *buf, size_t cap)
 	packet_put_str(&c, a->dn, DIR_DN_MAX);
 	packet_put_str(&c, a->user, DIR_USER_MAX);
 	packet_put_str(&c, a->address, DIR_VALUE_MAX);
+	packet_put_str(&c, a->language, DIR_LANG_MAX);
 	packet_put_str(&c, a->binding, DIR_BINDING_MAX);
 	packet_put_str(&c, a->text, DIR_TEXT_MAX);
 	return c.err ? c.err : (long)c.pos;
@@ -124,6 +127,7 @@ int dirproto_ans_decode(const unsigned char *buf, size_t len, struct dirans *a)
 	take(&c, a->dn, DIR_DN_MAX);
 	take(&c, a->user, DIR_USER_MAX);
 	take(&c, a->address, DIR_VALUE_MAX);
+	take(&c, a->language, DIR_LANG_MAX);
 	take(&c, a->binding, DIR_BINDING_MAX);
 	take(&c, a->text, DIR_TEXT_MAX);
 	if (c.err || c.pos != len || a->status > DIR_STATUS_LAST || a->more > 1) {

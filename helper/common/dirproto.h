@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DIRPROTO_MAGIC 0x50574431u /* "PWD1" */
+#define DIRPROTO_MAGIC 0x50574432u /* "PWD2": the language (SPEC §13) came with 2 */
 #define DIR_URLS_MAX 1024
 #define DIR_PATH_MAX 4096
 #define DIR_DN_MAX 1024
@@ -26,6 +26,7 @@
 #define DIR_VALUE_MAX 1024 /* an address (a new password goes in password) */
 #define DIR_BINDING_MAX 256
 #define DIR_TEXT_MAX 1024
+#define DIR_LANG_MAX 63 /* CATALOG_LANG_MAX */
 #define DIRREQ_PACKET_MAX \
 	(6 * 4 + DIR_URLS_MAX + DIR_PATH_MAX + 3 * DIR_DN_MAX + DIR_PASSWORD_MAX + \
 		DIR_FILTER_MAX + DIR_ATTR_MAX + DIR_USER_MAX + DIR_VALUE_MAX + 10 * 5)
@@ -56,6 +57,7 @@ struct dirreq {
 	uint32_t timeout; /* DIR_CONFIG: seconds for one request, 1..600 */
 	uint32_t uid; /* DIR_LOOKUP */
 	const char *urls, *ca_file, *bind_dn, *password, *base, *filter, *attr; /* DIR_CONFIG */
+	const char *lang_attr; /* DIR_CONFIG: the language's attribute; "": none */
 	const char *user; /* DIR_LOOKUP */
 	const char *dn; /* DIR_PASSWD, DIR_LOCK, DIR_UNLOCK */
 	const char *value; /* DIR_COUNT */
@@ -84,6 +86,8 @@ struct dirans {
 	char dn[DIR_DN_MAX + 1]; /* LOOKUP, LIST */
 	char user[DIR_USER_MAX + 1]; /* LIST: the entry's uid */
 	char address[DIR_VALUE_MAX + 1]; /* LOOKUP, LIST: attr's first value, "" when none */
+	char language[DIR_LANG_MAX + 1]; /* LOOKUP: lang_attr's first language, as a catalog
+					    names it (en-US: en_US), "" when none */
 	char binding[DIR_BINDING_MAX + 1]; /* LOOKUP, LOCK (as locked): changes with the password */
 	char text[DIR_TEXT_MAX + 1]; /* COUNT: the entries' uids, comma-separated; STATUS: the
 					bound identity; REFUSED, FAILED, UNREACHABLE: why */

@@ -35,6 +35,8 @@ struct account {
 	char *dn; /* malloc'd: the directory entry; NULL unless directory */
 	char *address; /* malloc'd: the directory's address attribute (its first value); NULL
 			  when it has none, or the account is not a directory account */
+	char language[PWR_LANG_MAX + 1]; /* the directory's language for its mail (SPEC §13);
+					    "" when none, or not a directory account */
 };
 
 /* The text of a failed or refused operation, for the log, an administrator or (a refusal,

@@ -17,6 +17,7 @@
 #include <syslog.h>
 
 #include "account.h"
+#include "catalog.h"
 #include "dirlink.h"
 #include "log.h"
 #include "mailaddr.h"
@@ -41,6 +42,11 @@ static void dir_fill(const struct account_db *db, struct account *a)
 				a->name, why);
 		else if (*ans->address)
 			a->address = strdup(ans->address);
+		if (catalog_lang_ok(ans->language))
+			util_copy(a->language, sizeof(a->language), ans->language);
+		else if (*ans->language)
+			log_msg(LOG_WARNING, "directory: the language of %s is not usable: '%s'",
+				a->name, ans->language);
 		break;
 	case DIR_SEVERAL:
 		log_msg(LOG_WARNING,

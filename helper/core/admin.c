@@ -154,7 +154,8 @@ static int reset_issue(struct helper *h, const struct account *acct, uint32_t fl
 	const char *user = it->user;
 	char addr[PWR_ADDR_MAX + 1];
 	uint64_t now = util_now();
-	struct mail_draft d = {PWR_MAIL_ADMIN, user, addr, NULL, NULL, now + ttl, now + ttl};
+	struct mail_draft d = {
+		PWR_MAIL_ADMIN, user, addr, NULL, NULL, now + ttl, now + ttl, acct->language};
 	bool mail = !(flags & PWR_RESET_PRINT) && address_of(h->store, acct, addr) == 0;
 	MDB_txn *txn;
 	int r;
@@ -169,6 +170,22 @@ static int reset_issue(struct helper *h, const struct account *acct, uint32_t fl
 	it->mailed = r == 0 && mail;
 	it->expires = now + ttl;
 	return r;
+}
+
+/* The sheet's language (the account's mail's: its own, else the directory's) and the
+ * prompts' (SPEC §13), into it. */
+static void reset_languages(
+	struct helper *h, const char *user, const char *directory, struct pwr_reset_item *it)
+{
+	char own[CATALOG_LANG_MAX + 1] = "";
+	MDB_txn *txn;
+
+	if (store_begin(h->store, false, &txn) == 0) {
+		(void)userlang_get(h->store, txn, user, own);
+		store_abort(txn);
+	}
+	language_mail(&h->conf, *own ? own : directory, it->language, sizeof(it->language));
+	language_host(&h->conf, it->host_language, sizeof(it->host_language));
 }
 
 /* Reset one user: lock, clear the lockout, issue an admin code, mail it or hand it over. The
@@ -195,6 +212,7 @@ static void reset_one(struct helper *h, struct peer *p, const char *user, uint32
 		goto out;
 	}
 	p->about_directory = acct.directory;
+	reset_languages(h, user, acct.language, it);
 	if ((r = admin_may_act_on(h, p, &acct, it->text, sizeof(it->text))) < 0) {
 		it->status = PWR_E_PERM;
 		audit(LOG_WARNING, "admin-reset", p, user, NULL, "refused", REASON_ROOT_ONLY);
@@ -225,20 +243,6 @@ out:
 	code_free(code);
 }
 
-/* The sheet's language (the account's mail's) and the prompts' (SPEC §13), into it. */
-static void reset_languages(struct helper *h, const char *user, struct pwr_reset_item *it)
-{
-	char own[CATALOG_LANG_MAX + 1] = "";
-	MDB_txn *txn;
-
-	if (store_begin(h->store, false, &txn) == 0) {
-		(void)userlang_get(h->store, txn, user, own);
-		store_abort(txn);
-	}
-	language_mail(&h->conf, own, it->language, sizeof(it->language));
-	language_host(&h->conf, it->host_language, sizeof(it->host_language));
-}
-
 int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 {
 	uint32_t ttl = m->reset.ttl ? m->reset.ttl : h->conf.admin_code_ttl, done = 0;
@@ -258,7 +262,7 @@ int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 		struct pwr_reset_item it = {.self_reset = h->conf.self_reset};
 		if (!*user)
 			continue;
-		reset_languages(h, user, &it);
+		reset_languages(h, user, "", &it); /* reset_one again, once it knows the account */
 		reset_one(h, p, user, m->reset.flags, ttl, &it);
 		done += it.status == PWR_OK;
 		r = answer_send(p, PWR_ITEM_RESET, &it);

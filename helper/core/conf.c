@@ -94,6 +94,7 @@ static const struct key keys[] = {
 	{"directory_base", K_TEXT, O(directory_base), 0, 0, true},
 	{"directory_user_filter", K_FILTER, O(directory_user_filter), 0, 0, false},
 	{"directory_address_attribute", K_ATTR, O(directory_address_attribute), 0, 0, false},
+	{"directory_language_attribute", K_ATTR, O(directory_language_attribute), 0, 0, true},
 	{"directory_timeout", K_DURATION, O(directory_timeout), 1, 600, false},
 	{"language", K_LANG, O(language), 0, 0, true},
 	{"mail_language", K_LANG, O(mail_language), 0, 0, true},
@@ -202,6 +203,7 @@ int conf_init(struct pwr_conf *c)
 		set_str(&c->directory_base, "") < 0 ||
 		set_str(&c->directory_user_filter, "(&(objectClass=posixAccount)(uid=%u))") < 0 ||
 		set_str(&c->directory_address_attribute, "mail") < 0 ||
+		set_str(&c->directory_language_attribute, "preferredLanguage") < 0 ||
 		set_str(&c->language, "") < 0 || set_str(&c->mail_language, "") < 0 ||
 		list_add(&c->exclude_users, "root", 4) < 0)
 		goto nomem;
@@ -391,7 +393,7 @@ static int parse_directory_value(struct parser *ps, const struct key *k, const c
 	} else if (k->type == K_FILTER && !ldapfilter_ok(v)) {
 		perr(ps, k->name, "'%s' is not an LDAP filter in parentheses holding %%u", v);
 		return 0;
-	} else if (k->type == K_ATTR && !ldapfilter_attr_ok(v)) {
+	} else if (k->type == K_ATTR && !(k->empty_ok && !*v) && !ldapfilter_attr_ok(v)) {
 		perr(ps, k->name, "'%s' is not an attribute name", v);
 		return 0;
 	}

@@ -67,6 +67,7 @@ struct pwr_conf {
 	char *directory_base;
 	char *directory_user_filter; /* holds %u, replaced by the escaped user name */
 	char *directory_address_attribute;
+	char *directory_language_attribute; /* SPEC §13: an account's mail language; "": none */
 	uint32_t directory_timeout;
 	/* languages (SPEC §13): "" is the system's (/etc/default/locale), and for mail language's */
 	char *language; /* the prompts', the same for every account */

@@ -192,11 +192,14 @@ static int send_one(struct helper *h, struct courier *c, uint64_t now, struct ma
 	MDB_txn *txn;
 	int r;
 
-	/* the account's own language, as it is when the mail goes (SPEC §13); none: the host's */
+	/* the account's own language, as it is when the mail goes (SPEC §13); else the
+	 * directory's when the mail was queued; none: the host's */
 	if (store_begin(h->store, false, &txn) == 0) {
 		(void)userlang_get(h->store, txn, c->rec.user, lang);
 		store_abort(txn);
 	}
+	if (!*lang && catalog_lang_ok(c->rec.lang))
+		util_copy(lang, sizeof(lang), c->rec.lang);
 
 	if (c->rec.sealed_len) {
 		if (!(code = code_new())) {

@@ -233,7 +233,8 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 		.password = password,
 		.base = c->directory_base,
 		.filter = c->directory_user_filter,
-		.attr = c->directory_address_attribute};
+		.attr = c->directory_address_attribute,
+		.lang_attr = c->directory_language_attribute};
 	r = exchange(l, &q, a, ANSWER_GRACE_MS, why, whylen);
 	secret_free(password);
 	if (r == 0 && a->status != DIR_OK) {

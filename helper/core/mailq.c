@@ -7,14 +7,27 @@
 #include "mailq.h"
 #include "util.h"
 
-#define MAIL_REC_VERSION 2
+#define MAIL_REC_VERSION 3
+#define MAIL_REC_V2_SIZE offsetof(struct mail_rec, lang) /* version 2 ended before lang */
 
+/* A record as this version reads it; one of version 2 (queued before an upgrade) without its
+ * language. */
 static int rec_read(const MDB_val *v, struct mail_rec *rec)
 {
-	if (v->mv_size != sizeof(*rec))
+	uint32_t version;
+
+	if (v->mv_size != sizeof(*rec) && v->mv_size != MAIL_REC_V2_SIZE)
 		return -EBADMSG;
-	memcpy(rec, v->mv_data, sizeof(*rec));
-	if (rec->version != MAIL_REC_VERSION || rec->sealed_len > sizeof(rec->sealed))
+	memcpy(&version, v->mv_data, sizeof(version));
+	if (v->mv_size != (version == 2                         ? MAIL_REC_V2_SIZE
+				  : version == MAIL_REC_VERSION ? sizeof(*rec)
+								: 0))
+		return -EBADMSG;
+	memset(rec, 0, sizeof(*rec));
+	memcpy(rec, v->mv_data, v->mv_size);
+	rec->version = MAIL_REC_VERSION;
+	rec->lang[sizeof(rec->lang) - 1] = '\0';
+	if (rec->sealed_len > sizeof(rec->sealed))
 		return -EBADMSG;
 	return 0;
 }
@@ -88,6 +101,7 @@ int mailq_enqueue(
 	util_copy(rec.to, sizeof(rec.to), d->to);
 	util_copy(rec.rhost, sizeof(rec.rhost), d->rhost ? d->rhost : "");
 	util_copy(rec.tty, sizeof(rec.tty), d->tty ? d->tty : "");
+	util_copy(rec.lang, sizeof(rec.lang), d->lang ? d->lang : "");
 	r = mailq_push(s, txn, &rec, code, &id);
 	sodium_memzero(&rec, sizeof(rec));
 	return r;
@@ -117,10 +131,10 @@ static uint64_t dead_since(const MDB_val *v)
 {
 	struct mail_rec head;
 
-	if (v->mv_size != sizeof(head))
+	if (v->mv_size != sizeof(head) && v->mv_size != MAIL_REC_V2_SIZE)
 		return UINT64_MAX;
 	memcpy(&head, v->mv_data, offsetof(struct mail_rec, user));
-	if (head.version != MAIL_REC_VERSION ||
+	if (head.version != (v->mv_size == sizeof(head) ? MAIL_REC_VERSION : 2) ||
 		(head.state != PWR_MAIL_SENT && head.state != PWR_MAIL_FAILED))
 		return UINT64_MAX;
 	return head.created;

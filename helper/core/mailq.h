@@ -37,6 +37,8 @@ struct mail_rec {
 	uint32_t sealed_len; /* 0: no code in this mail */
 	unsigned char nonce[MAIL_SEAL_NONCE];
 	unsigned char sealed[CODE_LEN + MAIL_SEAL_MAC];
+	/* since version 3; a record of version 2 reads as "" */
+	char lang[PWR_LANG_MAX + 1]; /* the directory's language for the account (SPEC §13) */
 };
 
 /* What an operation asks to be mailed. */
@@ -46,6 +48,7 @@ struct mail_draft {
 	const char *rhost, *tty; /* where the request came from (NULL: not said) */
 	uint64_t give_up; /* after this it is failed, not retried */
 	uint64_t code_expires; /* 0: no code in this mail */
+	const char *lang; /* the directory's language for the account (NULL: none) */
 };
 
 /* Queue the mail d describes (with code sealed into it; NULL: none) in txn, due now. The

@@ -163,7 +163,7 @@ static int request_issue(struct request *q)
 {
 	struct pwr_conf *c = &q->h->conf;
 	struct mail_draft d = {PWR_MAIL_CODE, q->who->user, q->f.address, q->who->rhost,
-		q->who->tty, q->now + c->code_ttl, q->now + c->code_ttl};
+		q->who->tty, q->now + c->code_ttl, q->now + c->code_ttl, q->acct.language};
 	unsigned char fp[CODE_FP_BYTES];
 	char *code = code_new();
 	int r;
@@ -377,7 +377,7 @@ static void setpw_after(
 	char addr[PWR_ADDR_MAX + 1];
 	uint64_t now = util_now();
 	struct mail_draft d = {PWR_MAIL_CHANGED, who->user, addr, who->rhost, who->tty,
-		now + h->conf.mail_max_age, 0};
+		now + h->conf.mail_max_age, 0, acct->language};
 	const struct account_db *db = &h->accounts;
 	bool notify = h->conf.notify_on_change && address_of(h->store, acct, addr) == 0;
 	MDB_txn *txn;

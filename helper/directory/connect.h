@@ -14,6 +14,7 @@
 struct dir {
 	LDAP *ld; /* bound, or NULL */
 	char *urls, *ca_file, *bind_dn, *password, *base, *filter, *attr;
+	char *lang_attr; /* "": none (SPEC §13) */
 	uint32_t starttls, timeout;
 	bool configured;
 	bool may_retry; /* this request may be tried again on a new connection */

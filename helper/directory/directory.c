@@ -13,6 +13,7 @@
  * it does there counted (connect, StartTLS, bind, the operation), with no second try after a
  * timeout; the bind password and new passwords are wiped after use.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ldap.h>
@@ -145,14 +146,51 @@ static void entry_binding(struct dir *d, LDAPMessage *e, struct dirans *a)
 	}
 }
 
-/* The entry's dn, address, uid and binding into a. */
+/* The first language of a preferredLanguage value (RFC 2798: as HTTP's Accept-Language,
+ * "da, en-gb;q=0.8") as a catalog names it ("en_GB"), into out; "" when it is not one. */
+static void language_of(const char *value, char *out, size_t cap)
+{
+	size_t n = strcspn(value + strspn(value, " "), ",;"), i;
+	const char *v = value + strspn(value, " ");
+
+	while (n && v[n - 1] == ' ')
+		n--;
+	out[0] = '\0';
+	if (n == 0 || n >= cap || n > 35)
+		return;
+	for (i = 0; i < n; i++) {
+		char ch = v[i];
+		bool region = memchr(v, '-', i) || memchr(v, '_', i);
+		if (ch == '-' || ch == '_')
+			out[i] = '_';
+		else if (isalpha((unsigned char)ch))
+			out[i] = region ? (char)toupper((unsigned char)ch)
+					: (char)tolower((unsigned char)ch);
+		else if (isdigit((unsigned char)ch))
+			out[i] = ch;
+		else {
+			out[0] = '\0';
+			return;
+		}
+	}
+	out[n] = '\0';
+	if (out[0] == '_' || out[n - 1] == '_' || !strcmp(out, "*"))
+		out[0] = '\0';
+}
+
+/* The entry's dn, address, language, uid and binding into a. */
 static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
 {
 	char *dn = ldap_get_dn(d->ld, e);
+	char value[DIR_VALUE_MAX + 1];
 
 	snprintf(a->dn, sizeof(a->dn), "%s", dn ? dn : "");
 	ldap_memfree(dn);
 	first_value(d->ld, e, d->attr, a->address, sizeof(a->address));
+	if (*d->lang_attr) {
+		first_value(d->ld, e, d->lang_attr, value, sizeof(value));
+		language_of(value, a->language, sizeof(a->language));
+	}
 	first_value(d->ld, e, "uid", a->user, sizeof(a->user));
 	number_of(d->ld, e, "uidNumber", &a->uid);
 	entry_binding(d, e, a);
@@ -162,7 +200,8 @@ static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
  * 0, or -1 when the search failed and the failure was answered to the request tagged tag. */
 static int search(struct dir *d, uint32_t tag, const char *filter, int sizelimit, LDAPMessage **res)
 {
-	char *attrs[] = {"uid", "uidNumber", d->attr, "pwdChangedTime", "entryCSN", NULL};
+	char *attrs[] = {"uid", "uidNumber", d->attr, "pwdChangedTime", "entryCSN",
+		*d->lang_attr ? d->lang_attr : NULL, NULL};
 	struct timeval tv = left(d);
 	int rc;
 
@@ -516,10 +555,11 @@ static int configure(struct dir *d, const struct dirreq *q)
 	d->base = strdup(q->base);
 	d->filter = strdup(q->filter);
 	d->attr = strdup(q->attr);
+	d->lang_attr = strdup(q->lang_attr);
 	d->starttls = q->starttls;
 	d->timeout = q->timeout;
 	if (!d->urls || !d->ca_file || !d->bind_dn || !d->password || !d->base || !d->filter ||
-		!d->attr) {
+		!d->attr || !d->lang_attr) {
 		answer_status(d, q->tag, DIR_FAILED, "out of memory");
 		return -1;
 	}
@@ -631,6 +671,7 @@ int main(void)
 	free(d.base);
 	free(d.filter);
 	free(d.attr);
+	free(d.lang_attr);
 	free(in);
 	free(packet);
 	return 0;

@@ -61,8 +61,8 @@ def tool(name):
 LIMITS = os.path.join(TOP, "conf", "directory", "slapd-limits.ldif")
 
 
-def person(uid, number, mail=None, password=None, cn=None):
-    """The LDIF of one entry under ou=people."""
+def person(uid, number, mail=None, password=None, cn=None, language=None):
+    """The LDIF of one entry under ou=people (language: its preferredLanguage)."""
     lines = [f"dn: uid={uid},{PEOPLE}", "objectClass: inetOrgPerson",
              "objectClass: posixAccount", f"uid: {uid}", f"cn: {cn or uid}", f"sn: {uid}",
              f"uidNumber: {number}", f"gidNumber: {number}", f"homeDirectory: /home/{uid}",
@@ -71,6 +71,8 @@ def person(uid, number, mail=None, password=None, cn=None):
         lines += [f"mail: {m}" for m in ([mail] if isinstance(mail, str) else mail)]
     if password:
         lines.append(f"userPassword: {password}")
+    if language:
+        lines.append(f"preferredLanguage: {language}")
     return "\n".join(lines) + "\n"
 
 

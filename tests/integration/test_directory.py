@@ -43,6 +43,7 @@ def config(d, urls=None, starttls=0, ca=True, password=ls.SERVICE_PW, timeout=5)
         f.write(f"urls {urls or d.url}\nca_file {d.ca if ca else ''}\n"
                 f"bind_dn {ls.SERVICE_DN}\npassword {password}\nbase {ls.PEOPLE}\n"
                 "filter (&(objectClass=posixAccount)(uid=%u))\nattr mail\n"
+                "lang_attr preferredLanguage\n"
                 f"starttls {starttls}\ntimeout {timeout}\n")
     os.chmod(path, 0o644)
     return path
@@ -60,7 +61,7 @@ def ask(conf, *requests, timeout=60):
         if line == "gone":
             answers.append({"status": "gone"})
             continue
-        keys = "status tag more uid count dn user address binding text".split()
+        keys = "status tag more uid count dn user address language binding text".split()
         m = re.fullmatch(" ".join(f"{k}=(.*)" for k in keys), line)
         answers.append(dict(zip(keys, m.groups())))
     return answers
@@ -233,6 +234,54 @@ def test_directory_reset_through_helper():
     log = S.syslog()
     check(re.search(r"event=password-changed user=lena .*source=directory", log), log)
     check(re.search(r"event=request user=lena .*result=ok .*source=directory", log), log)
+    srv.stop()
+
+
+def test_directory_mail_language():
+    """SPEC §13: a directory account's preferredLanguage (the first of its list) is the
+    language of its mail and its sheet: the code and the notice of the change come in
+    Japanese; its own choice (email language) comes first; with directory_language_attribute
+    empty, the host's. The agent names the language as a catalog does (ja-JP: ja_JP)."""
+    import email
+    import email.policy
+    mia = ls.person("mia", 10006, "mia@example.org", OLD, language="ja-JP, en;q=0.5")
+    d = ls.Slapd(S, people() + "\n" + mia)
+    srv = smtpserver.Server()
+    directory_world(d, srv)
+    S.useradd("mia", "-u", "10006")
+    S.drop_shadow_line("mia")
+    a = ask(config(d), "lookup:mia:10006", "lookup:lena:10001")
+    eq((a[1]["language"], a[2]["language"]), ("ja_JP", ""), a)
+
+    def mail(n):
+        msg = email.message_from_bytes(srv.wait_for(n)[n - 1][2], policy=email.policy.default)
+        return str(msg["Subject"]), msg.get_content()
+
+    def code_of(body):
+        return re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", body).group(1)
+
+    rc, out = S.client(["request mia 192.0.2.5"])
+    subject, body = mail(1)
+    eq(subject, "vm のアカウント mia のパスワードリセットコード".replace("vm", os.uname().nodename))
+    rc, out = S.client([f"verify mia {code_of(body)}", f"setpw mia {NEW}"])
+    eq(out, ["verify status=0", "set-password status=0 text="])
+    check(mail(2)[0].endswith("のアカウント mia のパスワードが変更されました"), mail(2)[0])
+    ctl = os.environ["PWR_CTL"]
+    p = subprocess.run([ctl, "reset", "--print", "--no-lock", "mia"], capture_output=True,
+                       text=True)
+    check("==== パスワードのリセット: mia さんにお渡しください ====" in p.stdout, p.stdout)
+    eq(subprocess.run([ctl, "revoke", "mia"]).returncode, 0)
+    # its own language first
+    eq(subprocess.run([ctl, "email", "language", "mia", "de"]).returncode, 0)
+    S.client(["request mia 192.0.2.5"])
+    check(mail(3)[0].startswith("Ihr Rücksetzcode für das Passwort von mia"), mail(3)[0])
+    # no attribute: the host's language
+    eq(subprocess.run([ctl, "email", "language", "mia", "default"]).returncode, 0)
+    with open("/etc/pwreset/pwreset.conf", "a") as f:
+        f.write("directory_language_attribute =\n")
+    harness.restart_daemon()
+    S.client(["request mia 192.0.2.5"])
+    check(mail(4)[0].startswith("Your password reset code for mia"), mail(4)[0])
     srv.stop()
 
 

@@ -2,8 +2,8 @@
 /*
  * dirclient PROGRAM CONFIG REQUEST...: talk to pwreset-directory as the helper does. PROGRAM is
  * run on a socketpair (as the caller: run this as an unprivileged user); CONFIG is a file of
- * "key value" lines (urls, ca_file, bind_dn, password, base, filter, attr, starttls 0|1,
- * timeout) sent as DIR_CONFIG; then each REQUEST, one argument each:
+ * "key value" lines (urls, ca_file, bind_dn, password, base, filter, attr, lang_attr,
+ * starttls 0|1, timeout) sent as DIR_CONFIG; then each REQUEST, one argument each:
  *   lookup:USER:UID  count:VALUE  passwd:DN:PASSWORD  lock:DN  unlock:DN  list  status
  *   config (the configuration again)  junk (a packet that is not a request)
  * Every answer is printed on one line: status=… and its fields. Exit 0, or 1 when the program
@@ -24,7 +24,7 @@ static const char *const status_word[] = {
 
 static char conf[8][DIR_PATH_MAX + 1];
 static const char *const conf_keys[] = {
-	"urls", "ca_file", "bind_dn", "password", "base", "filter", "attr", NULL};
+	"urls", "ca_file", "bind_dn", "password", "base", "filter", "attr", "lang_attr", NULL};
 static uint32_t starttls, timeout_s = 5;
 
 static void read_config(const char *path)
@@ -61,8 +61,18 @@ static int parse_request(char *arg, struct dirreq *q, uint32_t tag)
 	memset(q, 0, sizeof(*q));
 	q->tag = tag;
 	if (!strcmp(a, "config")) {
-		*q = (struct dirreq){tag, DIR_CONFIG, starttls, timeout_s, 0, conf[0], conf[1],
-			conf[2], conf[3], conf[4], conf[5], conf[6], NULL, NULL, NULL};
+		*q = (struct dirreq){.tag = tag,
+			.op = DIR_CONFIG,
+			.starttls = starttls,
+			.timeout = timeout_s,
+			.urls = conf[0],
+			.ca_file = conf[1],
+			.bind_dn = conf[2],
+			.password = conf[3],
+			.base = conf[4],
+			.filter = conf[5],
+			.attr = conf[6],
+			.lang_attr = conf[7]};
 	} else if (!strcmp(a, "lookup") && b && c) {
 		q->op = DIR_LOOKUP;
 		q->user = b;
@@ -100,9 +110,9 @@ static int read_answers(int fd)
 			return -1;
 		}
 		printf("status=%s tag=%u more=%u uid=%u count=%u dn=%s user=%s address=%s "
-		       "binding=%s text=%s\n",
+		       "language=%s binding=%s text=%s\n",
 			status_word[a.status], a.tag, a.more, a.uid, a.count, a.dn, a.user,
-			a.address, a.binding, a.text);
+			a.address, a.language, a.binding, a.text);
 	} while (a.more);
 	fflush(stdout);
 	return 0;

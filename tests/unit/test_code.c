@@ -406,6 +406,49 @@ static void test_mailq_purge(void **state)
 	store_close(s);
 }
 
+/* A mail queued before the upgrade that gave records their language (version 2, without it)
+ * is read, sent in the default language and purged like the others; one of an unknown
+ * version or size is refused. */
+static void test_mailq_version_2(void **state)
+{
+	struct store *s = open_store("v2");
+	struct mail_rec rec, back;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint64_t id = 7, now = 100 * 86400;
+	(void)state;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.version = 2;
+	rec.kind = PWR_MAIL_CHANGED;
+	rec.state = PWR_MAIL_SENT;
+	rec.created = now - 30 * 86400;
+	snprintf(rec.user, sizeof(rec.user), "old");
+	snprintf(rec.lang, sizeof(rec.lang), "xx"); /* beyond a version 2 record: not read */
+	assert_int_equal(store_begin(s, true, &txn), 0);
+	k = (MDB_val){sizeof(id), &id};
+	v = (MDB_val){offsetof(struct mail_rec, lang), &rec};
+	assert_int_equal(mdb_put(txn, store_db(s, STORE_DB_MAILQ), &k, &v, 0), 0);
+	assert_int_equal(mailq_get(s, txn, id, &back), 0);
+	assert_string_equal(back.user, "old");
+	assert_string_equal(back.lang, "");
+	assert_int_equal(back.version, 3);
+	/* a version 3 record of version 2's size, or version 2 of version 3's, is not one */
+	rec.version = 3;
+	assert_int_equal(mdb_put(txn, store_db(s, STORE_DB_MAILQ), &k, &v, 0), 0);
+	assert_int_equal(mailq_get(s, txn, id, &back), -EBADMSG);
+	rec.version = 2;
+	v.mv_size = sizeof(rec);
+	assert_int_equal(mdb_put(txn, store_db(s, STORE_DB_MAILQ), &k, &v, 0), 0);
+	assert_int_equal(mailq_get(s, txn, id, &back), -EBADMSG);
+	v.mv_size = offsetof(struct mail_rec, lang);
+	assert_int_equal(mdb_put(txn, store_db(s, STORE_DB_MAILQ), &k, &v, 0), 0);
+	assert_int_equal(mailq_purge(s, txn, now, 7 * 86400), 1); /* old and sent: gone */
+	assert_int_equal(mailq_get(s, txn, id, &back), -ENOENT);
+	store_abort(txn);
+	store_close(s);
+}
+
 /* The courier looks only at queued and deferred mails; the index of them follows every state
  * change, and a store made before the index existed gets it when opened. */
 static void test_mailq_due_index(void **state)
@@ -674,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_mailq_and_no_plaintext),
 		cmocka_unit_test(test_mailq_purge),
+		cmocka_unit_test(test_mailq_version_2),
 		cmocka_unit_test(test_mailq_due_index),
 		cmocka_unit_test(test_store_files),
 		cmocka_unit_test(test_write_turn),

@@ -27,7 +27,8 @@ static struct dirreq config(void)
 		.password = "bind-secret",
 		.base = "ou=people,dc=example,dc=org",
 		.filter = "(&(objectClass=posixAccount)(uid=%u))",
-		.attr = "mail"};
+		.attr = "mail",
+		.lang_attr = "preferredLanguage"};
 }
 
 static void test_request_round_trip(void **state)
@@ -41,6 +42,7 @@ static void test_request_round_trip(void **state)
 	assert_int_equal(back.tag, 9);
 	assert_string_equal(back.password, "bind-secret");
 	assert_string_equal(back.filter, q.filter);
+	assert_string_equal(back.lang_attr, "preferredLanguage");
 	assert_string_equal(back.user, "");
 	/* every shorter packet is refused, and one byte more too */
 	for (long k = 0; k < n; k++)
@@ -95,10 +97,12 @@ static void test_answer(void **state)
 	(void)state;
 	a = (struct dirans){.tag = 4, .status = DIR_REFUSED, .more = 0};
 	strcpy(a.text, "Password fails quality checking policy");
+	strcpy(a.language, "ja_JP");
 	n = dirproto_ans_encode(&a, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(dirproto_ans_decode(buf, (size_t)n, &back), 0);
 	assert_string_equal(back.text, a.text);
+	assert_string_equal(back.language, "ja_JP");
 	a.status = DIR_STATUS_LAST + 1;
 	n = dirproto_ans_encode(&a, buf, sizeof(buf));
 	assert_int_equal(dirproto_ans_decode(buf, (size_t)n, &back), -EBADMSG);
