@@ -462,13 +462,23 @@ def test_cockpit_reset_two():
     eq(p.js("return document.getElementById('sheets').children.length"), 0)
 
 
-def catalog(lang):
-    """The page's messages of po/LANG.po: {English: translation}, as po/po2js.py reads them."""
+OFFER_EN = ("Forgot your password? Enter a reset code, or type \"reset\" to have one e-mailed "
+            "(Enter to skip): ")
+
+
+def po_entries(lang):
+    """The messages of po/LANG.po, as po/po2js.py reads them."""
     sys.path.insert(0, os.path.join(cockpitserver.TOP, "po"))
     import po2js
+    return [e for e in po2js.entries(os.path.join(cockpitserver.TOP, "po", f"{lang}.po"))
+            if e["msgid"]]
+
+
+def catalog(lang):
+    """The page's messages of po/LANG.po: {English: translation}, as po/po2js.py reads them."""
     out = {}
-    for e in po2js.entries(os.path.join(cockpitserver.TOP, "po", f"{lang}.po")):
-        if e["msgid"] and any(r.startswith("cockpit/") for r in e["refs"]):
+    for e in po_entries(lang):
+        if any(r.startswith("cockpit/") for r in e["refs"]):
             out[e["msgid"]] = e["msgstr"][0]
             if e.get("msgid_plural"):
                 out[e["msgid_plural"]] = e["msgstr"][len(e["msgstr"]) - 1]
@@ -594,6 +604,49 @@ def test_cockpit_languages():
     p.click('input[aria-label="' + de["Select $0"].replace("$0", "dave") + '"]')
     eq(p.find("#selected-count").text, "2 Konten ausgewählt")
     eq(p.errors(), [])
+
+
+def test_cockpit_prompt_in_japanese():
+    """The README's picture of the prompt in Japanese: a real ssh session to real sshd with
+    language = ja, in the terminal of Cockpit's own web console (xterm.js): a wrong password,
+    the offer, "reset", the code prompt; then the mailed code and a new password. What the
+    terminal shows is read from script(1)'s record of the session: the module's words as the
+    catalog has them."""
+    ja = {e["msgid"]: e["msgstr"][0] for e in po_entries("ja")}
+    srv, ck = world("language = ja\n")
+    sshd = sshserver.Sshd(S, pam_auth=harness.auth_stack())
+    record = os.path.join(S.tmp, "session.txt")
+    p = Page(ck, width=1100, height=460)
+    p.b.get(f"http://127.0.0.1:{ck.port}/cockpit/@localhost/system/terminal.html")
+    term = p.until("return document.querySelector('.xterm-helper-textarea')", "the terminal")
+    time.sleep(1)  # the shell started behind it
+    ssh = " ".join(sshd.client_argv("alice", None))
+    # a UTF-8 terminal, as people's are (in the C locale ssh shows other text in octal)
+    term.send_keys(f"clear; export LC_ALL=C.UTF-8; script -qfc 'ssh {ssh}' {record}; clear\n")
+
+    def shown(text):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if os.path.exists(record):
+                with open(record, encoding="utf-8", errors="replace") as f:
+                    now = re.sub(r"\s+", "", f.read())
+                if re.sub(r"\s+", "", text) in now:
+                    return now
+            time.sleep(0.1)
+        raise AssertionError(f"the terminal never showed {text!r}")
+
+    shown("Password:")
+    term.send_keys("not-my-password\n")
+    offer = ja[OFFER_EN]
+    shown(offer)
+    term.send_keys("reset\n")
+    shown(ja["Reset code: "])
+    time.sleep(0.5)  # drawn
+    os.makedirs(SHOTS, exist_ok=True)
+    check(p.find(".terminal").screenshot(os.path.join(SHOTS, "prompt-ja.png")), "screenshot")
+    term.send_keys(harness.mailed_code(srv, 1, "alice") + "\n")
+    shown(ja["New password: "])
+    sshd.stop()
 
 
 def test_cockpit_queue_retry():
