@@ -56,6 +56,9 @@ EXPECTED = {
     "usr/share/cockpit/pwreset/ctl.js": 0o644,
     "usr/share/cockpit/pwreset/dom.js": 0o644,
     "usr/share/cockpit/pwreset/words.js": 0o644,
+    "usr/share/cockpit/pwreset/theme.js": 0o644,
+    "usr/share/cockpit/pwreset/po.ja.js": 0o644,  # the page's translations (SPEC §13)
+    "usr/share/cockpit/pwreset/po.de.js": 0o644,
     "usr/share/doc/pam_pwreset/examples/pam.d-sshd": 0o644,
     "usr/share/doc/pam_pwreset/examples/pam.d-login": 0o644,
     "usr/share/doc/pam_pwreset/examples/sshd_config.d-pwreset.conf": 0o644,
