@@ -15,6 +15,7 @@ long dirproto_req_encode(const struct dirreq *q, unsigned char *buf, size_t cap)
 	packet_put_u32(&c, q->starttls);
 	packet_put_u32(&c, q->timeout);
 	packet_put_u32(&c, q->uid);
+	packet_put_u32(&c, q->type);
 	packet_put_str(&c, q->urls, DIR_URLS_MAX);
 	packet_put_str(&c, q->ca_file, DIR_PATH_MAX);
 	packet_put_str(&c, q->bind_dn, DIR_DN_MAX);
@@ -35,7 +36,8 @@ static int needs_ok(const struct dirreq *q)
 	switch (q->op) {
 	case DIR_CONFIG:
 		return *q->urls && q->starttls <= DIR_TLS_OFF && q->timeout >= 1 &&
-		       q->timeout <= 600 && *q->base && strstr(q->filter, "%u") && *q->attr;
+		       q->timeout <= 600 && *q->base && q->type <= DIR_TYPE_LAST &&
+		       (!*q->filter || strstr(q->filter, "%u")) && *q->attr;
 	case DIR_LOOKUP:
 		return *q->user != '\0';
 	case DIR_COUNT:
@@ -65,6 +67,7 @@ int dirproto_req_decode(const unsigned char *buf, size_t len, struct dirreq *q)
 	q->starttls = packet_get_u32(&c);
 	q->timeout = packet_get_u32(&c);
 	q->uid = packet_get_u32(&c);
+	q->type = packet_get_u32(&c);
 	q->urls = packet_get_str(&c, DIR_URLS_MAX, NULL);
 	q->ca_file = packet_get_str(&c, DIR_PATH_MAX, NULL);
 	q->bind_dn = packet_get_str(&c, DIR_DN_MAX, NULL);
@@ -93,6 +96,7 @@ long dirproto_ans_encode(const struct dirans *a, unsigned char *buf, size_t cap)
 	packet_put_u32(&c, a->more);
 	packet_put_u32(&c, a->uid);
 	packet_put_u32(&c, a->count);
+	packet_put_u32(&c, a->flags);
 	packet_put_str(&c, a->dn, DIR_DN_MAX);
 	packet_put_str(&c, a->user, DIR_USER_MAX);
 	packet_put_str(&c, a->address, DIR_VALUE_MAX);
@@ -124,13 +128,15 @@ int dirproto_ans_decode(const unsigned char *buf, size_t len, struct dirans *a)
 	a->more = packet_get_u32(&c);
 	a->uid = packet_get_u32(&c);
 	a->count = packet_get_u32(&c);
+	a->flags = packet_get_u32(&c);
 	take(&c, a->dn, DIR_DN_MAX);
 	take(&c, a->user, DIR_USER_MAX);
 	take(&c, a->address, DIR_VALUE_MAX);
 	take(&c, a->language, DIR_LANG_MAX);
 	take(&c, a->binding, DIR_BINDING_MAX);
 	take(&c, a->text, DIR_TEXT_MAX);
-	if (c.err || c.pos != len || a->status > DIR_STATUS_LAST || a->more > 1) {
+	if (c.err || c.pos != len || a->status > DIR_STATUS_LAST || a->more > 1 ||
+		a->flags > (DIR_F_DISABLED | DIR_F_EXPIRED)) {
 		memset(a, 0, sizeof(*a));
 		return -EBADMSG;
 	}

@@ -28,14 +28,15 @@
 #define DIR_TEXT_MAX 1024
 #define DIR_LANG_MAX 63 /* CATALOG_LANG_MAX */
 #define DIRREQ_PACKET_MAX \
-	(6 * 4 + DIR_URLS_MAX + DIR_PATH_MAX + 3 * DIR_DN_MAX + DIR_PASSWORD_MAX + \
-		DIR_FILTER_MAX + DIR_ATTR_MAX + DIR_USER_MAX + DIR_VALUE_MAX + 10 * 5)
+	(7 * 4 + DIR_URLS_MAX + DIR_PATH_MAX + 3 * DIR_DN_MAX + DIR_PASSWORD_MAX + \
+		DIR_FILTER_MAX + 2 * DIR_ATTR_MAX + DIR_USER_MAX + DIR_VALUE_MAX + 11 * 5)
 #define DIRANS_PACKET_MAX \
-	(6 * 4 + DIR_DN_MAX + DIR_USER_MAX + DIR_VALUE_MAX + DIR_BINDING_MAX + DIR_TEXT_MAX + 5 * 5)
+	(7 * 4 + DIR_DN_MAX + DIR_USER_MAX + DIR_VALUE_MAX + DIR_LANG_MAX + DIR_BINDING_MAX + \
+		DIR_TEXT_MAX + 6 * 5)
 
 enum dir_op {
-	DIR_CONFIG = 1, /* starttls, timeout, urls, ca_file, bind_dn, password (the bind's),
-			   base, filter, attr */
+	DIR_CONFIG = 1, /* starttls, timeout, type, urls, ca_file, bind_dn, password (the
+			   bind's), base, filter ("": the type's own), attr, lang_attr */
 	DIR_LOOKUP = 2, /* user, uid: the one entry of the filter for user whose uidNumber is uid */
 	DIR_COUNT = 3, /* value: the entries whose attr holds it (case-insensitive) */
 	DIR_PASSWD = 4, /* dn, password: RFC 3062 Password Modify, then the lockout cleared */
@@ -48,6 +49,19 @@ enum dir_op {
 
 enum dir_tls { DIR_TLS_REQUIRED = 0, DIR_TLS_OFF = 1 };
 
+/* DIR_CONFIG's type (SPEC §12.1): how the directory keeps passwords; AUTO: AD when its root
+ * DSE says it is one (LDAP_CAP_ACTIVE_DIRECTORY_OID), else OpenLDAP */
+enum dir_type { DIR_TYPE_OPENLDAP = 0, DIR_TYPE_AD = 1, DIR_TYPE_AUTO = 2 };
+#define DIR_TYPE_LAST DIR_TYPE_AUTO
+
+/* The filter of an account when directory_user_filter is empty, by type */
+#define DIR_OPENLDAP_USER_FILTER "(&(objectClass=posixAccount)(uid=%u))"
+#define DIR_AD_USER_FILTER "(&(objectClass=user)(sAMAccountName=%u))"
+
+/* LOOKUP, LIST: what the entry says of the account (AD's userAccountControl, accountExpires) */
+#define DIR_F_DISABLED 1u
+#define DIR_F_EXPIRED 2u
+
 /* The strings point into the packet (decode) or to the caller's memory (encode); each is
  * NUL-terminated and its length is checked against its maximum. */
 struct dirreq {
@@ -56,6 +70,7 @@ struct dirreq {
 	uint32_t starttls; /* DIR_CONFIG: enum dir_tls */
 	uint32_t timeout; /* DIR_CONFIG: seconds for one request, 1..600 */
 	uint32_t uid; /* DIR_LOOKUP */
+	uint32_t type; /* DIR_CONFIG: enum dir_type */
 	const char *urls, *ca_file, *bind_dn, *password, *base, *filter, *attr; /* DIR_CONFIG */
 	const char *lang_attr; /* DIR_CONFIG: the language's attribute; "": none */
 	const char *user; /* DIR_LOOKUP */
@@ -83,6 +98,7 @@ struct dirans {
 	uint32_t uid; /* LOOKUP, LIST: uidNumber */
 	uint32_t count; /* COUNT: entries holding the value; LOCK: enum dir_lock; LIST: the
 			  entry's gidNumber (UINT32_MAX: none) */
+	uint32_t flags; /* LOOKUP, LIST: DIR_F_* */
 	char dn[DIR_DN_MAX + 1]; /* LOOKUP, LIST */
 	char user[DIR_USER_MAX + 1]; /* LIST: the entry's uid */
 	char address[DIR_VALUE_MAX + 1]; /* LOOKUP, LIST: attr's first value, "" when none */

@@ -20,6 +20,8 @@
 #include "protocol.h"
 
 /* What the database says of one account. */
+#define ACCOUNT_EXPIRED_DAY 0L /* the first day of 1970: long past */
+
 struct account {
 	char name[PWR_USER_MAX + 1]; /* its own name (NSS's pw_name); as asked when none */
 	bool exists; /* a passwd entry (NSS) */
@@ -28,7 +30,8 @@ struct account {
 	bool unreachable; /* not local, and the directory did not answer: nobody can tell */
 	uid_t uid;
 	gid_t gid;
-	long expire; /* days since the epoch; -1: never */
+	long expire; /* days since the epoch; -1: never; ACCOUNT_EXPIRED_DAY: a directory's
+			disabled or expired account (SPEC §12.1) */
 	char *hash; /* malloc'd: the stored hash, any lock mark included; NULL when !local */
 	char *binding; /* malloc'd: what a code is bound to (any change elsewhere voids the code);
 			  NULL when neither local nor directory */

@@ -42,6 +42,8 @@ static void dir_fill(const struct account_db *db, struct account *a)
 				a->name, why);
 		else if (*ans->address)
 			a->address = strdup(ans->address);
+		if (ans->flags & (DIR_F_DISABLED | DIR_F_EXPIRED))
+			a->expire = ACCOUNT_EXPIRED_DAY; /* eligibility says expired */
 		if (catalog_lang_ok(ans->language))
 			util_copy(a->language, sizeof(a->language), ans->language);
 		else if (*ans->language)

@@ -97,6 +97,7 @@ static void table_free(struct table *t)
 struct dir_entry {
 	char *name, *address; /* address: "" when none or not usable */
 	uint32_t uid, gid;
+	uint32_t flags; /* DIR_F_*: disabled or expired (AD) */
 };
 
 struct census {
@@ -254,7 +255,7 @@ static void dir_one(void *ctx, const struct dirans *e)
 		cs->dircap = cap;
 	}
 	d = &cs->dir[cs->ndir];
-	*d = (struct dir_entry){.uid = e->uid, .gid = e->count};
+	*d = (struct dir_entry){.uid = e->uid, .gid = e->count, .flags = e->flags};
 	/* as a lookup does (account_dir.c): an address that cannot be used is none */
 	d->address = strdup(*e->address && mailaddr_validate(e->address, why, sizeof(why)) == 0
 				    ? e->address
@@ -335,6 +336,8 @@ static void dir_match(struct census *cs, struct account *a)
 		return;
 	a->directory = true;
 	a->address = *one->address ? one->address : NULL;
+	if (one->flags)
+		a->expire = ACCOUNT_EXPIRED_DAY;
 }
 
 static int pack_flush(struct census *cs)

@@ -26,7 +26,8 @@
 #define CONF_LINE_MAX 4096
 #define CONF_VALUE_MAX 1024
 
-/* K_LDAP_URLS: ldap:// or ldaps:// URLs, comma-separated; K_FILTER: an LDAP filter holding %u */
+/* K_LDAP_URLS: ldap:// or ldaps:// URLs, comma-separated; K_FILTER: an LDAP filter holding %u;
+ * K_CHOICE: one of the key's names, an enum's values in order */
 enum key_type {
 	K_BOOL,
 	K_TEXT,
@@ -35,11 +36,9 @@ enum key_type {
 	K_LIST,
 	K_UINT,
 	K_DURATION,
-	K_HASH,
-	K_TLS,
+	K_CHOICE,
 	K_URL,
 	K_LDAP_URLS,
-	K_DIR_TLS,
 	K_FILTER,
 	K_ATTR,
 	K_LANG
@@ -51,7 +50,13 @@ struct key {
 	size_t off;
 	uint64_t min, max; /* K_UINT, K_DURATION (seconds) */
 	bool empty_ok; /* K_TEXT, K_PATH, K_NAME: may be empty */
+	const char *const *names; /* K_CHOICE, NULL-ended */
 };
+
+static const char *const hash_names[] = {"auto", "yescrypt", "sha512", "bcrypt", NULL};
+static const char *const tls_names[] = {"required", "opportunistic", "off", NULL};
+static const char *const dir_tls_names[] = {"required", "off", NULL};
+static const char *const dir_type_names[] = {"openldap", "ad", "auto", NULL};
 
 #define O(m) offsetof(struct pwr_conf, m)
 #define DAY (24u * 3600u)
@@ -72,10 +77,10 @@ static const struct key keys[] = {
 	{"rhost_requests_per_hour", K_UINT, O(rhost_requests_per_hour), 0, 1000, false},
 	{"mails_per_minute", K_UINT, O(mails_per_minute), 0, 1000, false},
 	{"min_length", K_UINT, O(min_length), 1, 256, false},
-	{"hash_method", K_HASH, O(hash_method), 0, 0, false},
+	{"hash_method", K_CHOICE, O(hash_method), 0, 0, false, hash_names},
 	{"notify_on_change", K_BOOL, O(notify_on_change), 0, 0, false},
 	{"smtp_url", K_URL, O(smtp_url), 0, 0, false},
-	{"smtp_starttls", K_TLS, O(smtp_starttls), 0, 0, false},
+	{"smtp_starttls", K_CHOICE, O(smtp_starttls), 0, 0, false, tls_names},
 	{"smtp_user", K_TEXT, O(smtp_user), 0, 0, true},
 	{"smtp_password_file", K_PATH, O(smtp_password_file), 0, 0, true},
 	{"smtp_ca_file", K_PATH, O(smtp_ca_file), 0, 0, true},
@@ -87,12 +92,13 @@ static const struct key keys[] = {
 	{"socket", K_PATH, O(socket), 0, 0, false},
 	{"mail_user", K_NAME, O(mail_user), 0, 0, false},
 	{"directory_url", K_LDAP_URLS, O(directory_url), 0, 0, true},
-	{"directory_starttls", K_DIR_TLS, O(directory_starttls), 0, 0, false},
+	{"directory_starttls", K_CHOICE, O(directory_starttls), 0, 0, false, dir_tls_names},
+	{"directory_type", K_CHOICE, O(directory_type), 0, 0, false, dir_type_names},
 	{"directory_ca_file", K_PATH, O(directory_ca_file), 0, 0, true},
 	{"directory_bind_dn", K_TEXT, O(directory_bind_dn), 0, 0, true},
 	{"directory_password_file", K_PATH, O(directory_password_file), 0, 0, true},
 	{"directory_base", K_TEXT, O(directory_base), 0, 0, true},
-	{"directory_user_filter", K_FILTER, O(directory_user_filter), 0, 0, false},
+	{"directory_user_filter", K_FILTER, O(directory_user_filter), 0, 0, true},
 	{"directory_address_attribute", K_ATTR, O(directory_address_attribute), 0, 0, false},
 	{"directory_language_attribute", K_ATTR, O(directory_language_attribute), 0, 0, true},
 	{"directory_timeout", K_DURATION, O(directory_timeout), 1, 600, false},
@@ -200,8 +206,7 @@ int conf_init(struct pwr_conf *c)
 		set_str(&c->mail_user, PWR_MAIL_USER) < 0 || set_str(&c->directory_url, "") < 0 ||
 		set_str(&c->directory_ca_file, "") < 0 || set_str(&c->directory_bind_dn, "") < 0 ||
 		set_str(&c->directory_password_file, "") < 0 ||
-		set_str(&c->directory_base, "") < 0 ||
-		set_str(&c->directory_user_filter, "(&(objectClass=posixAccount)(uid=%u))") < 0 ||
+		set_str(&c->directory_base, "") < 0 || set_str(&c->directory_user_filter, "") < 0 ||
 		set_str(&c->directory_address_attribute, "mail") < 0 ||
 		set_str(&c->directory_language_attribute, "preferredLanguage") < 0 ||
 		set_str(&c->language, "") < 0 || set_str(&c->mail_language, "") < 0 ||
@@ -358,19 +363,24 @@ static void parse_number(struct parser *ps, const struct key *k, const char *v, 
 	*dst = (uint32_t)n;
 }
 
-static const char *const hash_names[] = {"auto", "yescrypt", "sha512", "bcrypt", NULL};
-static const char *const tls_names[] = {"required", "opportunistic", "off", NULL};
-static const char *const dir_tls_names[] = {"required", "off", NULL};
-
-/* One of names (an enum's values in order) into the enum at dst. */
-static void parse_choice(struct parser *ps, const struct key *k, const char *v, void *dst,
-	const char *const *names, const char *said)
+/* One of the key's names into the enum at dst; else each name is said ("a, b or c"). */
+static void parse_choice(struct parser *ps, const struct key *k, const char *v, void *dst)
 {
-	for (int i = 0; names[i]; i++)
-		if (!strcmp(v, names[i])) {
+	char said[128] = "";
+	size_t pos = 0;
+
+	for (int i = 0; k->names[i]; i++) {
+		if (!strcmp(v, k->names[i])) {
 			*(int *)dst = i;
 			return;
 		}
+		if (pos < sizeof(said))
+			pos += (size_t)snprintf(said + pos, sizeof(said) - pos, "%s%s",
+				!i                ? ""
+				: k->names[i + 1] ? ", "
+						  : " or ",
+				k->names[i]);
+	}
 	perr(ps, k->name, "'%s' is not %s", v, said);
 }
 
@@ -390,7 +400,7 @@ static int parse_directory_value(struct parser *ps, const struct key *k, const c
 			p += n + (p[n] == ',');
 		}
 		ps->directory_line = ps->line;
-	} else if (k->type == K_FILTER && !ldapfilter_ok(v)) {
+	} else if (k->type == K_FILTER && *v && !ldapfilter_ok(v)) {
 		perr(ps, k->name, "'%s' is not an LDAP filter in parentheses holding %%u", v);
 		return 0;
 	} else if (k->type == K_ATTR && !(k->empty_ok && !*v) && !ldapfilter_attr_ok(v)) {
@@ -491,20 +501,14 @@ static int parse_value(struct parser *ps, const struct key *k, const char *v)
 			return 0;
 		}
 		return set_str(dst, v);
-	case K_DIR_TLS:
-		parse_choice(ps, k, v, dst, dir_tls_names, "required or off");
+	case K_CHOICE:
+		parse_choice(ps, k, v, dst);
 		return 0;
 	case K_LIST:
 		return parse_list(ps, k, v, dst);
 	case K_UINT:
 	case K_DURATION:
 		parse_number(ps, k, v, dst);
-		return 0;
-	case K_HASH:
-		parse_choice(ps, k, v, dst, hash_names, "auto, yescrypt, sha512 or bcrypt");
-		return 0;
-	case K_TLS:
-		parse_choice(ps, k, v, dst, tls_names, "required, opportunistic or off");
 		return 0;
 	}
 	return 0;

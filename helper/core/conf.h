@@ -16,6 +16,8 @@
 enum conf_hash { CONF_HASH_AUTO, CONF_HASH_YESCRYPT, CONF_HASH_SHA512, CONF_HASH_BCRYPT };
 enum conf_starttls { CONF_TLS_REQUIRED, CONF_TLS_OPPORTUNISTIC, CONF_TLS_OFF };
 enum conf_dir_tls { CONF_DIR_TLS_REQUIRED, CONF_DIR_TLS_OFF };
+/* SPEC §12.1, in dirproto's order (enum dir_type) */
+enum conf_dir_type { CONF_DIR_OPENLDAP, CONF_DIR_AD, CONF_DIR_AUTO };
 
 struct conf_list {
 	char **items; /* NULL-terminated */
@@ -61,11 +63,13 @@ struct pwr_conf {
 	/* accounts kept in a directory (SPEC §12); directory_url "" leaves it off */
 	char *directory_url; /* ldap:// or ldaps:// URLs, comma-separated, tried in order */
 	enum conf_dir_tls directory_starttls; /* for ldap:// URLs */
+	enum conf_dir_type directory_type;
 	char *directory_ca_file;
 	char *directory_bind_dn;
 	char *directory_password_file;
 	char *directory_base;
-	char *directory_user_filter; /* holds %u, replaced by the escaped user name */
+	char *directory_user_filter; /* holds %u, replaced by the escaped user name; "": the
+					directory type's (SPEC §12, §12.1) */
 	char *directory_address_attribute;
 	char *directory_language_attribute; /* SPEC §13: an account's mail language; "": none */
 	uint32_t directory_timeout;

@@ -227,6 +227,9 @@ static int ensure_started(struct dirlink *l, struct dirans *a, char *why, size_t
 		.starttls =
 			c->directory_starttls == CONF_DIR_TLS_OFF ? DIR_TLS_OFF : DIR_TLS_REQUIRED,
 		.timeout = c->directory_timeout,
+		.type = c->directory_type == CONF_DIR_AD     ? DIR_TYPE_AD
+			: c->directory_type == CONF_DIR_AUTO ? DIR_TYPE_AUTO
+							     : DIR_TYPE_OPENLDAP,
 		.urls = c->directory_url,
 		.ca_file = c->directory_ca_file,
 		.bind_dn = c->directory_bind_dn,

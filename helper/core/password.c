@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "password.h"
+#include "util.h"
 
 /* libpwquality's verdicts in the helper's words (its own are English here, in the C locale):
  * with the number it reports where it has one (0: none) */
@@ -290,4 +291,23 @@ int password_hash(const struct pwr_conf *c, const char *pw, char *out)
 	sodium_free(cd);
 	free(salt);
 	return r;
+}
+
+void password_directory_refusal(const struct words *w, const char *said, char *why, size_t len)
+{
+	static const char *const keys[][2] = {
+		{"too-short", N_("The directory refused it: the password is too short.")},
+		{"not-complex", N_("The directory refused it: the password is not complex enough "
+				   "(mix upper and lower case letters, digits and symbols).")},
+		{"in-history", N_("The directory refused it: the password was used before.")},
+		{"policy", N_("The directory's password policy refused it.")},
+		{"not-utf8", N_("The password is not valid UTF-8 text.")},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(said, keys[i][0])) {
+			util_copy(why, len, catalog_get(&w->ours, keys[i][1]));
+			return;
+		}
+	util_copy(why, len, said);
 }

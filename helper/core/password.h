@@ -27,6 +27,11 @@ int password_ready(char *why, size_t whylen);
 int password_check(const struct pwr_conf *c, const struct words *w, const char *user,
 	const char *pw, const char *current, bool *refused, char *why, size_t whylen);
 
+/* An Active Directory refusal of a new password, said by the agent as a key (too-short,
+ * not-complex, in-history, policy, not-utf8: SPEC §12.1), in w's language into why; any other
+ * text (OpenLDAP's ppolicy words) as it is. */
+void password_directory_refusal(const struct words *w, const char *said, char *why, size_t len);
+
 /* Hash pw with the configured method into out (PASSWORD_HASH_MAX bytes). 0, or < 0. */
 int password_hash(const struct pwr_conf *c, const char *pw, char *out);
 

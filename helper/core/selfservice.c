@@ -453,8 +453,9 @@ int selfservice_set_password(struct helper *h, struct peer *p, union pwr_msg *m)
 	*np = (struct new_password){.hash = hash, .clear = pw};
 	r = h->accounts.ops->set_password(&h->accounts, &acct, np, code_still_valid, &guard, why);
 	if (r == 0 && np->refused) {
-		a.status = PWR_E_QUALITY; /* the directory's policy, in its words */
-		util_copy(a.text, sizeof(a.text), np->why);
+		a.status = PWR_E_QUALITY; /* the directory's policy, in its words or ours */
+		password_directory_refusal(
+			language_words(&h->conf, &h->words), np->why, a.text, sizeof(a.text));
 		audit(LOG_NOTICE, "set-password", p, who->user, who, "refused", "directory-policy");
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ad.h"
 #include "connect.h"
 
 uint64_t mono_ms(void)
@@ -103,6 +104,19 @@ static int connect_one(struct dir *d, const char *url, char *why, size_t whylen)
 			why_of(ld, rc, buf, sizeof(buf)));
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return rc;
+	}
+	/* auto: the first server that answers says which kind the directory is */
+	if (d->type == DIR_TYPE_AUTO) {
+		int is_ad;
+		tv = left(d);
+		if ((is_ad = ad_detect(ld, &tv, &rc)) < 0) {
+			char buf[256];
+			snprintf(why, whylen, "%s: reading the root DSE: %s", url,
+				why_of(ld, rc, buf, sizeof(buf)));
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			return rc;
+		}
+		d->ad = is_ad == 1;
 	}
 	d->ld = ld;
 	return 0;

@@ -16,6 +16,9 @@ struct dir {
 	char *urls, *ca_file, *bind_dn, *password, *base, *filter, *attr;
 	char *lang_attr; /* "": none (SPEC §13) */
 	uint32_t starttls, timeout;
+	uint32_t type; /* enum dir_type, as configured */
+	bool ad; /* the server is Active Directory (SPEC §12.1): configured, or its root DSE
+		    said so (auto) */
 	bool configured;
 	bool may_retry; /* this request may be tried again on a new connection */
 	bool retry; /* ... and must be: the kept connection was found gone */

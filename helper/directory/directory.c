@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ad.h"
 #include "connect.h"
 #include "dirproto.h"
 #include "ldapfilter.h"
@@ -131,12 +132,29 @@ static int number_of(LDAP *ld, LDAPMessage *e, const char *attr, uint32_t *out)
 	return 0;
 }
 
+/* The attribute that names an account: AD's sAMAccountName, else uid. */
+static char *name_attr(const struct dir *d)
+{
+	return d->ad ? "sAMAccountName" : "uid";
+}
+
+/* The filter of an account: the configured one, else the directory type's. */
+static const char *user_filter(const struct dir *d)
+{
+	return *d->filter ? d->filter : d->ad ? DIR_AD_USER_FILTER : DIR_OPENLDAP_USER_FILTER;
+}
+
 /* What a code issued for the entry e is bound to, into a->binding: what changes with its
- * password, ppolicy's pwdChangedTime, else any change at all (entryCSN). */
+ * password, AD's pwdLastSet, ppolicy's pwdChangedTime, else any change at all (entryCSN). */
 static void entry_binding(struct dir *d, LDAPMessage *e, struct dirans *a)
 {
 	char stamp[DIR_BINDING_MAX - 32];
 
+	if (d->ad) {
+		first_value(d->ld, e, "pwdLastSet", stamp, sizeof(stamp));
+		snprintf(a->binding, sizeof(a->binding), "pwdLastSet:%s", stamp);
+		return;
+	}
 	first_value(d->ld, e, "pwdChangedTime", stamp, sizeof(stamp));
 	if (*stamp) {
 		snprintf(a->binding, sizeof(a->binding), "pwdChangedTime:%s", stamp);
@@ -191,7 +209,9 @@ static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
 		first_value(d->ld, e, d->lang_attr, value, sizeof(value));
 		language_of(value, a->language, sizeof(a->language));
 	}
-	first_value(d->ld, e, "uid", a->user, sizeof(a->user));
+	first_value(d->ld, e, name_attr(d), a->user, sizeof(a->user));
+	if (d->ad)
+		a->flags = ad_flags(d->ld, e);
 	number_of(d->ld, e, "uidNumber", &a->uid);
 	entry_binding(d, e, a);
 }
@@ -200,7 +220,8 @@ static void describe(struct dir *d, LDAPMessage *e, struct dirans *a)
  * 0, or -1 when the search failed and the failure was answered to the request tagged tag. */
 static int search(struct dir *d, uint32_t tag, const char *filter, int sizelimit, LDAPMessage **res)
 {
-	char *attrs[] = {"uid", "uidNumber", d->attr, "pwdChangedTime", "entryCSN",
+	char *attrs[] = {name_attr(d), "uidNumber", d->attr, "pwdChangedTime", "entryCSN",
+		"pwdLastSet", "userAccountControl", "accountExpires",
 		*d->lang_attr ? d->lang_attr : NULL, NULL};
 	struct timeval tv = left(d);
 	int rc;
@@ -224,7 +245,7 @@ static void do_lookup(struct dir *d, const struct dirreq *q)
 	LDAPMessage *res = NULL, *found = NULL;
 	int n = 0;
 
-	if (ldapfilter_for(d->filter, q->user, filter, sizeof(filter)) < 0) {
+	if (ldapfilter_for(user_filter(d), q->user, filter, sizeof(filter)) < 0) {
 		answer_status(d, q->tag, DIR_FAILED, "the filter for this name is too long");
 		return;
 	}
@@ -256,7 +277,7 @@ static void do_count(struct dir *d, const struct dirreq *q)
 	size_t pos = 0;
 
 	/* the address is escaped like a user name: the same rules (RFC 4515) */
-	ldapfilter_for(d->filter, NULL, any, sizeof(any));
+	ldapfilter_for(user_filter(d), NULL, any, sizeof(any));
 	if (ldapfilter_for("%u", q->value, value, sizeof(value)) < 0 ||
 		snprintf(filter, sizeof(filter), "(&%s(%s=%s))", any, d->attr, value) >=
 			(int)sizeof(filter)) {
@@ -271,7 +292,7 @@ static void do_count(struct dir *d, const struct dirreq *q)
 		char uid[DIR_USER_MAX + 1];
 		int w;
 
-		first_value(d->ld, e, "uid", uid, sizeof(uid));
+		first_value(d->ld, e, name_attr(d), uid, sizeof(uid));
 		a->count++;
 		w = snprintf(a->text + pos, sizeof(a->text) - pos, "%s%s", pos ? "," : "", uid);
 		if (w > 0 && (size_t)w < sizeof(a->text) - pos)
@@ -318,21 +339,31 @@ static void do_passwd(struct dir *d, const struct dirreq *q)
 		answer_status(d, q->tag, DIR_FAILED, "out of memory");
 		return;
 	}
-	rc = password_modify(d, q->dn, pw);
+	left(d);
+	rc = d->ad ? ad_set_password(d->ld, q->dn, pw) : password_modify(d, q->dn, pw);
 	forget(&pw);
 	if (rc == LDAP_CONSTRAINT_VIOLATION || rc == LDAP_UNWILLING_TO_PERFORM) {
 		char *diag = NULL;
 		ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-		answer_status(
-			d, q->tag, DIR_REFUSED, "%s", diag && *diag ? diag : ldap_err2string(rc));
+		/* AD's words are 0000052D and an English sentence: the helper says the reason in
+		 * the person's words from a key */
+		answer_status(d, q->tag, DIR_REFUSED, "%s",
+			d->ad           ? ad_refusal(diag ? diag : "")
+			: diag && *diag ? diag
+					: ldap_err2string(rc));
 		ldap_memfree(diag);
+		return;
+	}
+	if (rc == LDAP_PARAM_ERROR && d->ad) {
+		answer_status(d, q->tag, DIR_REFUSED, "%s", "not-utf8");
 		return;
 	}
 	if (rc != LDAP_SUCCESS) {
 		answer_ldap_error(d, q->tag, "password modify", rc);
 		return;
 	}
-	if ((rc = unlock(d, q->dn)) != LDAP_SUCCESS) {
+	left(d);
+	if ((rc = d->ad ? ad_unlock(d->ld, q->dn, true) : unlock(d, q->dn)) != LDAP_SUCCESS) {
 		answer_ldap_error(d, q->tag, "the password was set, but removing the lockout", rc);
 		return;
 	}
@@ -358,7 +389,7 @@ static int random_password(char *out, size_t cap)
  * bound to. */
 static int read_binding(struct dir *d, const char *dn, struct dirans *a)
 {
-	char *attrs[] = {"pwdChangedTime", "entryCSN", NULL};
+	char *attrs[] = {"pwdChangedTime", "entryCSN", "pwdLastSet", NULL};
 	struct timeval tv = left(d);
 	LDAPMessage *res = NULL, *e;
 	int rc = ldap_search_ext_s(
@@ -382,8 +413,9 @@ static void do_lock(struct dir *d, const struct dirreq *q)
 	struct dirans *a = &d->ans;
 	int rc;
 
+	/* AD has no administrative lock like ppolicy's: the random password, unlocked */
 	left(d);
-	rc = ldap_modify_ext_s(d->ld, q->dn, mods, NULL, NULL);
+	rc = d->ad ? LDAP_UNDEFINED_TYPE : ldap_modify_ext_s(d->ld, q->dn, mods, NULL, NULL);
 
 	memset(a, 0, sizeof(*a));
 	a->tag = q->tag;
@@ -393,8 +425,11 @@ static void do_lock(struct dir *d, const struct dirreq *q)
 			answer_status(d, q->tag, DIR_FAILED, "no random bytes for a password");
 			return;
 		}
-		rc = password_modify(d, q->dn, pw);
+		left(d);
+		rc = d->ad ? ad_set_password(d->ld, q->dn, pw) : password_modify(d, q->dn, pw);
 		explicit_bzero(pw, sizeof(pw));
+		if (rc == LDAP_SUCCESS && d->ad)
+			rc = ad_unlock(d->ld, q->dn, true);
 		if (rc != LDAP_SUCCESS) {
 			answer_ldap_error(d, q->tag, "lock with a random password", rc);
 			return;
@@ -413,7 +448,10 @@ static void do_lock(struct dir *d, const struct dirreq *q)
 
 static void do_unlock(struct dir *d, const struct dirreq *q)
 {
-	int rc = unlock(d, q->dn);
+	int rc;
+
+	left(d);
+	rc = d->ad ? ad_unlock(d->ld, q->dn, false) : unlock(d, q->dn);
 
 	if (rc != LDAP_SUCCESS)
 		answer_ldap_error(d, q->tag, "unlock", rc);
@@ -426,7 +464,8 @@ static void do_unlock(struct dir *d, const struct dirreq *q)
 static int list_page(struct dir *d, const struct dirreq *q, const char *filter,
 	struct berval *cookie, uint32_t *listed)
 {
-	char *attrs[] = {"uid", "uidNumber", "gidNumber", d->attr, NULL};
+	char *attrs[] = {name_attr(d), "uidNumber", "gidNumber", d->attr, "userAccountControl",
+		"accountExpires", NULL};
 	struct timeval tv;
 	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **back = NULL;
 	LDAPMessage *res = NULL;
@@ -512,7 +551,7 @@ static void do_list(struct dir *d, const struct dirreq *q)
 	uint32_t listed = 0;
 	int rc;
 
-	ldapfilter_for(d->filter, NULL, filter, sizeof(filter));
+	ldapfilter_for(user_filter(d), NULL, filter, sizeof(filter));
 	do {
 		rc = list_page(d, q, filter, &cookie, &listed);
 	} while (rc == LDAP_SUCCESS && cookie.bv_val);
@@ -528,6 +567,12 @@ static void do_status(struct dir *d, const struct dirreq *q)
 	struct berval *who = NULL;
 	int rc;
 
+	/* AD has no WhoAmI operation (Samba's answers protocolError): the bind that succeeded
+	 * says who, and the kind of directory is said with it */
+	if (d->ad) {
+		answer_status(d, q->tag, DIR_OK, "%s (Active Directory)", d->bind_dn);
+		return;
+	}
 	left(d);
 	rc = ldap_whoami_s(d->ld, &who, NULL, NULL);
 
@@ -557,6 +602,8 @@ static int configure(struct dir *d, const struct dirreq *q)
 	d->attr = strdup(q->attr);
 	d->lang_attr = strdup(q->lang_attr);
 	d->starttls = q->starttls;
+	d->type = q->type;
+	d->ad = q->type == DIR_TYPE_AD;
 	d->timeout = q->timeout;
 	if (!d->urls || !d->ca_file || !d->bind_dn || !d->password || !d->base || !d->filter ||
 		!d->attr || !d->lang_attr) {

@@ -49,8 +49,18 @@ def lay_over():
     if not os.path.exists(os.path.join(top, "usr/sbin/samba")):
         print(f"SKIP: no Samba (tests/fetch-samba could not unpack it into {top})")
         sys.exit(77)
+    # the sandbox's own mounts under /usr (its writable /usr/libexec, /usr/share/locale) are
+    # held aside and put back over the new /usr, or it would hide them
+    with open("/proc/self/mounts") as f:
+        under = [line.split()[1] for line in f if line.split()[1].startswith("/usr/")]
+    hold = tempfile.mkdtemp(prefix="usr-mounts-")
+    for i, where in enumerate(under):
+        os.mkdir(os.path.join(hold, str(i)))
+        subprocess.run(["mount", "--bind", where, os.path.join(hold, str(i))], check=True)
     subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                     f"lowerdir={top}/usr:/usr", "/usr"], check=True)
+    for i, where in enumerate(under):
+        subprocess.run(["mount", "--bind", os.path.join(hold, str(i)), where], check=True)
 
 
 def samba_tool(conf, *args):
@@ -101,12 +111,13 @@ def quoted_password(pw):
     return base64.b64encode(f'"{pw}"'.encode("utf-16-le")).decode()
 
 
-def person(name, number, mail=None, password=None, language=None, extra=()):
-    """The LDIF of one user under OU=People, with its RFC 2307 attributes, enabled (512)."""
+def person(name, number, mail=None, password=None, language=None, uac=512, extra=()):
+    """The LDIF of one user under OU=People, with its RFC 2307 attributes; uac its
+    userAccountControl (512: enabled, 514: disabled)."""
     lines = [f"dn: CN={name},{PEOPLE}", "objectClass: user", f"sAMAccountName: {name}",
              f"userPrincipalName: {name}@example.test", f"uidNumber: {number}",
              f"gidNumber: {number}", f"unixHomeDirectory: /home/{name}",
-             "loginShell: /bin/sh", "userAccountControl: 512"]
+             "loginShell: /bin/sh", f"userAccountControl: {uac}"]
     if mail:
         lines.append(f"mail: {mail}")
     if password:

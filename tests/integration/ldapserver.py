@@ -9,8 +9,8 @@ The directory holds dc=example,dc=org with ou=people (posixAccount, inetOrgPerso
 helper's service entry cn=pwreset,ou=services and the default policy cn=default,ou=policies."""
 
 import os
-import sys
 import re
+import sys
 import shutil
 import socket
 import subprocess
@@ -270,3 +270,22 @@ class Nslcd:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+
+
+def agent(conf, *requests, timeout=60):
+    """pwreset-directory's answers to requests (tests/tools/dirclient.c: CONFIG a file of its
+    keys), as the helper would get them, the agent run as its own user: a list of dicts (the
+    configuration's answer first)."""
+    p = subprocess.run(["setpriv", "--reuid=pwreset-ldap", "--regid=pwreset-ldap",
+                        "--clear-groups",
+                        os.environ["PWR_DIRCLIENT"], os.environ["PWR_DIRECTORY"], conf,
+                        *requests], capture_output=True, text=True, timeout=timeout)
+    answers = []
+    keys = "status tag more uid count flags dn user address language binding text".split()
+    for line in p.stdout.splitlines():
+        if line == "gone":
+            answers.append({"status": "gone"})
+            continue
+        m = re.fullmatch(" ".join(f"{k}=(.*)" for k in keys), line)
+        answers.append(dict(zip(keys, m.groups())))
+    return answers

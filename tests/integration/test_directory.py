@@ -50,21 +50,7 @@ def config(d, urls=None, starttls=0, ca=True, password=ls.SERVICE_PW, timeout=5)
 
 
 def ask(conf, *requests, timeout=60):
-    """pwreset-directory's answers to requests, as the helper would get them (the agent run as
-    its own user): a list of dicts (the configuration's answer first)."""
-    p = subprocess.run(["setpriv", "--reuid=pwreset-ldap", "--regid=pwreset-ldap",
-                        "--clear-groups",
-                        os.environ["PWR_DIRCLIENT"], os.environ["PWR_DIRECTORY"], conf,
-                        *requests], capture_output=True, text=True, timeout=timeout)
-    answers = []
-    for line in p.stdout.splitlines():
-        if line == "gone":
-            answers.append({"status": "gone"})
-            continue
-        keys = "status tag more uid count dn user address language binding text".split()
-        m = re.fullmatch(" ".join(f"{k}=(.*)" for k in keys), line)
-        answers.append(dict(zip(keys, m.groups())))
-    return answers
+    return ls.agent(conf, *requests, timeout=timeout)
 
 
 def test_directory_lookup_count_list():

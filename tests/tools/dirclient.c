@@ -3,7 +3,7 @@
  * dirclient PROGRAM CONFIG REQUEST...: talk to pwreset-directory as the helper does. PROGRAM is
  * run on a socketpair (as the caller: run this as an unprivileged user); CONFIG is a file of
  * "key value" lines (urls, ca_file, bind_dn, password, base, filter, attr, lang_attr,
- * starttls 0|1, timeout) sent as DIR_CONFIG; then each REQUEST, one argument each:
+ * starttls 0|1, timeout, type 0|1|2: openldap, ad, auto) sent as DIR_CONFIG; then each REQUEST, one argument each:
  *   lookup:USER:UID  count:VALUE  passwd:DN:PASSWORD  lock:DN  unlock:DN  list  status
  *   config (the configuration again)  junk (a packet that is not a request)
  * Every answer is printed on one line: status=… and its fields. Exit 0, or 1 when the program
@@ -25,7 +25,7 @@ static const char *const status_word[] = {
 static char conf[8][DIR_PATH_MAX + 1];
 static const char *const conf_keys[] = {
 	"urls", "ca_file", "bind_dn", "password", "base", "filter", "attr", "lang_attr", NULL};
-static uint32_t starttls, timeout_s = 5;
+static uint32_t starttls, timeout_s = 5, type;
 
 static void read_config(const char *path)
 {
@@ -49,6 +49,8 @@ static void read_config(const char *path)
 			starttls = (uint32_t)atoi(sp);
 		if (!strcmp(line, "timeout"))
 			timeout_s = (uint32_t)atoi(sp);
+		if (!strcmp(line, "type"))
+			type = (uint32_t)atoi(sp);
 	}
 	fclose(f);
 }
@@ -65,6 +67,7 @@ static int parse_request(char *arg, struct dirreq *q, uint32_t tag)
 			.op = DIR_CONFIG,
 			.starttls = starttls,
 			.timeout = timeout_s,
+			.type = type,
 			.urls = conf[0],
 			.ca_file = conf[1],
 			.bind_dn = conf[2],
@@ -109,9 +112,9 @@ static int read_answers(int fd)
 			printf("gone\n");
 			return -1;
 		}
-		printf("status=%s tag=%u more=%u uid=%u count=%u dn=%s user=%s address=%s "
+		printf("status=%s tag=%u more=%u uid=%u count=%u flags=%u dn=%s user=%s address=%s "
 		       "language=%s binding=%s text=%s\n",
-			status_word[a.status], a.tag, a.more, a.uid, a.count, a.dn, a.user,
+			status_word[a.status], a.tag, a.more, a.uid, a.count, a.flags, a.dn, a.user,
 			a.address, a.language, a.binding, a.text);
 	} while (a.more);
 	fflush(stdout);

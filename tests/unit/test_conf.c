@@ -279,7 +279,8 @@ static void test_directory_keys(void **state)
 	assert_int_equal(parse(&c, "", &e), 0);
 	assert_string_equal(c.directory_url, "");
 	assert_int_equal(c.directory_starttls, CONF_DIR_TLS_REQUIRED);
-	assert_string_equal(c.directory_user_filter, "(&(objectClass=posixAccount)(uid=%u))");
+	assert_int_equal(c.directory_type, CONF_DIR_OPENLDAP);
+	assert_string_equal(c.directory_user_filter, ""); /* the type's own (SPEC §12.1) */
 	assert_string_equal(c.directory_address_attribute, "mail");
 	assert_int_equal(c.directory_timeout, 5);
 	conf_free(&c);
@@ -291,12 +292,18 @@ static void test_directory_keys(void **state)
 			"directory_password_file = /etc/pwreset/directory.secret\n"
 			"directory_base = ou=people,dc=example,dc=org\n"
 			"directory_user_filter = (&(objectClass=inetOrgPerson)(uid=%u))\n"
-			"directory_address_attribute = otherMailbox\ndirectory_timeout = 2s\n",
+			"directory_address_attribute = otherMailbox\ndirectory_timeout = 2s\n"
+			"directory_type = ad\n",
 			&e),
 		0);
 	assert_int_equal(c.directory_starttls, CONF_DIR_TLS_OFF);
+	assert_int_equal(c.directory_type, CONF_DIR_AD);
 	assert_string_equal(c.directory_address_attribute, "otherMailbox");
 	assert_int_equal(c.directory_timeout, 2);
+	conf_free(&c);
+	assert_int_equal(parse(&c, "directory_type = samba\n", &e), 1);
+	assert_string_equal(
+		e.lines[0], "t.conf:1: directory_type: 'samba' is not openldap, ad or auto");
 	conf_free(&c);
 	/* a directory needs whom to bind as, the password and where to search: each missing one
 	 * is named at directory_url's line */
