@@ -184,13 +184,7 @@ class DC:
 
     def ldap(self, name, *args, input=None, check=True, url=None):
         """An ldap-utils command against this DC (LDAPS unless url), its CA trusted."""
-        env = ls.tool_env()
-        env.update(LDAPTLS_CACERT=self.ca, LDAPCONF="/dev/null", LDAPRC="/dev/null")
-        p = subprocess.run([ls.tool(name), "-H", url or self.url, *args], input=input,
-                           env=env, capture_output=True, text=True)
-        if check and p.returncode:
-            raise RuntimeError(f"{name} {' '.join(args)}: {p.stderr}{p.stdout}")
-        return p
+        return ls.run_tool(name, url or self.url, self.ca, args, input, check)
 
     def admin(self, name, *args, input=None, check=True):
         return self.ldap(name, "-x", "-D", ADMIN, "-w", ADMIN_PW, *args, input=input,

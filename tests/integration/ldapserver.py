@@ -61,6 +61,18 @@ def tool(name):
 LIMITS = os.path.join(TOP, "conf", "directory", "slapd-limits.ldif")
 
 
+def run_tool(name, url, ca, args, input=None, check=True):
+    """An ldap-utils command against url with the CA ca trusted (and no ldap.conf of this
+    machine's); its CompletedProcess, or RuntimeError when it fails and check."""
+    env = tool_env()
+    env.update(LDAPTLS_CACERT=ca, LDAPCONF="/dev/null", LDAPRC="/dev/null")
+    p = subprocess.run([tool(name), "-H", url, *args], input=input, env=env,
+                       capture_output=True, text=True)
+    if check and p.returncode:
+        raise RuntimeError(f"{name} {' '.join(args)}: {p.stderr}{p.stdout}")
+    return p
+
+
 def person(uid, number, mail=None, password=None, cn=None, language=None):
     """The LDIF of one entry under ou=people (language: its preferredLanguage)."""
     lines = [f"dn: uid={uid},{PEOPLE}", "objectClass: inetOrgPerson",
@@ -183,15 +195,8 @@ class Slapd:
     def ldap(self, name, *args, input=None, check=True, url=None):
         """An ldap-utils command against this server (plain ldap:// unless url), with its
         CA trusted."""
-        env = tool_env()
-        env["LDAPTLS_CACERT"] = self.ca
-        env["LDAPCONF"] = "/dev/null"  # not /etc/ldap/ldap.conf
-        env["LDAPRC"] = "/dev/null"
-        p = subprocess.run([tool(name), "-H", url or f"ldap://127.0.0.1:{self.port}", *args],
-                           input=input, env=env, capture_output=True, text=True)
-        if check and p.returncode:
-            raise RuntimeError(f"{name} {' '.join(args)}: {p.stderr}{p.stdout}")
-        return p
+        return run_tool(name, url or f"ldap://127.0.0.1:{self.port}", self.ca, args, input,
+                        check)
 
     def admin(self, name, *args, input=None, check=True):
         return self.ldap(name, "-x", "-D", ADMIN_DN, "-w", ADMIN_PW, *args, input=input,
