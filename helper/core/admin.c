@@ -262,7 +262,6 @@ int admin_reset(struct helper *h, struct peer *p, union pwr_msg *m)
 		struct pwr_reset_item it = {.self_reset = h->conf.self_reset};
 		if (!*user)
 			continue;
-		reset_languages(h, user, "", &it); /* reset_one again, once it knows the account */
 		reset_one(h, p, user, m->reset.flags, ttl, &it);
 		done += it.status == PWR_OK;
 		r = answer_send(p, PWR_ITEM_RESET, &it);

@@ -16,7 +16,7 @@
 enum conf_hash { CONF_HASH_AUTO, CONF_HASH_YESCRYPT, CONF_HASH_SHA512, CONF_HASH_BCRYPT };
 enum conf_starttls { CONF_TLS_REQUIRED, CONF_TLS_OPPORTUNISTIC, CONF_TLS_OFF };
 enum conf_dir_tls { CONF_DIR_TLS_REQUIRED, CONF_DIR_TLS_OFF };
-/* SPEC §12.1, in dirproto's order (enum dir_type) */
+/* SPEC §12.1: how the directory keeps passwords (dirlink.c names it to the agent) */
 enum conf_dir_type { CONF_DIR_OPENLDAP, CONF_DIR_AD, CONF_DIR_AUTO };
 
 struct conf_list {
