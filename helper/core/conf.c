@@ -280,14 +280,17 @@ static void perr(struct parser *ps, const char *key, const char *fmt, ...)
 
 static bool valid_name(const char *s)
 {
-	/* POSIX portable user and group names, plus a trailing '$' as Samba machine accounts use */
-	if (!*s || *s == '-' || strlen(s) > 32)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.' &&
-			!(*p == '$' && !p[1]))
+	/* A user or group name as NSS may give it: POSIX portable names, a Samba machine
+	 * account's '$', and a directory's ("domain admins", "EXAMPLE\\domain admins",
+	 * "admins@example.test"), as nslcd's default validnames has them. Never ':' or ',' (the
+	 * group file's and these lists' separators), control characters, or a leading '-'. */
+	size_t n = strnlen(s, 257);
+
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._@$()", s[i]) &&
+			(!i || !strchr(" \\~-", s[i])))
 			return false;
-	return true;
+	return n && n <= 256 && s[n - 1] != ' ';
 }
 
 /* A comma-separated list: each item trimmed, none empty, names checked (but in

@@ -66,6 +66,26 @@ static void test_defaults(void **state)
 	conf_free(&c);
 }
 
+/* Group names as a directory's NSS gives them: spaces, a domain's backslash, an '@'. */
+static void test_directory_group_names(void **state)
+{
+	struct pwr_conf c;
+	struct errs e;
+
+	(void)state;
+	assert_int_equal(parse(&c,
+				 "admin_protected_groups = Domain Admins, EXAMPLE\\domain admins, "
+				 "admins@example.test\nexclude_groups = linux users\n",
+				 &e),
+		0);
+	assert_int_equal(c.admin_protected_groups.n, 3);
+	assert_string_equal(c.admin_protected_groups.items[0], "Domain Admins");
+	assert_string_equal(c.admin_protected_groups.items[1], "EXAMPLE\\domain admins");
+	assert_string_equal(c.admin_protected_groups.items[2], "admins@example.test");
+	assert_string_equal(c.exclude_groups.items[0], "linux users");
+	conf_free(&c);
+}
+
 static void test_every_key(void **state)
 {
 	static const char text[] = "# a comment\n"
@@ -174,7 +194,11 @@ static const struct {
 	{"min_uid = -1", "t.conf:2: min_uid: '-1' is not a whole number"},
 	{"min_uid = 3000000000", "t.conf:2: min_uid: 3000000000 is out of range (0 to 2147483647)"},
 	{"exclude_users = root,,x", "t.conf:2: exclude_users: empty item in list"},
-	{"exclude_groups = a b", "t.conf:2: exclude_groups: 'a b' is not a valid name"},
+	{"exclude_groups = a:b", "t.conf:2: exclude_groups: 'a:b' is not a valid name"},
+	{"admin_protected_groups = root, -x",
+		"t.conf:2: admin_protected_groups: '-x' is not a valid name"},
+	{"admin_protected_groups = \\admins", "t.conf:2: admin_protected_groups: '\\admins' "
+					      "is not a valid name"},
 	{"code_ttl = 10x",
 		"t.conf:2: code_ttl: '10x' is not a duration (a number with s, m, h or d)"},
 	{"code_ttl = 2d", "t.conf:2: code_ttl: 2d is out of range (60s to 86400s)"},
@@ -480,6 +504,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_directory_group_names),
 		cmocka_unit_test(test_empty_list_and_enums),
 		cmocka_unit_test(test_every_error_with_its_line),
 		cmocka_unit_test(test_all_errors_reported),
