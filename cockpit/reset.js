@@ -64,7 +64,7 @@ function run(users, print, noLock) {
 
 function lockWords(r) {
     if (r.random_password)
-        return _("password replaced by a random one (the directory has no ppolicy)");
+        return _("password replaced by a random one (the directory offers no lock)");
     return r.locked ? _("password locked") : _("password unchanged");
 }
 

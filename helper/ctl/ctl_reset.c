@@ -373,7 +373,7 @@ static void reset_result(struct opts *o, const struct pwr_reset_item *it, bool *
 		 "(delivery: %s queue)\n"),
 		it->user,
 		it->locked == PWR_LOCKED_RANDOM
-			? _("password replaced by a random one (the directory has no ppolicy)")
+			? _("password replaced by a random one (the directory offers no lock)")
 		: it->locked ? _("password locked")
 			     : _("password unchanged"),
 		ctl_local_time(it->expires, when, sizeof(when)), ctl_prog);
