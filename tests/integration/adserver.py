@@ -127,6 +127,25 @@ def person(name, number, mail=None, password=None, language=None, uac=512, extra
     return "\n".join(lines + list(extra)) + "\n"
 
 
+def nslcd_conf(ca):
+    """conf/directory/ad/nslcd.conf as a host of the test's DC would have it: its address, the
+    test's CA, bound as the service account (the example's svc-lookup is a second account a
+    site may make; any account of the domain can read users); nslcd runs as root in the
+    sandbox, so no uid and gid lines."""
+    given = {"uri": "ldaps://localhost/", "binddn": SERVICE_UPN, "bindpw": SERVICE_PW,
+             "tls_cacertfile": ca, "uid": None, "gid": None}
+    lines = []
+    with open(os.path.join(TOP, "conf", "directory", "ad", "nslcd.conf")) as f:
+        for line in f:
+            key = line.split(" ", 1)[0]
+            if key in given:
+                if given[key] is not None:
+                    lines.append(f"{key} {given[key]}\n")
+            elif not line.startswith("#"):
+                lines.append(line)
+    return "".join(lines)
+
+
 class DC:
     """A copy of the template domain, started; people: LDIF added as Administrator."""
 
@@ -196,6 +215,9 @@ class DC:
         p = self.ldap("ldapsearch", "-x", "-D", who, "-w", password, "-b", "", "-s", "base",
                       "1.1", check=False)
         return p.returncode == 0, p.stderr
+
+    def nslcd_conf(self):
+        return nslcd_conf(self.ca)
 
     def attribute(self, dn, attr):
         out = self.admin("ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base",

@@ -10,6 +10,7 @@ import email.policy
 import os
 import random
 import re
+import statistics
 import struct
 import subprocess
 import sys
@@ -210,17 +211,38 @@ def ssh_with_code(sshd, user, code, password="Not-the-password-9"):
     return sshserver.finish(p)
 
 
-def ssh_reset(sshd, srv, user, mails_before, to=None):
+def ssh_reset(sshd, srv, user, mails_before, to=None, passwords=(NEW,)):
+    """A wrong password, "reset", the code mailed (to to), then each of passwords twice (all
+    but the last refused, each asked for again in the same conversation); (transcript,
+    status)."""
     p = sshd.ssh(user)
     wrong_password_then(p, "reset")
     p.expect_exact(SENT)
     p.expect_exact("Reset code: ")
     p.sendline(mailed_code(srv, mails_before + 1, user, to).lower())
-    p.expect_exact("New password: ")
-    p.sendline(NEW)
-    p.expect_exact("Retype new password: ")
-    p.sendline(NEW)
+    for pw in passwords:
+        p.expect_exact("New password: ")
+        p.sendline(pw)
+        p.expect_exact("Retype new password: ")
+        p.sendline(pw)
     return sshserver.finish(p)
+
+
+def reset_rounds(sshd, users, rounds=10):
+    """Each user asks for a reset at the ssh prompt, rounds times: their transcripts (users'
+    names replaced) and the times from "reset" to the next prompt, in ms (medians)."""
+    times = {u: [] for u in users}
+    texts = {u: set() for u in users}
+    for n in range(rounds):
+        for u in users:
+            p = sshd.ssh(u)
+            wrong_password_then(p, "reset")
+            t0 = time.monotonic()
+            p.expect_exact("Reset code: ")
+            times[u].append((time.monotonic() - t0) * 1000)
+            texts[u].add(p.logfile_read.getvalue().replace(u, "USER"))
+            p.close(force=True)
+    return texts, {u: statistics.median(t) for u, t in times.items()}
 
 
 def address(*args, user="alice", password=None, transport="socket", env=None):

@@ -234,13 +234,21 @@ class Slapd:
                 if line.lower().startswith(attr.lower() + ": ")]
 
 
+def nslcd_conf(slapd):
+    """nslcd.conf's lines for slapd (port, ca): as the service account, over StartTLS."""
+    return (f"uri ldap://localhost:{slapd.port}/\nbase {SUFFIX}\n"
+            f"binddn {SERVICE_DN}\nbindpw {SERVICE_PW}\n"
+            f"ssl start_tls\ntls_reqcert demand\ntls_cacertfile {slapd.ca}\n")
+
+
 class Nslcd:
     """The client side of a directory host, inside the sandbox: Debian's nslcd (as root, in the
-    foreground) reading slapd over StartTLS with its CA, libnss-ldapd's NSS module where glibc
-    looks for it (an overlay of the library folder, in the sandbox only) and
-    /etc/nsswitch.conf saying passwd: files ldap. pam_ldap: its path for a PAM stack."""
+    foreground) with the lines conf (nslcd_conf(), or adserver's for a domain), libnss-ldapd's
+    NSS module where glibc looks for it (an overlay of the library folder, in the sandbox only)
+    and /etc/nsswitch.conf saying passwd, group: files ldap. pam_ldap: its path for a PAM
+    stack (ssh_stack)."""
 
-    def __init__(self, sandbox, slapd):
+    def __init__(self, sandbox, conf):
         self.s = sandbox
         r = root() or "/"
         libdir = "/usr/lib/x86_64-linux-gnu"
@@ -249,10 +257,7 @@ class Nslcd:
             sandbox.overlay(libdir.lstrip("/"))
             shutil.copy(os.path.join(r, "lib/x86_64-linux-gnu/libnss_ldap.so.2"), libdir)
         with open("/etc/nslcd.conf", "w") as f:
-            f.write(f"uri ldap://localhost:{slapd.port}/\nbase {SUFFIX}\n"
-                    f"binddn {SERVICE_DN}\nbindpw {SERVICE_PW}\n"
-                    f"ssl start_tls\ntls_reqcert demand\ntls_cacertfile {slapd.ca}\n"
-                    "nss_min_uid 1000\n")
+            f.write(conf + "nss_min_uid 1000\n")
         os.chmod("/etc/nslcd.conf", 0o600)
         with open("/etc/nsswitch.conf") as f:
             text = f.read()
@@ -270,6 +275,14 @@ class Nslcd:
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("nslcd did not start: " + open(self.log).read())
             time.sleep(0.05)
+
+    def ssh_stack(self, helper):
+        """sshd's auth lines on a directory host: pam_unix (local accounts), pam_ldap (the
+        directory's, with the same password), then pam_pwreset (with helper)."""
+        return ("auth [success=3 default=ignore] pam_unix.so nullok\n"
+                f"auth [success=2 default=ignore] {self.pam_ldap} use_first_pass\n"
+                f"auth [success=1 default=ignore] {os.environ['PWR_PAM_MODULE']} "
+                f"helper={helper}\nauth requisite pam_deny.so\nauth required pam_permit.so\n")
 
     def stop(self):
         if self.proc.poll() is None:

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ import pexpect  # noqa: E402
 import sshserver  # noqa: E402
 import smtpserver  # noqa: E402
 import harness  # noqa: E402
-from harness import check, eq, OFFER, SENT, ssh_login  # noqa: E402
+from harness import check, eq, reset_rounds, SENT, ssh_login  # noqa: E402
 
 S = None
 LENA = f"uid=lena,{ls.PEOPLE}"
@@ -492,8 +491,8 @@ def test_directory_admin_reset():
     # and in words, for an administrator at a terminal (a second reset, mailed again)
     p = subprocess.run([os.environ["PWR_CTL"], "reset", "lena"], capture_output=True,
                        text=True)
-    check(p.stdout.startswith("lena: password replaced by a random one (the directory has no "
-                              "ppolicy); a code was queued"), p.stdout)
+    check(p.stdout.startswith("lena: password replaced by a random one (the directory offers "
+                              "no lock); a code was queued"), p.stdout)
     srv.stop()
 
 
@@ -502,44 +501,10 @@ def test_directory_admin_reset():
 ZOE = f"uid=zoe,{ls.PEOPLE}"
 
 
-def ssh_stack(nslcd):
-    """sshd's auth lines on a directory host: pam_unix (local accounts), pam_ldap (the
-    directory's, with the same password), then pam_pwreset."""
-    return ("auth [success=3 default=ignore] pam_unix.so nullok\n"
-            f"auth [success=2 default=ignore] {nslcd.pam_ldap} use_first_pass\n"
-            f"auth [success=1 default=ignore] {os.environ['PWR_PAM_MODULE']} "
-            f"helper={S.helper}\nauth requisite pam_deny.so\nauth required pam_permit.so\n")
-
-
-def ssh_reset(sshd, srv, user, sent, new, refused=None):
-    """wrong password, reset, the mailed code, a new password (after refused, when given,
-    which the directory's policy must refuse): the transcript."""
-    p = sshd.ssh(user)
-    p.expect_exact("Password: ")
-    p.sendline("Not-the-password-9")
-    p.expect_exact(OFFER)
-    p.sendline("reset")
-    p.expect_exact(SENT)
-    p.expect_exact("Reset code: ")
-    msgs = srv.wait_for(sent + 1)
-    eq(msgs[sent][1], [f"{user}@example.org"], "the entry's mail")
-    p.sendline(re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", msgs[sent][2].decode()).group(1))
-    for pw in ((refused,) if refused else ()) + (new,):
-        p.expect_exact("New password: ")
-        p.sendline(pw)
-        p.expect_exact("Retype new password: ")
-        p.sendline(pw)
-    out, rc = sshserver.finish(p)
-    check("Password changed." in out, out)
-    if refused:
-        check("BAD PASSWORD: Password fails quality checking policy" in out, out)
-    return out
-
-
 def directory_host(d, srv, extra="", world=True):
     """This sandbox as a host of the directory's: nslcd, NSS and the helper configured (and the
     local accounts of test_helper's world, unless world is False)."""
-    nslcd = ls.Nslcd(S, d)
+    nslcd = ls.Nslcd(S, ls.nslcd_conf(d))
     with open(SECRET, "w") as f:
         f.write(ls.SERVICE_PW + "\n")
     os.chmod(SECRET, 0o600)
@@ -596,7 +561,7 @@ def test_directory_ssh_reset():
     nslcd = directory_host(d, srv)
     eq(subprocess.run(["getent", "passwd", "zoe"], capture_output=True, text=True).stdout,
        "zoe:*:10005:10005:zoe:/home/zoe:/bin/sh\n", "zoe is known through nslcd")
-    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     out, rc = ssh_login(sshd, "zoe", OLD)
     eq(rc, 0, f"pam_ldap logs zoe in: {out}")
     for _ in range(4):
@@ -605,7 +570,9 @@ def test_directory_ssh_reset():
     before = d.attribute(ZOE, "pwdChangedTime")
     time.sleep(1.1)
     # the directory's policy refuses a password this host accepts: its words, then again
-    out = ssh_reset(sshd, srv, "zoe", 0, NEW, refused="Quartz-Lamp-58")
+    out, rc = harness.ssh_reset(sshd, srv, "zoe", 0, passwords=("Quartz-Lamp-58", NEW))
+    check("Password changed." in out, out)
+    check("BAD PASSWORD: Password fails quality checking policy" in out, out)
     out, rc = ssh_login(sshd, "zoe", NEW)
     check("LOGGED-IN as zoe" in out, out)
     eq(rc, 0, "the new password logs in through pam_ldap")
@@ -617,26 +584,6 @@ def test_directory_ssh_reset():
           S.syslog()[-2000:])
     sshd.stop()
     srv.stop()
-
-
-def reset_rounds(sshd, users, rounds=10):
-    """Each user asks for a reset at the ssh prompt, rounds times: their transcripts (users'
-    names replaced) and the times from "reset" to the next prompt, in ms."""
-    times = {u: [] for u in users}
-    texts = {u: set() for u in users}
-    for n in range(rounds):
-        for u in users:
-            p = sshd.ssh(u)
-            p.expect_exact("Password: ")
-            p.sendline("Not-the-password-9")
-            p.expect_exact(OFFER)
-            p.sendline("reset")
-            t0 = time.monotonic()
-            p.expect_exact("Reset code: ")
-            times[u].append((time.monotonic() - t0) * 1000)
-            texts[u].add(p.logfile_read.getvalue().replace(u, "USER"))
-            p.close(force=True)
-    return texts, {u: statistics.median(t) for u, t in times.items()}
 
 
 def test_directory_texts_and_timing():
@@ -654,7 +601,7 @@ def test_directory_texts_and_timing():
         S.drop_shadow_line(name)
     nslcd = directory_host(d, srv, "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
                            "mails_per_minute = 0\n")
-    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     users = ("lena", "alice", "max", "ann", "gone")
     texts, medians = reset_rounds(sshd, users)
     d.stop()
@@ -688,8 +635,9 @@ def test_directory_two_hosts():
     d = ls.Slapd(S, people())
     srv = sm.Server()
     nslcd = directory_host(d, srv)
-    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
-    ssh_reset(sshd, srv, "zoe", 0, NEW)
+    sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
+    check("Password changed." in harness.ssh_reset(sshd, srv, "zoe", 0, passwords=(NEW,))[0],
+          "zoe's reset")
     env = {k: v for k, v in os.environ.items() if k not in ("PWR_SANDBOX", "PWR_SANDBOX_DIR")}
     env["PWR_SECOND_HOST"] = json.dumps({"port": d.port, "ca": d.ca, "login": NEW,
                                          "reset": "Second-host-77"})
@@ -713,10 +661,11 @@ def part_as_second_host():
                             "url": f"ldap://localhost:{given['port']}"})()
     srv = sm.Server()
     nslcd = directory_host(d, srv, "state_dir = /var/lib/pwreset-second\n", world=False)
-    sshd = sshserver.Sshd(S, pam_auth=ssh_stack(nslcd))
+    sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     out, rc = ssh_login(sshd, "zoe", given["login"])
     eq(rc, 0, f"the first host's password logs in here: {out}")
-    ssh_reset(sshd, srv, "zoe", 0, given["reset"])
+    out, rc = harness.ssh_reset(sshd, srv, "zoe", 0, passwords=(given["reset"],))
+    check("Password changed." in out, out)
     check(os.path.exists("/var/lib/pwreset-second/data.mdb"), "this host's own store")
     sshd.stop()
     srv.stop()
