@@ -173,9 +173,18 @@ static uint32_t login_defs_uid(const char *key, uint32_t dflt)
 	return (uint32_t)v;
 }
 
+/* Keys whose value is a string of the configuration's own. */
+static bool string_key(enum key_type t)
+{
+	return t != K_BOOL && t != K_LIST && t != K_UINT && t != K_DURATION && t != K_CHOICE;
+}
+
 int conf_init(struct pwr_conf *c)
 {
 	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++) /* every string empty, then the defaults */
+		if (string_key(keys[i].type) && set_str((char **)((char *)c + keys[i].off), "") < 0)
+			goto nomem;
 	c->self_reset = true;
 	c->user_addresses = true;
 	c->min_uid = login_defs_uid("UID_MIN", 1000);
@@ -196,20 +205,13 @@ int conf_init(struct pwr_conf *c)
 	c->directory_timeout = 5;
 	if (set_str(&c->help_message, "Self-service password reset is not available. "
 				      "Please contact your system administrator.") < 0 ||
-		set_str(&c->admin_group, "") < 0 ||
 		set_str(&c->smtp_url, "smtp://localhost:25") < 0 ||
-		set_str(&c->smtp_user, "") < 0 || set_str(&c->smtp_password_file, "") < 0 ||
-		set_str(&c->smtp_ca_file, "") < 0 || set_str(&c->mail_from, "") < 0 ||
 		set_str(&c->templates_dir, PWR_TEMPLATES_DIR) < 0 ||
 		set_str(&c->state_dir, PWR_STATE_DIR) < 0 ||
 		set_str(&c->socket, PWR_SOCKET_PATH) < 0 ||
-		set_str(&c->mail_user, PWR_MAIL_USER) < 0 || set_str(&c->directory_url, "") < 0 ||
-		set_str(&c->directory_ca_file, "") < 0 || set_str(&c->directory_bind_dn, "") < 0 ||
-		set_str(&c->directory_password_file, "") < 0 ||
-		set_str(&c->directory_base, "") < 0 || set_str(&c->directory_user_filter, "") < 0 ||
+		set_str(&c->mail_user, PWR_MAIL_USER) < 0 ||
 		set_str(&c->directory_address_attribute, "mail") < 0 ||
 		set_str(&c->directory_language_attribute, "preferredLanguage") < 0 ||
-		set_str(&c->language, "") < 0 || set_str(&c->mail_language, "") < 0 ||
 		list_add(&c->exclude_users, "root", 4) < 0)
 		goto nomem;
 	for (const char *const *g = (const char *const[]){"root", "sudo", "wheel", "admin", NULL};
@@ -230,23 +232,10 @@ void conf_free(struct pwr_conf *c)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		void *p = (char *)c + keys[i].off;
-		switch (keys[i].type) {
-		case K_TEXT:
-		case K_PATH:
-		case K_NAME:
-		case K_URL:
-		case K_LDAP_URLS:
-		case K_FILTER:
-		case K_ATTR:
-		case K_LANG:
+		if (string_key(keys[i].type))
 			free(*(char **)p);
-			break;
-		case K_LIST:
+		else if (keys[i].type == K_LIST)
 			list_free(p);
-			break;
-		default:
-			break;
-		}
 	}
 	memset(c, 0, sizeof(*c));
 }
@@ -429,6 +418,12 @@ static void check_directory(struct parser *ps)
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
 		if (!**(char **)((char *)ps->c + needed[i].off))
 			perr(ps, "directory_url", "needs %s as well", needed[i].key);
+	/* AD takes a simple bind and a new unicodePwd only over an encrypted connection */
+	if (ps->c->directory_type == CONF_DIR_AD && ps->c->directory_starttls == CONF_DIR_TLS_OFF &&
+		strstr(ps->c->directory_url, "ldap://"))
+		perr(ps, "directory_url",
+			"Active Directory (directory_type = ad) sets passwords only over TLS: use "
+			"ldaps:// or directory_starttls = required");
 }
 
 static int parse_value(struct parser *ps, const struct key *k, const char *v)

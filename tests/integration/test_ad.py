@@ -238,7 +238,7 @@ def test_ad_ssh_reset():
     check(rc != 0 and "LOGGED-IN" not in out, f"the lockout holds at ssh: {out}")
     out, rc = harness.ssh_reset(sshd, srv, "ayla", 0, "ayla@example.test",
                                 ("Copper-Lantern-58", NEW))
-    check("The directory refused it: the password is too short." in out, out)
+    check("BAD PASSWORD: The directory refused it: the password is too short." in out, out)
     check("Password changed." in out, out)
     ok, why = dc.binds(ALICE, OLD)
     check(not ok and "data 52e" in why, f"the old password is wrong, not locked: {why}")

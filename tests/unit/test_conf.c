@@ -317,11 +317,11 @@ static void test_directory_keys(void **state)
 			"directory_base = ou=people,dc=example,dc=org\n"
 			"directory_user_filter = (&(objectClass=inetOrgPerson)(uid=%u))\n"
 			"directory_address_attribute = otherMailbox\ndirectory_timeout = 2s\n"
-			"directory_type = ad\n",
+			"directory_type = auto\n",
 			&e),
 		0);
 	assert_int_equal(c.directory_starttls, CONF_DIR_TLS_OFF);
-	assert_int_equal(c.directory_type, CONF_DIR_AD);
+	assert_int_equal(c.directory_type, CONF_DIR_AUTO);
 	assert_string_equal(c.directory_address_attribute, "otherMailbox");
 	assert_int_equal(c.directory_timeout, 2);
 	conf_free(&c);
@@ -336,6 +336,26 @@ static void test_directory_keys(void **state)
 	assert_string_equal(
 		e.lines[1], "t.conf:2: directory_url: needs directory_password_file as well");
 	assert_string_equal(e.lines[2], "t.conf:2: directory_url: needs directory_base as well");
+	conf_free(&c);
+	/* AD refuses a password, and the bind, in the clear: said before a reset fails on it */
+	assert_int_equal(
+		parse(&c,
+			"directory_type = ad\ndirectory_url = ldaps://dc1,ldap://dc2\n"
+			"directory_starttls = off\ndirectory_bind_dn = svc@example.test\n"
+			"directory_password_file = /etc/pwreset/d\ndirectory_base = dc=x\n",
+			&e),
+		1);
+	assert_string_equal(e.lines[0],
+		"t.conf:2: directory_url: Active Directory (directory_type = ad) sets passwords only "
+		"over TLS: use ldaps:// or directory_starttls = required");
+	conf_free(&c);
+	assert_int_equal(
+		parse(&c,
+			"directory_type = ad\ndirectory_url = ldaps://dc1\n"
+			"directory_starttls = off\ndirectory_bind_dn = svc@example.test\n"
+			"directory_password_file = /etc/pwreset/d\ndirectory_base = dc=x\n",
+			&e),
+		0);
 	conf_free(&c);
 }
 
