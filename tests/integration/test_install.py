@@ -66,6 +66,9 @@ EXPECTED = {
     "usr/share/doc/pam_pwreset/examples/slapd-acl.ldif": 0o644,
     "usr/share/doc/pam_pwreset/examples/ppolicy.ldif": 0o644,
     "usr/share/doc/pam_pwreset/examples/slapd-limits.ldif": 0o644,
+    "usr/share/doc/pam_pwreset/examples/ad/README": 0o644,
+    "usr/share/doc/pam_pwreset/examples/ad/nslcd.conf": 0o644,
+    "usr/share/doc/pam_pwreset/examples/ad/sssd.conf": 0o644,
 }
 for lang in open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "po",
                            "LINGUAS")).read().split():  # the catalogs (SPEC §13)
