@@ -698,5 +698,49 @@ def test_cockpit_not_admin():
     eq(p.errors(), [])
 
 
+def test_cockpit_ad_accounts():
+    """Accounts of an Active Directory domain (a real Samba AD DC, SPEC §12.1) on the page like
+    the others: a disabled one is Expired, one without mail has no recovery address, two with
+    one mail share it; resetting an eligible one from the page replaces its password by a
+    random one and says so, the old password no longer binds, and its code is mailed to the
+    entry's mail."""
+    import adserver as ad
+    dc = ad.DC(S, "\n".join((
+        ad.person("ayla", 20001, "ayla@example.test", "Alice-Old-Pass1"),
+        ad.person("boris", 20002, None, "Bob-Old-Pass1"),
+        ad.person("cora", 20003, "cora@example.test", "Carol-Old-Pass1", uac=514),
+        ad.person("emil", 20005, "team@example.test", "Emil-Old-Pass1"),
+        ad.person("fritz", 20006, "TEAM@example.test", "Fritz-Old-Pass1"))))
+    secret = "/etc/pwreset-ad.secret"  # /etc/pwreset is the installed tree's
+    with open(secret, "w") as f:
+        f.write(ad.SERVICE_PW + "\n")
+    os.chmod(secret, 0o600)
+    names = (("ayla", 20001), ("boris", 20002), ("cora", 20003), ("emil", 20005),
+             ("fritz", 20006))
+    for name, number in names:
+        S.useradd(name, "-u", str(number))
+        S.drop_shadow_line(name)
+    srv, ck = world(f"directory_type = ad\ndirectory_url = {dc.url}\n"
+                    f"directory_ca_file = {dc.ca}\ndirectory_bind_dn = {ad.SERVICE_UPN}\n"
+                    f"directory_password_file = {secret}\ndirectory_base = {ad.PEOPLE}\n")
+    p = Page(ck).ready()
+    rows = {r["user"]: r for r in p.rows()}
+    eq({n: (rows[n]["eligible"], rows[n]["words"]) for n, _ in names},
+       {"ayla": (True, []), "boris": (False, ["No recovery address"]),
+        "cora": (False, ["Expired"]), "emil": (False, ["Address shared with fritz"]),
+        "fritz": (False, ["Address shared with emil"])})
+    p.click('button[aria-label="Reset ayla"]')
+    p.until("return document.getElementById('reset-dialog').open", "the question")
+    p.click("#reset-confirm")
+    p.until("return document.querySelectorAll('#result-list li.ok').length === 1", "a result")
+    line = p.find('#result-list li[data-user="ayla"]').text
+    check("password replaced by a random one (the directory offers no lock); code mailed to "
+          "the recovery address" in line, line)
+    ok, why = dc.binds(f"CN=ayla,{ad.PEOPLE}", "Alice-Old-Pass1")
+    check(not ok and "data 52e" in why, f"the old password no longer binds: {why}")
+    harness.mailed_code(srv, 1, "ayla", "ayla@example.test")
+    eq(p.errors(), [])
+
+
 if __name__ == "__main__":
     sys.exit(harness.run_case(globals()))
