@@ -41,7 +41,8 @@ function showStatus(s) {
     ];
     if (s.directory) {
         parts.push(s.directory.answers
-            ? fmt(_("directory $0 answers (bound as $1)"), s.directory.url, s.directory.bound_as)
+            ? fmt(_("directory $0 ($1) answers (bound as $2)"), s.directory.url,
+                  s.directory.type === "ad" ? "Active Directory" : "OpenLDAP", s.directory.bound_as)
             : fmt(_("directory $0 not answering: $1"), s.directory.url, s.directory.error));
     }
     $("status-line").textContent = parts.join("; ");

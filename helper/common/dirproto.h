@@ -97,7 +97,8 @@ struct dirans {
 	uint32_t more; /* DIR_LIST: 1 while more answers follow this one */
 	uint32_t uid; /* LOOKUP, LIST: uidNumber */
 	uint32_t count; /* COUNT: entries holding the value; LOCK: enum dir_lock; LIST: the
-			  entry's gidNumber (UINT32_MAX: none) */
+			  entry's gidNumber (UINT32_MAX: none); STATUS: the type that answered
+			  (DIR_TYPE_OPENLDAP or DIR_TYPE_AD) */
 	uint32_t flags; /* LOOKUP, LIST: DIR_F_* */
 	char dn[DIR_DN_MAX + 1]; /* LOOKUP, LIST */
 	char user[DIR_USER_MAX + 1]; /* LIST: the entry's uid */

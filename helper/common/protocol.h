@@ -206,7 +206,8 @@ struct pwr_page_req {
  * u32 mail_queued, u32 mail_deferred, u32 mail_failed, u32 mail_sent, u64 store_bytes,
  * str problems (what keeps resets from working on this host, for the administrator; empty:
  * nothing), str directory (directory_url, "" when none), u32 directory_ok (it answered),
- * str directory_as (whom the helper is bound as, or why the directory did not answer) */
+ * str directory_as (whom the helper is bound as, or why the directory did not answer),
+ * later u32 directory_type (PWR_DIR_TYPE_* of the one that answered; 0: none answered) */
 /* PWR_REQ_POLICY_SHOW: str key, str value, both empty; PWR_REQ_POLICY_SET: the key and its
  * new value (answered PWR_ANS_POLICY with the policy then in use, or an error whose text is
  * the file's errors, "FILE:LINE: KEY: what", a line each) */
@@ -233,6 +234,8 @@ struct pwr_policy_ans {
 
 #define PWR_MODE_DAEMON 1u
 #define PWR_MODE_ONESHOT 2u
+#define PWR_DIR_TYPE_OPENLDAP 1u
+#define PWR_DIR_TYPE_AD 2u
 struct pwr_status_ans {
 	uint32_t status;
 	char version[PWR_VERSION_MAX + 1];
@@ -256,6 +259,7 @@ struct pwr_status_ans {
 	char directory[PWR_URL_MAX + 1];
 	uint32_t directory_ok;
 	char directory_as[PWR_TEXT_MAX / 2 + 1];
+	uint32_t directory_type;
 };
 
 /* PWR_ANS_ERROR: u32 status, str text */

@@ -142,7 +142,8 @@ static const struct field f_status[] = {U32(S_, status), STR(S_, version, PWR_VE
 	STR(S_, help, PWR_TEXT_MAX), U32(S_, addresses), U32(S_, codes_self), U32(S_, codes_admin),
 	U32(S_, mail_queued), U32(S_, mail_deferred), U32(S_, mail_failed), U32(S_, mail_sent),
 	U64(S_, store_bytes), STR(S_, problems, PWR_TEXT_MAX), STR(S_, directory, PWR_URL_MAX),
-	U32(S_, directory_ok), STR(S_, directory_as, PWR_TEXT_MAX / 2)};
+	U32(S_, directory_ok), STR(S_, directory_as, PWR_TEXT_MAX / 2),
+	U32_LATER(S_, directory_type)};
 #undef S_
 
 /* clang-format off */

@@ -133,8 +133,9 @@ bool account_in_groups(const struct account *a, const struct conf_list *groups);
  * NSS; false when that cannot be told. */
 bool account_uid_in_group(uid_t uid, const char *group);
 
-/* Which directory answers and as whom, for `pwresetctl status`: into as (len bytes); 0, or
- * < 0 when it did not answer (why in as). -ENOENT when db has no directory. */
-int account_db_status(const struct account_db *db, char *as, size_t len);
+/* Which directory answers and as whom, for `pwresetctl status`: into as (len bytes), its type
+ * into type (PWR_DIR_TYPE_*; 0 when it did not answer); 0, or < 0 when it did not answer
+ * (why in as). -ENOENT when db has no directory. */
+int account_db_status(const struct account_db *db, char *as, size_t len, uint32_t *type);
 
 #endif

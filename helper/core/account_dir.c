@@ -197,14 +197,18 @@ void account_db_directory(struct account_db *db, const char *shadow, const char 
 	}
 }
 
-int account_db_status(const struct account_db *db, char *as, size_t len)
+int account_db_status(const struct account_db *db, char *as, size_t len, uint32_t *type)
 {
 	struct dirreq q = {.op = DIR_STATUS};
 	const struct dirans *ans;
 
+	*type = 0;
 	if (!db->dir)
 		return -ENOENT;
 	ans = dirlink_call(db->dir, &q, NULL, NULL);
 	snprintf(as, len, "%s", ans->text);
-	return ans->status == DIR_OK ? 0 : -EHOSTUNREACH;
+	if (ans->status != DIR_OK)
+		return -EHOSTUNREACH;
+	*type = ans->count == DIR_TYPE_AD ? PWR_DIR_TYPE_AD : PWR_DIR_TYPE_OPENLDAP;
+	return 0;
 }

@@ -149,8 +149,8 @@ int admin_status(struct helper *h, struct peer *p, union pwr_msg *m)
 	if (h->accounts.dir) {
 		snprintf(a.directory, sizeof(a.directory), "%.*s", (int)sizeof(a.directory) - 1,
 			h->conf.directory_url);
-		a.directory_ok = account_db_status(
-					 &h->accounts, a.directory_as, sizeof(a.directory_as)) == 0;
+		a.directory_ok = account_db_status(&h->accounts, a.directory_as,
+					 sizeof(a.directory_as), &a.directory_type) == 0;
 	}
 	if ((r = status_counts(h, &a)) < 0) {
 		audit(LOG_ERR, "status", p, NULL, NULL, "error", strerror(-r));

@@ -322,6 +322,10 @@ static void status_json(struct pwr_status_ans *s)
 		fputs(s->directory_ok ? "true" : "false", stdout);
 		ctl_jkey(s->directory_ok ? "bound_as" : "error", &g);
 		ctl_jstr(s->directory_as);
+		if (s->directory_ok) {
+			ctl_jkey("type", &g);
+			ctl_jstr(s->directory_type == PWR_DIR_TYPE_AD ? "ad" : "openldap");
+		}
 		putchar('}');
 	} else {
 		fputs("null", stdout);
@@ -376,10 +380,16 @@ int ctl_status(struct opts *o, int argc, char **argv)
 	ctl_field(N_("store"), N_("%.1f MiB used"), (double)s->store_bytes / (1024.0 * 1024.0));
 	if (s->directory[0]) {
 		char url[PWR_URL_MAX + 1];
-		ctl_field(N_("directory"),
-			s->directory_ok ? N_("%s, bound as %s") : N_("%s, NOT ANSWERING: %s"),
-			ctl_safe(s->directory, url, sizeof(url)),
-			ctl_safe(s->directory_as, buf, sizeof(buf)));
+		if (s->directory_ok)
+			ctl_field(N_("directory"), N_("%s, bound as %s (%s)"),
+				ctl_safe(s->directory, url, sizeof(url)),
+				ctl_safe(s->directory_as, buf, sizeof(buf)),
+				s->directory_type == PWR_DIR_TYPE_AD ? "Active Directory"
+								     : "OpenLDAP");
+		else
+			ctl_field(N_("directory"), N_("%s, NOT ANSWERING: %s"),
+				ctl_safe(s->directory, url, sizeof(url)),
+				ctl_safe(s->directory_as, buf, sizeof(buf)));
 	}
 	/* what keeps resets from working, last: where an administrator's eye ends */
 	for (char *save = NULL, *one = strtok_r(m.status.problems, "\n", &save); one;

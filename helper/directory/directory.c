@@ -564,26 +564,27 @@ static void do_list(struct dir *d, const struct dirreq *q)
 
 static void do_status(struct dir *d, const struct dirreq *q)
 {
+	struct dirans *a = &d->ans;
 	struct berval *who = NULL;
 	int rc;
 
-	/* AD has no WhoAmI operation (Samba's answers protocolError): the bind that succeeded
-	 * says who, and the kind of directory is said with it */
-	if (d->ad) {
-		answer_status(d, q->tag, DIR_OK, "%s (Active Directory)", d->bind_dn);
-		return;
-	}
+	/* as whom, and the directory's type (configured, or as auto found it). AD has no WhoAmI
+	 * operation (Samba's answers protocolError): the bind that succeeded says who */
 	left(d);
-	rc = ldap_whoami_s(d->ld, &who, NULL, NULL);
-
-	if (rc != LDAP_SUCCESS) {
+	if (!d->ad && (rc = ldap_whoami_s(d->ld, &who, NULL, NULL)) != LDAP_SUCCESS) {
 		ber_bvfree(who);
 		answer_ldap_error(d, q->tag, "whoami", rc);
 		return;
 	}
-	answer_status(d, q->tag, DIR_OK, "%.*s", who ? (int)who->bv_len : 0,
-		who && who->bv_val ? who->bv_val : "");
+	const char *as = d->ad ? d->bind_dn : who && who->bv_val ? who->bv_val : "";
+	memset(a, 0, sizeof(*a));
+	a->tag = q->tag;
+	a->status = DIR_OK;
+	a->count = d->ad ? DIR_TYPE_AD : DIR_TYPE_OPENLDAP;
+	snprintf(a->text, sizeof(a->text), "%.*s",
+		d->ad || !who ? (int)strlen(as) : (int)who->bv_len, as);
 	ber_bvfree(who);
+	send_answer(a);
 }
 
 /* DIR_CONFIG: kept (once); nothing is connected until a request needs it. */

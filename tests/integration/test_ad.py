@@ -87,7 +87,7 @@ def test_ad_agent():
         eq((a[0]["status"], a[1]["status"], a[1]["dn"], a[1]["address"], a[1]["flags"]),
            ("ok", "ok", ALICE, "ayla@example.test", "0"), a)
         check(a[1]["binding"].startswith("pwdLastSet:1"), a[1])
-        eq(a[2]["text"], f"{ad.SERVICE_UPN} (Active Directory)")
+        eq((a[2]["text"], a[2]["count"]), (ad.SERVICE_UPN, "1"), "as whom, and AD")
     conf = agent_conf(dc)
     a = ls.agent(conf, "lookup:cora:20003", "lookup:dirk:20004", "lookup:ayla:99")
     eq([x["flags"] for x in a[1:3]], ["1", "2"], "disabled, expired")
@@ -168,7 +168,10 @@ def test_ad_reset_through_helper():
     eq((reasons["cora"], reasons["dirk"], reasons["boris"], reasons["ayla"]),
        (["expired"], ["expired"], ["no-address"], []), reasons)
     p = subprocess.run([CTL, "status"], capture_output=True, text=True)
-    check(f"bound as {ad.SERVICE_UPN} (Active Directory)" in p.stdout, p.stdout)
+    check(f"bound as {ad.SERVICE_UPN} (Active Directory)\n" in p.stdout, p.stdout)
+    p = subprocess.run([CTL, "--json", "status"], capture_output=True, text=True)
+    eq(json.loads(p.stdout)["directory"], {"url": dc.url, "answers": True,
+                                           "bound_as": ad.SERVICE_UPN, "type": "ad"})
     srv.stop()
 
 

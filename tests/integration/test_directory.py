@@ -70,7 +70,8 @@ def test_directory_lookup_count_list():
     listed = [x for x in a[7:] if x.get("more") == "1"]
     eq(sorted(x["user"] for x in listed), ["ann", "ben", "lena", "max", "zoe"], "the listing")
     eq(a[7 + len(listed)]["status"], "ok", "the listing's end")
-    eq(a[-1]["text"], "dn:" + ls.SERVICE_DN, "whom we are bound as")
+    eq((a[-1]["text"], a[-1]["count"]), ("dn:" + ls.SERVICE_DN, "0"),
+       "whom we are bound as, and the type (OpenLDAP)")
 
 
 def test_directory_password_and_lock():
@@ -211,11 +212,13 @@ def test_directory_reset_through_helper():
         check(d.attribute(LENA, "pwdChangedTime") != before, "pwdChangedTime moved")
     eq(d.ldap("ldapwhoami", "-x", "-D", LENA, "-w", OLD, check=False).returncode, 49, "old")
     p = subprocess.run([os.environ["PWR_CTL"], "status"], capture_output=True, text=True)
-    check(f"directory:      {d.url}, bound as dn:{ls.SERVICE_DN}\n" in p.stdout, p.stdout)
+    check(f"directory:      {d.url}, bound as dn:{ls.SERVICE_DN} (OpenLDAP)\n" in p.stdout,
+          p.stdout)
     p = subprocess.run([os.environ["PWR_CTL"], "--json", "status"], capture_output=True,
                        text=True)
     eq(json.loads(p.stdout)["directory"],
-       {"url": d.url, "answers": True, "bound_as": "dn:" + ls.SERVICE_DN}, p.stdout)
+       {"url": d.url, "answers": True, "bound_as": "dn:" + ls.SERVICE_DN, "type": "openldap"},
+       p.stdout)
     log = S.syslog()
     check(re.search(r"event=password-changed user=lena .*source=directory", log), log)
     check(re.search(r"event=request user=lena .*result=ok .*source=directory", log), log)
