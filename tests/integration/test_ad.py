@@ -207,6 +207,31 @@ def test_ad_admin_reset():
     srv.stop()
 
 
+def test_ad_outside_the_delegation():
+    """An account the helper finds but may not reset (in CN=Users, outside the delegated OU;
+    directory_base the whole domain): the new password is not set, the person is told reset
+    is not available (PWR_E_INTERNAL: the module's "not available right now"), the log has
+    the domain's reason; an administrator's reset fails and says why; the password stays."""
+    zed = f"CN=zed,CN=Users,{ad.BASE}"
+    dc = ad.DC(S, people() + "\n" + ad.person("zed", 20009, "zed@example.test",
+                                              "Zed-Old-Pass1").replace(
+        f"CN=zed,{ad.PEOPLE}", zed))
+    srv = smtpserver.Server()
+    ad_world(dc, srv, (("zed", 20009),))
+    S.client(["request zed 192.0.2.5"])
+    code = harness.mailed_code(srv, 1, "zed", "zed@example.test")
+    rc, out = S.client([f"verify zed {code}", f"setpw zed {NEW}"])
+    eq(out, ["verify status=0", "set-password status=4 text=the password could not be set; "
+                                "see the helper's log"])
+    check(re.search(r"event=set-password user=zed .*result=error reason=\"password modify: "
+                    r"Insufficient access", S.syslog()), S.syslog()[-1500:])
+    p = subprocess.run([CTL, "reset", "zed"], capture_output=True, text=True)
+    check(p.returncode == 1 and p.stderr.startswith(
+        "pwresetctl: reset: zed: lock with a random password: Insufficient access"), p.stderr)
+    eq(dc.binds(zed, "Zed-Old-Pass1")[0], True, "zed's password is unchanged")
+    srv.stop()
+
+
 def domain_rules(dc, **values):
     """The domain's password and lockout settings (attributes of its head), as Administrator."""
     dc.admin("ldapmodify", input=f"dn: {ad.BASE}\nchangetype: modify\n" + "".join(
