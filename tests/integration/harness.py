@@ -7,6 +7,7 @@ conversation at the prompt, pwreset-address run as a user, and the installed tre
 
 import email
 import email.policy
+import json
 import os
 import random
 import re
@@ -301,6 +302,39 @@ def installed_world(srv, config=""):
     S.helper = "/usr/sbin/pwreset-helper"
     world(srv, config)
     return d
+
+
+def directory_helper(srv, keys, password, names=(), world=True):
+    """The helper of a directory's host: the service account's password in
+    /etc/pwreset/directory.secret, names (name, uid) known to NSS with no shadow line
+    (directory accounts), mail to srv without limits, the directory keys; setup_world's local
+    accounts too, unless world is False (a second host, whose /etc is the first one's)."""
+    secret = "/etc/pwreset/directory.secret"
+    with open(secret, "w") as f:
+        f.write(password + "\n")
+    os.chmod(secret, 0o600)
+    for name, number in names:
+        S.useradd(name, "-u", str(number))
+        S.drop_shadow_line(name)
+    config = (f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n" + NO_LIMITS +
+              f"directory_password_file = {secret}\n" + keys)
+    if world:
+        setup_world(config)
+    else:
+        S.write_config(config)
+        S.start_daemon()
+
+
+def as_second_host(script, given):
+    """Run script's part_as_second_host in a sandbox of its own (another host: its own /etc
+    over this one's, its own helper and store), given (a dict) in PWR_SECOND_HOST as JSON; it
+    must pass."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PWR_SANDBOX", "PWR_SANDBOX_DIR")}
+    env["PWR_SECOND_HOST"] = json.dumps(given)
+    p = subprocess.run([sys.executable, os.path.abspath(script), "part_as_second_host"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    print(p.stdout[-3000:], p.stderr[-3000:])
+    eq(p.returncode, 0, "the second host")
 
 
 def run_case(namespace):

@@ -107,7 +107,6 @@ def test_ad_agent():
     check(a[1]["binding"].startswith("pwdLastSet:"), a[1])
 
 
-SECRET = "/etc/pwreset/directory.secret"
 CTL = os.environ.get("PWR_CTL", "")
 
 
@@ -116,23 +115,10 @@ def ad_world(dc, srv, names, extra="", world=True):
     test's CA), mail to srv; names (name, uid) known to NSS with no shadow line (not local);
     the local accounts of harness.setup_world unless world is False (a second host, whose /etc
     is the first one's)."""
-    with open(SECRET, "w") as f:
-        f.write(ad.SERVICE_PW + "\n")
-    os.chmod(SECRET, 0o600)
-    for name, uid in names:
-        S.useradd(name, "-u", str(uid))
-        S.drop_shadow_line(name)
-    config = (f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
-              "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
-              "mails_per_minute = 0\ndirectory_type = ad\n"
-              f"directory_url = {dc.url}\ndirectory_ca_file = {dc.ca}\n"
-              f"directory_bind_dn = {ad.SERVICE_UPN}\n"
-              f"directory_password_file = {SECRET}\ndirectory_base = {ad.BASE}\n" + extra)
-    if world:
-        harness.setup_world(config)
-    else:
-        S.write_config(config)
-        S.start_daemon()
+    harness.directory_helper(srv, f"directory_type = ad\ndirectory_url = {dc.url}\n"
+                             f"directory_ca_file = {dc.ca}\ndirectory_bind_dn = "
+                             f"{ad.SERVICE_UPN}\ndirectory_base = {ad.BASE}\n" + extra,
+                             ad.SERVICE_PW, names, world)
 
 
 def test_ad_reset_through_helper():
@@ -366,13 +352,8 @@ def test_ad_two_hosts():
     sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     out, rc = harness.ssh_reset(sshd, srv, "ayla", 0, "ayla@example.test", (NEW,))
     check("Password changed." in out, out)
-    env = {k: v for k, v in os.environ.items() if k not in ("PWR_SANDBOX", "PWR_SANDBOX_DIR")}
-    env["PWR_SECOND_HOST"] = json.dumps({"ca": dc.ca, "login": NEW,
-                                         "reset": "Second-Host-Lantern-77"})
-    p = subprocess.run([sys.executable, os.path.abspath(__file__), "part_as_second_host"],
-                       env=env, capture_output=True, text=True, timeout=600)
-    print(p.stdout[-3000:], p.stderr[-3000:])
-    eq(p.returncode, 0, "the second host")
+    harness.as_second_host(__file__, {"ca": dc.ca, "login": NEW,
+                                      "reset": "Second-Host-Lantern-77"})
     out, rc = ssh_login(sshd, "ayla", "Second-Host-Lantern-77")
     check(rc == 0 and "LOGGED-IN as ayla" in out, f"the second host's password here: {out}")
     sshd.stop()

@@ -700,7 +700,8 @@ def test_cockpit_not_admin():
 
 def test_cockpit_ad_accounts():
     """Accounts of an Active Directory domain (a real Samba AD DC, SPEC §12.1) on the page like
-    the others: a disabled one is Expired, one without mail has no recovery address, two with
+    the others: the status line names the domain's kind and the service account; a disabled
+    one is Expired, one without mail has no recovery address, two with
     one mail share it; resetting an eligible one from the page replaces its password by a
     random one and says so, the old password no longer binds, and its code is mailed to the
     entry's mail."""
@@ -724,6 +725,9 @@ def test_cockpit_ad_accounts():
                     f"directory_ca_file = {dc.ca}\ndirectory_bind_dn = {ad.SERVICE_UPN}\n"
                     f"directory_password_file = {secret}\ndirectory_base = {ad.PEOPLE}\n")
     p = Page(ck).ready()
+    line = p.find("#status-line").text
+    check(f"directory {dc.url} (Active Directory) answers (bound as {ad.SERVICE_UPN})" in line,
+          line)
     rows = {r["user"]: r for r in p.rows()}
     eq({n: (rows[n]["eligible"], rows[n]["words"]) for n, _ in names},
        {"ayla": (True, []), "boris": (False, ["No recovery address"]),

@@ -167,25 +167,18 @@ def test_directory_refuses_root():
 
 # ---- the helper with a directory (SPEC §12); its accounts known to NSS by /etc/passwd ----
 
-SECRET = "/etc/pwreset/directory.secret"
-
-
 def directory_world(d, srv, extra=""):
     """The helper configured for d (StartTLS, the CA made for it), mail to srv; the directory's
     people known to NSS (a passwd line, no shadow line: not local), and local alice."""
-    with open(SECRET, "w") as f:
-        f.write(ls.SERVICE_PW + "\n")
-    os.chmod(SECRET, 0o600)
-    for name, uid in (("lena", 10001), ("max", 10002), ("ann", 10003), ("ben", 10004),
-                      ("gone", 10009)):
-        S.useradd(name, "-u", str(uid))
-        S.drop_shadow_line(name)
-    harness.setup_world(f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
-                   "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
-                   "mails_per_minute = 0\n"
-                   f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
-                   f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
-                   f"directory_base = {ls.PEOPLE}\n" + extra)
+    harness.directory_helper(srv, keys(d) + extra, ls.SERVICE_PW,
+                             (("lena", 10001), ("max", 10002), ("ann", 10003), ("ben", 10004),
+                              ("gone", 10009)))
+
+
+def keys(d):
+    """The directory keys for d, bound as the service DN."""
+    return (f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
+            f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_base = {ls.PEOPLE}\n")
 
 
 def test_directory_reset_through_helper():
@@ -508,18 +501,7 @@ def directory_host(d, srv, extra="", world=True):
     """This sandbox as a host of the directory's: nslcd, NSS and the helper configured (and the
     local accounts of test_helper's world, unless world is False)."""
     nslcd = ls.Nslcd(S, ls.nslcd_conf(d))
-    with open(SECRET, "w") as f:
-        f.write(ls.SERVICE_PW + "\n")
-    os.chmod(SECRET, 0o600)
-    config = (f"smtp_url = smtp://127.0.0.1:{srv.port}\nsmtp_starttls = off\n"
-              f"directory_url = {d.url}\ndirectory_ca_file = {d.ca}\n"
-              f"directory_bind_dn = {ls.SERVICE_DN}\ndirectory_password_file = {SECRET}\n"
-              f"directory_base = {ls.PEOPLE}\n" + extra)
-    if world:
-        harness.setup_world(config)
-    else:
-        S.write_config(config)
-        S.start_daemon()
+    harness.directory_helper(srv, keys(d) + extra, ls.SERVICE_PW, world=world)
     return nslcd
 
 
@@ -602,8 +584,7 @@ def test_directory_texts_and_timing():
     for name, uid in (("gone", "10009"), ("kim", "10006")):
         S.useradd(name, "-u", uid)
         S.drop_shadow_line(name)
-    nslcd = directory_host(d, srv, "user_requests_per_hour = 0\nrhost_requests_per_hour = 0\n"
-                           "mails_per_minute = 0\n")
+    nslcd = directory_host(d, srv)
     sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     users = ("lena", "alice", "max", "ann", "gone")
     texts, medians = reset_rounds(sshd, users)
@@ -641,13 +622,8 @@ def test_directory_two_hosts():
     sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     check("Password changed." in harness.ssh_reset(sshd, srv, "zoe", 0, passwords=(NEW,))[0],
           "zoe's reset")
-    env = {k: v for k, v in os.environ.items() if k not in ("PWR_SANDBOX", "PWR_SANDBOX_DIR")}
-    env["PWR_SECOND_HOST"] = json.dumps({"port": d.port, "ca": d.ca, "login": NEW,
-                                         "reset": "Second-host-77"})
-    p = subprocess.run([sys.executable, os.path.abspath(__file__), "part_as_second_host"],
-                       env=env, capture_output=True, text=True, timeout=600)
-    print(p.stdout[-3000:], p.stderr[-3000:])
-    eq(p.returncode, 0, "the second host")
+    harness.as_second_host(__file__, {"port": d.port, "ca": d.ca, "login": NEW,
+                                      "reset": "Second-host-77"})
     out, rc = ssh_login(sshd, "zoe", "Second-host-77")
     eq(rc, 0, f"the password set at the second host logs in here: {out}")
     sshd.stop()
