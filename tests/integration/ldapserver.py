@@ -256,8 +256,10 @@ class Nslcd:
         if not os.path.exists(os.path.join(libdir, "libnss_ldap.so.2")):
             sandbox.overlay(libdir.lstrip("/"))
             shutil.copy(os.path.join(r, "lib/x86_64-linux-gnu/libnss_ldap.so.2"), libdir)
+        # an unreachable server is given up at once, not retried for 10 s after a sleep of 1
+        # (nslcd's defaults): the tests that stop the directory would wait that at every login
         with open("/etc/nslcd.conf", "w") as f:
-            f.write(conf + "nss_min_uid 1000\n")
+            f.write(conf + "nss_min_uid 1000\nreconnect_sleeptime 0\nreconnect_retrytime 1\n")
         os.chmod("/etc/nslcd.conf", 0o600)
         with open("/etc/nsswitch.conf") as f:
             text = f.read()
