@@ -245,10 +245,10 @@ class Nslcd:
     """The client side of a directory host, inside the sandbox: Debian's nslcd (as root, in the
     foreground) with the lines conf (nslcd_conf(), or adserver's for a domain), libnss-ldapd's
     NSS module where glibc looks for it (an overlay of the library folder, in the sandbox only)
-    and /etc/nsswitch.conf saying passwd, group: files ldap. pam_ldap: its path for a PAM
+    and /etc/nsswitch.conf saying "files ldap" for databases. pam_ldap: its path for a PAM
     stack (ssh_stack)."""
 
-    def __init__(self, sandbox, conf):
+    def __init__(self, sandbox, conf, databases=("passwd", "group")):
         self.s = sandbox
         r = root() or "/"
         libdir = "/usr/lib/x86_64-linux-gnu"
@@ -263,7 +263,7 @@ class Nslcd:
         os.chmod("/etc/nslcd.conf", 0o600)
         with open("/etc/nsswitch.conf") as f:
             text = f.read()
-        text = re.sub(r"(?m)^(passwd|group):.*$", r"\1: files ldap", text)
+        text = re.sub(rf"(?m)^({'|'.join(databases)}):.*$", r"\1: files ldap", text)
         with open("/etc/nsswitch.conf", "w") as f:
             f.write(text)
         os.makedirs("/run/nslcd", exist_ok=True)

@@ -230,17 +230,24 @@ def test_ad_ssh_reset():
     with the code mailed to her mail; a password the domain refuses is said in words and
     another is taken in the same conversation; the new one binds, the old one is refused as
     wrong (52e, not a lockout), lockoutTime is 0, and a fresh ssh logs in. A user who must
-    change (pwdLastSet 0: 773) resets alike and is no longer forced to change."""
+    change (pwdLastSet 0: 773) resets alike and is no longer forced to change. NSS's shadow
+    database answers for them too (nslcd's shadow map), and they stay directory accounts."""
     dc = ad.DC(S, people() + "\n" + ad.person("cora", 20003, "cora@example.test",
                                               "Carol-Old-Pass1"))
     domain_rules(dc, lockoutThreshold=3, minPwdLength=20)
     dc.admin("ldapmodify", input=f"dn: {CORA}\nchangetype: modify\nreplace: pwdLastSet\n"
                                  "pwdLastSet: 0\n-\n")
     srv = smtpserver.Server()
-    nslcd = ls.Nslcd(S, dc.nslcd_conf())
+    # with the shadow map many AD hosts have, NSS's shadow database answers for AD users: an
+    # account is local only by a line in the file /etc/shadow itself
+    nslcd = ls.Nslcd(S, dc.nslcd_conf() + "filter shadow (&(objectClass=user)(uidNumber=*))\n"
+                     "map shadow uid sAMAccountName\nmap shadow shadowLastChange pwdLastSet\n",
+                     ("passwd", "group", "shadow"))
     ad_world(dc, srv, ())
     p = subprocess.run(["getent", "passwd", "ayla"], capture_output=True, text=True)
     eq(p.stdout, "ayla:*:20001:20001::/home/ayla:/bin/sh\n", "ayla is known through nslcd")
+    p = subprocess.run(["getent", "shadow", "ayla"], capture_output=True, text=True)
+    check(p.stdout.startswith("ayla:"), f"NSS's shadow answers for ayla: {p.stdout}")
     sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
     out, rc = ssh_login(sshd, "ayla", OLD)
     eq(rc, 0, f"pam_ldap logs ayla in: {out}")
@@ -268,8 +275,9 @@ def test_ad_ssh_reset():
     eq(dc.binds(CORA, NEW)[0], True, "cora's new password binds")
     out, rc = ssh_login(sshd, "cora", NEW)
     check(rc == 0 and "LOGGED-IN as cora" in out, f"cora logs in: {out}")
-    check(re.search(r"event=password-changed user=cora .*source=directory", S.syslog()),
-          S.syslog()[-2000:])
+    for who in ("ayla", "cora"):
+        check(re.search(rf"event=password-changed user={who} .*source=directory", S.syslog()),
+              S.syslog()[-2000:])
     sshd.stop()
     srv.stop()
 
