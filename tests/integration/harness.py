@@ -337,6 +337,21 @@ def as_second_host(script, given):
     eq(p.returncode, 0, "the second host")
 
 
+def second_host_round(pam_auth, srv, user, given, to=None):
+    """The part of a second host (as_second_host), its helper configured with state_dir
+    /var/lib/pwreset-second: user logs in at its sshd (auth lines pam_auth) with the first
+    host's password, given["login"], then resets it here to given["reset"] with the code from
+    srv, this host's mail server."""
+    sshd = sshserver.Sshd(S, pam_auth=pam_auth)
+    out, rc = ssh_login(sshd, user, given["login"])
+    check(rc == 0 and f"LOGGED-IN as {user}" in out, f"the first host's password here: {out}")
+    out, rc = ssh_reset(sshd, srv, user, 0, to, (given["reset"],))
+    check("Password changed." in out, out)
+    check(os.path.exists("/var/lib/pwreset-second/data.mdb"), "this host's own store")
+    sshd.stop()
+    srv.stop()
+
+
 def run_case(namespace):
     """Run the case named by argv[1] from namespace (a test script's globals()) in a fresh
     sandbox, which both that script and this module see as S. 0 passed, 1 failed, 2 no such

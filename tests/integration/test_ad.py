@@ -377,14 +377,7 @@ def part_as_second_host():
     srv = smtpserver.Server()
     nslcd = ls.Nslcd(S, ad.nslcd_conf(dc.ca))
     ad_world(dc, srv, (), "state_dir = /var/lib/pwreset-second\n", world=False)
-    sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
-    out, rc = ssh_login(sshd, "ayla", given["login"])
-    check(rc == 0 and "LOGGED-IN as ayla" in out, f"the first host's password here: {out}")
-    out, rc = harness.ssh_reset(sshd, srv, "ayla", 0, "ayla@example.test", (given["reset"],))
-    check("Password changed." in out, out)
-    check(os.path.exists("/var/lib/pwreset-second/data.mdb"), "this host's own store")
-    sshd.stop()
-    srv.stop()
+    harness.second_host_round(nslcd.ssh_stack(S.helper), srv, "ayla", given, "ayla@example.test")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ldapserver as ls  # noqa: E402
-import pexpect  # noqa: E402
 import sshserver  # noqa: E402
 import smtpserver  # noqa: E402
 import harness  # noqa: E402
@@ -640,14 +639,7 @@ def part_as_second_host():
                             "url": f"ldap://localhost:{given['port']}"})()
     srv = sm.Server()
     nslcd = directory_host(d, srv, "state_dir = /var/lib/pwreset-second\n", world=False)
-    sshd = sshserver.Sshd(S, pam_auth=nslcd.ssh_stack(S.helper))
-    out, rc = ssh_login(sshd, "zoe", given["login"])
-    eq(rc, 0, f"the first host's password logs in here: {out}")
-    out, rc = harness.ssh_reset(sshd, srv, "zoe", 0, passwords=(given["reset"],))
-    check("Password changed." in out, out)
-    check(os.path.exists("/var/lib/pwreset-second/data.mdb"), "this host's own store")
-    sshd.stop()
-    srv.stop()
+    harness.second_host_round(nslcd.ssh_stack(S.helper), srv, "zoe", given)
 
 
 if __name__ == "__main__":
