@@ -2,8 +2,9 @@
 """What the integration test scripts share, and nothing else: the case runner (run_case, which
 gives each case a fresh sandbox of sandbox.py as S, here and in the script), the assertions,
 the world of accounts every script starts from, the raw codec for hostile peers, the ssh
-conversation at the prompt, pwreset-address run as a user, and the installed tree laid over
-/usr. No test script imports another; each imports this."""
+conversation at the prompt, pwreset-address run as a user, the installed tree laid over /usr,
+and a directory's host (its helper, a second host beside it). No test script imports another;
+each imports this."""
 
 import email
 import email.policy
