@@ -167,8 +167,7 @@ def active_directory(S, srv):
         print("Active Directory: skipped (no Samba: tests/fetch-samba did not unpack it)")
         return True
     dc = ad.DC(S, ad.person("ayla", 20001, "ayla@example.test", "Alice-Old-Pass1"))
-    dc.admin("ldapmodify", input=f"dn: {ad.BASE}\nchangetype: modify\n"
-                                 "replace: pwdHistoryLength\npwdHistoryLength: 0\n-\n")
+    dc.replace(ad.BASE, pwdHistoryLength=0)
     configure(S, srv, "ayla", 20001, ad.SERVICE_PW,
               f"directory_type = ad\ndirectory_url = {dc.url}\ndirectory_ca_file = {dc.ca}\n"
               f"directory_bind_dn = {ad.SERVICE_UPN}\ndirectory_base = {ad.PEOPLE}\n")

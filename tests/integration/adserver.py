@@ -209,6 +209,12 @@ class DC:
         return self.ldap(name, "-x", "-D", ADMIN, "-w", ADMIN_PW, *args, input=input,
                          check=check)
 
+    def replace(self, dn, **values):
+        """Attributes of the entry dn replaced as Administrator (the domain's head, BASE, holds
+        its password and lockout rules)."""
+        self.admin("ldapmodify", input=f"dn: {dn}\nchangetype: modify\n" + "".join(
+            f"replace: {k}\n{k}: {v}\n-\n" for k, v in values.items()))
+
     def binds(self, who, password):
         """Whether who (a UPN or DN) binds with password: a base search of the root DSE
         (Samba has no WhoAmI); the server's words when it does not."""

@@ -137,8 +137,7 @@ def test_ad_reset_through_helper():
     eq(msgs[0][1], ["ayla@example.test"], "the entry's mail")
     code = re.search(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b", msgs[0][2].decode()).group(1)
     # the domain's rules stricter than this host's, so that they are the ones that refuse
-    dc.admin("ldapmodify", input=f"dn: {ad.BASE}\nchangetype: modify\nreplace: minPwdLength\n"
-                                 "minPwdLength: 20\n-\n")
+    dc.replace(ad.BASE, minPwdLength=20)
     rc, out = S.client([f"verify ayla {code}", "setpw ayla Copper-Lantern-58",
                         "setpw ayla zqxjvkwpmhtrbnfdglcsyae", "setpw ayla Tulip-Gravel-Orbit-93"])
     eq(out, ["verify status=0",
@@ -218,12 +217,6 @@ def test_ad_outside_the_delegation():
     srv.stop()
 
 
-def domain_rules(dc, **values):
-    """The domain's password and lockout settings (attributes of its head), as Administrator."""
-    dc.admin("ldapmodify", input=f"dn: {ad.BASE}\nchangetype: modify\n" + "".join(
-        f"replace: {k}\n{k}: {v}\n-\n" for k, v in values.items()))
-
-
 def test_ad_ssh_reset():
     """An AD user at a real sshd, known to the host through nslcd (conf/directory/ad/
     nslcd.conf) and logging in through pam_ldap: locked out by wrong binds (775), she resets
@@ -234,9 +227,8 @@ def test_ad_ssh_reset():
     database answers for them too (nslcd's shadow map), and they stay directory accounts."""
     dc = ad.DC(S, people() + "\n" + ad.person("cora", 20003, "cora@example.test",
                                               "Carol-Old-Pass1"))
-    domain_rules(dc, lockoutThreshold=3, minPwdLength=20)
-    dc.admin("ldapmodify", input=f"dn: {CORA}\nchangetype: modify\nreplace: pwdLastSet\n"
-                                 "pwdLastSet: 0\n-\n")
+    dc.replace(ad.BASE, lockoutThreshold=3, minPwdLength=20)
+    dc.replace(CORA, pwdLastSet=0)
     srv = smtpserver.Server()
     # with the shadow map many AD hosts have, NSS's shadow database answers for AD users: an
     # account is local only by a line in the file /etc/shadow itself
